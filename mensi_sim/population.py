@@ -1,0 +1,121 @@
+"""Generated school attributes: country, region, coordinates, size, disadvantage, capacity draws.
+
+``generate_population`` is a pure function of the population parameters and a
+random generator. Roles are not set here: the network builder designates mentors
+and mentees, and ``initial_capacity`` then picks each school's draw for its role.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from mensi_sim.codes import ROLE_MENTEE, ROLE_MENTOR
+from mensi_sim.scenario.schema import PopulationParams
+
+
+@dataclass(frozen=True)
+class Population:
+    """Static attributes of n schools, one array entry per school (index = school id)."""
+
+    country: np.ndarray  # int32 index into country_codes
+    country_codes: tuple[str, ...]
+    region: np.ndarray  # int32 global region id (country-major)
+    x: np.ndarray  # km
+    y: np.ndarray  # km
+    teachers: np.ndarray  # float64, teachers per school
+    disadvantaged: np.ndarray  # share of disadvantaged students in [0, 1]
+    motivation: np.ndarray  # latent motivation in [0, 1] (bottom-up opt-in, engagement spread)
+    capacity_latent: np.ndarray  # capacity as an ordinary school: used to pick mentors
+    capacity_mentor: np.ndarray  # capacity the school starts with if it becomes a mentor
+    capacity_mentee: np.ndarray  # capacity the school starts with if it becomes a mentee
+
+    @property
+    def n(self) -> int:
+        """Number of schools."""
+        return int(self.country.size)
+
+    @property
+    def n_regions(self) -> int:
+        """Number of regions (ids are 0 .. n_regions - 1)."""
+        return int(self.region.max()) + 1 if self.n else 0
+
+
+def split_counts(total: int, weights: np.ndarray) -> np.ndarray:
+    """Split ``total`` into integer parts proportional to ``weights`` (largest remainder)."""
+    w = np.asarray(weights, dtype=float)
+    exact = total * w / w.sum()
+    base = np.floor(exact).astype(np.int64)
+    short = total - int(base.sum())
+    if short:
+        order = np.argsort(-(exact - base), kind="stable")
+        base[order[:short]] += 1
+    return base
+
+
+def beta_params(mean: np.ndarray | float, sd: float) -> tuple[np.ndarray, np.ndarray]:
+    """Beta(a, b) shape parameters with the given mean and standard deviation."""
+    mean = np.clip(np.asarray(mean, dtype=float), 1e-3, 1 - 1e-3)
+    var = min(sd**2, float(np.min(mean * (1 - mean))) * 0.999)
+    common = mean * (1 - mean) / var - 1
+    return mean * common, (1 - mean) * common
+
+
+def generate_population(params: PopulationParams, rng: np.random.Generator) -> Population:
+    """Draw n schools over countries and regions.
+
+    Schools are split over countries by ``country_weights`` and evenly over each
+    country's regions. Regions are squares of ``region_size_km`` laid side by
+    side (country-major), so distances within a region are realistic and
+    distances between countries are large. Teachers are lognormal, the
+    disadvantaged share and every capacity draw Beta with the configured means.
+    """
+    n = params.n_schools
+    n_c = len(params.countries)
+    weights = np.ones(n_c) if params.country_weights is None else np.array(params.country_weights)
+    per_country = split_counts(n, weights)
+    country = np.repeat(np.arange(n_c, dtype=np.int32), per_country)
+    r = params.regions_per_country
+    # within each country, school j goes to region j mod r: regions as even as possible
+    rank_in_country = np.arange(n) - np.repeat(np.cumsum(per_country) - per_country, per_country)
+    local_region = (rank_in_country % r).astype(np.int32)
+    region = country * r + local_region
+    side = params.region_size_km
+    grid = int(np.ceil(np.sqrt(n_c * r)))
+    gx, gy = region % grid, region // grid
+    x = (gx + rng.random(n)) * side
+    y = (gy + rng.random(n)) * side
+    teachers = np.maximum(1.0, np.round(params.teachers_median * np.exp(
+        params.teachers_sigma * rng.standard_normal(n))))
+    a, b = beta_params(params.disadvantaged_mean, params.disadvantaged_sd)
+    disadvantaged = rng.beta(a, b, n)
+    motivation = rng.random(n)
+    shift = np.array([params.country_capacity_shift.get(c, 0.0) for c in params.countries])[country]
+    draws = {}
+    for role in ("other", "mentor", "mentee"):
+        mean = np.clip(getattr(params, f"capacity_mean_{role}") + shift, 0.02, 0.98)
+        a, b = beta_params(mean, params.capacity_sd)
+        draws[role] = rng.beta(a, b)
+    return Population(
+        country=country,
+        country_codes=tuple(params.countries),
+        region=region.astype(np.int32),
+        x=x,
+        y=y,
+        teachers=teachers,
+        disadvantaged=disadvantaged,
+        motivation=motivation,
+        capacity_latent=draws["other"],
+        capacity_mentor=draws["mentor"],
+        capacity_mentee=draws["mentee"],
+    )
+
+
+def initial_capacity(population: Population, role: np.ndarray) -> np.ndarray:
+    """Each school's starting capacity: its draw for the role the network gave it."""
+    return np.where(
+        role == ROLE_MENTOR,
+        population.capacity_mentor,
+        np.where(role == ROLE_MENTEE, population.capacity_mentee, population.capacity_latent),
+    )
