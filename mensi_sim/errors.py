@@ -11,3 +11,7 @@ class ScenarioError(MensiError):
 
 class NetworkError(MensiError):
     """A network cannot be built as asked (e.g. more mentors than schools, a bad graph file)."""
+
+
+class ResultsError(MensiError):
+    """A results directory cannot be written (it exists, is not writable) or read back."""

@@ -46,6 +46,14 @@ TargetGroup = Literal["mentors", "mentees", "participants", "outside", "all"]
 
 MENSI_COUNTRIES = ["BE-VLG", "HR", "CZ", "HU", "IT", "PT"]
 
+# Default payment per incentive type, EUR (assumptions; DESIGN.md section 2):
+INCENTIVE_DEFAULT_AMOUNT = {
+    "funding": 3000.0,  # per school-year
+    "recognition": 200.0,  # once
+    "release_time": 4000.0,  # per school-year: 0.1 FTE
+    "adoption_reward": 2000.0,  # per adopting school
+}
+
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
@@ -272,13 +280,13 @@ class LearningParams(_Section):
 
     enabled: bool = Field(True, description="Mentoring changes capacity")
     rate: float = param(
-        0.35,
+        0.19,
         "Learning rate lambda per meeting",
         unit="per meeting",
         ge=0,
         le=1,
-        source="calibrated: under top_down defaults a mentee closes about a quarter of its gap "
-        "to the mentor in one school year (docs/ODD.md)",
+        source="calibrated: on scenarios/top_down.toml a mentee closes about a quarter of its "
+        "gap to its mentor in one school year; mensi_sim.calibration gives 0.193 (40 replicates)",
     )
     gamma: float = param(
         0.5, "Load dilution exponent gamma (0: none, 1: time split)", unit="", ge=0, le=3
@@ -358,11 +366,16 @@ class AdoptionParams(_Section):
         0.0, "Abandonment rate r: an adopter abandons with probability r (1 - c)", unit="per week",
         ge=0, le=1,
     )
-    initial: Literal["none", "share", "count", "mentors", "ids"] = Field(
-        "mentors", description="Which schools have adopted at the start"
+    initial: Literal["none", "share", "count", "most_capable", "mentors", "ids"] = Field(
+        "most_capable",
+        description="Which schools have adopted at the start: none; a random share or count; "
+        "the most capable share (by capacity as an ordinary school, so the same schools under "
+        "every structure); the mentors; or listed ids",
     )
-    initial_share: float = param(0.0, "initial = 'share': share adopted at start", unit="share",
-                                 ge=0, le=1)
+    initial_share: float = param(
+        0.2, "initial = 'share' or 'most_capable': share adopted at start", unit="share",
+        ge=0, le=1, source="assumption: as many as the 24 MenSI mentor schools among 120",
+    )
     initial_count: int = param(0, "initial = 'count': schools adopted at start", unit="schools",
                                ge=0, le=2_000_000)
     initial_ids: list[int] = Field(default_factory=list,
@@ -445,8 +458,12 @@ class IncentiveScheme(_Section):
         "adoption_reward per adoption"
     )
     target: TargetGroup = Field("participants", description="Schools the scheme reaches")
-    amount: float = param(
-        3000.0, "Payment (per school-year, once, or per adoption by type)", unit="EUR", ge=0,
+    amount: float | None = param(
+        None,
+        "Payment: per school-year (funding, release_time), once (recognition) or per adoption "
+        "(adoption_reward); None takes the type's default from INCENTIVE_DEFAULT_AMOUNT",
+        unit="EUR",
+        ge=0,
         le=1e8,
         source="assumption; England's teaching-school grant was £60,000 per alliance",
     )
@@ -454,6 +471,11 @@ class IncentiveScheme(_Section):
                           unit="engagement", ge=-1, le=1)
     start_week: int = param(0, "First week the scheme runs", unit="week", ge=0, le=5200)
     duration_weeks: int = param(52, "How long it runs", unit="weeks", ge=1, le=5200)
+
+    @property
+    def payment(self) -> float:
+        """The amount in EUR, the type's default when the file gives none."""
+        return INCENTIVE_DEFAULT_AMOUNT[self.type] if self.amount is None else self.amount
 
 
 class Scenario(BaseModel):

@@ -1,0 +1,391 @@
+"""The ``mensi-sim`` command line: run, validate and list scenarios.
+
+This is the only module that prints. Errors a user can cause (``MensiError``,
+``OSError``) and command-line usage errors end as one line ``error: <message>``
+on stderr with exit code 2 (1 for ``validate`` failures); anything else is a bug
+and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import pandas as pd
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+from typer.core import TyperGroup
+
+from mensi_sim.errors import MensiError, ScenarioError
+from mensi_sim.scenario import Scenario, load_scenario
+from mensi_sim.scenario.loader import format_validation_error
+
+EXIT_FAILED = 1  # validate: some file is invalid; run: some replicates failed
+EXIT_BAD_INPUT = 2  # bad input: nothing was written
+PLOT_NAME = "adoption_cost"
+RESULTS_ROOT = Path("results")
+SCENARIO_DIR = Path("scenarios")
+
+# (summary column, label, unit, format) of the headline outcomes, in table order
+HEADLINE = (
+    ("final_adoption_share", "Final adoption share", "% of schools", "pct"),
+    ("weeks_to_half_adoption", "Weeks to 50% adoption", "weeks", "num1"),
+    ("capacity_gain", "Capacity gain", "capacity (0-1)", "num3"),
+    ("final_equity_gap", "Equity gap (final)", "capacity (0-1)", "num3"),
+    ("total_cost", "Total cost", "EUR", "eur"),
+    ("cost_per_adopting_school", "Cost per adopting school", "EUR", "eur"),
+)
+
+
+def _one_line(message: object) -> str:
+    """A message with its whitespace (newlines included) collapsed to single spaces."""
+    return " ".join(str(message).split())
+
+
+def _describe_os_error(exc: OSError) -> str:
+    """``<file>: <reason>`` for an OSError, without errno noise."""
+    if exc.filename is not None and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}"
+    return str(exc)
+
+
+def _fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
+    """Print ``error: message`` as one line on stderr; return the Exit to raise."""
+    typer.echo(f"error: {_one_line(message)}", err=True)
+    return typer.Exit(code)
+
+
+@contextlib.contextmanager
+def _user_errors() -> Iterator[None]:
+    """Turn the errors a user can cause into one line on stderr and exit code 2."""
+    try:
+        yield
+    except MensiError as exc:
+        raise _fail(str(exc)) from None
+    except OSError as exc:
+        raise _fail(_describe_os_error(exc)) from None
+
+
+class _OneLineErrorGroup(TyperGroup):
+    """Typer's group, except that usage errors are one line ``error: ...`` on stderr."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        argv = [str(a) for a in (sys.argv[1:] if args is None else args)]
+        obj = extra.setdefault("obj", {})
+        if isinstance(obj, dict):
+            obj.setdefault("argv", argv)
+        try:
+            rv = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            exc.show()
+            sys.exit(0)
+        except click.ClickException as exc:
+            ctx = getattr(exc, "ctx", None)
+            hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+            typer.echo(f"error: {_one_line(exc.format_message())}{hint}", err=True)
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            typer.echo("error: aborted", err=True)
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+app = typer.Typer(
+    cls=_OneLineErrorGroup,
+    name="mensi-sim",
+    help="Agent-based simulation of school-to-school mentoring networks (MenSI).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _stdout() -> Console:
+    """Console on the current stdout: plain text (no colour, no cursor moves) unless a TTY."""
+    return Console(highlight=False, soft_wrap=False)
+
+
+def _stderr() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def _with_steps(scenario: Scenario, steps: int) -> Scenario:
+    """The scenario with ``time.steps`` replaced (validated like the file)."""
+    try:
+        return scenario.with_updates({"time.steps": steps})
+    except ValidationError as err:
+        raise ScenarioError(format_validation_error(err, f"--steps {steps}", Scenario)) from None
+
+
+def _default_out(name: str) -> Path:
+    """``results/<name>-<YYYYmmdd-HHMMSS>``; a suffix -2, -3 ... if that exists already."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = RESULTS_ROOT / f"{name}-{stamp}"
+    out, k = base, 1
+    while out.exists():
+        k += 1
+        out = base.with_name(f"{base.name}-{k}")
+    return out
+
+
+def _simulate(scenario: Scenario, replications: int, seed: int, err: Console) -> Any:
+    """simulate() with a progress bar on stderr when stderr is a terminal."""
+    from mensi_sim.simulate import simulate
+
+    if not err.is_terminal:
+        return simulate(scenario, replications=replications, seed=seed)
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("replicates"),
+        TimeElapsedColumn(),
+        TextColumn("elapsed,"),
+        TimeRemainingColumn(),
+        TextColumn("left"),
+    )
+    with Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task(f"run {scenario.name}", total=replications)
+
+        def report(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        return simulate(scenario, replications=replications, seed=seed, progress=report)
+
+
+def _command_line() -> list[str]:
+    """The command as typed, from the arguments the group's ``main`` saw."""
+    ctx = click.get_current_context(silent=True)
+    obj = ctx.find_root().obj if ctx is not None else None
+    argv = obj.get("argv") if isinstance(obj, dict) else None
+    return ["mensi-sim", *(argv if argv is not None else sys.argv[1:])]
+
+
+def _fmt(value: float, kind: str) -> str:
+    if value is None or pd.isna(value):
+        return "n/a"
+    if kind == "pct":
+        return f"{100 * value:.1f}%"
+    if kind == "num1":
+        return f"{value:.1f}"
+    if kind == "num3":
+        return f"{value:.3f}"
+    if kind == "eur":
+        return f"€{value:,.0f}"
+    return f"{value:g}"
+
+
+def _headline_table(result: Any) -> Table:
+    """The headline outcomes (mean and 95% CI over replicates) as a rich table."""
+    head = result.headline()  # one row per (scenario, outcome)
+    if "outcome" in head.columns:
+        head = head.drop_duplicates("outcome").set_index("outcome")
+    table = Table(title=None, show_edge=False, header_style="bold")
+    table.add_column("outcome")
+    table.add_column("mean", justify="right")
+    table.add_column("95% CI", justify="right")
+    table.add_column("unit")
+    for column, label, unit, kind in HEADLINE:
+        if column not in head.index:
+            continue
+        row = head.loc[column]
+        ci = f"{_fmt(row['ci_low'], kind)} to {_fmt(row['ci_high'], kind)}"
+        table.add_row(label, _fmt(row["mean"], kind), ci, unit)
+    return table
+
+
+@app.command()
+def run(
+    scenario: Annotated[Path, typer.Argument(help="Scenario file (TOML).", show_default=False)],
+    replications: Annotated[
+        int, typer.Option("--replications", "-r", min=1, help="Number of replicates.")
+    ] = 10,
+    seed: Annotated[
+        int, typer.Option("--seed", "-s", min=0, help="Root seed; replicate i uses its i-th child.")
+    ] = 0,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Results directory to create. [default: results/<scenario>-<YYYYmmdd-HHMMSS>]",
+            show_default=False,
+        ),
+    ] = None,
+    steps: Annotated[
+        int | None,
+        typer.Option(min=1, help="Weeks to simulate, overriding time.steps of the scenario."),
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an existing results directory.")
+    ] = False,
+) -> None:
+    """Simulate a scenario and write its results directory and adoption/cost plot."""
+    from mensi_sim.plotting import plot_adoption_and_cost, save_figure
+    from mensi_sim.results import build_manifest, write_results
+    from mensi_sim.results.store import check_target
+
+    console, err = _stdout(), _stderr()
+    with _user_errors():
+        sc = load_scenario(scenario)
+        if steps is not None:
+            sc = _with_steps(sc, steps)
+        out_dir = out if out is not None else _default_out(sc.name)
+        check_target(out_dir, overwrite)  # fail before the long part, not after it
+        started = time.perf_counter()
+        result = _simulate(sc, replications, seed, err)
+        elapsed = time.perf_counter() - started
+        runs = result.runs
+        failed = runs[runs["status"] != "ok"]
+        if len(failed) == len(runs):
+            first = failed["error"].iloc[0] if len(failed) else "no runs"
+            raise _fail(f"{scenario}: all {len(runs)} replicates failed: {first}")
+        manifest = build_manifest(
+            sc,
+            root_seed=seed,
+            command_line=_command_line(),
+            executor="serial",
+            replications=replications,
+        )
+        fig = plot_adoption_and_cost(result.timeseries)
+        written = write_results(
+            result,
+            out_dir,
+            manifest=manifest,
+            overwrite=overwrite,
+            add_files=lambda d: save_figure(fig, d / PLOT_NAME),
+        )
+    structure = sc.network.structure
+    console.print(
+        f"{sc.name}: {replications} replicates x {sc.time.steps} weeks, "
+        f"{sc.population.n_schools} schools ({structure}), seed {seed}, {elapsed:.1f} s"
+    )
+    console.print(_headline_table(result))
+    summary = result.summary
+    if "half_adoption_reached" in summary.columns:
+        reached = int(summary["half_adoption_reached"].sum())
+        console.print(
+            f"weeks to 50% adoption are censored at {sc.time.steps}: "
+            f"reached in {reached} of {len(summary)} replicates"
+        )
+    console.print(f"results: {written}", soft_wrap=True)
+    files = sorted(p.name for p in written.iterdir())
+    console.print(f"  {'  '.join(files)}", soft_wrap=True)
+    if len(failed):
+        typer.echo(
+            f"warning: {len(failed)} of {len(runs)} replicates failed "
+            f"(see runs.parquet): {_one_line(failed['error'].iloc[0])}",
+            err=True,
+        )
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def validate(
+    scenarios: Annotated[
+        list[Path],
+        typer.Argument(help="Scenario files (TOML) to check.", show_default=False),
+    ],
+) -> None:
+    """Check scenario files: one line per file, 'ok ...' or 'error: ...'; exit 1 if any failed."""
+    console = _stdout()
+    failures = 0
+    for path in scenarios:
+        try:
+            sc = load_scenario(path)
+        except ScenarioError as exc:
+            failures += 1
+            typer.echo(f"error: {_one_line(exc)}", err=True)
+            continue
+        console.print(
+            f"ok {path} ({sc.name}: {sc.network.structure}, {sc.population.n_schools} schools, "
+            f"{sc.time.steps} weeks)",
+            soft_wrap=True,
+        )
+    if failures:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _scenario_dir(directory: Path | None) -> Path:
+    """The folder to list: as given, else ./scenarios, else the one beside the package."""
+    if directory is not None:
+        return directory
+    if SCENARIO_DIR.is_dir():
+        return SCENARIO_DIR
+    shipped = Path(__file__).resolve().parents[1] / "scenarios"
+    return shipped if shipped.is_dir() else SCENARIO_DIR
+
+
+@app.command("scenarios")
+def list_scenarios(
+    directory: Annotated[
+        Path | None,
+        typer.Option(
+            "--dir",
+            "-d",
+            help="Folder of scenario files. [default: ./scenarios, else the shipped ones]",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """List the scenario files in a folder with their structure and description."""
+    console = _stdout()
+    with _user_errors():
+        folder = _scenario_dir(directory)
+        if not folder.is_dir():
+            raise ScenarioError(f"{folder}: no such folder")
+        files = sorted(folder.glob("*.toml"))
+    if not files:
+        raise _fail(f"{folder}: no scenario files (*.toml)")
+    table = Table(show_edge=False, header_style="bold")
+    table.add_column("file")
+    table.add_column("structure")
+    table.add_column("schools", justify="right")
+    table.add_column("description")
+    bad = 0
+    for path in files:
+        try:
+            sc = load_scenario(path)
+        except ScenarioError as exc:
+            bad += 1
+            table.add_row(str(path), "-", "-", f"invalid: {_one_line(exc)}")
+            continue
+        table.add_row(str(path), sc.network.structure, str(sc.population.n_schools), sc.description)
+    console.print(table)
+    if bad:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def main() -> None:
+    """Entry point of ``python -m mensi_sim.cli``."""
+    app(prog_name="mensi-sim")
+
+
+if __name__ == "__main__":
+    main()

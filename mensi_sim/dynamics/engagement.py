@@ -1,0 +1,50 @@
+"""Rule 5, engagement: relaxation toward a target, and dropping out after long disengagement."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mensi_sim.scenario.schema import EngagementParams
+
+
+def engagement_target(
+    base: float, incentive_effect: np.ndarray, load: np.ndarray, fatigue_per_mentee: float
+) -> np.ndarray:
+    """``target = base + incentive effects - fatigue_per_mentee * load``, clipped to [0, 1].
+
+    ``base`` is the voluntary or compulsory target; ``load`` is a mentor's number of
+    active mentees (0 for others).
+    """
+    return np.clip(base + incentive_effect - fatigue_per_mentee * load, 0.0, 1.0)
+
+
+def relax_engagement(engagement: np.ndarray, target: np.ndarray, rate: float) -> np.ndarray:
+    """``e(t+1) = e + rate * (target - e)``."""
+    return np.clip(engagement + rate * (target - engagement), 0.0, 1.0)
+
+
+def dropout_step(
+    engagement: np.ndarray,
+    weeks_below: np.ndarray,
+    active: np.ndarray,
+    member: np.ndarray,
+    params: EngagementParams,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Count consecutive weeks below the floor; members at ``dropout_weeks`` drop out.
+
+    Returns the new weeks-below counter and the mask of schools dropping out this week.
+    """
+    below = engagement < params.dropout_floor
+    weeks = np.where(below, weeks_below + 1, 0)
+    drops = active & member & (weeks >= params.dropout_weeks)
+    return weeks, drops
+
+
+def initial_engagement(
+    n: int, mean: float, spread_sd: float, motivation: np.ndarray
+) -> np.ndarray:
+    """Initial engagement: the mean shifted by the school's motivation (uniform in [0, 1]).
+
+    ``e0 = mean + spread_sd * sqrt(12) * (motivation - 0.5)`` has the given mean and sd.
+    """
+    return np.clip(mean + spread_sd * np.sqrt(12.0) * (motivation - 0.5), 0.0, 1.0)

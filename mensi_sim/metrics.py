@@ -1,0 +1,133 @@
+"""Outcomes: per-step metrics of the school state and per-run summaries, all vectorised."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from mensi_sim.codes import COST_CATEGORIES
+
+STEP_METRICS = (
+    "adoption_share",
+    "adoption_share_members",
+    "adoption_share_outside",
+    "mean_capacity",
+    "equity_gap",
+    "capacity_gini",
+    "active_participants",
+    "members",
+    "dropouts",
+    "meetings",
+    *(f"cost_{c}" for c in COST_CATEGORIES),
+    "cost_total",
+)
+
+
+def share(mask: np.ndarray, within: np.ndarray | None = None) -> float:
+    """Share of ``within`` (default: all) for which ``mask`` holds; 0 when ``within`` is empty."""
+    if within is None:
+        return float(mask.mean()) if mask.size else 0.0
+    count = int(within.sum())
+    return float((mask & within).sum() / count) if count else 0.0
+
+
+def gini(values: np.ndarray) -> float:
+    """Gini coefficient of non-negative values (0: all equal); 0 for an all-zero vector."""
+    x = np.sort(np.asarray(values, dtype=float))
+    n, total = x.size, x.sum()
+    if n == 0 or total <= 0:
+        return 0.0
+    ranks = np.arange(1, n + 1)
+    return float(2.0 * np.dot(ranks, x) / (n * total) - (n + 1) / n)
+
+
+def equity_gap(capacity: np.ndarray, disadvantaged: np.ndarray) -> float:
+    """Mean capacity of other schools minus that of disadvantaged schools (0 if a group is empty)."""
+    if disadvantaged.all() or not disadvantaged.any():
+        return 0.0
+    return float(capacity[~disadvantaged].mean() - capacity[disadvantaged].mean())
+
+
+def step_metrics(
+    *,
+    adopted: np.ndarray,
+    capacity: np.ndarray,
+    member: np.ndarray,
+    active: np.ndarray,
+    disadvantaged: np.ndarray,
+    dropouts: int,
+    meetings: int,
+    cost_by_category: np.ndarray,
+) -> np.ndarray:
+    """One row of STEP_METRICS (costs cumulative, EUR)."""
+    return np.array(
+        [
+            share(adopted),
+            share(adopted, member),
+            share(adopted, ~member),
+            float(capacity.mean()),
+            equity_gap(capacity, disadvantaged),
+            gini(capacity),
+            float((member & active).sum()),
+            float(member.sum()),
+            float(dropouts),
+            float(meetings),
+            *cost_by_category.tolist(),
+            float(cost_by_category.sum()),
+        ]
+    )
+
+
+SUMMARY_OUTCOMES = (
+    "final_adoption_share",
+    "weeks_to_half_adoption",
+    "capacity_gain",
+    "final_equity_gap",
+    "total_cost",
+    "cost_per_adopting_school",
+)
+
+
+def weeks_to_share(adoption_share: np.ndarray, level: float = 0.5) -> tuple[float, bool]:
+    """First recorded week at which the adoption share reaches ``level``.
+
+    Returns (weeks, reached). When the share never reaches the level the value is
+    censored at the last recorded week and ``reached`` is False.
+    """
+    hit = np.flatnonzero(adoption_share >= level)
+    if hit.size:
+        return float(hit[0]), True
+    return float(adoption_share.size - 1), False
+
+
+def run_summary(timeseries: pd.DataFrame, n_schools: int) -> dict[str, float | int | bool]:
+    """Per-run outcomes from one run's time series (rows = recorded weeks)."""
+    first, last = timeseries.iloc[0], timeseries.iloc[-1]
+    weeks, reached = weeks_to_share(timeseries["adoption_share"].to_numpy())
+    adopters_initial = int(round(first["adoption_share"] * n_schools))
+    adopters_final = int(round(last["adoption_share"] * n_schools))
+    new_adopters = adopters_final - adopters_initial
+    total_cost = float(last["cost_total"])
+    row: dict[str, float | int | bool] = {
+        "final_adoption_share": float(last["adoption_share"]),
+        "final_adoption_share_members": float(last["adoption_share_members"]),
+        "final_adoption_share_outside": float(last["adoption_share_outside"]),
+        "weeks_to_half_adoption": weeks,
+        "half_adoption_reached": reached,
+        "initial_mean_capacity": float(first["mean_capacity"]),
+        "final_mean_capacity": float(last["mean_capacity"]),
+        "capacity_gain": float(last["mean_capacity"] - first["mean_capacity"]),
+        "final_equity_gap": float(last["equity_gap"]),
+        "final_capacity_gini": float(last["capacity_gini"]),
+        "adopters_final": adopters_final,
+        "new_adopters": new_adopters,
+        "dropouts": int(last["dropouts"]),
+        "meetings_total": int(timeseries["meetings"].sum()),
+        "members_final": int(last["members"]),
+    }
+    for category in COST_CATEGORIES:
+        row[f"cost_{category}"] = float(last[f"cost_{category}"])
+    row["total_cost"] = total_cost
+    # cost per school that adopted during the run; with no new adopter, the whole cost
+    row["cost_per_adopting_school"] = total_cost / max(new_adopters, 1)
+    return row

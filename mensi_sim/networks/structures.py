@@ -1,0 +1,569 @@
+"""Policy structures: who mentors whom under each way of organising the network.
+
+Every builder is a pure function of the population, the network and contact
+parameters, whether an online community of practice links the participants, and
+a numpy random generator. It returns an undirected ``networkx.Graph`` on the
+nodes ``0 .. n-1`` (every school, participant or not) with
+
+- node attributes ``role`` (``"none"``, ``"mentor"`` or ``"mentee"``) and
+  ``cluster`` (the mentor's cluster index ``0, 1, ...``; ``-1`` outside any
+  cluster; a mentor and its mentees share the cluster id), and
+- edge attributes ``kind`` (``"mentoring"``, ``"peer"`` or ``"community"``),
+  ``mode`` (``"in_person"`` or ``"online"``) and ``strength`` (from
+  :class:`~mensi_sim.scenario.schema.ContactParams`).
+
+A simple graph holds at most one tie per pair of schools; when the community of
+practice would link two schools that already share a mentoring or peer tie, the
+stronger existing tie is kept and no community tie is added.
+
+All randomness comes from ``rng``; networkx gets ``int(rng.integers(2**31))``
+as its seed, so the same generator state gives the same graph.
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+from typing import Protocol
+
+import networkx as nx
+import numpy as np
+from scipy.spatial import cKDTree
+
+from mensi_sim.errors import NetworkError
+from mensi_sim.population import Population
+from mensi_sim.scenario.schema import ContactParams, NetworkParams
+
+#: ties per participant in the community of practice (fewer when there are fewer participants)
+COMMUNITY_DEGREE = 4
+#: above this many participants the community is drawn by vectorised stub pairing
+#: instead of ``nx.random_regular_graph`` (which is exact but slow in pure Python)
+COMMUNITY_EXACT_LIMIT = 10_000
+#: bottom_up: a would-be mentee considers at most this many nearest volunteers
+BOTTOM_UP_CANDIDATES = 50
+#: bottom_up: attractiveness floor added to the capacity gap
+GAP_FLOOR = 0.05
+#: bottom_up: attractiveness factor of a mentor in the mentee's own country
+SAME_COUNTRY_BONUS = 1.5
+
+
+class StructureBuilder(Protocol):
+    """The signature every entry of ``STRUCTURE_BUILDERS`` has."""
+
+    def __call__(
+        self,
+        population: Population,
+        net: NetworkParams,
+        contacts: ContactParams,
+        community: bool,
+        rng: np.random.Generator,
+    ) -> nx.Graph: ...
+
+
+def nx_seed(rng: np.random.Generator) -> int:
+    """A seed for a networkx generator, drawn from ``rng``."""
+    return int(rng.integers(2**31))
+
+
+# ---------------------------------------------------------------------------
+# graph assembly helpers
+# ---------------------------------------------------------------------------
+
+
+def empty_school_graph(n: int) -> nx.Graph:
+    """n schools, no ties, every school role ``none`` and cluster -1."""
+    graph = nx.Graph()
+    graph.add_nodes_from(range(n), role="none", cluster=-1)
+    return graph
+
+
+def mentoring_graph(
+    n: int,
+    mentors: np.ndarray,
+    mentee: np.ndarray,
+    mentor_of: np.ndarray,
+    mode: str,
+    contacts: ContactParams,
+    peer_ties: bool,
+    peer_mode: str | None = None,
+) -> nx.Graph:
+    """Graph of mentoring clusters.
+
+    Args:
+        n: number of schools.
+        mentors: school ids of the mentors, in cluster order (``mentors[c]`` leads
+            cluster ``c``); a mentor with no mentee still gets role mentor.
+        mentee: school ids of the mentees.
+        mentor_of: for each entry of ``mentee``, its mentor's school id.
+        mode: mode of the mentoring ties, ``"in_person"`` or ``"online"``.
+        contacts: tie strengths.
+        peer_ties: link all mentees of one cluster by peer ties.
+        peer_mode: mode of the peer ties (default: ``mode``).
+
+    Returns:
+        The graph with roles, clusters, mentoring ties and peer ties.
+    """
+    graph = empty_school_graph(n)
+    mentors = np.asarray(mentors, dtype=np.int64)
+    mentee = np.asarray(mentee, dtype=np.int64)
+    mentor_of = np.asarray(mentor_of, dtype=np.int64)
+    cluster_of_mentor = {int(m): c for c, m in enumerate(mentors.tolist())}
+    for school, c in cluster_of_mentor.items():
+        graph.nodes[school].update(role="mentor", cluster=c)
+    mentee_cluster = [cluster_of_mentor[m] for m in mentor_of.tolist()]
+    for school, c in zip(mentee.tolist(), mentee_cluster, strict=True):
+        graph.nodes[school].update(role="mentee", cluster=c)
+    strength = contacts.strength_in_person if mode == "in_person" else contacts.strength_online
+    graph.add_edges_from(
+        (m, s, {"kind": "mentoring", "mode": mode, "strength": strength})
+        for m, s in zip(mentor_of.tolist(), mentee.tolist(), strict=True)
+    )
+    if peer_ties and mentee.size > 1:
+        peer = {"kind": "peer", "mode": peer_mode or mode, "strength": contacts.strength_peer}
+        order = np.argsort(mentee_cluster, kind="stable")
+        sorted_mentee = mentee[order]
+        bounds = np.flatnonzero(np.diff(np.asarray(mentee_cluster)[order])) + 1
+        for members in np.split(sorted_mentee, bounds):
+            graph.add_edges_from((u, v, peer) for u, v in combinations(members.tolist(), 2))
+    return graph
+
+
+def participants_of(graph: nx.Graph) -> np.ndarray:
+    """Sorted school ids whose role is mentor or mentee."""
+    ids = [node for node, role in graph.nodes(data="role") if role in ("mentor", "mentee")]
+    return np.array(sorted(ids), dtype=np.int64)
+
+
+def random_regular_pairs(m: int, degree: int, rng: np.random.Generator) -> np.ndarray:
+    """Pairs (a, b), a < b, of a random graph on m nodes where (almost) every node has ``degree``.
+
+    Exact (``nx.random_regular_graph``) up to ``COMMUNITY_EXACT_LIMIT`` nodes. Above
+    it, stubs are paired at random in numpy; self-loops and repeated pairs are
+    re-paired a few times and the few left over are dropped, so a handful of
+    nodes may end with one tie fewer. ``m * degree`` must be even.
+    """
+    if m < 2 or degree <= 0:
+        return np.zeros((0, 2), np.int64)
+    if m <= COMMUNITY_EXACT_LIMIT:
+        h = nx.random_regular_graph(degree, m, seed=nx_seed(rng))
+        pairs = np.array(list(h.edges()), dtype=np.int64).reshape(-1, 2)
+        return np.sort(pairs, axis=1)
+    stubs = np.repeat(np.arange(m, dtype=np.int64), degree)
+    kept = np.zeros((0, 2), np.int64)
+    for _ in range(20):
+        stubs = rng.permutation(stubs)
+        pairs = np.sort(stubs.reshape(-1, 2), axis=1)
+        candidate = np.concatenate([kept, pairs])
+        key = candidate[:, 0] * m + candidate[:, 1]
+        _, first = np.unique(key, return_index=True)
+        good = np.zeros(len(candidate), bool)
+        good[first] = True
+        good &= candidate[:, 0] != candidate[:, 1]
+        good[: len(kept)] = True  # pairs kept earlier stay
+        kept = candidate[good]
+        stubs = candidate[~good].ravel()
+        if stubs.size == 0:
+            break
+    return kept
+
+
+def add_community(
+    graph: nx.Graph, contacts: ContactParams, rng: np.random.Generator
+) -> nx.Graph:
+    """Link the participants (mentors and mentees) by an online community of practice.
+
+    Each participant gets ties to ``min(4, m - 1)`` other participants chosen at
+    random (a random regular graph on the m participants: short paths between
+    any two, so a small world). Pairs already tied by mentoring or peer ties
+    keep that tie. Changes and returns ``graph``.
+    """
+    participants = participants_of(graph)
+    m = participants.size
+    pairs = random_regular_pairs(m, min(COMMUNITY_DEGREE, m - 1), rng)
+    tie = {"kind": "community", "mode": "online", "strength": contacts.strength_community}
+    graph.add_edges_from(
+        (u, v, tie)
+        for u, v in participants[pairs].tolist()
+        if not graph.has_edge(u, v)
+    )
+    return graph
+
+
+def _groups(labels: np.ndarray) -> list[np.ndarray]:
+    """School ids grouped by label (ascending label, ascending id within a group)."""
+    order = np.argsort(labels, kind="stable")
+    bounds = np.flatnonzero(np.diff(labels[order])) + 1
+    return np.split(order, bounds) if order.size else []
+
+
+def _top_capacity(schools: np.ndarray, capacity: np.ndarray, count: int) -> np.ndarray:
+    """The ``count`` schools with the highest capacity (ties: lower id first), best first."""
+    order = np.lexsort((schools, -capacity[schools]))
+    return schools[order[:count]]
+
+
+# ---------------------------------------------------------------------------
+# none
+# ---------------------------------------------------------------------------
+
+
+def no_structure(
+    population: Population,
+    net: NetworkParams,
+    contacts: ContactParams,
+    community: bool,
+    rng: np.random.Generator,
+) -> nx.Graph:
+    """The baseline: no mentoring, no ties, every school role none."""
+    return empty_school_graph(population.n)
+
+
+# ---------------------------------------------------------------------------
+# top_down
+# ---------------------------------------------------------------------------
+
+
+def nearest_assignment(mentor_xy: np.ndarray, school_xy: np.ndarray, k: int) -> np.ndarray:
+    """Assign schools to mentors, closest pairs first, at most k schools per mentor.
+
+    Greedy: repeatedly take the closest (mentor, free school) pair among mentors
+    with a free slot (ties: lower mentor index, then lower school index). Only
+    each mentor's nearest candidates are sorted (cKDTree); the candidate lists
+    are doubled and the greedy redone if a mentor exhausts its list while it
+    still has slots and free schools remain, so the result is exactly the greedy
+    over all pairs.
+
+    Args:
+        mentor_xy: (M, 2) mentor coordinates.
+        school_xy: (S, 2) coordinates of the schools that can be assigned.
+        k: slots per mentor.
+
+    Returns:
+        For each school, the index of its mentor in ``mentor_xy``, or -1.
+    """
+    n_mentors, n_schools = len(mentor_xy), len(school_xy)
+    owner = np.full(n_schools, -1, np.int64)
+    if n_mentors == 0 or n_schools == 0 or k <= 0:
+        return owner
+    tree = cKDTree(school_xy)
+    width = min(n_schools, 2 * k + 8)
+    while True:
+        dist, idx = tree.query(mentor_xy, k=width)
+        dist = dist.reshape(n_mentors, width)
+        idx = idx.reshape(n_mentors, width)
+        mentor_idx = np.repeat(np.arange(n_mentors), width)
+        flat_d, flat_s = dist.ravel(), idx.ravel()
+        order = np.lexsort((flat_s, mentor_idx, flat_d))
+        owner[:] = -1
+        slots = np.full(n_mentors, k, np.int64)
+        used = np.zeros(n_mentors, np.int64)  # candidates of each mentor already passed
+        open_mentors, free_schools = n_mentors, n_schools
+        exhausted = False
+        for m, s in zip(mentor_idx[order].tolist(), flat_s[order].tolist(), strict=True):
+            used[m] += 1
+            if slots[m] and owner[s] < 0:
+                owner[s] = m
+                slots[m] -= 1
+                free_schools -= 1
+                open_mentors -= slots[m] == 0
+                if open_mentors == 0 or free_schools == 0:
+                    break
+            if slots[m] and used[m] == width and width < n_schools:
+                exhausted = True
+                break
+        if not exhausted:
+            return owner
+        width = min(n_schools, 2 * width)
+
+
+def _check_region_sizes(population: Population, net: NetworkParams) -> list[np.ndarray]:
+    """Schools of each region that has schools; NetworkError if one has too few."""
+    regions = _groups(population.region)
+    need = net.mentors_per_region
+    for schools in regions:
+        if schools.size < need:
+            region = int(population.region[schools[0]])
+            raise NetworkError(
+                f"network.mentors_per_region: {need} mentors per region need at least {need} "
+                f"schools per region; region {region} has {schools.size}"
+            )
+    return regions
+
+
+def top_down(
+    population: Population,
+    net: NetworkParams,
+    contacts: ContactParams,
+    community: bool,
+    rng: np.random.Generator,
+) -> nx.Graph:
+    """Regional hubs designated by the ministry.
+
+    In each region (that has schools) the ``mentors_per_region`` schools with the
+    highest ``capacity_latent`` become mentors; each gets the nearest
+    ``mentees_per_mentor`` (k) other schools of its region by the greedy
+    closest-pair assignment (:func:`nearest_assignment`). Every mentee has one
+    mentor, in its own region. A region with fewer than
+    ``mentors_per_region * (k + 1)`` schools gives its mentors fewer mentees
+    (those closest to other schools fill first; a mentor may get none and is
+    still a mentor). Schools not chosen keep role none. Mentoring ties are in
+    person; mentees of a cluster form in-person peer ties if ``peer_ties``.
+    Clusters are numbered by region, then by mentor capacity (highest first).
+    ``rng`` is used only for the community of practice.
+
+    Raises:
+        NetworkError: a region has fewer schools than ``mentors_per_region``.
+    """
+    regions = _check_region_sizes(population, net)
+    xy = np.column_stack([population.x, population.y])
+    mentors, mentee, mentor_of = [], [], []
+    for schools in regions:
+        chosen = _top_capacity(schools, population.capacity_latent, net.mentors_per_region)
+        others = np.setdiff1d(schools, chosen)
+        owner = nearest_assignment(xy[chosen], xy[others], net.mentees_per_mentor)
+        taken = owner >= 0
+        mentors.append(chosen)
+        mentee.append(others[taken])
+        mentor_of.append(chosen[owner[taken]])
+    graph = mentoring_graph(
+        population.n,
+        np.concatenate(mentors) if mentors else np.zeros(0, np.int64),
+        np.concatenate(mentee) if mentee else np.zeros(0, np.int64),
+        np.concatenate(mentor_of) if mentor_of else np.zeros(0, np.int64),
+        "in_person",
+        contacts,
+        net.peer_ties,
+    )
+    return add_community(graph, contacts, rng) if community else graph
+
+
+# ---------------------------------------------------------------------------
+# bottom_up
+# ---------------------------------------------------------------------------
+
+
+def attractiveness(
+    gap: np.ndarray, distance_km: np.ndarray, same_country: np.ndarray, choice_distance_km: float
+) -> np.ndarray:
+    """How much a would-be mentee wants a mentor.
+
+    ``(gap⁺ + 0.05) * 0.5 ** (distance / choice_distance) * (1.5 if same country else 1)``,
+    where gap is the mentor's capacity minus the mentee's.
+    """
+    return (
+        (np.maximum(gap, 0.0) + GAP_FLOOR)
+        * 0.5 ** (distance_km / choice_distance_km)
+        * np.where(same_country, SAME_COUNTRY_BONUS, 1.0)
+    )
+
+
+def _candidate_lists(
+    population: Population, seekers: np.ndarray, volunteers: np.ndarray, net: NetworkParams
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each would-be mentee's candidate mentors, best first, with their attractiveness.
+
+    Candidates are the volunteers of the mentee's own country (all volunteers if
+    its country has none), restricted to the nearest ``BOTTOM_UP_CANDIDATES``.
+
+    Returns:
+        (candidates, score): (S, K) arrays; candidates are school ids, padded with -1
+        (score -inf).
+    """
+    width = min(BOTTOM_UP_CANDIDATES, volunteers.size)
+    cand = np.full((seekers.size, width), -1, np.int64)
+    score = np.full((seekers.size, width), -np.inf)
+    xy = np.column_stack([population.x, population.y])
+    cap = population.capacity_latent
+    vol_country = population.country[volunteers]
+    seeker_country = population.country[seekers]
+    for country in np.unique(seeker_country):
+        rows = np.flatnonzero(seeker_country == country)
+        pool = volunteers[vol_country == country]
+        if pool.size == 0:
+            pool = volunteers
+        kk = min(width, pool.size)
+        dist, idx = cKDTree(xy[pool]).query(xy[seekers[rows]], k=kk)
+        dist, idx = dist.reshape(rows.size, kk), idx.reshape(rows.size, kk)
+        mentor = pool[idx]
+        mentee = seekers[rows][:, None]
+        s = attractiveness(
+            cap[mentor] - cap[mentee],
+            dist,
+            population.country[mentor] == population.country[mentee],
+            net.choice_distance_km,
+        )
+        order = np.lexsort((mentor, -s), axis=1)  # best first; ties: lower school id
+        cand[rows, :kk] = np.take_along_axis(mentor, order, axis=1)
+        score[rows, :kk] = np.take_along_axis(s, order, axis=1)
+    return cand, score
+
+
+def deferred_acceptance(cand: np.ndarray, score: np.ndarray, limit: int) -> np.ndarray:
+    """Mentee-proposing deferred acceptance where both sides rank pairs by the same score.
+
+    Each free mentee proposes to its next candidate; each mentor holds its best
+    ``limit`` proposals so far (ties: lower mentee row) and rejects the rest.
+    With one score per pair the stable matching is unique and equals the greedy
+    by descending score. Vectorised over mentees; one loop iteration per round.
+
+    Args:
+        cand: (S, K) candidate mentor school ids, best first, -1 padding.
+        score: (S, K) matching scores.
+        limit: most mentees per mentor.
+
+    Returns:
+        For each row, the school id of its mentor, or -1 if left out.
+    """
+    n_rows, width = cand.shape
+    held_by = np.full(n_rows, -1, np.int64)
+    held_score = np.full(n_rows, -np.inf)
+    pointer = np.zeros(n_rows, np.int64)
+    rows = np.arange(n_rows)
+    if width == 0:
+        return held_by
+    while True:
+        next_candidate = cand[rows, np.minimum(pointer, width - 1)]
+        proposers = rows[(held_by < 0) & (pointer < width) & (next_candidate >= 0)]
+        if proposers.size == 0:
+            return held_by
+        target = cand[proposers, pointer[proposers]]
+        target_score = score[proposers, pointer[proposers]]
+        pointer[proposers] += 1
+        holders = rows[held_by >= 0]
+        pool_row = np.concatenate([holders, proposers])
+        pool_mentor = np.concatenate([held_by[holders], target])
+        pool_score = np.concatenate([held_score[holders], target_score])
+        order = np.lexsort((pool_row, -pool_score, pool_mentor))
+        sorted_mentor = pool_mentor[order]
+        start = np.searchsorted(sorted_mentor, sorted_mentor, side="left")
+        rank = np.arange(order.size) - start
+        keep = order[rank < limit]
+        held_by[pool_row] = -1
+        held_score[pool_row] = -np.inf
+        held_by[pool_row[keep]] = pool_mentor[keep]
+        held_score[pool_row[keep]] = pool_score[keep]
+
+
+def bottom_up(
+    population: Population,
+    net: NetworkParams,
+    contacts: ContactParams,
+    community: bool,
+    rng: np.random.Generator,
+) -> nx.Graph:
+    """Self-organised clusters.
+
+    Each school opts in with probability
+    ``clip(opt_in_base + opt_in_motivation * motivation, 0, 1)``. Opted-in schools
+    with ``capacity_latent >= mentor_min_capacity`` volunteer as mentors; the
+    other opted-in schools seek a mentor among the volunteers of their own
+    country (all volunteers if their country has none), nearest
+    ``BOTTOM_UP_CANDIDATES`` only, ranked by :func:`attractiveness`. Mentors
+    accept up to ``mentor_limit`` mentees (:func:`deferred_acceptance`, equal to
+    the greedy by descending attractiveness); mentees not accepted anywhere are
+    left out (role none), as are volunteers nobody chose. Mentoring and peer
+    ties are in person. Clusters are numbered by mentor school id.
+    """
+    n = population.n
+    p_opt_in = np.clip(net.opt_in_base + net.opt_in_motivation * population.motivation, 0.0, 1.0)
+    opted_in = rng.random(n) < p_opt_in
+    capable = population.capacity_latent >= net.mentor_min_capacity
+    volunteers = np.flatnonzero(opted_in & capable)
+    seekers = np.flatnonzero(opted_in & ~capable)
+    if volunteers.size and seekers.size:
+        cand, score = _candidate_lists(population, seekers, volunteers, net)
+        mentor_of_seeker = deferred_acceptance(cand, score, net.mentor_limit)
+    else:
+        mentor_of_seeker = np.full(seekers.size, -1, np.int64)
+    matched = mentor_of_seeker >= 0
+    mentee, mentor_of = seekers[matched], mentor_of_seeker[matched]
+    graph = mentoring_graph(
+        n, np.unique(mentor_of), mentee, mentor_of, "in_person", contacts, net.peer_ties
+    )
+    return add_community(graph, contacts, rng) if community else graph
+
+
+# ---------------------------------------------------------------------------
+# virtual
+# ---------------------------------------------------------------------------
+
+
+def virtual(
+    population: Population,
+    net: NetworkParams,
+    contacts: ContactParams,
+    community: bool,
+    rng: np.random.Generator,
+) -> nx.Graph:
+    """Online matching regardless of distance.
+
+    Mentors are the ``virtual_mentors_per_country`` highest-capacity schools of
+    each country (``virtual_scope = "national"``), or the
+    ``virtual_mentors_per_country * n_countries`` highest overall
+    (``"cross_border"``; n_countries counts countries that have schools). In
+    each scope, mentees are drawn at random from the non-mentor schools (no
+    distance involved) and dealt to the mentors in turn, so each mentor gets
+    ``virtual_mentees_per_mentor`` mentees, or, when the scope has too few
+    schools, loads that differ by at most one. Every mentee has one mentor, in
+    its scope. Mentoring and peer ties are online. Clusters are numbered by
+    scope (country order), then mentor capacity (highest first).
+
+    Raises:
+        NetworkError: a scope has fewer schools than the mentors it needs.
+    """
+    per_country = net.virtual_mentors_per_country
+    if net.virtual_scope == "national":
+        scopes = _groups(population.country)
+        n_mentors = [per_country] * len(scopes)
+        for schools in scopes:
+            if schools.size < per_country:
+                code = population.country_codes[int(population.country[schools[0]])]
+                raise NetworkError(
+                    f"network.virtual_mentors_per_country: {per_country} online mentors per "
+                    f"country need at least {per_country} schools per country; "
+                    f"country {code} has {schools.size}"
+                )
+    else:
+        scopes = [np.arange(population.n)]
+        n_countries = np.unique(population.country).size
+        n_mentors = [per_country * n_countries]
+        if population.n < n_mentors[0]:
+            raise NetworkError(
+                f"network.virtual_mentors_per_country: {per_country} online mentors per country "
+                f"x {n_countries} countries = {n_mentors[0]} mentors need at least as many "
+                f"schools; there are {population.n}"
+            )
+    k = net.virtual_mentees_per_mentor
+    mentors, mentee, mentor_of = [], [], []
+    for schools, count in zip(scopes, n_mentors, strict=True):
+        chosen = _top_capacity(schools, population.capacity_latent, count)
+        others = np.setdiff1d(schools, chosen)
+        drawn = rng.permutation(others)[: min(others.size, count * k)]
+        mentors.append(chosen)
+        mentee.append(drawn)
+        mentor_of.append(chosen[np.arange(drawn.size) % count])
+    graph = mentoring_graph(
+        population.n,
+        np.concatenate(mentors),
+        np.concatenate(mentee),
+        np.concatenate(mentor_of),
+        "online",
+        contacts,
+        net.peer_ties,
+    )
+    return add_community(graph, contacts, rng) if community else graph
+
+
+# ---------------------------------------------------------------------------
+# hybrid
+# ---------------------------------------------------------------------------
+
+
+def hybrid(
+    population: Population,
+    net: NetworkParams,
+    contacts: ContactParams,
+    community: bool,
+    rng: np.random.Generator,
+) -> nx.Graph:
+    """Top-down regional hubs with an online community of practice on top (when ``community``)."""
+    return top_down(population, net, contacts, community, rng)

@@ -1,0 +1,112 @@
+"""The manifest of a results directory: what ran, with which code, seed and parameters."""
+
+from __future__ import annotations
+
+import os
+import platform
+import shlex
+import subprocess
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from mensi_sim.scenario import Scenario, scenario_hash
+
+MANIFEST_FORMAT = "mensi_sim.results/1"
+VERSIONED_PACKAGES = ("mensi_sim", "mesa", "numpy", "scipy", "pandas", "networkx", "pyarrow")
+
+
+def package_versions() -> dict[str, str | None]:
+    """Installed versions of mensi_sim, its main dependencies and Python (None if missing)."""
+    versions: dict[str, str | None] = {}
+    for name in VERSIONED_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    versions["python"] = platform.python_version()
+    return versions
+
+
+def _git(args: list[str], cwd: Path) -> str | None:
+    """Output of a read-only git command, or None if git or the repository is missing."""
+    env = dict(os.environ, GIT_OPTIONAL_LOCKS="0", LC_ALL="C")
+    try:
+        done = subprocess.run(
+            ["git", *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            env=env,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if done.returncode != 0:
+        return None
+    return done.stdout.strip()
+
+
+def git_state(package_dir: Path | None = None) -> dict[str, Any]:
+    """Commit of the git work tree holding the mensi_sim sources, and whether it has changes.
+
+    Returns ``{"commit": None, "dirty": None}`` when the package is not run from
+    a git work tree (an installed wheel) or git is not installed. Never raises.
+    """
+    pkg = package_dir or Path(__file__).resolve().parents[1]
+    none: dict[str, Any] = {"commit": None, "dirty": None}
+    top = _git(["rev-parse", "--show-toplevel"], pkg)
+    if not top or not (Path(top) / "mensi_sim" / "__init__.py").is_file():
+        return none
+    commit = _git(["rev-parse", "HEAD"], pkg)
+    if not commit:
+        return none
+    status = _git(["status", "--porcelain", "--untracked-files=no"], pkg)
+    return {"commit": commit, "dirty": None if status is None else bool(status)}
+
+
+def build_manifest(
+    scenario: Scenario,
+    *,
+    root_seed: int,
+    command_line: str | Sequence[str],
+    executor: str,
+    replications: int,
+) -> dict[str, Any]:
+    """Everything needed to know what produced a results directory and to redo it.
+
+    Args:
+        scenario: The scenario as it ran (with any command-line overrides applied).
+        root_seed: The root of ``numpy.random.SeedSequence`` the run seeds come from.
+        command_line: The command as typed (a string, or argv as a list).
+        executor: Where the runs ran, e.g. ``"serial"`` or ``"process-pool(2)"``.
+        replications: Number of replicates.
+
+    Returns:
+        A JSON-serialisable dict with keys ``format``, ``scenario``,
+        ``scenario_hash``, ``source_path``, ``root_seed``, ``replications``,
+        ``steps``, ``versions``, ``git_commit``, ``git_dirty``, ``command_line``,
+        ``executor``, ``created_utc`` and ``parameters``.
+    """
+    if not isinstance(command_line, str):
+        command_line = shlex.join(str(a) for a in command_line)
+    git = git_state()
+    return {
+        "format": MANIFEST_FORMAT,
+        "scenario": scenario.name,
+        "scenario_hash": scenario_hash(scenario),
+        "source_path": scenario.source_path,
+        "root_seed": int(root_seed),
+        "replications": int(replications),
+        "steps": int(scenario.time.steps),
+        "versions": package_versions(),
+        "git_commit": git["commit"],
+        "git_dirty": git["dirty"],
+        "command_line": command_line,
+        "executor": executor,
+        "created_utc": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "parameters": scenario.model_dump(mode="json", exclude={"source_path"}),
+    }

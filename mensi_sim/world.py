@@ -1,0 +1,31 @@
+"""Setting up a run's world: the population of schools and the network that ties them."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mensi_sim.networks import build_network
+from mensi_sim.networks.io import apply_node_attributes, file_population_size, load_graph_file
+from mensi_sim.networks.school_network import SchoolNetwork
+from mensi_sim.population import Population, generate_population
+from mensi_sim.scenario.schema import Scenario
+
+
+def build_world(
+    scenario: Scenario, population_rng: np.random.Generator, network_rng: np.random.Generator
+) -> tuple[Population, SchoolNetwork]:
+    """Generate the schools and build the network of a scenario.
+
+    With ``network.structure = "file"`` the number of schools is the number of nodes in
+    the file, and node attributes found in the file replace the generated ones.
+    """
+    params = scenario.population
+    node_table = None
+    if scenario.network.structure == "file":
+        n = file_population_size(scenario.network.file)
+        params = params.model_copy(update={"n_schools": n})
+        _, node_table = load_graph_file(scenario.network.file)
+    population = generate_population(params, population_rng)
+    if node_table is not None:
+        population = apply_node_attributes(population, node_table)
+    return population, build_network(scenario, population, network_rng)
