@@ -16,10 +16,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import pandas as pd
 import typer
 from pydantic import ValidationError
+from rich import box
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -53,6 +53,16 @@ HEADLINE = (
 )
 
 
+def _click_exception(name: str) -> type[Exception] | None:
+    """A click exception class as the installed typer uses it (typer >= 0.22 vendors click)."""
+    base = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+    return getattr(sys.modules[base.__module__], name, None)
+
+
+_ClickException = _click_exception("ClickException")
+_NoArgsIsHelpError = _click_exception("NoArgsIsHelpError")
+
+
 def _one_line(message: object) -> str:
     """A message with its whitespace (newlines included) collapsed to single spaces."""
     return " ".join(str(message).split())
@@ -63,6 +73,12 @@ def _describe_os_error(exc: OSError) -> str:
     if exc.filename is not None and exc.strerror:
         return f"{exc.filename}: {exc.strerror}"
     return str(exc)
+
+
+def _naming(path: Path, exc: Exception) -> str:
+    """The error's message, starting with the file it concerns."""
+    message = _one_line(exc)
+    return message if message.startswith(str(path)) else f"{path}: {message}"
 
 
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
@@ -101,15 +117,17 @@ class _OneLineErrorGroup(TyperGroup):
             obj.setdefault("argv", argv)
         try:
             rv = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
-        except click.exceptions.NoArgsIsHelpError as exc:
-            exc.show()
-            sys.exit(0)
-        except click.ClickException as exc:
+        except _ClickException as exc:  # type: ignore[misc]
+            if _NoArgsIsHelpError is not None and isinstance(exc, _NoArgsIsHelpError):
+                # the help text (typer's rich help has printed itself already)
+                if text := exc.format_message().strip():
+                    typer.echo(text)
+                sys.exit(0)
             ctx = getattr(exc, "ctx", None)
             hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
             typer.echo(f"error: {_one_line(exc.format_message())}{hint}", err=True)
             sys.exit(exc.exit_code)
-        except click.exceptions.Abort:
+        except typer.Abort:
             typer.echo("error: aborted", err=True)
             sys.exit(1)
         sys.exit(rv if isinstance(rv, int) else 0)
@@ -179,10 +197,9 @@ def _simulate(scenario: Scenario, replications: int, seed: int, err: Console) ->
         return simulate(scenario, replications=replications, seed=seed, progress=report)
 
 
-def _command_line() -> list[str]:
+def _command_line(ctx: typer.Context) -> list[str]:
     """The command as typed, from the arguments the group's ``main`` saw."""
-    ctx = click.get_current_context(silent=True)
-    obj = ctx.find_root().obj if ctx is not None else None
+    obj = ctx.find_root().obj
     argv = obj.get("argv") if isinstance(obj, dict) else None
     return ["mensi-sim", *(argv if argv is not None else sys.argv[1:])]
 
@@ -206,7 +223,7 @@ def _headline_table(result: Any) -> Table:
     head = result.headline()  # one row per (scenario, outcome)
     if "outcome" in head.columns:
         head = head.drop_duplicates("outcome").set_index("outcome")
-    table = Table(title=None, show_edge=False, header_style="bold")
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, header_style="bold")
     table.add_column("outcome")
     table.add_column("mean", justify="right")
     table.add_column("95% CI", justify="right")
@@ -222,6 +239,7 @@ def _headline_table(result: Any) -> Table:
 
 @app.command()
 def run(
+    ctx: typer.Context,
     scenario: Annotated[Path, typer.Argument(help="Scenario file (TOML).", show_default=False)],
     replications: Annotated[
         int, typer.Option("--replications", "-r", min=1, help="Number of replicates.")
@@ -234,7 +252,7 @@ def run(
         typer.Option(
             "--out",
             "-o",
-            help="Results directory to create. [default: results/<scenario>-<YYYYmmdd-HHMMSS>]",
+            help="Results directory to create (default: results/<scenario>-<YYYYmmdd-HHMMSS>).",
             show_default=False,
         ),
     ] = None,
@@ -259,7 +277,10 @@ def run(
         out_dir = out if out is not None else _default_out(sc.name)
         check_target(out_dir, overwrite)  # fail before the long part, not after it
         started = time.perf_counter()
-        result = _simulate(sc, replications, seed, err)
+        try:
+            result = _simulate(sc, replications, seed, err)
+        except MensiError as exc:
+            raise _fail(_naming(scenario, exc)) from None
         elapsed = time.perf_counter() - started
         runs = result.runs
         failed = runs[runs["status"] != "ok"]
@@ -269,7 +290,7 @@ def run(
         manifest = build_manifest(
             sc,
             root_seed=seed,
-            command_line=_command_line(),
+            command_line=_command_line(ctx),
             executor="serial",
             replications=replications,
         )
@@ -306,12 +327,29 @@ def run(
         raise typer.Exit(EXIT_FAILED)
 
 
+def _check_world(scenario: Scenario) -> None:
+    """Generate the schools and build the network once (seed 0); raise on an impossible setup."""
+    from mensi_sim.seeds import replicate_seed, run_streams
+    from mensi_sim.world import build_world
+
+    streams = run_streams(replicate_seed(0, 0))
+    build_world(scenario, streams.population, streams.network)
+
+
 @app.command()
 def validate(
     scenarios: Annotated[
         list[Path],
         typer.Argument(help="Scenario files (TOML) to check.", show_default=False),
     ],
+    build: Annotated[
+        bool,
+        typer.Option(
+            "--build/--no-build",
+            help="Also generate the schools and build the network once (seed 0), which "
+            "catches impossible structures such as more mentors than schools.",
+        ),
+    ] = True,
 ) -> None:
     """Check scenario files: one line per file, 'ok ...' or 'error: ...'; exit 1 if any failed."""
     console = _stdout()
@@ -319,9 +357,11 @@ def validate(
     for path in scenarios:
         try:
             sc = load_scenario(path)
-        except ScenarioError as exc:
+            if build:
+                _check_world(sc)
+        except MensiError as exc:
             failures += 1
-            typer.echo(f"error: {_one_line(exc)}", err=True)
+            typer.echo(f"error: {_naming(path, exc)}", err=True)
             continue
         console.print(
             f"ok {path} ({sc.name}: {sc.network.structure}, {sc.population.n_schools} schools, "
@@ -349,7 +389,7 @@ def list_scenarios(
         typer.Option(
             "--dir",
             "-d",
-            help="Folder of scenario files. [default: ./scenarios, else the shipped ones]",
+            help="Folder of scenario files (default: ./scenarios, else the shipped ones).",
             show_default=False,
         ),
     ] = None,
@@ -363,20 +403,28 @@ def list_scenarios(
         files = sorted(folder.glob("*.toml"))
     if not files:
         raise _fail(f"{folder}: no scenario files (*.toml)")
-    table = Table(show_edge=False, header_style="bold")
-    table.add_column("file")
-    table.add_column("structure")
-    table.add_column("schools", justify="right")
-    table.add_column("description")
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, header_style="bold")
+    table.add_column("file", no_wrap=True)
+    table.add_column("structure", no_wrap=True)
+    table.add_column("schools", justify="right", no_wrap=True)
+    table.add_column("weeks", justify="right", no_wrap=True)
+    table.add_column("description", ratio=1)
     bad = 0
     for path in files:
         try:
             sc = load_scenario(path)
         except ScenarioError as exc:
             bad += 1
-            table.add_row(str(path), "-", "-", f"invalid: {_one_line(exc)}")
+            table.add_row(path.name, "-", "-", "-", f"invalid: {_one_line(exc)}")
             continue
-        table.add_row(str(path), sc.network.structure, str(sc.population.n_schools), sc.description)
+        table.add_row(
+            path.name,
+            sc.network.structure,
+            f"{sc.population.n_schools:,}",
+            str(sc.time.steps),
+            sc.description,
+        )
+    console.print(f"{len(files)} scenario files in {folder}", soft_wrap=True)
     console.print(table)
     if bad:
         raise typer.Exit(EXIT_FAILED)

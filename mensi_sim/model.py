@@ -12,6 +12,7 @@ from mensi_sim.codes import (
     KIND_MENTORING,
     MODE_IN_PERSON,
     MODE_ONLINE,
+    ROLE_MENTEE,
     ROLE_MENTOR,
     ROLE_NONE,
 )
@@ -138,14 +139,19 @@ class MentoringModel(mesa.Model):
         has[self.tie_dst[self._tie_formal]] = True
         return has
 
-    def _tie_active(self) -> np.ndarray:
-        return contacts.tie_active(self.tie_src, self.tie_dst, self._tie_formal, self.state.active)
-
     def _refresh_influence(self) -> None:
-        """Rebuild the influence matrix (strength of active ties) after ties or activity change."""
+        """Recompute what depends on ties and activity (only when either changes): active
+        ties, mentor loads, platform users, and the influence matrix with its row sums."""
+        n = self.state.n
+        self._active_tie = contacts.tie_active(self.tie_src, self.tie_dst, self._tie_formal,
+                                               self.state.active)
+        self._load = learning.mentor_load(self.tie_src, self.tie_kind, self._active_tie, n)
+        self._uses_platform = costs.online_schools(n, self.tie_src, self.tie_dst, self.tie_kind,
+                                                   self.tie_mode, self._active_tie)
         self._influence = adoption.influence_matrix(
-            self.state.n, self.tie_src, self.tie_dst, self.tie_strength * self._tie_active()
+            n, self.tie_src, self.tie_dst, self.tie_strength * self._active_tie
         )
+        self._weighted_degree = np.asarray(self._influence.sum(axis=1)).ravel()
 
     def _new_tie_mode(self) -> int:
         mode = self.spec.opening.mode
@@ -169,16 +175,17 @@ class MentoringModel(mesa.Model):
         """Advance one week; the rule order is the class docstring's."""
         sc, st, rng, week = self.spec, self.state, self.rng, self.week
         n = st.n
-        active_tie = self._tie_active()
-        load = learning.mentor_load(self.tie_src, self.tie_kind, active_tie, n)
+        load = self._load
 
         # 1. contacts
-        meet = contacts.draw_meetings(self._tie_rate, active_tie, self.in_term, rng)
-        travel, staff = contacts.meeting_costs(meet, self.tie_mode, self._tie_formal,
-                                               self.tie_distance, sc.contacts, sc.costs)
-        st.book("travel", _split_between(self.tie_src, self.tie_dst, travel, n))
-        st.book("staff_time", _split_between(self.tie_src, self.tie_dst, staff, n))
-        self._meetings = int(meet.sum())
+        meet = contacts.draw_meetings(self._tie_rate, self._active_tie, self.in_term, rng)
+        met = np.flatnonzero(meet)
+        travel, staff = contacts.meeting_costs(
+            np.ones(met.size, dtype=bool), self.tie_mode[met], self._tie_formal[met],
+            self.tie_distance[met], sc.contacts, sc.costs)
+        st.book("travel", _split_between(self.tie_src[met], self.tie_dst[met], travel, n))
+        st.book("staff_time", _split_between(self.tie_src[met], self.tie_dst[met], staff, n))
+        self._meetings = int(met.size)
 
         # 2. learning
         change = np.zeros(n)
@@ -206,7 +213,8 @@ class MentoringModel(mesa.Model):
                 baseline_change += training.completion_gain(st.baseline, done, course)
 
         # 4. adoption (reads capacity and adoption at t)
-        share = adoption.adopting_neighbour_share(self._influence, st.adopted)
+        share = adoption.adopting_neighbour_share(self._influence, st.adopted,
+                                                  self._weighted_degree)
         count = (adoption.adopting_neighbour_count(self._influence, st.adopted)
                  if sc.adoption.rule == "threshold" else None)
         adopts, abandons = adoption.adoption_step(st.adopted, st.capacity, share, count,
@@ -228,9 +236,7 @@ class MentoringModel(mesa.Model):
             sc.incentives, week, st.role, st.member, st.active, adopts))
         st.book("coordination", costs.coordination_cost(st.role, st.active,
                                                         self._coordination_rate))
-        uses_platform = costs.online_schools(n, self.tie_src, self.tie_dst, self.tie_kind,
-                                             self.tie_mode, active_tie)
-        st.book("platform", costs.platform_cost(uses_platform, sc.costs))
+        st.book("platform", costs.platform_cost(self._uses_platform, sc.costs))
 
         # write the state at t + 1
         st.capacity = np.clip(st.capacity + change, 0.0, 1.0)
@@ -268,8 +274,8 @@ class MentoringModel(mesa.Model):
         self._add_ties(new.mentor, new.mentee, np.full(k, KIND_MENTORING, np.int8),
                        np.full(k, self._opening_mode, np.int8), np.full(k, strength),
                        new.distance_km)
-        newly_mentor = st.role[new.mentor] == ROLE_NONE
-        fresh = np.unique(new.mentor[newly_mentor])
+        # a school that starts mentoring opens a cluster of its own
+        fresh = np.unique(new.mentor[st.role[new.mentor] != ROLE_MENTOR])
         next_cluster = int(st.cluster.max()) + 1
         st.cluster[fresh] = next_cluster + np.arange(fresh.size)
         st.role[new.mentor] = ROLE_MENTOR  # a capable adopter becomes a mentor

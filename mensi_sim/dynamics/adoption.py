@@ -19,9 +19,15 @@ def influence_matrix(
     return sp.csr_matrix((vals, (rows, cols)), shape=(n, n))
 
 
-def adopting_neighbour_share(influence: sp.csr_matrix, adopted: np.ndarray) -> np.ndarray:
-    """m_i: the strength-weighted share of i's neighbours that have adopted (0 with no ties)."""
-    weighted_degree = np.asarray(influence.sum(axis=1)).ravel()
+def adopting_neighbour_share(
+    influence: sp.csr_matrix, adopted: np.ndarray, weighted_degree: np.ndarray | None = None
+) -> np.ndarray:
+    """m_i: the strength-weighted share of i's neighbours that have adopted (0 with no ties).
+
+    ``weighted_degree`` (the row sums of ``influence``) may be passed when already known.
+    """
+    if weighted_degree is None:
+        weighted_degree = np.asarray(influence.sum(axis=1)).ravel()
     pressure = influence @ adopted.astype(float)
     return np.divide(
         pressure, weighted_degree, out=np.zeros_like(pressure), where=weighted_degree > 0

@@ -11,6 +11,7 @@ from scipy.spatial import cKDTree
 
 from mensi_sim.codes import KIND_PROXIMITY, MODE_IN_PERSON, ROLE_NONE
 from mensi_sim.networks.school_network import SchoolNetwork
+from mensi_sim.networks.structures import sorted_unique
 from mensi_sim.population import Population
 
 
@@ -58,7 +59,7 @@ def proximity_ties(
     n = population.n
     school, neighbour = nearest_within(population.x, population.y, radius_km, max_ties)
     low, high = np.minimum(school, neighbour), np.maximum(school, neighbour)
-    pair = np.unique(low * n + high)
+    pair = sorted_unique(low * n + high)
     src, dst = pair // n, pair % n
     m = pair.size
     return SchoolNetwork(

@@ -22,7 +22,6 @@ as its seed, so the same generator state gives the same graph.
 
 from __future__ import annotations
 
-from itertools import combinations
 from typing import Protocol
 
 import networkx as nx
@@ -62,6 +61,14 @@ class StructureBuilder(Protocol):
 def nx_seed(rng: np.random.Generator) -> int:
     """A seed for a networkx generator, drawn from ``rng``."""
     return int(rng.integers(2**31))
+
+
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """Distinct values in ascending order (sort-based; faster than ``np.unique`` on big arrays)."""
+    values = np.sort(np.asarray(values))
+    if values.size == 0:
+        return values
+    return values[np.concatenate([[True], values[1:] != values[:-1]])]
 
 
 # ---------------------------------------------------------------------------
@@ -117,14 +124,33 @@ def mentoring_graph(
         (m, s, {"kind": "mentoring", "mode": mode, "strength": strength})
         for m, s in zip(mentor_of.tolist(), mentee.tolist(), strict=True)
     )
-    if peer_ties and mentee.size > 1:
-        peer = {"kind": "peer", "mode": peer_mode or mode, "strength": contacts.strength_peer}
-        order = np.argsort(mentee_cluster, kind="stable")
-        sorted_mentee = mentee[order]
-        bounds = np.flatnonzero(np.diff(np.asarray(mentee_cluster)[order])) + 1
-        for members in np.split(sorted_mentee, bounds):
-            graph.add_edges_from((u, v, peer) for u, v in combinations(members.tolist(), 2))
+    if peer_ties:
+        u, v = within_cluster_pairs(mentee, np.asarray(mentee_cluster, dtype=np.int64))
+        graph.add_edges_from(
+            zip(u.tolist(), v.tolist(), strict=True),
+            kind="peer",
+            mode=peer_mode or mode,
+            strength=contacts.strength_peer,
+        )
     return graph
+
+
+def within_cluster_pairs(school: np.ndarray, cluster: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair of schools that share a cluster, each pair once.
+
+    Loops over the offset within a cluster (up to the largest cluster size), not
+    over schools or clusters.
+    """
+    order = np.lexsort((school, cluster))
+    school, cluster = school[order], cluster[order]
+    u, v = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    for offset in range(1, school.size):
+        same = cluster[:-offset] == cluster[offset:]
+        if not same.any():
+            break
+        u.append(school[:-offset][same])
+        v.append(school[offset:][same])
+    return np.concatenate(u), np.concatenate(v)
 
 
 def participants_of(graph: nx.Graph) -> np.ndarray:
@@ -304,8 +330,8 @@ def top_down(
     closest-pair assignment (:func:`nearest_assignment`). Every mentee has one
     mentor, in its own region. A region with fewer than
     ``mentors_per_region * (k + 1)`` schools gives its mentors fewer mentees
-    (those closest to other schools fill first; a mentor may get none and is
-    still a mentor). Schools not chosen keep role none. Mentoring ties are in
+    (the closest pairs are taken first, so loads can be uneven; a mentor may
+    get none and is still a mentor). Schools not chosen keep role none. Mentoring ties are in
     person; mentees of a cluster form in-person peer ties if ``peer_ties``.
     Clusters are numbered by region, then by mentor capacity (highest first).
     ``rng`` is used only for the community of practice.
@@ -375,7 +401,7 @@ def _candidate_lists(
     cap = population.capacity_latent
     vol_country = population.country[volunteers]
     seeker_country = population.country[seekers]
-    for country in np.unique(seeker_country):
+    for country in sorted_unique(seeker_country):
         rows = np.flatnonzero(seeker_country == country)
         pool = volunteers[vol_country == country]
         if pool.size == 0:
@@ -401,7 +427,8 @@ def deferred_acceptance(cand: np.ndarray, score: np.ndarray, limit: int) -> np.n
     """Mentee-proposing deferred acceptance where both sides rank pairs by the same score.
 
     Each free mentee proposes to its next candidate; each mentor holds its best
-    ``limit`` proposals so far (ties: lower mentee row) and rejects the rest.
+    ``limit`` proposals so far (equal scores: the mentee it already holds, then
+    the lower row) and rejects the rest.
     With one score per pair the stable matching is unique and equals the greedy
     by descending score. Vectorised over mentees; one loop iteration per round.
 
@@ -418,8 +445,9 @@ def deferred_acceptance(cand: np.ndarray, score: np.ndarray, limit: int) -> np.n
     held_score = np.full(n_rows, -np.inf)
     pointer = np.zeros(n_rows, np.int64)
     rows = np.arange(n_rows)
-    if width == 0:
+    if width == 0 or n_rows == 0:
         return held_by
+    targeted = np.zeros(int(cand.max()) + 1, bool)
     while True:
         next_candidate = cand[rows, np.minimum(pointer, width - 1)]
         proposers = rows[(held_by < 0) & (pointer < width) & (next_candidate >= 0)]
@@ -428,14 +456,18 @@ def deferred_acceptance(cand: np.ndarray, score: np.ndarray, limit: int) -> np.n
         target = cand[proposers, pointer[proposers]]
         target_score = score[proposers, pointer[proposers]]
         pointer[proposers] += 1
-        holders = rows[held_by >= 0]
+        # only mentors that received proposals this round reconsider whom they hold
+        targeted[target] = True
+        holding = held_by >= 0
+        holding[holding] = targeted[held_by[holding]]
+        targeted[target] = False
+        holders = rows[holding]
         pool_row = np.concatenate([holders, proposers])
         pool_mentor = np.concatenate([held_by[holders], target])
         pool_score = np.concatenate([held_score[holders], target_score])
-        order = np.lexsort((pool_row, -pool_score, pool_mentor))
+        order = np.lexsort((-pool_score, pool_mentor))  # stable: ties keep pool order
         sorted_mentor = pool_mentor[order]
-        start = np.searchsorted(sorted_mentor, sorted_mentor, side="left")
-        rank = np.arange(order.size) - start
+        rank = np.arange(order.size) - np.searchsorted(sorted_mentor, sorted_mentor, side="left")
         keep = order[rank < limit]
         held_by[pool_row] = -1
         held_score[pool_row] = -np.inf
@@ -477,7 +509,7 @@ def bottom_up(
     matched = mentor_of_seeker >= 0
     mentee, mentor_of = seekers[matched], mentor_of_seeker[matched]
     graph = mentoring_graph(
-        n, np.unique(mentor_of), mentee, mentor_of, "in_person", contacts, net.peer_ties
+        n, sorted_unique(mentor_of), mentee, mentor_of, "in_person", contacts, net.peer_ties
     )
     return add_community(graph, contacts, rng) if community else graph
 
@@ -524,7 +556,7 @@ def virtual(
                 )
     else:
         scopes = [np.arange(population.n)]
-        n_countries = np.unique(population.country).size
+        n_countries = sorted_unique(population.country).size
         n_mentors = [per_country * n_countries]
         if population.n < n_mentors[0]:
             raise NetworkError(

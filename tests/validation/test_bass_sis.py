@@ -1,0 +1,56 @@
+"""Reductions of rule 4: the Bass map and the SIS endemic level on a complete graph.
+
+Tolerances come from the replications: the mean of R independent replicates has
+standard error s / sqrt(R), s the sample sd across replicates at that step. We allow
+4 standard errors per step (two-sided false-alarm probability 6e-5 per step, under
+0.2 % over 30 steps), plus the finite-size bias of the model relative to the map,
+which is O(q / n) per step (a non-adopter's neighbours are the n - 1 others) and below
+1e-3 here.
+"""
+
+import numpy as np
+
+from mensi_sim import simulate
+
+from .reduction import bass_map, pure_diffusion, sis_level
+
+N = 2000
+
+
+def test_complete_graph_follows_the_discrete_bass_map():
+    p, q, steps, reps = 0.03, 0.38, 25, 30
+    sc = pure_diffusion(N, steps, p=p, q=q)
+    ts = simulate(sc, replications=reps, seed=11).timeseries
+    by_step = ts.groupby("step")["adoption_share"]
+    mean, sd = by_step.mean().to_numpy(), by_step.std(ddof=1).to_numpy()
+    expected = bass_map(p, q, steps)
+    tolerance = 4 * sd / np.sqrt(reps) + 1e-3
+    assert np.all(np.abs(mean - expected) <= tolerance), np.c_[mean, expected, tolerance]
+    # and it is a real S-curve, not a trivially flat one
+    assert expected[10] > 0.5 and mean[10] > 0.5 and mean[2] < 0.2
+
+
+def test_sis_long_run_share_matches_mean_field_level():
+    # abandonment r (1 - c) with every capacity 0.5 (sd 1e-4): recovery delta = r / 2
+    p, q, r = 0.0, 0.4, 0.3
+    delta = r * 0.5
+    steps, burn_in, reps = 160, 60, 10
+    sc = pure_diffusion(
+        N, steps, p=p, q=q, abandonment=r, initial="share", initial_share=0.1,
+        population={"capacity_mean_other": 0.5, "capacity_sd": 1e-4},
+    )
+    ts = simulate(sc, replications=reps, seed=5).timeseries
+    late = ts[ts["step"] >= burn_in]
+    per_rep = late.groupby("replicate")["adoption_share"].mean().to_numpy()
+    expected = sis_level(p, q, delta)  # 1 - delta / q = 0.625
+    # replicate means are independent: 4 standard errors, plus O(1/n) finite-size bias
+    tolerance = 4 * per_rep.std(ddof=1) / np.sqrt(reps) + 2.0 / N
+    assert abs(per_rep.mean() - expected) <= tolerance, (per_rep.mean(), expected, tolerance)
+    assert 0.55 < expected < 0.7
+
+
+def test_sis_level_formula_limits():
+    assert sis_level(0.0, 0.4, 0.5) == 0.0  # below threshold: dies out
+    assert abs(sis_level(0.0, 0.4, 0.1) - 0.75) < 1e-12
+    i = sis_level(0.05, 0.3, 0.2)
+    assert abs((1 - i) * (0.05 + 0.3 * i) - 0.2 * i) < 1e-12
