@@ -135,9 +135,14 @@ def build_network(
     Raises:
         NetworkError: the structure cannot be built with these parameters.
     """
-    graph = build_structure(scenario, population, rng)
-    network = SchoolNetwork.from_graph(graph, population.n)
     net = scenario.network
+    if net.structure in graphs.RESEARCH_EDGES:
+        # research graphs go straight to arrays: a complete graph on a few thousand
+        # schools would take seconds to build as a networkx graph
+        network = graphs.research_ties(net.structure, population.n, net, rng)
+    else:
+        network = SchoolNetwork.from_graph(build_structure(scenario, population, rng),
+                                           population.n)
     if net.proximity:
         network = network.merged(
             proximity_ties(

@@ -16,7 +16,9 @@ from collections.abc import Iterable
 import networkx as nx
 import numpy as np
 
+from mensi_sim.codes import KIND_PEER, MODE_IN_PERSON
 from mensi_sim.errors import NetworkError
+from mensi_sim.networks.school_network import SchoolNetwork
 from mensi_sim.networks.structures import empty_school_graph, nx_seed
 from mensi_sim.scenario.schema import NetworkParams
 
@@ -44,7 +46,12 @@ def _check_even_degree(degree: int) -> None:
         )
 
 
-def complete(n: int, net: NetworkParams, rng: np.random.Generator) -> nx.Graph:
+def _edges_of(graph: nx.Graph) -> np.ndarray:
+    """The (m, 2) int64 array of a networkx graph's edges."""
+    return np.array(list(graph.edges()), dtype=np.int64).reshape(-1, 2)
+
+
+def complete_edges(n: int, net: NetworkParams, rng: np.random.Generator) -> np.ndarray:
     """Every pair of schools tied: n (n - 1) / 2 ties."""
     ties = n * (n - 1) // 2
     if ties > MAX_COMPLETE_TIES:
@@ -52,13 +59,13 @@ def complete(n: int, net: NetworkParams, rng: np.random.Generator) -> nx.Graph:
             f"network.structure: a complete graph on {n} schools has {ties} ties, more than "
             f"{MAX_COMPLETE_TIES}; use fewer schools (population.n_schools)"
         )
-    return research_graph(n, nx.complete_graph(n).edges(), net)
+    u, v = np.triu_indices(n, k=1)
+    return np.column_stack([u, v]).astype(np.int64)
 
 
-def erdos_renyi(n: int, net: NetworkParams, rng: np.random.Generator) -> nx.Graph:
+def erdos_renyi_edges(n: int, net: NetworkParams, rng: np.random.Generator) -> np.ndarray:
     """Each pair tied independently with probability ``graph_p`` (G(n, p))."""
-    h = nx.fast_gnp_random_graph(n, net.graph_p, seed=nx_seed(rng))
-    return research_graph(n, h.edges(), net)
+    return _edges_of(nx.fast_gnp_random_graph(n, net.graph_p, seed=nx_seed(rng)))
 
 
 def ring_lattice_edges(n: int, degree: int) -> np.ndarray:
@@ -69,7 +76,7 @@ def ring_lattice_edges(n: int, degree: int) -> np.ndarray:
     return np.column_stack([u, v])
 
 
-def ring_lattice(n: int, net: NetworkParams, rng: np.random.Generator) -> nx.Graph:
+def ring_edges(n: int, net: NetworkParams, rng: np.random.Generator) -> np.ndarray:
     """A ring: every school tied to the ``graph_degree / 2`` nearest on each side.
 
     Every school has degree ``graph_degree``, which must be even and less than n.
@@ -77,20 +84,19 @@ def ring_lattice(n: int, net: NetworkParams, rng: np.random.Generator) -> nx.Gra
     degree = net.graph_degree
     _check_even_degree(degree)
     _check_degree_below_n(n, degree)
-    return research_graph(n, ring_lattice_edges(n, degree).tolist(), net)
+    return ring_lattice_edges(n, degree)
 
 
-def watts_strogatz(n: int, net: NetworkParams, rng: np.random.Generator) -> nx.Graph:
+def watts_strogatz_edges(n: int, net: NetworkParams, rng: np.random.Generator) -> np.ndarray:
     """Small world: a ring lattice of degree ``graph_degree`` with each tie rewired with
     probability ``graph_p`` (p = 0 gives the ring lattice)."""
     degree = net.graph_degree
     _check_even_degree(degree)
     _check_degree_below_n(n, degree)
-    h = nx.watts_strogatz_graph(n, degree, net.graph_p, seed=nx_seed(rng))
-    return research_graph(n, h.edges(), net)
+    return _edges_of(nx.watts_strogatz_graph(n, degree, net.graph_p, seed=nx_seed(rng)))
 
 
-def random_regular(n: int, net: NetworkParams, rng: np.random.Generator) -> nx.Graph:
+def random_regular_edges(n: int, net: NetworkParams, rng: np.random.Generator) -> np.ndarray:
     """Random graph where every school has degree ``graph_degree`` (d < n, n d even)."""
     degree = net.graph_degree
     _check_degree_below_n(n, degree)
@@ -98,20 +104,62 @@ def random_regular(n: int, net: NetworkParams, rng: np.random.Generator) -> nx.G
         raise NetworkError(
             f"network.graph_degree: {degree} x {n} schools must be even for a random regular graph"
         )
-    h = nx.random_regular_graph(degree, n, seed=nx_seed(rng))
-    return research_graph(n, h.edges(), net)
+    return _edges_of(nx.random_regular_graph(degree, n, seed=nx_seed(rng)))
 
 
-def barabasi_albert(n: int, net: NetworkParams, rng: np.random.Generator) -> nx.Graph:
+def barabasi_albert_edges(n: int, net: NetworkParams, rng: np.random.Generator) -> np.ndarray:
     """Preferential attachment: each new school ties to ``graph_m`` existing ones
     (m < n; m (n - m) ties, starting from a star on m + 1 schools)."""
     m = net.graph_m
     _check_degree_below_n(n, m, "network.graph_m")
-    h = nx.barabasi_albert_graph(n, m, seed=nx_seed(rng))
-    return research_graph(n, h.edges(), net)
+    return _edges_of(nx.barabasi_albert_graph(n, m, seed=nx_seed(rng)))
 
 
-def star(n: int, net: NetworkParams, rng: np.random.Generator) -> nx.Graph:
+def star_edges(n: int, net: NetworkParams, rng: np.random.Generator) -> np.ndarray:
     """School 0 is the hub, tied to every other school."""
-    return research_graph(n, ((0, i) for i in range(1, n)), net)
+    others = np.arange(1, n, dtype=np.int64)
+    return np.column_stack([np.zeros_like(others), others])
 
+
+#: edge builder of each research graph: ``(n, net, rng) -> (m, 2) int array``
+RESEARCH_EDGES = {
+    "complete": complete_edges,
+    "erdos_renyi": erdos_renyi_edges,
+    "watts_strogatz": watts_strogatz_edges,
+    "ring_lattice": ring_edges,
+    "random_regular": random_regular_edges,
+    "barabasi_albert": barabasi_albert_edges,
+    "star": star_edges,
+}
+
+
+def research_ties(name: str, n: int, net: NetworkParams,
+                  rng: np.random.Generator) -> SchoolNetwork:
+    """A research graph in array form (what the model uses: no networkx graph is built)."""
+    edges = RESEARCH_EDGES[name](n, net, rng)
+    m = edges.shape[0]
+    network = SchoolNetwork.empty(n)
+    network.src, network.dst = edges[:, 0].astype(np.int64), edges[:, 1].astype(np.int64)
+    network.kind = np.full(m, KIND_PEER, np.int8)
+    network.mode = np.full(m, MODE_IN_PERSON, np.int8)
+    network.strength = np.full(m, net.graph_strength)
+    return network
+
+
+def _as_graph(name: str):
+    def build(n: int, net: NetworkParams, rng: np.random.Generator) -> nx.Graph:
+        return research_graph(n, RESEARCH_EDGES[name](n, net, rng).tolist(), net)
+
+    build.__name__ = name
+    build.__doc__ = RESEARCH_EDGES[name].__doc__
+    return build
+
+
+# the same graphs as networkx graphs, ``(n, net, rng) -> nx.Graph``
+complete = _as_graph("complete")
+erdos_renyi = _as_graph("erdos_renyi")
+watts_strogatz = _as_graph("watts_strogatz")
+ring_lattice = _as_graph("ring_lattice")
+random_regular = _as_graph("random_regular")
+barabasi_albert = _as_graph("barabasi_albert")
+star = _as_graph("star")

@@ -1,0 +1,73 @@
+"""Proximity ties: nearest schools within a radius, found with a k-d tree."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from mensi_sim.codes import KIND_PROXIMITY, MODE_IN_PERSON, ROLE_NONE
+from mensi_sim.networks.proximity import nearest_within, proximity_ties
+
+from .support import population, scenario
+
+
+def scattered(n, side_km=100.0, seed=0):
+    """A population of n schools spread uniformly over a square."""
+    pop = population(scenario({"population.n_schools": n}))
+    rng = np.random.default_rng(seed)
+    return dataclasses.replace(pop, x=rng.random(n) * side_km, y=rng.random(n) * side_km)
+
+
+def brute_force_pairs(x, y, radius_km, max_ties):
+    """Each school's nearest max_ties schools closer than the radius, from all distances."""
+    d = np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
+    np.fill_diagonal(d, np.inf)
+    pairs = set()
+    for i in range(x.size):
+        order = np.argsort(d[i], kind="stable")[:max_ties]
+        pairs |= {(min(i, j), max(i, j)) for j in order.tolist() if d[i, j] < radius_km}
+    return pairs
+
+
+@pytest.mark.parametrize(("radius", "max_ties"), [(10.0, 3), (5.0, 5), (30.0, 1), (200.0, 4)])
+def test_proximity_matches_brute_force_on_300_schools(radius, max_ties):
+    pop = scattered(300)
+    net = proximity_ties(pop, radius, max_ties, 0.1)
+    got = set(zip(net.src.tolist(), net.dst.tolist(), strict=True))
+    assert len(got) == net.n_ties  # each pair stored once
+    assert got == brute_force_pairs(pop.x, pop.y, radius, max_ties)
+
+
+def test_proximity_ties_are_short_weak_and_stored_once():
+    pop = scattered(2000)
+    net = proximity_ties(pop, 4.0, 5, 0.1)
+    assert net.n_ties > 0
+    assert np.all(net.src < net.dst)  # no self-tie, each pair once
+    length = np.hypot(pop.x[net.src] - pop.x[net.dst], pop.y[net.src] - pop.y[net.dst])
+    assert length.max() < 4.0
+    assert np.all(net.kind == KIND_PROXIMITY) and np.all(net.mode == MODE_IN_PERSON)
+    assert np.all(net.strength == 0.1)
+    assert np.all(net.role == ROLE_NONE) and np.all(net.cluster == -1)
+    # a school initiates at most max_ties ties (its total can be larger: others may pick it)
+    school, _ = nearest_within(pop.x, pop.y, 4.0, 5)
+    assert np.bincount(school, minlength=pop.n).max() <= 5
+    degree = np.bincount(np.concatenate([net.src, net.dst]), minlength=pop.n)
+    assert degree.max() >= 5
+
+
+def test_schools_on_one_spot_do_not_tie_to_themselves():
+    pop = scattered(12)
+    pop = dataclasses.replace(pop, x=np.zeros(12), y=np.zeros(12))
+    school, neighbour = nearest_within(pop.x, pop.y, 1.0, 3)
+    assert np.all(school != neighbour)
+    assert np.all(np.bincount(school, minlength=12) == 3)
+    net = proximity_ties(pop, 1.0, 3, 0.1)
+    assert np.all(net.src < net.dst)
+
+
+def test_no_tie_when_nobody_is_near_enough():
+    pop = scattered(50, side_km=1000.0)
+    assert proximity_ties(pop, 0.001, 5, 0.1).n_ties == 0
+    assert proximity_ties(scattered(1), 10.0, 5, 0.1).n_ties == 0
