@@ -56,6 +56,9 @@ class MentoringModel(mesa.Model):
     6. Opening up: from ``opening.start_week`` outside schools join capable adopters.
     7. Incentives pay out; coordination and platform costs are booked by category.
 
+    Rules 1-5 and 7 read the state at t; the state at t + 1 is then written, and rule 6
+    runs last on it, so schools that join this week meet from next week on.
+
     Args:
         scenario: A validated Scenario.
         rng: An int seed, a ``numpy.random.SeedSequence`` or None (fresh entropy). It is
@@ -262,6 +265,7 @@ class MentoringModel(mesa.Model):
         if joiners.size == 0:
             return False
         eligible = opening.eligible_mentors(st.adopted, st.capacity, st.active, load, sc.opening)
+        eligible[joiners] = False  # a school asking to join cannot mentor itself
         mentors = np.flatnonzero(eligible)
         free = (sc.opening.mentor_limit - load[mentors]).astype(np.int64)
         pop = self.population

@@ -54,11 +54,13 @@ FIGSIZE = (11.0, 4.5)  # inches
 DPI = 100  # so the PNG is 1100 x 450 pixels
 
 
-def _euro(value: float, _pos: object = None) -> str:
-    """Axis label of an amount in EUR: €12,000 or €1.2M."""
-    if abs(value) >= 1e6:
-        return f"€{value / 1e6:,.1f}M"
-    return f"€{value:,.0f}"
+def _euro_formatter(largest: float) -> FuncFormatter:
+    """Axis labels in EUR with one scale for the whole axis: €800, €12k or €1.2M."""
+    if largest >= 1e6:
+        return FuncFormatter(lambda v, _pos: f"€{v / 1e6:,.1f}M")
+    if largest >= 1e4:
+        return FuncFormatter(lambda v, _pos: f"€{v / 1e3:,.0f}k")
+    return FuncFormatter(lambda v, _pos: f"€{v:,.0f}")
 
 
 def mean_and_ci(
@@ -161,11 +163,14 @@ def plot_adoption_and_cost(timeseries: pd.DataFrame) -> Figure:
         ax_cost.tick_params(axis="x", labelrotation=20)
         ax_cost.set_title("Cumulative cost by category at the end of the run")
     ax_cost.set_ylabel("Cumulative cost, mean over replicates (EUR)")
-    ax_cost.yaxis.set_major_formatter(FuncFormatter(_euro))
     ax_cost.set_ylim(bottom=0)
+    ax_cost.yaxis.set_major_formatter(_euro_formatter(ax_cost.get_ylim()[1]))
     ax_cost.grid(alpha=0.3, axis="y")
     handles, names = ax_cost.get_legend_handles_labels()
-    ax_cost.legend(handles[::-1], names[::-1], loc="upper left", fontsize="small", frameon=False)
+    where = {"loc": "upper left"}
+    if len(scenarios) > 1:  # beside the bars, which fill the top left
+        where["bbox_to_anchor"] = (1.0, 1.0)
+    ax_cost.legend(handles[::-1], names[::-1], fontsize="small", frameon=False, **where)
     return fig
 
 

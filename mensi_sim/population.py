@@ -67,8 +67,8 @@ def generate_population(params: PopulationParams, rng: np.random.Generator) -> P
 
     Schools are split over countries by ``country_weights`` and evenly over each
     country's regions. Regions are squares of ``region_size_km`` laid side by
-    side (country-major), so distances within a region are realistic and
-    distances between countries are large. Teachers are lognormal, the
+    side on one grid (country-major), so distances within a region are realistic;
+    neighbouring regions, even of different countries, are adjacent squares. Teachers are lognormal, the
     disadvantaged share and every capacity draw Beta with the configured means.
     """
     n = params.n_schools

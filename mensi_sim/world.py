@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mensi_sim.networks import build_network
+from mensi_sim.networks import build_network, graph_file_path
 from mensi_sim.networks.io import apply_node_attributes, file_population_size, load_graph_file
 from mensi_sim.networks.school_network import SchoolNetwork
 from mensi_sim.population import Population, generate_population
@@ -22,9 +22,9 @@ def build_world(
     params = scenario.population
     node_table = None
     if scenario.network.structure == "file":
-        n = file_population_size(scenario.network.file)
-        params = params.model_copy(update={"n_schools": n})
-        _, node_table = load_graph_file(scenario.network.file)
+        path = graph_file_path(scenario)
+        _, node_table = load_graph_file(path)
+        params = params.model_copy(update={"n_schools": file_population_size(path)})
     population = generate_population(params, population_rng)
     if node_table is not None:
         population = apply_node_attributes(population, node_table)

@@ -128,3 +128,14 @@ def test_dropouts_happen_when_engagement_collapses(pilot):
     assert ts["dropouts"].iloc[-1] > 0
     assert ts["active_participants"].iloc[-1] < 120
     assert ts["meetings"].iloc[-10:].sum() == 0  # every formal tie has gone quiet
+
+
+def test_opening_up_never_ties_a_school_to_itself():
+    # a capable outside adopter asking to join must not be matched to itself
+    sc = load_scenario("scenarios/italy_national.toml").with_updates({
+        "population.n_schools": 3000, "time.steps": 40, "opening.start_week": 1,
+        "opening.join_rate": 0.05, "opening.mentor_min_capacity": 0.3,
+        "adoption.initial_share": 0.3})
+    model = MentoringModel(sc, rng=1)
+    model.run_for(40)
+    assert (model.tie_src != model.tie_dst).all()

@@ -3,7 +3,7 @@
 Each field has a default, a unit, its allowed range and, where the default comes
 from a source, the source (see ``mensi_sim.scenario.fields.param``). Unknown keys,
 wrong types and out-of-range values are errors (``extra="forbid"``, ``strict=True``).
-docs/ODD.md lists the same parameters; ``mensi-sim validate --defaults`` prints them.
+docs/ODD.md lists the same parameters; ``python -m mensi_sim.scenario.reference`` prints them.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ MENSI_COUNTRIES = ["BE-VLG", "HR", "CZ", "HU", "IT", "PT"]
 INCENTIVE_DEFAULT_AMOUNT = {
     "funding": 3000.0,  # per school-year
     "recognition": 200.0,  # once
-    "release_time": 4000.0,  # per school-year: 0.1 FTE
+    "release_time": 4000.0,  # per school-year: 0.1 FTE = 16 staff days at EUR 250
     "adoption_reward": 2000.0,  # per adopting school
 }
 
@@ -286,7 +286,7 @@ class LearningParams(_Section):
         ge=0,
         le=1,
         source="calibrated: on scenarios/top_down.toml a mentee closes about a quarter of its "
-        "gap to its mentor in one school year; mensi_sim.calibration gives 0.193 (40 replicates)",
+        "gap to its mentor in one school year (mensi_sim.calibration, 40 replicates: 0.19)",
     )
     gamma: float = param(
         0.5, "Load dilution exponent gamma (0: none, 1: time split)", unit="", ge=0, le=3
@@ -432,10 +432,6 @@ class CostParams(_Section):
 
     staff_hour_rate: float = param(35.0, "Staff time", unit="EUR per hour", ge=0, le=10_000,
                                    source="assumption")
-    staff_day_rate: float = param(
-        250.0, "Staff day (used for release time)", unit="EUR per day", ge=0, le=100_000,
-        source="assumption; England's specialist leaders of education were sold at about £350",
-    )
     travel_per_km: float = param(0.30, "Travel, counted both ways", unit="EUR per km", ge=0,
                                  le=100)
     platform_per_school_year: float = param(
