@@ -9,6 +9,7 @@ and keeps its traceback.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -38,18 +39,19 @@ from mensi_sim.scenario.loader import format_validation_error
 
 EXIT_FAILED = 1  # validate: some file is invalid; run: some replicates failed
 EXIT_BAD_INPUT = 2  # bad input: nothing was written
+PLAIN_WIDTH = 120  # characters per line of tables when stdout is not a terminal
 PLOT_NAME = "adoption_cost"
 RESULTS_ROOT = Path("results")
 SCENARIO_DIR = Path("scenarios")
 
-# (summary column, label, unit, format) of the headline outcomes, in table order
+# (summary column, label with unit, format) of the headline outcomes, in table order
 HEADLINE = (
-    ("final_adoption_share", "Final adoption share", "% of schools", "pct"),
-    ("weeks_to_half_adoption", "Weeks to 50% adoption", "weeks", "num1"),
-    ("capacity_gain", "Capacity gain", "capacity (0-1)", "num3"),
-    ("final_equity_gap", "Equity gap (final)", "capacity (0-1)", "num3"),
-    ("total_cost", "Total cost", "EUR", "eur"),
-    ("cost_per_adopting_school", "Cost per adopting school", "EUR", "eur"),
+    ("final_adoption_share", "Final adoption share", "pct"),
+    ("weeks_to_half_adoption", "Weeks to 50% adoption", "num1"),
+    ("capacity_gain", "Capacity gain (0-1 scale)", "num3"),
+    ("final_equity_gap", "Equity gap, final (0-1 scale)", "num3"),
+    ("total_cost", "Total cost", "eur"),
+    ("cost_per_adopting_school", "Cost per adopting school", "eur"),
 )
 
 
@@ -73,6 +75,12 @@ def _describe_os_error(exc: OSError) -> str:
     if exc.filename is not None and exc.strerror:
         return f"{exc.filename}: {exc.strerror}"
     return str(exc)
+
+
+def _last_line(text: object) -> str:
+    """The last non-empty line of a text (of a traceback: the exception and its message)."""
+    lines = [line for line in str(text).splitlines() if line.strip()]
+    return _one_line(lines[-1]) if lines else ""
 
 
 def _naming(path: Path, exc: Exception) -> str:
@@ -145,8 +153,15 @@ app = typer.Typer(
 
 
 def _stdout() -> Console:
-    """Console on the current stdout: plain text (no colour, no cursor moves) unless a TTY."""
-    return Console(highlight=False, soft_wrap=False)
+    """Console on the current stdout: plain text (no colour, no cursor moves) unless a TTY.
+
+    When stdout is a file or a pipe and COLUMNS is unset, tables are laid out 120
+    characters wide rather than rich's 80.
+    """
+    console = Console(highlight=False, soft_wrap=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = PLAIN_WIDTH
+    return console
 
 
 def _stderr() -> Console:
@@ -214,7 +229,7 @@ def _fmt(value: float, kind: str) -> str:
     if kind == "num3":
         return f"{value:.3f}"
     if kind == "eur":
-        return f"€{value:,.0f}"
+        return f"{'-' if value < 0 else ''}€{abs(value):,.0f}"
     return f"{value:g}"
 
 
@@ -224,16 +239,15 @@ def _headline_table(result: Any) -> Table:
     if "outcome" in head.columns:
         head = head.drop_duplicates("outcome").set_index("outcome")
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, header_style="bold")
-    table.add_column("outcome")
-    table.add_column("mean", justify="right")
-    table.add_column("95% CI", justify="right")
-    table.add_column("unit")
-    for column, label, unit, kind in HEADLINE:
+    table.add_column("outcome", no_wrap=True)
+    table.add_column("mean", justify="right", no_wrap=True)
+    table.add_column("95% CI", justify="right", no_wrap=True)
+    for column, label, kind in HEADLINE:
         if column not in head.index:
             continue
         row = head.loc[column]
         ci = f"{_fmt(row['ci_low'], kind)} to {_fmt(row['ci_high'], kind)}"
-        table.add_row(label, _fmt(row["mean"], kind), ci, unit)
+        table.add_row(label, _fmt(row["mean"], kind), ci)
     return table
 
 
@@ -252,7 +266,7 @@ def run(
         typer.Option(
             "--out",
             "-o",
-            help="Results directory to create (default: results/<scenario>-<YYYYmmdd-HHMMSS>).",
+            help="Results directory to create (default: results/NAME-YYYYmmdd-HHMMSS).",
             show_default=False,
         ),
     ] = None,
@@ -285,7 +299,7 @@ def run(
         runs = result.runs
         failed = runs[runs["status"] != "ok"]
         if len(failed) == len(runs):
-            first = failed["error"].iloc[0] if len(failed) else "no runs"
+            first = _last_line(failed["error"].iloc[0]) if len(failed) else "no runs"
             raise _fail(f"{scenario}: all {len(runs)} replicates failed: {first}")
         manifest = build_manifest(
             sc,
@@ -302,10 +316,10 @@ def run(
             overwrite=overwrite,
             add_files=lambda d: save_figure(fig, d / PLOT_NAME),
         )
-    structure = sc.network.structure
+    n_schools = int(runs["n_schools"].iloc[0]) if "n_schools" in runs else sc.population.n_schools
     console.print(
         f"{sc.name}: {replications} replicates x {sc.time.steps} weeks, "
-        f"{sc.population.n_schools} schools ({structure}), seed {seed}, {elapsed:.1f} s"
+        f"{n_schools:,} schools ({sc.network.structure}), seed {seed}, {elapsed:.1f} s"
     )
     console.print(_headline_table(result))
     summary = result.summary
@@ -321,7 +335,7 @@ def run(
     if len(failed):
         typer.echo(
             f"warning: {len(failed)} of {len(runs)} replicates failed "
-            f"(see runs.parquet): {_one_line(failed['error'].iloc[0])}",
+            f"(see runs.parquet): {_last_line(failed['error'].iloc[0])}",
             err=True,
         )
         raise typer.Exit(EXIT_FAILED)
@@ -408,7 +422,7 @@ def list_scenarios(
     table.add_column("structure", no_wrap=True)
     table.add_column("schools", justify="right", no_wrap=True)
     table.add_column("weeks", justify="right", no_wrap=True)
-    table.add_column("description", ratio=1)
+    table.add_column("description")
     bad = 0
     for path in files:
         try:

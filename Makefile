@@ -1,0 +1,42 @@
+# mensi_sim: `make demo` runs the MenSI pilot scenario, `make test` runs the tests.
+# Both create the virtual environment .venv first (with a Python >= 3.12 found by
+# scripts/find-python; set PYTHON=/path/to/python3.12 to choose one).
+
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: venv demo test lint clean
+
+# Recreate .venv when it is missing or its Python is older than 3.12.
+VENV_OK := $(shell $(PY) -c 'import sys; assert sys.version_info >= (3, 12)' >/dev/null 2>&1 && echo yes)
+ifneq ($(VENV_OK),yes)
+.PHONY: $(STAMP)
+endif
+
+venv: $(STAMP)
+
+# (Re)install the package and its test tools when pyproject.toml is newer than the stamp.
+$(STAMP): pyproject.toml
+	@if [ "$(VENV_OK)" != yes ]; then \
+	    python=$$(sh scripts/find-python) || exit 1; \
+	    rm -rf $(VENV); \
+	    echo "creating $(VENV) with $$python"; \
+	    "$$python" -m venv $(VENV) || exit 1; \
+	fi
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[test]"
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/mensi-sim run scenarios/mensi_pilot.toml --replications 10
+	@echo "The results folder is the one printed above after \"results:\" (plot: adoption_cost.png)."
+
+test: $(STAMP)
+	$(PY) -m pytest -q -m "not benchmark" -n 2
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check mensi_sim tests
+	$(VENV)/bin/ruff format --check mensi_sim tests
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,47 @@
+"""Helpers shared by the command-line, results and plotting tests (no fixtures, no state)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+# A small scenario that runs in well under a second: 2 countries x 2 regions,
+# one mentor with 2 mentees per region (12 of 30 schools in the network).
+TINY_SCENARIO = """\
+name = "tiny"
+description = "Tiny test scenario"
+
+[time]
+steps = 6
+
+[population]
+n_schools = 30
+countries = ["IT", "PT"]
+regions_per_country = 2
+
+[network]
+structure = "top_down"
+mentors_per_region = 1
+mentees_per_mentor = 2
+"""
+
+# More mentors than schools: valid values, impossible network (NetworkError).
+IMPOSSIBLE_SCENARIO = """\
+name = "impossible"
+
+[population]
+n_schools = 3
+
+[network]
+structure = "top_down"
+mentors_per_region = 5
+"""
+
+
+def write_scenario(folder: Path, text: str, name: str = "tiny.toml") -> Path:
+    """Write a scenario file and return its path."""
+    path = folder / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
