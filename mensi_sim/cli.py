@@ -34,6 +34,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from mensi_sim.errors import MensiError, ScenarioError
+from mensi_sim.experiments.commands import register as register_experiment_commands
 from mensi_sim.scenario import Scenario, load_scenario
 from mensi_sim.scenario.loader import format_validation_error
 
@@ -442,6 +443,9 @@ def list_scenarios(
     console.print(table)
     if bad:
         raise typer.Exit(EXIT_FAILED)
+
+
+register_experiment_commands(app)  # sweep, compare, sensitivity
 
 
 def main() -> None:

@@ -1,0 +1,440 @@
+"""Paired comparisons against a baseline, cost-effectiveness, and outcomes at a fixed budget.
+
+Replicate r of every scenario uses the same seed (common random numbers), so
+scenario s and the baseline b are compared on the paired differences
+``d_r = y_s,r - y_b,r`` over the replicates both have: mean, paired-t 95% CI, p-value.
+
+Cost-effectiveness (per scheme, against the baseline): incremental cost per
+additional adopting school, ``ICER = mean(delta cost) / mean(delta adopters)``, with
+Fieller's 95% interval from the paired differences; dominance judged on the means
+and flagged as significant when the paired CIs agree; and the cost-effectiveness
+frontier (no strongly or extendedly dominated scheme), ordered by cost.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+COMPARE_OUTCOMES = (
+    "final_adoption_share",
+    "weeks_to_half_adoption",
+    "capacity_gain",
+    "final_equity_gap",
+    "total_cost",
+)
+COST = "total_cost"
+EFFECT = "adopters_final"
+BASELINE_NAMES = ("none", "baseline")
+
+
+def default_baseline(names: Sequence[str]) -> str:
+    """A scenario named "none" or "baseline" (whole name, then every /-part), else the first."""
+    names = list(names)
+    if not names:
+        raise ValueError("no scenarios")
+    for name in names:
+        if name.lower() in BASELINE_NAMES:
+            return name
+    for name in names:
+        parts = name.lower().split("/")
+        if all(p in BASELINE_NAMES for p in parts):
+            return name
+    for name in names:
+        if any(b in name.lower() for b in BASELINE_NAMES):
+            return name
+    return names[0]
+
+
+def _ordered(summary: pd.DataFrame) -> list[str]:
+    return list(dict.fromkeys(summary["scenario"]))
+
+
+def paired(
+    summary: pd.DataFrame, scenario: str, baseline: str, column: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Values of ``column`` of the scenario and of the baseline on their common replicates."""
+    a = summary.loc[summary["scenario"] == scenario, ["replicate", column]]
+    b = summary.loc[summary["scenario"] == baseline, ["replicate", column]]
+    m = a.merge(b, on="replicate", suffixes=("_s", "_b")).sort_values("replicate")
+    return m[f"{column}_s"].to_numpy(float), m[f"{column}_b"].to_numpy(float)
+
+
+def t_interval(d: np.ndarray, level: float = 0.95) -> tuple[float, float, float, float]:
+    """Mean, CI low, CI high and two-sided p-value (H0: mean 0) of paired differences.
+
+    With zero spread the interval is the point itself and p is 1 (mean 0) or 0.
+    With fewer than two pairs the interval and p are NaN.
+    """
+    n = d.size
+    if n == 0:
+        return (math.nan,) * 4
+    mean = float(d.mean())
+    if n < 2:
+        return mean, math.nan, math.nan, math.nan
+    sd = float(d.std(ddof=1))
+    if sd == 0.0:
+        return mean, mean, mean, 1.0 if mean == 0 else 0.0
+    se = sd / math.sqrt(n)
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * se
+    p = float(2 * stats.t.sf(abs(mean / se), n - 1))
+    return mean, mean - half, mean + half, p
+
+
+def paired_comparison(
+    summary: pd.DataFrame,
+    baseline: str | None = None,
+    outcomes: Sequence[str] = COMPARE_OUTCOMES,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Paired difference of each outcome, every scenario against the baseline.
+
+    Returns:
+        One row per (scenario, outcome): ``n_pairs``, ``mean`` (scenario),
+        ``mean_baseline``, ``difference`` (mean paired difference), ``ci_low``,
+        ``ci_high`` (paired t), ``p_value`` and ``significant`` (CI excludes 0).
+    """
+    names = _ordered(summary)
+    baseline = baseline or default_baseline(names)
+    if baseline not in names:
+        raise KeyError(f"baseline {baseline!r} is not a scenario ({', '.join(names)})")
+    rows = []
+    for name in names:
+        if name == baseline:
+            continue
+        for outcome in outcomes:
+            s, b = paired(summary, name, baseline, outcome)
+            diff, low, high, p = t_interval(s - b, level)
+            rows.append(
+                {
+                    "scenario": name,
+                    "baseline": baseline,
+                    "outcome": outcome,
+                    "n_pairs": int(s.size),
+                    "mean": float(s.mean()) if s.size else math.nan,
+                    "mean_baseline": float(b.mean()) if b.size else math.nan,
+                    "difference": diff,
+                    "ci_low": low,
+                    "ci_high": high,
+                    "p_value": p,
+                    "significant": bool(low > 0 or high < 0),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def fieller_interval(
+    dc: np.ndarray, de: np.ndarray, level: float = 0.95
+) -> tuple[float, float, bool]:
+    """Fieller's interval for mean(dc) / mean(de) from paired per-replicate differences.
+
+    Solves ``(a - R b)^2 <= t^2 (v11 - 2 R v12 + R^2 v22)`` for R, where a, b are the
+    means, v the (co)variances of the means and t the Student quantile with n - 1
+    degrees of freedom. The interval is bounded only when the denominator differs
+    significantly from 0 (``b^2 > t^2 v22``); otherwise (low, high) is NaN and the
+    flag is False.
+    """
+    n = dc.size
+    if n < 2:
+        return math.nan, math.nan, False
+    a, b = float(dc.mean()), float(de.mean())
+    cov = np.cov(dc, de, ddof=1) / n
+    v11, v12, v22 = float(cov[0, 0]), float(cov[0, 1]), float(cov[1, 1])
+    t2 = float(stats.t.ppf(0.5 + level / 2, n - 1)) ** 2
+    qa = b * b - t2 * v22
+    if qa <= 0:
+        return math.nan, math.nan, False
+    qb = a * b - t2 * v12
+    qc = a * a - t2 * v11
+    disc = max(qb * qb - qa * qc, 0.0)
+    root = math.sqrt(disc)
+    return (qb - root) / qa, (qb + root) / qa, True
+
+
+def _dominance(dc: float, de: float) -> str:
+    if dc <= 0 and de >= 0 and (dc < 0 or de > 0):
+        return "dominates"
+    if dc >= 0 and de <= 0 and (dc > 0 or de < 0):
+        return "dominated"
+    if dc == 0 and de == 0:
+        return "equal"
+    return "dearer and better" if dc > 0 else "cheaper and worse"
+
+
+def _significant_direction(d: np.ndarray, sign: int, level: float) -> bool | None:
+    """True if the paired CI is on the ``sign`` side of 0, None if all differences are 0."""
+    if d.size and np.all(d == 0):
+        return None
+    _, low, high, _ = t_interval(d, level)
+    return bool(low > 0) if sign > 0 else bool(high < 0)
+
+
+def dominance_significant(
+    dc: np.ndarray, de: np.ndarray, cost_sign: int, effect_sign: int, level: float = 0.95
+) -> bool:
+    """Whether dominance holds significantly: each non-zero difference's CI is on its side."""
+    flags = [
+        _significant_direction(dc, cost_sign, level),
+        _significant_direction(de, effect_sign, level),
+    ]
+    real = [f for f in flags if f is not None]
+    return bool(real) and all(real)
+
+
+def frontier(costs: Mapping[str, float], effects: Mapping[str, float]) -> dict[str, str]:
+    """Status of each scheme on the cost-effectiveness plane (means).
+
+    ``"frontier"``; ``"dominated by X"`` (X costs no more and achieves no less, one of
+    them strictly); ``"same as X"`` (equal means: only the first in cost order stays);
+    or ``"extendedly dominated"`` (a mix of the neighbouring frontier schemes would
+    achieve more at the same cost: its ICER exceeds the next one's).
+    """
+    names = sorted(costs, key=lambda n: (costs[n], -effects[n]))
+    status: dict[str, str] = {}
+    for n in names:
+        for m in names:
+            if m == n:
+                continue
+            if (
+                costs[m] <= costs[n]
+                and effects[m] >= effects[n]
+                and (costs[m] < costs[n] or effects[m] > effects[n])
+            ):
+                status[n] = f"dominated by {m}"
+                break
+        else:
+            if n in status:
+                continue
+            # equal cost and effect: keep the first in order only
+            twins = [m for m in names if costs[m] == costs[n] and effects[m] == effects[n]]
+            if twins[0] != n:
+                status[n] = f"same as {twins[0]}"
+    rest = [n for n in names if n not in status]
+    changed = True
+    while changed and len(rest) > 2:
+        changed = False
+        icers = [
+            (costs[rest[i + 1]] - costs[rest[i]]) / (effects[rest[i + 1]] - effects[rest[i]])
+            for i in range(len(rest) - 1)
+        ]
+        for i in range(len(icers) - 1):
+            if icers[i] > icers[i + 1]:
+                status[rest[i + 1]] = "extendedly dominated"
+                del rest[i + 1]
+                changed = True
+                break
+    for n in rest:
+        status[n] = "frontier"
+    return status
+
+
+def cost_effectiveness(
+    summary: pd.DataFrame,
+    baseline: str | None = None,
+    *,
+    cost: str = COST,
+    effect: str = EFFECT,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """ICER per additional adopting school, dominance and the frontier, one row per scheme.
+
+    Returns:
+        Columns: ``scenario``, ``mean_cost``, ``mean_effect``, ``delta_cost`` (+ CI),
+        ``delta_effect`` (+ CI), ``icer`` (mean delta cost / mean delta effect, EUR per
+        additional adopting school), ``icer_ci_low``/``icer_ci_high`` (Fieller),
+        ``icer_note``, ``dominance`` (vs the baseline, on means),
+        ``dominance_significant``, ``frontier`` (status), ``frontier_rank`` (order
+        by cost on the frontier), ``frontier_icer`` (against the previous frontier
+        scheme). Rows are ordered by mean cost.
+    """
+    names = _ordered(summary)
+    baseline = baseline or default_baseline(names)
+    if baseline not in names:
+        raise KeyError(f"baseline {baseline!r} is not a scenario ({', '.join(names)})")
+    groups = summary.groupby("scenario", sort=False)
+    mean_cost = groups[cost].mean().to_dict()
+    mean_effect = groups[effect].mean().to_dict()
+    status = frontier(mean_cost, mean_effect)
+    rows = []
+    for name in names:
+        cs, cb = paired(summary, name, baseline, cost)
+        es, eb = paired(summary, name, baseline, effect)
+        dc, de = cs - cb, es - eb
+        c_mean, c_low, c_high, _ = t_interval(dc, level)
+        e_mean, e_low, e_high, _ = t_interval(de, level)
+        row = {
+            "scenario": name,
+            "baseline": baseline,
+            "n_pairs": int(dc.size),
+            "mean_cost": mean_cost[name],
+            "mean_effect": mean_effect[name],
+            "delta_cost": c_mean,
+            "delta_cost_ci_low": c_low,
+            "delta_cost_ci_high": c_high,
+            "delta_effect": e_mean,
+            "delta_effect_ci_low": e_low,
+            "delta_effect_ci_high": e_high,
+        }
+        if name == baseline:
+            row.update(
+                icer=math.nan,
+                icer_ci_low=math.nan,
+                icer_ci_high=math.nan,
+                icer_note="baseline",
+                dominance="baseline",
+                dominance_significant=False,
+            )
+        else:
+            icer = c_mean / e_mean if e_mean else math.nan
+            low, high, bounded = fieller_interval(dc, de, level)
+            if not e_mean:
+                note = "no difference in adopters: ICER undefined"
+            elif bounded:
+                note = "Fieller 95% CI"
+            else:
+                note = "adopter difference CI includes 0: ICER CI unbounded"
+            dom = _dominance(c_mean, e_mean)
+            sig = False
+            if dom == "dominates":
+                sig = dominance_significant(dc, de, -1, +1, level)
+            elif dom == "dominated":
+                sig = dominance_significant(dc, de, +1, -1, level)
+            row.update(
+                icer=icer,
+                icer_ci_low=low,
+                icer_ci_high=high,
+                icer_note=note,
+                dominance=dom,
+                dominance_significant=sig,
+            )
+        row["frontier"] = status[name]
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    table = table.sort_values(
+        ["mean_cost", "mean_effect"], ascending=[True, False], kind="mergesort"
+    ).reset_index(drop=True)
+    on = table["frontier"] == "frontier"
+    table["frontier_rank"] = pd.Series(pd.NA, index=table.index, dtype="Int64")
+    table.loc[on, "frontier_rank"] = np.arange(1, int(on.sum()) + 1)
+    front = table[on]
+    step = (front["mean_cost"].diff() / front["mean_effect"].diff()).astype(float)
+    table["frontier_icer"] = np.nan
+    table.loc[on, "frontier_icer"] = step.to_numpy()
+    # dominance of one scheme by another: significant when the paired CIs agree
+    sig = []
+    for name, st in zip(table["scenario"], table["frontier"], strict=True):
+        if st.startswith("dominated by "):
+            other = st.removeprefix("dominated by ")
+            cs, co = paired(summary, name, other, cost)
+            es, eo = paired(summary, name, other, effect)
+            sig.append(dominance_significant(cs - co, es - eo, +1, -1, level))
+        else:
+            sig.append(False)
+    table["frontier_dominance_significant"] = sig
+    return table
+
+
+def at_budget(
+    summary: pd.DataFrame,
+    groups: Mapping[str, str],
+    budget: float,
+    baseline: str | None = None,
+    *,
+    outcomes: Sequence[str] = ("adopters_final", "final_adoption_share", "capacity_gain"),
+    cost: str = COST,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """What each group (e.g. structure) achieves when it may spend ``budget``.
+
+    Each group's scenarios are sizes of one programme (e.g. 1-4 mentees per
+    mentor); the baseline is the size 0 (no programme). Sorted by mean cost, the
+    two sizes whose mean costs bracket the budget are mixed: running the larger
+    in a share ``w = (B - C_lo) / (C_hi - C_lo)`` of the system and the smaller
+    in the rest costs B in expectation and achieves
+    ``(1 - w) y_lo + w y_hi`` -- linear interpolation on the cost-outcome curve,
+    assuming the parts of the system do not interact. A budget above a group's
+    largest size buys that size (``spent`` < budget). The mix is formed per
+    replicate, so the comparison with the baseline stays paired.
+
+    Returns:
+        One row per (group, outcome): ``lower``/``upper`` sizes mixed, ``weight``,
+        ``spent`` (expected cost), ``mean``, ``difference`` from the baseline with
+        paired-t ``ci_low``/``ci_high``.
+    """
+    names = _ordered(summary)
+    baseline = baseline or default_baseline(names)
+    means = summary.groupby("scenario", sort=False)[cost].mean()
+    base_reps = summary.loc[summary["scenario"] == baseline, "replicate"]
+    rows = []
+    by_group: dict[str, list[str]] = {}
+    for name in names:
+        if name != baseline and name in groups:
+            by_group.setdefault(groups[name], []).append(name)
+    for group, members in by_group.items():
+        ladder = sorted([baseline, *members], key=lambda n: means[n])
+        costs = [float(means[n]) for n in ladder]
+        if budget >= costs[-1]:
+            lo = hi = ladder[-1]
+            w, spent = 1.0, costs[-1]
+        elif budget < costs[0]:
+            lo = hi = ladder[0]
+            w, spent = 0.0, costs[0]
+        else:
+            k = max(i for i, c in enumerate(costs) if c <= budget)
+            lo, hi = ladder[k], ladder[k + 1]
+            w = (budget - costs[k]) / (costs[k + 1] - costs[k])
+            spent = budget
+        common = set(base_reps)
+        for n in {lo, hi}:
+            common &= set(summary.loc[summary["scenario"] == n, "replicate"])
+        reps = sorted(common)
+        for outcome in outcomes:
+
+            def values(n: str, outcome: str = outcome, reps: list = reps) -> np.ndarray:
+                f = summary[summary["scenario"] == n].set_index("replicate")[outcome]
+                return f.loc[reps].to_numpy(float)
+
+            mix = (1 - w) * values(lo) + w * values(hi)
+            diff, low, high, _ = t_interval(mix - values(baseline), level)
+            rows.append(
+                {
+                    "group": group,
+                    "outcome": outcome,
+                    "budget": budget,
+                    "lower": lo,
+                    "upper": hi,
+                    "weight": w,
+                    "spent": spent,
+                    "n_pairs": len(reps),
+                    "mean": float(mix.mean()) if len(reps) else math.nan,
+                    "difference": diff,
+                    "ci_low": low,
+                    "ci_high": high,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def comparison_table(
+    summary: pd.DataFrame, baseline: str | None = None, level: float = 0.95
+) -> pd.DataFrame:
+    """One row per scenario: paired differences (wide) and the cost-effectiveness columns.
+
+    This is what ``mensi-sim compare`` writes as comparison.parquet.
+    """
+    names = _ordered(summary)
+    baseline = baseline or default_baseline(names)
+    ce = cost_effectiveness(summary, baseline, level=level)
+    pc = paired_comparison(summary, baseline, level=level)
+    wide = pd.DataFrame({"scenario": ce["scenario"]})
+    for outcome in COMPARE_OUTCOMES:
+        part = pc[pc["outcome"] == outcome].set_index("scenario")
+        for col in ("mean", "difference", "ci_low", "ci_high", "p_value", "significant"):
+            wide[f"{outcome}_{col}"] = wide["scenario"].map(part[col]) if len(part) else np.nan
+        base_mean = summary.loc[summary["scenario"] == baseline, outcome].mean()
+        wide.loc[wide["scenario"] == baseline, f"{outcome}_mean"] = base_mean
+    return wide.merge(ce, on="scenario")

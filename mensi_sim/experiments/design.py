@@ -1,0 +1,208 @@
+"""Expanding an experiment's factors into design points, and the SALib samplers.
+
+Named scenarios are crossed with the full-factorial grid; samples (Latin
+hypercube, Sobol/Saltelli, Morris) are drawn over ``factors.ranges`` with SALib,
+seeded, so the same file always gives the same design.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from pydantic import BaseModel, ValidationError
+
+from mensi_sim.errors import ScenarioError
+from mensi_sim.scenario.loader import format_validation_error
+from mensi_sim.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    from mensi_sim.experiments.spec import DesignPoint, ExperimentSpec
+
+
+def _section_model(model: type[BaseModel], key: str) -> type[BaseModel] | None:
+    info = model.model_fields.get(key)
+    ann = getattr(info, "annotation", None)
+    return ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
+
+
+def flatten_overrides(overrides: dict[str, Any], model: type[BaseModel] = Scenario) -> dict:
+    """Dotted paths from overrides written as dotted keys or as nested tables.
+
+    ``{"adoption": {"p": 0.01}}`` and ``{"adoption.p": 0.01}`` both give
+    ``{"adoption.p": 0.01}``; a table is only opened where the schema has a
+    section (so dict-valued parameters such as ``country_capacity_shift`` stay whole).
+    """
+    flat: dict[str, Any] = {}
+    for key, value in overrides.items():
+        head, _, rest = key.partition(".")
+        sub = _section_model(model, head)
+        if sub is not None and rest:
+            for k, v in flatten_overrides({rest: value}, sub).items():
+                flat[f"{head}.{k}"] = v
+        elif sub is not None and isinstance(value, dict):
+            for k, v in flatten_overrides(value, sub).items():
+                flat[f"{head}.{k}"] = v
+        else:
+            flat[key] = value
+    return flat
+
+
+def get_parameter(scenario: Scenario, path: str) -> Any:
+    """The value of a dotted parameter of a scenario (KeyError if there is none)."""
+    node: Any = scenario.model_dump()
+    for key in path.split("."):
+        if not isinstance(node, dict) or key not in node:
+            raise KeyError(path)
+        node = node[key]
+    return node
+
+
+def apply_overrides(scenario: Scenario, overrides: dict[str, Any], where: str) -> Scenario:
+    """``scenario.with_updates`` with one-line errors: ``where: field: problem (allowed: ...)``."""
+    flat = flatten_overrides(overrides)
+    try:
+        return scenario.with_updates(flat)
+    except KeyError as exc:
+        raise ScenarioError(f"{where}: unknown parameter {exc.args[0]!r}") from None
+    except ValidationError as err:
+        raise ScenarioError(format_validation_error(err, where, Scenario)) from None
+
+
+def _label(path: str, value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    leaf = path.rsplit(".", 1)[-1]
+    if isinstance(value, bool):
+        return f"{leaf}={str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"{leaf}={value:g}"
+    return f"{leaf}={value}"
+
+
+def problem(ranges: dict[str, list[float]]) -> dict[str, Any]:
+    """The SALib problem dict of parameter ranges (names are the dotted parameters)."""
+    return {
+        "num_vars": len(ranges),
+        "names": list(ranges),
+        "bounds": [[float(lo), float(hi)] for lo, hi in ranges.values()],
+    }
+
+
+def sample_matrix(
+    prob: dict[str, Any],
+    method: str,
+    n: int,
+    *,
+    seed: int,
+    levels: int = 4,
+    second_order: bool = False,
+) -> np.ndarray:
+    """Sample points (rows) over the problem's ranges with SALib.
+
+    ``lhs``: n points; ``sobol``: Saltelli's scheme (scrambled Sobol sequence),
+    n (D + 2) points, or n (2D + 2) with ``second_order``; ``morris``: n
+    trajectories of D + 1 points on a ``levels``-level grid.
+    """
+    if method == "lhs":
+        from SALib.sample import latin
+
+        return latin.sample(prob, n, seed=seed)
+    if method == "sobol":
+        from SALib.sample import sobol
+
+        return sobol.sample(prob, n, calc_second_order=second_order, scramble=True, seed=seed)
+    if method == "morris":
+        from SALib.sample import morris
+
+        return morris.sample(prob, n, num_levels=levels, seed=seed)
+    raise ValueError(f"unknown sample method {method!r}")
+
+
+def sample_labels(spec: ExperimentSpec) -> list[str]:
+    """The label of each sample (its method, numbered when a method appears twice)."""
+    methods = [s.method for s in spec.factors.samples]
+    return [m if methods.count(m) == 1 else f"{m}{k}" for k, m in enumerate(methods)]
+
+
+def _expand_samples(
+    spec: ExperimentSpec, base: Scenario, where: str
+) -> list[tuple[str, dict[str, Any], tuple[str, int]]]:
+    ranges = flatten_overrides(spec.factors.ranges)
+    integer = {}
+    for path, (lo, hi) in ranges.items():
+        for bound in (lo, hi):  # both ends must be valid values of the parameter
+            apply_overrides(base, {path: bound}, f"{where}: factors.ranges")
+        value = get_parameter(base, path)
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise ScenarioError(f"{where}: factors.ranges: {path}: not a numeric parameter")
+        integer[path] = isinstance(value, int)
+    prob = problem(ranges)
+    out = []
+    labels = sample_labels(spec)
+    for k, sample in enumerate(spec.factors.samples):
+        seed = spec.root_seed if sample.seed is None else sample.seed
+        x = sample_matrix(
+            prob,
+            sample.method,
+            sample.n,
+            seed=seed,
+            levels=sample.levels,
+            second_order=sample.second_order,
+        )
+        prefix = labels[k]
+        width = max(4, len(str(len(x) - 1)))
+        for i, row in enumerate(x):
+            values = {
+                path: int(round(v)) if integer[path] else float(v)
+                for path, v in zip(ranges, row, strict=True)
+            }
+            out.append((f"{prefix}-{i:0{width}d}", values, (prefix, i)))
+    return out
+
+
+def expand(spec: ExperimentSpec, base: Scenario, where: str) -> list[DesignPoint]:
+    """The design points of an experiment, in design order.
+
+    Named scenarios x grid (grid labels first, then the scenario name, joined by
+    ``/``, e.g. ``top_down/funding``); or one point per sample row (``sobol-0007``);
+    or the base scenario alone when there are no factors.
+    """
+    from mensi_sim.experiments.spec import DesignPoint
+
+    f = spec.factors
+    rows: list[tuple[str, dict[str, Any], tuple[str, int] | None, str]] = []
+    if f.samples:
+        rows = [(n, v, s, "factors.ranges") for n, v, s in _expand_samples(spec, base, where)]
+    else:
+        grid = flatten_overrides(f.grid)
+        combos = list(itertools.product(*grid.values())) if grid else [()]
+        named = f.scenarios or [None]
+        for combo in combos:
+            for sc in named:
+                values = dict(zip(grid, combo, strict=True))
+                labels = [_label(p, v) for p, v in values.items()]
+                field = "factors.grid"
+                if sc is not None:
+                    own = flatten_overrides(sc.overrides)
+                    clash = sorted(set(own) & set(values))
+                    if clash:
+                        raise ScenarioError(
+                            f"{where}: factors.scenarios.{sc.name}: {clash[0]} is also in "
+                            "factors.grid (set it in one place)"
+                        )
+                    values.update(own)
+                    labels.append(sc.name)
+                    field = f"factors.scenarios.{sc.name}.overrides"
+                name = "/".join(labels) if labels else base.name
+                rows.append((name, values, None, field))
+    names = [r[0] for r in rows]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ScenarioError(f"{where}: factors: two design points are named {dup[0]!r}")
+    points = []
+    for i, (name, values, sample, field) in enumerate(rows):
+        scenario = apply_overrides(base, {**values, "name": name}, f"{where}: {field}")
+        points.append(DesignPoint(i, name, scenario, values, sample))
+    return points

@@ -1,0 +1,185 @@
+"""Files of a sweep: one folder per finished batch of runs, consolidated tables, manifest.
+
+Layout of a sweep's results directory ``<out>``::
+
+    <out>/manifest.json              written at the start (status "running") and at the end
+    <out>/runs/<stamp>-<id>/         one per finished batch: runs/summary/timeseries.parquet
+    <out>/runs.parquet               consolidated from runs/, sorted by (scenario, replicate)
+    <out>/summary.parquet
+    <out>/timeseries.parquet
+
+A batch folder is written under a hidden temporary name and renamed into place
+(``os.replace``), so it is either complete or absent. Consolidated files and the
+manifest are written to a temporary file and renamed in the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+RUNS_DIR = "runs"
+FRAMES = ("runs", "summary", "timeseries")
+KEY = ["scenario", "replicate"]
+
+
+def atomic_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """Write a DataFrame as Parquet to a temporary sibling and rename it into place."""
+    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
+    try:
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def atomic_json(data: Mapping[str, Any], path: Path) -> None:
+    """Write JSON to a temporary sibling and rename it into place."""
+    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
+    try:
+        text = json.dumps(dict(data), indent=2, allow_nan=False, default=str)
+        tmp.write_text(text + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_batch(out: Path, frames: Mapping[str, pd.DataFrame]) -> Path:
+    """One finished batch as a folder under ``<out>/runs/``, atomically.
+
+    Empty frames (e.g. the summary of a batch whose runs all failed) are not written.
+    """
+    root = out / RUNS_DIR
+    root.mkdir(parents=True, exist_ok=True)
+    name = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}"
+    tmp = root / f".tmp-{name}"
+    tmp.mkdir()
+    try:
+        for key, frame in frames.items():
+            if len(frame):
+                pq.write_table(
+                    pa.Table.from_pandas(frame, preserve_index=False), tmp / f"{key}.parquet"
+                )
+        os.replace(tmp, root / name)
+    finally:
+        if tmp.exists():
+            for f in tmp.iterdir():
+                f.unlink()
+            tmp.rmdir()
+    return root / name
+
+
+def remove_leftovers(out: Path) -> None:
+    """Remove the temporary batch folders a killed sweep may have left behind."""
+    root = out / RUNS_DIR
+    if not root.is_dir():
+        return
+    for tmp in root.glob(".tmp-*"):
+        for f in tmp.iterdir():
+            f.unlink(missing_ok=True)
+        tmp.rmdir()
+
+
+def batch_dirs(out: Path) -> list[Path]:
+    """The complete batch folders, oldest first (temporary ones are ignored)."""
+    root = out / RUNS_DIR
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def _read(path: Path, columns: list[str] | None = None) -> pd.DataFrame | None:
+    return pq.read_table(path, columns=columns).to_pandas() if path.is_file() else None
+
+
+def read_runs(out: Path) -> pd.DataFrame:
+    """Every run record of every batch, with the batch folder's name in column ``batch``."""
+    frames = []
+    for d in batch_dirs(out):
+        frame = _read(d / "runs.parquet")
+        if frame is not None:
+            frames.append(frame.assign(batch=d.name))
+    if not frames:
+        return pd.DataFrame(columns=[*KEY, "status", "batch"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def winning_runs(runs: pd.DataFrame) -> pd.DataFrame:
+    """One record per (scenario, replicate): an ok run over a failed one, else the newest.
+
+    A run is only redone when it failed or is missing, so duplicates arise only
+    from retried failures; this picks the retry.
+    """
+    if runs.empty:
+        return runs
+    order = runs.assign(_ok=(runs["status"] == "ok").astype(int))
+    order = order.sort_values(["_ok", "batch"], kind="mergesort")
+    return order.drop_duplicates(KEY, keep="last").drop(columns="_ok")
+
+
+def read_summaries(out: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """The summary rows of every batch (optionally only some columns)."""
+    frames = []
+    for d in batch_dirs(out):
+        frame = _read(d / "summary.parquet", columns)
+        if frame is not None:
+            frames.append(frame.assign(batch=d.name))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def consolidate(out: Path, order: Mapping[str, int]) -> dict[str, pd.DataFrame]:
+    """The three tables from the batch folders, deduplicated and sorted by design order.
+
+    Args:
+        out: The sweep's results directory.
+        order: Design position of each scenario name (the sort key before replicate).
+    """
+    runs = winning_runs(read_runs(out))
+    keep = set(zip(runs["scenario"], runs["replicate"], runs["batch"], strict=True))
+    tables: dict[str, list[pd.DataFrame]] = {"summary": [], "timeseries": []}
+    for d in batch_dirs(out):
+        for name in tables:
+            frame = _read(d / f"{name}.parquet")
+            if frame is None:
+                continue
+            mask = [
+                (s, r, d.name) in keep
+                for s, r in zip(frame["scenario"], frame["replicate"], strict=True)
+            ]
+            tables[name].append(frame[mask])
+    result = {"runs": runs.drop(columns="batch")}
+    for name, frames in tables.items():
+        result[name] = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    for name, frame in result.items():
+        if frame.empty:
+            continue
+        rank = frame["scenario"].map(order)
+        sort_cols = ["_point", "replicate"] + (["step"] if name == "timeseries" else [])
+        frame = frame.assign(_point=rank).sort_values(sort_cols, kind="mergesort")
+        result[name] = frame.drop(columns="_point").reset_index(drop=True)
+    return result
+
+
+def write_tables(out: Path, tables: Mapping[str, pd.DataFrame]) -> None:
+    """Write the consolidated tables, each atomically."""
+    for name in FRAMES:
+        atomic_parquet(tables[name], out / f"{name}.parquet")
+
+
+def read_manifest(out: Path) -> dict[str, Any] | None:
+    """The manifest of a results directory, or None if it has none or it is unreadable."""
+    path = out / "manifest.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None

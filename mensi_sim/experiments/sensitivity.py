@@ -1,0 +1,311 @@
+"""Global sensitivity analysis on replicate means: Morris screening and Sobol indices (SALib).
+
+The pipeline is the same for the simulator and for a test function:
+``sample_matrix`` (design.py) draws the points, a model maps them to outcomes --
+an array of shape (points,) or (points, replicates) -- and ``analyse_sample``
+averages the replicates and calls SALib's Morris or Sobol analysis, whose
+confidence intervals are SALib's bootstrap intervals.
+
+Replicate noise: the analysis sees the mean of R replicates at each point, whose
+noise variance is ``s_w^2 / R`` (``s_w^2`` the mean within-point variance). Its
+share of the variance of the point means, ``noise_share = (s_w^2 / R) /
+var(point means)``, is how much of what the indices apportion is noise rather
+than the parameters. Above ``NOISE_WARNING`` (20%) the indices are unreliable:
+add replications.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mensi_sim.experiments.design import problem, sample_matrix
+
+NOISE_WARNING = 0.2
+NUM_RESAMPLES = 1000  # bootstrap resamples of SALib's confidence intervals
+
+
+def noise_share(y: np.ndarray) -> float:
+    """Share of the variance of replicate means that is replicate noise (NaN with 1 replicate).
+
+    Args:
+        y: Outcomes, shape (points, replicates).
+    """
+    y = np.asarray(y, dtype=float)
+    if y.ndim == 1 or y.shape[1] < 2:
+        return math.nan
+    noise = float(np.nanmean(np.nanvar(y, axis=1, ddof=1))) / y.shape[1]
+    between = float(np.nanvar(np.nanmean(y, axis=1), ddof=1))
+    if between == 0.0:
+        return 0.0 if noise == 0.0 else math.inf
+    return noise / between
+
+
+def morris_indices(
+    prob: dict[str, Any],
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    levels: int = 4,
+    seed: int = 0,
+    num_resamples: int = NUM_RESAMPLES,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Morris elementary effects: mu, mu* (with bootstrap CI half-width) and sigma.
+
+    Returns:
+        One row per parameter: ``parameter``, ``mu``, ``mu_star``, ``mu_star_conf``
+        (half-width of SALib's bootstrap CI), ``sigma``.
+    """
+    from SALib.analyze import morris
+
+    res = morris.analyze(
+        prob,
+        np.asarray(x, dtype=float),
+        np.asarray(y, dtype=float),
+        num_resamples=num_resamples,
+        conf_level=level,
+        num_levels=levels,
+        seed=seed,
+    )
+    return pd.DataFrame(
+        {
+            "parameter": prob["names"],
+            "mu": np.asarray(res["mu"], dtype=float),
+            "mu_star": np.asarray(res["mu_star"], dtype=float),
+            "mu_star_conf": np.asarray(res["mu_star_conf"], dtype=float),
+            "sigma": np.asarray(res["sigma"], dtype=float),
+        }
+    )
+
+
+def sobol_indices(
+    prob: dict[str, Any],
+    y: np.ndarray,
+    *,
+    second_order: bool = False,
+    seed: int = 0,
+    num_resamples: int = NUM_RESAMPLES,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Sobol first-order (S1) and total-order (ST) indices with bootstrap CI half-widths.
+
+    ``y`` must follow the order of SALib's Saltelli sample (``sample_matrix(...,
+    "sobol")``).
+
+    Returns:
+        One row per parameter: ``parameter``, ``S1``, ``S1_conf``, ``ST``, ``ST_conf``.
+    """
+    from SALib.analyze import sobol
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # 0/0 on a constant outcome
+        res = sobol.analyze(
+            prob,
+            np.asarray(y, dtype=float),
+            calc_second_order=second_order,
+            num_resamples=num_resamples,
+            conf_level=level,
+            seed=seed,
+        )
+    return pd.DataFrame(
+        {
+            "parameter": prob["names"],
+            "S1": np.asarray(res["S1"], dtype=float),
+            "S1_conf": np.asarray(res["S1_conf"], dtype=float),
+            "ST": np.asarray(res["ST"], dtype=float),
+            "ST_conf": np.asarray(res["ST_conf"], dtype=float),
+        }
+    )
+
+
+@dataclass(frozen=True)
+class SensitivityResult:
+    """Indices of one sample and one outcome, with the replicate-noise diagnosis."""
+
+    method: str
+    indices: pd.DataFrame
+    noise_share: float
+    replications: int
+
+    @property
+    def noisy(self) -> bool:
+        """True when replicate noise is above NOISE_WARNING of the variance analysed."""
+        return not self.noise_share <= NOISE_WARNING  # NaN (1 replicate) counts as noisy
+
+    def warning(self) -> str | None:
+        """A one-line warning when the noise is large against the effects, else None."""
+        if math.isnan(self.noise_share):
+            return (
+                f"{self.method}: replicate noise cannot be estimated with "
+                f"{self.replications} replication; use at least 2"
+            )
+        if self.noisy:
+            return (
+                f"{self.method}: replicate noise is {100 * self.noise_share:.0f}% of the "
+                f"variance of the replicate means (above {100 * NOISE_WARNING:.0f}%): the "
+                "indices are unreliable; add replications"
+            )
+        return None
+
+
+def analyse_sample(
+    prob: dict[str, Any],
+    method: str,
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    levels: int = 4,
+    second_order: bool = False,
+    seed: int = 0,
+    num_resamples: int = NUM_RESAMPLES,
+) -> SensitivityResult:
+    """Indices from outcomes at the sample points (replicates averaged first).
+
+    Args:
+        prob: SALib problem (``design.problem``).
+        method: ``"morris"`` or ``"sobol"``.
+        x: The sample points, in sample order.
+        y: Outcomes, shape (points,) or (points, replicates).
+    """
+    y = np.asarray(y, dtype=float)
+    y2 = y[:, None] if y.ndim == 1 else y
+    means = np.nanmean(y2, axis=1)
+    share = noise_share(y2) if y2.shape[1] > 1 else math.nan
+    if method == "morris":
+        idx = morris_indices(prob, x, means, levels=levels, seed=seed, num_resamples=num_resamples)
+    elif method == "sobol":
+        idx = sobol_indices(
+            prob, means, second_order=second_order, seed=seed, num_resamples=num_resamples
+        )
+    else:
+        raise ValueError(f"no sensitivity indices for sample method {method!r}")
+    return SensitivityResult(method, idx, share, y2.shape[1])
+
+
+def sensitivity_analysis(
+    ranges: dict[str, Sequence[float]],
+    method: str,
+    n: int,
+    model: Callable[[np.ndarray], np.ndarray],
+    *,
+    seed: int = 0,
+    levels: int = 4,
+    second_order: bool = False,
+    num_resamples: int = NUM_RESAMPLES,
+) -> SensitivityResult:
+    """Sample, evaluate ``model`` on the points, and analyse: the whole pipeline.
+
+    Args:
+        ranges: Parameter name -> [low, high].
+        method: ``"morris"`` or ``"sobol"``.
+        n: Trajectories (Morris) or base sample size N (Sobol, a power of 2).
+        model: Maps the points (rows) to outcomes, shape (points,) or
+            (points, replicates).
+    """
+    prob = problem({k: list(v) for k, v in ranges.items()})
+    x = sample_matrix(prob, method, n, seed=seed, levels=levels, second_order=second_order)
+    return analyse_sample(
+        prob,
+        method,
+        x,
+        model(x),
+        levels=levels,
+        second_order=second_order,
+        seed=seed,
+        num_resamples=num_resamples,
+    )
+
+
+def long_table(result: SensitivityResult, outcome: str) -> pd.DataFrame:
+    """Indices in long format: method, outcome, parameter, index, value, conf, noise."""
+    idx = result.indices
+    pairs = (
+        [("mu_star", "mu_star_conf"), ("sigma", None), ("mu", None)]
+        if result.method == "morris"
+        else [("S1", "S1_conf"), ("ST", "ST_conf")]
+    )
+    rows = []
+    for _, r in idx.iterrows():
+        for name, conf in pairs:
+            rows.append(
+                {
+                    "method": result.method,
+                    "outcome": outcome,
+                    "parameter": r["parameter"],
+                    "index": name,
+                    "value": float(r[name]),
+                    "conf": float(r[conf]) if conf else math.nan,
+                    "replications": result.replications,
+                    "noise_share": result.noise_share,
+                    "noise_warning": result.noisy,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def experiment_sensitivity(
+    experiment: Any, summary: pd.DataFrame, outcomes: Sequence[str] | None = None
+) -> tuple[pd.DataFrame, list[str]]:
+    """Morris and Sobol indices of an experiment's samples from its summary table.
+
+    Returns:
+        (long table of indices for every sample and outcome, list of warnings).
+    """
+    spec = experiment.spec
+    outcomes = list(outcomes or spec.outcomes)
+    from mensi_sim.experiments.design import flatten_overrides, sample_labels
+
+    ranges = flatten_overrides(spec.factors.ranges)
+    prob = problem(ranges)
+    tables, notes = [], []
+    labels = sample_labels(spec)
+    for k, sample in enumerate(spec.factors.samples):
+        if sample.method not in ("morris", "sobol"):
+            continue
+        points = sorted(
+            (p for p in experiment.points if p.sample is not None and p.sample[0] == labels[k]),
+            key=lambda p: p.sample[1],
+        )
+        # the points as sampled (before rounding integer parameters), in sample order
+        seed = spec.root_seed if sample.seed is None else sample.seed
+        x = sample_matrix(
+            prob,
+            sample.method,
+            sample.n,
+            seed=seed,
+            levels=sample.levels,
+            second_order=sample.second_order,
+        )
+        names = [p.name for p in points]
+        sub = summary[summary["scenario"].isin(names)]
+        for outcome in outcomes:
+            wide = sub.pivot(index="scenario", columns="replicate", values=outcome)
+            wide = wide.reindex(names)
+            y = wide.to_numpy(float)
+            if np.isnan(y).all(axis=1).any():
+                notes.append(
+                    f"{sample.method}: {outcome}: some sample points have no "
+                    "successful run; indices not computed"
+                )
+                continue
+            res = analyse_sample(
+                prob,
+                sample.method,
+                x,
+                y,
+                levels=sample.levels,
+                second_order=sample.second_order,
+                seed=seed,
+            )
+            tables.append(long_table(res, outcome))
+            if (w := res.warning()) is not None:
+                notes.append(f"{outcome}: {w}")
+    table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+    return table, notes

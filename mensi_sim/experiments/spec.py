@@ -1,0 +1,314 @@
+"""Experiment files: the schema, loading, and the ``Experiment`` object.
+
+An experiment file (TOML) names a base scenario, the factors to vary (named
+scenarios, a full-factorial grid, or samples over parameter ranges), the
+replications, the root seed, the outcomes of interest and the executor. It is
+validated as strictly as a scenario: unknown keys, wrong types and out-of-range
+values are one-line errors naming the file, the field and the allowed range.
+docs/EXPERIMENTS.md describes every key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from mensi_sim.errors import ScenarioError
+from mensi_sim.metrics import STEP_METRICS, run_summary
+from mensi_sim.scenario.loader import format_validation_error, load_scenario, scenario_hash
+from mensi_sim.scenario.schema import Scenario
+
+# Every per-run outcome a summary row holds (derived from run_summary, so it never drifts).
+SUMMARY_COLUMNS: tuple[str, ...] = tuple(
+    run_summary(pd.DataFrame({m: [0.0, 0.0] for m in STEP_METRICS}), 1)
+)
+OUTCOME_NAMES: tuple[str, ...] = tuple(c for c in SUMMARY_COLUMNS if c != "half_adoption_reached")
+DEFAULT_OUTCOMES = (
+    "final_adoption_share",
+    "weeks_to_half_adoption",
+    "capacity_gain",
+    "final_equity_gap",
+    "total_cost",
+)
+SAMPLE_METHODS = ("lhs", "sobol", "morris")
+EXECUTOR_NAMES = ("serial", "local", "dask")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+def _check_outcome(name: str) -> str:
+    if name not in OUTCOME_NAMES:
+        raise ValueError(f"unknown outcome {name!r} (allowed: {', '.join(OUTCOME_NAMES)})")
+    return name
+
+
+def check_executor(value: str) -> str:
+    """An executor name (serial, local, dask) or a Dask scheduler address tcp://host:port."""
+    if value in EXECUTOR_NAMES:
+        return value
+    if value.startswith(("tcp://", "tls://")) and ":" in value.split("://", 1)[1]:
+        return value
+    raise ValueError(f"unknown executor {value!r} (allowed: serial, local, dask, tcp://host:port)")
+
+
+class BaseSpec(_Strict):
+    """The scenario every design point starts from."""
+
+    scenario: str = Field(..., min_length=1, description="Scenario file, relative to this file")
+    overrides: dict[str, Any] = Field(
+        default_factory=dict, description="Dotted parameters applied to the scenario"
+    )
+
+
+class NamedScenario(_Strict):
+    """One named variant of the base scenario."""
+
+    name: str = Field(..., min_length=1, pattern=r"^[A-Za-z0-9_.=+-]+$")
+    description: str = ""
+    overrides: dict[str, Any] = Field(default_factory=dict)
+
+
+class SampleSpec(_Strict):
+    """A sample over ``factors.ranges`` (SALib)."""
+
+    method: Literal["lhs", "sobol", "morris"]
+    n: int = Field(
+        ...,
+        ge=1,
+        le=1_000_000,
+        description="lhs: points; sobol: base sample N (N (D + 2) points, or N (2D + 2) "
+        "with second order); morris: trajectories (r (D + 1) points)",
+    )
+    levels: int = Field(4, ge=2, le=100, description="morris: grid levels p")
+    second_order: bool = Field(False, description="sobol: also second-order indices")
+    seed: int | None = Field(None, ge=0, description="sampler seed (default: root_seed)")
+
+    @model_validator(mode="after")
+    def _check(self) -> SampleSpec:
+        if self.method == "sobol" and self.n & (self.n - 1):
+            raise ValueError(f"n: {self.n} is not a power of 2 (Saltelli/Sobol needs N = 2^k)")
+        if self.method == "morris" and self.levels % 2:
+            raise ValueError(f"levels: {self.levels} is odd (Morris needs an even number)")
+        return self
+
+
+class Factors(_Strict):
+    """What varies: named scenarios x grid, or samples over ranges."""
+
+    scenarios: list[NamedScenario] = Field(default_factory=list)
+    grid: dict[str, list[Any]] = Field(default_factory=dict)
+    ranges: dict[str, list[float]] = Field(default_factory=dict)
+    samples: list[SampleSpec] = Field(default_factory=list)
+
+    @field_validator("grid")
+    @classmethod
+    def _grid_values(cls, grid: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        for key, values in grid.items():
+            if not values:
+                raise ValueError(f"{key}: needs at least one value")
+        return grid
+
+    @field_validator("ranges")
+    @classmethod
+    def _ranges(cls, ranges: dict[str, list[float]]) -> dict[str, list[float]]:
+        for key, pair in ranges.items():
+            if len(pair) != 2 or not pair[0] < pair[1]:
+                raise ValueError(f"{key}: must be [low, high] with low < high, got {pair}")
+        return ranges
+
+    @model_validator(mode="after")
+    def _check(self) -> Factors:
+        names = [s.name for s in self.scenarios]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"scenarios: duplicate name {dup[0]!r}")
+        if self.samples and (self.scenarios or self.grid):
+            raise ValueError("samples cannot be combined with scenarios or grid")
+        if self.samples and not self.ranges:
+            raise ValueError("samples need [factors.ranges] (parameter = [low, high])")
+        if self.ranges and not self.samples:
+            raise ValueError("ranges are only used by samples; add [[factors.samples]]")
+        return self
+
+
+class AdaptiveSpec(_Strict):
+    """Adaptive replications: add replicates until the CI half-width is below ``precision``."""
+
+    precision: float = Field(..., gt=0, description="Target 95% CI half-width")
+    outcome: str = Field("final_adoption_share")
+    max_replications: int = Field(1000, ge=2, le=1_000_000)
+
+    @field_validator("outcome")
+    @classmethod
+    def _outcome(cls, value: str) -> str:
+        return _check_outcome(value)
+
+
+class BudgetSpec(_Strict):
+    """A fixed budget: compare what each group (e.g. structure) achieves at equal cost."""
+
+    amount: float = Field(..., gt=0, le=1e12, description="Budget, EUR (total over the run)")
+    group_by: str = Field("network.structure", description="Dotted parameter naming the group")
+
+
+class ExperimentSpec(_Strict):
+    """The validated content of an experiment file."""
+
+    name: str = Field(..., min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    base: BaseSpec
+    factors: Factors = Field(default_factory=Factors)
+    replications: int = Field(10, ge=1, le=1_000_000)
+    root_seed: int = Field(0, ge=0, le=2**63 - 1)
+    steps: int | None = Field(None, ge=1, le=5200, description="Weeks (default: the scenario's)")
+    outcomes: list[str] = Field(default_factory=lambda: list(DEFAULT_OUTCOMES), min_length=1)
+    executor: str = "local"
+    baseline: str | None = None
+    adaptive: AdaptiveSpec | None = None
+    budget: BudgetSpec | None = None
+
+    @field_validator("outcomes")
+    @classmethod
+    def _outcomes(cls, values: list[str]) -> list[str]:
+        for v in values:
+            _check_outcome(v)
+        return values
+
+    @field_validator("executor")
+    @classmethod
+    def _executor(cls, value: str) -> str:
+        return check_executor(value)
+
+
+@dataclass(frozen=True)
+class DesignPoint:
+    """One scenario of the experiment: its name, its scenario and what set it apart.
+
+    Attributes:
+        index: Position in the design (the sort order of every results table).
+        name: Unique scenario name (the ``scenario`` column of the results).
+        scenario: The complete validated scenario.
+        overrides: The dotted parameters the factors set (not the base overrides).
+        sample: ``(sample label, row)`` for sample points (label: the method, numbered
+            when a method appears twice), else None.
+    """
+
+    index: int
+    name: str
+    scenario: Scenario
+    overrides: dict[str, Any]
+    sample: tuple[str, int] | None = None  # (sample label, row in the sample)
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A loaded experiment: the spec, the base scenario and the expanded design."""
+
+    spec: ExperimentSpec
+    base: Scenario
+    points: tuple[DesignPoint, ...]
+    source_path: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def steps(self) -> int:
+        return self.points[0].scenario.time.steps
+
+    @property
+    def hash(self) -> str:
+        """Hash of what determines every run: root seed and each point's name and parameters.
+
+        Replications, executor, outcomes and the adaptive rule are not part of it, so a
+        sweep can be resumed with more replications or another executor.
+        """
+        payload = {
+            "root_seed": self.spec.root_seed,
+            "points": [[p.name, scenario_hash(p.scenario)] for p in self.points],
+        }
+        blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+    def point(self, name: str) -> DesignPoint:
+        for p in self.points:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    def with_changes(self, **changes: Any) -> Experiment:
+        """A copy with top-level spec keys replaced (``steps``, ``replications``, ...).
+
+        ``sample_n`` sets ``n`` of every sample. The design is expanded again.
+        """
+        data = self.spec.model_dump()
+        sample_n = changes.pop("sample_n", None)
+        data.update(changes)
+        if sample_n is not None:
+            for s in data["factors"]["samples"]:
+                s["n"] = sample_n
+        where = self.source_path or "experiment"
+        spec = _validate(data, where)
+        return build_experiment(spec, self.base, where)
+
+
+def _validate(data: dict[str, Any], where: str) -> ExperimentSpec:
+    try:
+        return ExperimentSpec.model_validate(data)
+    except ValidationError as err:
+        raise ScenarioError(format_validation_error(err, where, ExperimentSpec)) from None
+
+
+def build_experiment(spec: ExperimentSpec, base: Scenario, where: str) -> Experiment:
+    """Apply the base overrides and expand the factors into design points."""
+    from mensi_sim.experiments.design import apply_overrides, expand
+
+    updates = dict(spec.base.overrides)
+    if spec.steps is not None:
+        updates["time.steps"] = spec.steps
+    base = apply_overrides(base, updates, f"{where}: base.overrides")
+    points = expand(spec, base, where)
+    if spec.baseline is not None and spec.baseline not in {p.name for p in points}:
+        names = ", ".join(p.name for p in points[:8])
+        raise ScenarioError(f"{where}: baseline: no scenario named {spec.baseline!r} ({names})")
+    if spec.budget is not None:
+        from mensi_sim.experiments.design import get_parameter
+
+        try:
+            get_parameter(base, spec.budget.group_by)
+        except KeyError:
+            raise ScenarioError(
+                f"{where}: budget.group_by: unknown parameter {spec.budget.group_by!r}"
+            ) from None
+    return Experiment(spec=spec, base=base, points=tuple(points), source_path=where)
+
+
+def load_experiment(path: str | Path) -> Experiment:
+    """Load and validate an experiment file; one-line ScenarioError on any problem.
+
+    The base scenario path is resolved against the experiment file's folder.
+    """
+    from mensi_sim.scenario.loader import read_toml
+
+    p = Path(path)
+    data = read_toml(p)
+    spec = _validate(data, str(p))
+    scenario_path = Path(spec.base.scenario)
+    if not scenario_path.is_absolute():
+        scenario_path = p.parent / scenario_path
+    if not scenario_path.is_file():
+        raise ScenarioError(f"{p}: base.scenario: file not found: {scenario_path}")
+    try:
+        base = load_scenario(scenario_path)
+    except ScenarioError as exc:
+        raise ScenarioError(f"{p}: base.scenario: {exc}") from None
+    return build_experiment(spec, base, str(p))

@@ -1,0 +1,37 @@
+"""Helpers of the experiment tests: small experiment files written into a tmp folder."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+PILOT = REPO / "scenarios" / "mensi_pilot.toml"
+EXPERIMENTS = REPO / "experiments"
+
+# The pilot for 10 weeks, two scenarios that differ in the adoption rate p, 3 replicates.
+SMALL = f"""\
+name = "small"
+replications = 3
+root_seed = 11
+steps = 10
+executor = "serial"
+
+[base]
+scenario = "{PILOT}"
+
+[[factors.scenarios]]
+name = "slow"
+overrides = {{ "adoption.p" = 0.001 }}
+
+[[factors.scenarios]]
+name = "fast"
+overrides = {{ "adoption.p" = 0.004 }}
+"""
+
+
+def write_experiment(folder: Path, text: str, name: str = "exp.toml") -> Path:
+    """Write an experiment file and return its path."""
+    path = folder / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path

@@ -1,0 +1,136 @@
+"""The sweep, compare and sensitivity commands, on a fresh app and on mensi-sim's own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from mensi_sim.experiments.commands import _registered, register
+
+from .helpers import PILOT, SMALL, write_experiment
+
+TINY_SENSITIVITY = f"""\
+name = "tiny_sens"
+replications = 2
+root_seed = 3
+steps = 3
+executor = "serial"
+
+[base]
+scenario = "{PILOT}"
+
+[factors.ranges]
+"adoption.p" = [0.001, 0.01]
+"learning.rate" = [0.05, 0.4]
+
+[[factors.samples]]
+method = "morris"
+n = 3
+
+[[factors.samples]]
+method = "sobol"
+n = 4
+"""
+
+
+def fresh_app() -> typer.Typer:
+    app = typer.Typer()
+    register(app)
+    return app
+
+
+def real_app() -> typer.Typer:
+    from mensi_sim.cli import app
+
+    if not _registered(app):
+        register(app)
+    return app
+
+
+APPS = [pytest.param(fresh_app, id="fresh"), pytest.param(real_app, id="mensi-sim")]
+
+
+@pytest.mark.parametrize("make", APPS)
+def test_help_lists_options(make) -> None:
+    runner = CliRunner()
+    app = make()
+    for command, option in [
+        ("sweep", "--resume"),
+        ("compare", "--baseline"),
+        ("sensitivity", "--replications"),
+    ]:
+        result = runner.invoke(app, [command, "--help"])
+        assert result.exit_code == 0 and option in result.output
+
+
+@pytest.mark.parametrize("make", APPS)
+def test_sweep_then_compare(make, tmp_path: Path) -> None:
+    exp = write_experiment(tmp_path, SMALL)
+    out = tmp_path / "res"
+    runner = CliRunner()
+    result = runner.invoke(make(), ["sweep", str(exp), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "small: 2 scenarios, 6 runs x 10 weeks" in result.output
+    assert "slow" in result.output and "fast" in result.output
+    result = runner.invoke(make(), ["compare", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "paired differences against 'slow'" in result.output  # first scenario by default
+    table = pd.read_parquet(out / "comparison.parquet")
+    assert set(table["scenario"]) == {"slow", "fast"}
+    result = runner.invoke(make(), ["compare", str(out), "--baseline", "fast", "--budget", "1e6"])
+    assert result.exit_code == 0, result.output
+    assert "at a budget of €1,000,000" in result.output
+    result = runner.invoke(make(), ["compare", str(out), "--baseline", "nope"])
+    assert result.exit_code == 2 and "error: --baseline: no scenario 'nope'" in result.output
+
+
+def test_sweep_with_precision_reports_replications(tmp_path: Path) -> None:
+    exp = write_experiment(tmp_path, SMALL)
+    result = CliRunner().invoke(
+        fresh_app(),
+        [
+            "sweep",
+            str(exp),
+            "--out",
+            str(tmp_path / "r"),
+            "--precision",
+            "0.01",
+            "--max-replications",
+            "8",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "adaptive replications: 95% CI half-width of final_adoption_share <= 0.01" in (
+        result.output
+    )
+
+
+def test_bad_input_is_one_line(tmp_path: Path) -> None:
+    runner = CliRunner()
+    bad = write_experiment(tmp_path, SMALL.replace("replications = 3", "replications = -1"))
+    result = runner.invoke(fresh_app(), ["sweep", str(bad)])
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1 and result.output.startswith(f"error: {bad}: ")
+    result = runner.invoke(fresh_app(), ["compare", str(tmp_path / "missing")])
+    assert result.exit_code == 2 and "not a results directory" in result.output
+    result = runner.invoke(fresh_app(), ["sensitivity", str(write_experiment(tmp_path, SMALL))])
+    assert result.exit_code == 2 and "no morris or sobol sample" in result.output
+
+
+def test_sensitivity_command(tmp_path: Path) -> None:
+    exp = write_experiment(tmp_path, TINY_SENSITIVITY)
+    out = tmp_path / "sens"
+    result = CliRunner().invoke(fresh_app(), ["sensitivity", str(exp), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "morris - final_adoption_share" in result.output
+    assert "sobol - final_adoption_share" in result.output
+    table = pd.read_parquet(out / "sensitivity.parquet")
+    assert set(table["method"]) == {"morris", "sobol"}
+    assert set(table["index"]) == {"mu_star", "sigma", "mu", "S1", "ST"}
+    assert set(table["parameter"]) == {"adoption.p", "learning.rate"}
+    # 2 replicates of 3 weeks: replicate noise dominates, and the command says so
+    assert "warning:" in result.output and "add replications" in result.output

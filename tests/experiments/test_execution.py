@@ -1,0 +1,106 @@
+"""Executors: serial, local process pool and a real local Dask cluster give the same bits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from mensi_sim.experiments import SerialExecutor, load_experiment, make_executor, run_experiment
+from mensi_sim.experiments.execution import ExecutorError, batch_size
+
+from .helpers import SMALL, write_experiment
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory):
+    return load_experiment(write_experiment(tmp_path_factory.mktemp("small"), SMALL))
+
+
+@pytest.fixture(scope="module")
+def serial(small):
+    return run_experiment(small, executor="serial")
+
+
+def same(a, b) -> None:
+    pd.testing.assert_frame_equal(a.summary, b.summary, check_exact=True)
+    pd.testing.assert_frame_equal(a.timeseries, b.timeseries, check_exact=True)
+    cols = ["scenario", "replicate", "point", "seed", "scenario_hash", "status"]
+    pd.testing.assert_frame_equal(a.runs[cols], b.runs[cols], check_exact=True)
+
+
+def test_serial_result_is_sorted_and_complete(serial) -> None:
+    s = serial.summary
+    assert list(zip(s["scenario"], s["replicate"], strict=True)) == [
+        ("slow", 0),
+        ("slow", 1),
+        ("slow", 2),
+        ("fast", 0),
+        ("fast", 1),
+        ("fast", 2),
+    ]
+    assert len(serial.timeseries) == 6 * 11  # 10 weeks + the initial state
+    assert (serial.runs["status"] == "ok").all()
+
+
+def test_batching_does_not_change_results(small, serial) -> None:
+    same(serial, run_experiment(small, executor="serial", batch=1))
+    same(serial, run_experiment(small, executor=SerialExecutor(), batch=4))
+
+
+def test_local_process_pool_is_identical(small, serial) -> None:
+    result = run_experiment(small, executor="local", workers=2, batch=1)
+    assert result.manifest["executor"] == "local(processes=2)"
+    same(serial, result)
+
+
+def test_local_dask_cluster_is_identical(small, serial) -> None:
+    result = run_experiment(small, executor="dask", workers=2, batch=2)
+    assert result.manifest["executor"].startswith("dask-local(workers=2)")
+    same(serial, result)
+
+
+def test_serial_executor_interface() -> None:
+    with SerialExecutor() as ex:
+        assert ex.submit(pow, 2, 5).result() == 32
+        assert list(ex.map(abs, [-1, -2])) == [1, 2]
+        future = ex.submit(int, "x")
+        assert isinstance(future.exception(), ValueError)
+    with pytest.raises(RuntimeError):
+        ex.submit(abs, 1)
+
+
+def test_unknown_executor_and_unreachable_scheduler(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mensi_sim.experiments import execution
+
+    monkeypatch.setattr(execution, "CONNECT_TIMEOUT_S", 1.0)
+    with pytest.raises(ExecutorError, match="unknown executor 'gpu'"):
+        make_executor("gpu")
+    with pytest.raises(ExecutorError, match="cannot reach Dask scheduler"):
+        make_executor("tcp://127.0.0.1:9")
+
+
+def test_batch_size_rule() -> None:
+    assert batch_size(10, 2) == 2  # about four tasks per worker
+    assert batch_size(10_000, 2) == 16  # capped
+    assert batch_size(1, 8) == 1
+
+
+def test_results_directory_files(small, tmp_path: Path) -> None:
+    out = tmp_path / "res"
+    result = run_experiment(small, executor="serial", out=out)
+    names = {p.name for p in out.iterdir()}
+    assert {
+        "runs.parquet",
+        "summary.parquet",
+        "timeseries.parquet",
+        "manifest.json",
+        "runs",
+    } <= names
+    assert result.manifest["experiment_hash"] == small.hash
+    assert result.manifest["status"] == "complete"
+    from mensi_sim.results import read_results
+
+    back = read_results(out)
+    pd.testing.assert_frame_equal(back["summary"], result.summary, check_exact=True)

@@ -1,0 +1,164 @@
+"""Nothing lost: a killed sweep resumes to the same results; failed runs are recorded."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from mensi_sim.errors import ResultsError
+from mensi_sim.experiments import load_experiment, run_experiment
+from mensi_sim.experiments.commands import register
+from mensi_sim.experiments.runstore import batch_dirs
+
+from .helpers import REPO, SMALL, write_experiment
+
+# 2 scenarios x 60 replicates of 10 weeks, one run per batch folder: about 120 folders
+# written over a few seconds, so the kill lands in the middle.
+LONG = SMALL.replace("replications = 3", "replications = 60")
+
+BROKEN = (
+    SMALL
+    + """
+[[factors.scenarios]]
+name = "broken"
+# valid values, impossible network: 10 mentors per region, but a region has 5 schools
+overrides = { "network.mentors_per_region" = 10 }
+"""
+)
+
+
+def app() -> typer.Typer:
+    a = typer.Typer()
+    register(a)
+    return a
+
+
+def sweep_process(experiment: Path, out: Path, *extra: str) -> subprocess.Popen:
+    cmd = [
+        sys.executable,
+        "-m",
+        "mensi_sim.experiments.commands",
+        "sweep",
+        str(experiment),
+        "--executor",
+        "serial",
+        "--batch-size",
+        "1",
+        "--out",
+        str(out),
+        *extra,
+    ]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.Popen(
+        cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def test_killed_sweep_resumes_to_the_uninterrupted_result(tmp_path: Path) -> None:
+    exp_path = write_experiment(tmp_path, LONG)
+    out = tmp_path / "killed"
+    proc = sweep_process(exp_path, out)
+    deadline = time.monotonic() + 60
+    while len(batch_dirs(out)) < 8:
+        assert proc.poll() is None, f"sweep ended before the kill: {proc.communicate()}"
+        assert time.monotonic() < deadline, "no batch written within 60 s"
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    written = len(batch_dirs(out))
+    assert 8 <= written < 120, written  # killed mid-way
+    assert not (out / "summary.parquet").exists()
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mensi_sim.experiments.commands",
+            "sweep",
+            str(exp_path),
+            "--executor",
+            "serial",
+            "--out",
+            str(out),
+            "--resume",
+        ],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    from mensi_sim.results import read_results
+
+    resumed = read_results(out)
+    assert len(resumed["runs"]) == 120
+    # only the missing runs were redone: the folders written before the kill are kept
+    # and nothing was run twice (one record per run across all batch folders)
+    from mensi_sim.experiments.runstore import read_runs
+
+    records = read_runs(out)
+    assert len(records) == 120 and not records.duplicated(["scenario", "replicate"]).any()
+
+    fresh = run_experiment(load_experiment(exp_path), executor="serial")
+    pd.testing.assert_frame_equal(resumed["summary"], fresh.summary, check_exact=True)
+    pd.testing.assert_frame_equal(resumed["timeseries"], fresh.timeseries, check_exact=True)
+    assert resumed["manifest"]["status"] == "complete"
+
+
+def test_resume_with_a_different_experiment_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "res"
+    run_experiment(load_experiment(write_experiment(tmp_path, SMALL)), "serial", out)
+    other = write_experiment(tmp_path, SMALL.replace("root_seed = 11", "root_seed = 12"), "o.toml")
+    result = CliRunner().invoke(app(), ["sweep", str(other), "--out", str(out), "--resume"])
+    assert result.exit_code == 2
+    line = result.output.strip()
+    assert line.startswith("error: ") and "\n" not in line
+    assert "different experiment" in line
+    with pytest.raises(ResultsError, match="not empty"):
+        run_experiment(load_experiment(other), "serial", out)
+
+
+def test_resume_of_a_complete_sweep_runs_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "res"
+    exp = load_experiment(write_experiment(tmp_path, SMALL))
+    first = run_experiment(exp, "serial", out)
+    calls = []
+    again = run_experiment(
+        exp, "serial", out, resume=True, progress=lambda d, t, f: calls.append((d, t))
+    )
+    assert calls[-1] == (0, 0)
+    pd.testing.assert_frame_equal(first.summary, again.summary, check_exact=True)
+
+
+def test_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path: Path) -> None:
+    exp_path = write_experiment(tmp_path, BROKEN)
+    out = tmp_path / "res"
+    result = CliRunner().invoke(app(), ["sweep", str(exp_path), "--out", str(out)])
+    assert result.exit_code == 1
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith("error: 3 of 9 runs failed: broken/0, broken/1, broken/2")
+    assert "NetworkError" in last
+    from mensi_sim.results import read_results
+
+    res = read_results(out)
+    runs = res["runs"]
+    bad = runs[runs["status"] == "failed"]
+    assert list(bad["scenario"]) == ["broken"] * 3
+    assert bad["error"].str.contains("Traceback").all()
+    assert bad["error"].str.contains("mentors_per_region").all()
+    assert set(res["summary"]["scenario"]) == {"slow", "fast"} and len(res["summary"]) == 6
+    assert res["manifest"]["failed_runs"] == ["broken/0", "broken/1", "broken/2"]
+    # resuming retries the failed runs (they fail again) and keeps one record per run
+    again = run_experiment(load_experiment(exp_path), "serial", out, resume=True)
+    assert len(again.runs) == 9 and len(again.failures) == 3
