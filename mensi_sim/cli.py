@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -159,14 +160,14 @@ def _stdout() -> Console:
     When stdout is a file or a pipe and COLUMNS is unset, tables are laid out 120
     characters wide rather than rich's 80.
     """
-    console = Console(highlight=False, soft_wrap=False)
+    console = Console(highlight=False, soft_wrap=False, markup=False)
     if not console.is_terminal and "COLUMNS" not in os.environ:
         console.width = PLAIN_WIDTH
     return console
 
 
 def _stderr() -> Console:
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, markup=False)
 
 
 def _with_steps(scenario: Scenario, steps: int) -> Scenario:
@@ -177,10 +178,17 @@ def _with_steps(scenario: Scenario, steps: int) -> Scenario:
         raise ScenarioError(format_validation_error(err, f"--steps {steps}", Scenario)) from None
 
 
+def folder_name(name: str) -> str:
+    """A scenario name made safe as one folder name: anything but letters, digits, '.',
+    '_' and '-' becomes '_' (so '../x' or 'a/b' cannot leave or nest under results/)."""
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", name).strip(".")
+    return safe or "scenario"
+
+
 def _default_out(name: str) -> Path:
     """``results/<name>-<YYYYmmdd-HHMMSS>``; a suffix -2, -3 ... if that exists already."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = RESULTS_ROOT / f"{name}-{stamp}"
+    base = RESULTS_ROOT / f"{folder_name(name)}-{stamp}"
     out, k = base, 1
     while out.exists():
         k += 1
@@ -195,7 +203,7 @@ def _simulate(scenario: Scenario, replications: int, seed: int, err: Console) ->
     if not err.is_terminal:
         return simulate(scenario, replications=replications, seed=seed)
     columns = (
-        TextColumn("[bold]{task.description}"),
+        TextColumn("{task.description}", style="bold", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("replicates"),

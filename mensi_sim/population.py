@@ -54,10 +54,19 @@ def split_counts(total: int, weights: np.ndarray) -> np.ndarray:
     return base
 
 
+#: smallest sd beta_params uses (see there)
+MIN_BETA_SD = 1e-6
+
+
 def beta_params(mean: np.ndarray | float, sd: float) -> tuple[np.ndarray, np.ndarray]:
-    """Beta(a, b) shape parameters with the given mean and standard deviation."""
+    """Beta(a, b) shape parameters with the given mean and standard deviation.
+
+    An sd below ``MIN_BETA_SD`` counts as ``MIN_BETA_SD``: the draws are then the mean to
+    within about 1e-6, and the shape parameters stay finite (a smaller sd, which the schema
+    allows, would make them infinite and every draw NaN).
+    """
     mean = np.clip(np.asarray(mean, dtype=float), 1e-3, 1 - 1e-3)
-    var = min(sd**2, float(np.min(mean * (1 - mean))) * 0.999)
+    var = min(max(sd, MIN_BETA_SD) ** 2, float(np.min(mean * (1 - mean))) * 0.999)
     common = mean * (1 - mean) / var - 1
     return mean * common, (1 - mean) * common
 

@@ -73,12 +73,12 @@ def _user_errors() -> Iterator[None]:
 
 def _stdout() -> Console:
     """Console on stdout; wide when not a terminal so tables keep one line per row."""
-    console = Console(highlight=False, soft_wrap=False)
-    return console if console.is_terminal else Console(highlight=False, soft_wrap=False, width=200)
+    console = Console(highlight=False, soft_wrap=False, markup=False)
+    return console if console.is_terminal else Console(highlight=False, soft_wrap=False, width=200, markup=False)
 
 
 def _stderr() -> Console:
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, markup=False)
 
 
 def _command_line(ctx: typer.Context) -> list[str]:
@@ -168,7 +168,7 @@ def summary_table(result: Any) -> Table:
 def progress_bar(err: Console, description: str) -> Iterator[Any]:
     """A rich progress bar on stderr (runs done, failures, elapsed, time left)."""
     columns = (
-        TextColumn("[bold]{task.description}"),
+        TextColumn("{task.description}", style="bold", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("runs, {task.fields[failed]} failed,"),

@@ -299,6 +299,8 @@ def _run(
     names = [p.name for p in exp.points]
     order = {n: i for i, n in enumerate(names)}
     targets = {n: n0 for n in names}
+    # connect first: an unreachable scheduler must leave no results folder behind
+    handle = make_executor(executor, workers)
     out.mkdir(parents=True, exist_ok=True)
     runstore.remove_leftovers(out)
     done_runs = runstore.winning_runs(runstore.read_runs(out))
@@ -309,7 +311,6 @@ def _run(
     ):
         (ok if st == "ok" else failed).add((s, int(r)))
     values = _outcome_values(out, outcome) if precision is not None else {}
-    handle = make_executor(executor, workers)
     manifest = build_sweep_manifest(
         exp,
         executor=handle.description,

@@ -64,8 +64,16 @@ def complete_edges(n: int, net: NetworkParams, rng: np.random.Generator) -> np.n
 
 
 def erdos_renyi_edges(n: int, net: NetworkParams, rng: np.random.Generator) -> np.ndarray:
-    """Each pair tied independently with probability ``graph_p`` (G(n, p))."""
-    return _edges_of(nx.fast_gnp_random_graph(n, net.graph_p, seed=nx_seed(rng)))
+    """Each pair tied independently with probability ``graph_p`` (G(n, p)).
+
+    A ``graph_p`` below 2**-53 (where ``1 - p`` rounds to 1 and networkx would divide by
+    ``log(1 - p) = 0``) gives no ties: the expected number, ``n (n - 1) / 2 * p``, is below
+    3e-4 for the largest allowed n.
+    """
+    seed = nx_seed(rng)  # drawn in every case, so the stream stays aligned
+    if 1.0 - net.graph_p == 1.0:
+        return np.zeros((0, 2), np.int64)
+    return _edges_of(nx.fast_gnp_random_graph(n, net.graph_p, seed=seed))
 
 
 def ring_lattice_edges(n: int, degree: int) -> np.ndarray:

@@ -8,6 +8,7 @@ docs/ODD.md lists the same parameters; ``python -m mensi_sim.scenario.reference`
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -142,8 +143,10 @@ class PopulationParams(_Section):
                     f"country_weights: has {len(self.country_weights)} entries, "
                     f"countries has {len(self.countries)}"
                 )
-            if any(not (w >= 0) for w in self.country_weights) or sum(self.country_weights) <= 0:
-                raise ValueError("country_weights: must be >= 0 with a positive sum")
+            weights = self.country_weights
+            # finite, and a finite sum: inf or 1e308 + 1e308 would split no schools
+            if any(not (0 <= w < math.inf) for w in weights) or not 0 < sum(weights) < math.inf:
+                raise ValueError("country_weights: must be finite and >= 0 with a positive sum")
         for code, shift in self.country_capacity_shift.items():
             if code not in self.countries:
                 raise ValueError(f"country_capacity_shift: unknown country {code!r}")

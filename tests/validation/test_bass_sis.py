@@ -25,6 +25,11 @@ def test_complete_graph_follows_the_discrete_bass_map():
     mean, sd = by_step.mean().to_numpy(), by_step.std(ddof=1).to_numpy()
     expected = bass_map(p, q, steps)
     tolerance = 4 * sd / np.sqrt(reps) + 1e-3
+    worst = int(np.argmax(np.abs(mean - expected) / tolerance))
+    print(
+        f"VALIDATION Bass map: worst step {worst}: expected {expected[worst]:.4f} "
+        f"measured {mean[worst]:.4f} tolerance {tolerance[worst]:.4f}"
+    )
     assert np.all(np.abs(mean - expected) <= tolerance), np.c_[mean, expected, tolerance]
     # and it is a real S-curve, not a trivially flat one
     assert expected[10] > 0.5 and mean[10] > 0.5 and mean[2] < 0.2
@@ -36,7 +41,13 @@ def test_sis_long_run_share_matches_mean_field_level():
     delta = r * 0.5
     steps, burn_in, reps = 160, 60, 10
     sc = pure_diffusion(
-        N, steps, p=p, q=q, abandonment=r, initial="share", initial_share=0.1,
+        N,
+        steps,
+        p=p,
+        q=q,
+        abandonment=r,
+        initial="share",
+        initial_share=0.1,
         population={"capacity_mean_other": 0.5, "capacity_sd": 1e-4},
     )
     ts = simulate(sc, replications=reps, seed=5).timeseries
@@ -45,6 +56,10 @@ def test_sis_long_run_share_matches_mean_field_level():
     expected = sis_level(p, q, delta)  # 1 - delta / q = 0.625
     # replicate means are independent: 4 standard errors, plus O(1/n) finite-size bias
     tolerance = 4 * per_rep.std(ddof=1) / np.sqrt(reps) + 2.0 / N
+    print(
+        f"VALIDATION SIS level: expected {expected:.4f} measured {per_rep.mean():.4f} "
+        f"tolerance {tolerance:.4f}"
+    )
     assert abs(per_rep.mean() - expected) <= tolerance, (per_rep.mean(), expected, tolerance)
     assert 0.55 < expected < 0.7
 
