@@ -303,14 +303,17 @@ class MentoringModel(mesa.Model):
 
     def timeseries(self) -> pd.DataFrame:
         """One row per recorded week (0 = initial state), one column per metric."""
-        frame = pd.DataFrame(np.vstack(self._records), columns=list(STEP_METRICS))
+        values = np.vstack(self._records)
         steps = np.arange(len(self._records))
-        frame.insert(0, "step", steps)
         # row s is the state after s weeks; week_of_year and in_term describe week s - 1
         week_of_year = np.maximum(steps - 1, 0) % WEEKS_PER_YEAR
-        frame.insert(1, "week_of_year", week_of_year)
-        frame.insert(2, "in_term", (steps > 0) & (week_of_year < self.spec.time.term_weeks))
-        return frame
+        columns = {
+            "step": steps,
+            "week_of_year": week_of_year,
+            "in_term": (steps > 0) & (week_of_year < self.spec.time.term_weeks),
+        }
+        columns.update(zip(STEP_METRICS, values.T, strict=True))
+        return pd.DataFrame(columns)  # one construction: DataFrame.insert is slow
 
 
 def _split_between(src: np.ndarray, dst: np.ndarray, amount: np.ndarray, n: int) -> np.ndarray:

@@ -1,0 +1,324 @@
+"""The measurements, each run in a fresh Python process by ``benchmarks.run``.
+
+Every function takes a JSON-able spec and returns a JSON-able dict. Running each in
+its own process keeps sizes from contaminating each other: the peak resident memory
+(``ru_maxrss`` of the process itself, which is what ``RUSAGE_CHILDREN`` reports to the
+parent for that one child) belongs to one case only.
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import os
+import resource
+import statistics
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.phases import SETUP_PHASES, STEP_PHASES, PhaseTimer, timed_phases
+from mensi_sim import MentoringModel, load_scenario
+from mensi_sim.scenario.schema import Scenario
+from mensi_sim.seeds import replicate_seed
+from mensi_sim.simulate import run_once
+
+REPO = Path(__file__).resolve().parents[1]
+PILOT = REPO / "scenarios" / "mensi_pilot.toml"
+EU_SCALE = REPO / "scenarios" / "eu_scale.toml"
+
+#: the size sweep: about this many schools per region at large sizes ...
+SCHOOLS_PER_REGION = 1000
+#: ... and about this share of the schools in the mentoring network
+COVERAGE = 0.2
+COUNTRIES = 6  # the MenSI pilot's
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far (MB; ru_maxrss is in KB on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def size_scenario(n: int, structure: str, steps: int = 52) -> Scenario:
+    """The pilot scenario scaled to ``n`` schools with the proximity network on.
+
+    Six countries; about ``SCHOOLS_PER_REGION`` schools per region (at least 4 regions
+    per country, as the pilot); mentors per region (top_down) or per country (virtual)
+    chosen so that about ``COVERAGE`` of the schools are mentors or mentees (at 120
+    schools this is the pilot itself: 24 hubs of 1 + 4 schools).
+    """
+    regions = int(np.clip(round(n / COUNTRIES / SCHOOLS_PER_REGION), 4, 1000))
+    per_region = n / (COUNTRIES * regions)
+    return load_scenario(PILOT).with_updates(
+        {
+            "name": f"bench_{structure}_{n}",
+            "time.steps": steps,
+            "population.n_schools": n,
+            "population.regions_per_country": regions,
+            "network.structure": structure,
+            "network.proximity": True,
+            "network.mentors_per_region": max(1, round(per_region * COVERAGE / 5)),
+            "network.virtual_mentors_per_country": max(4, round(n / COUNTRIES * COVERAGE / 9)),
+        }
+    )
+
+
+def like_for_like(scenario: Scenario) -> Scenario:
+    """The scenario with only the rules the Mesa reference has: learning and Bass adoption
+    (engagement fixed at 1, no course; a random 20 % adopted at the start)."""
+    return scenario.with_updates(
+        {
+            "engagement.enabled": False,
+            "training.courses": [],
+            "adoption.initial": "share",
+        }
+    )
+
+
+def _timed_run(scenario: Scenario, seed: int, steps: int) -> dict[str, Any]:
+    """Set up and run one model; wall and CPU times of set-up and of each step."""
+    w0, c0 = time.perf_counter(), time.process_time()
+    model = MentoringModel(scenario, rng=seed)
+    w1, c1 = time.perf_counter(), time.process_time()
+    per_step = []
+    for _ in range(steps):
+        t = time.perf_counter()
+        model.step()
+        per_step.append(time.perf_counter() - t)
+    w2, c2 = time.perf_counter(), time.process_time()
+    term = [s for i, s in enumerate(per_step) if i % 52 < scenario.time.term_weeks]
+    return {
+        "model": model,
+        "setup_s": w1 - w0,
+        "setup_cpu_s": c1 - c0,
+        "steps_s": w2 - w1,
+        "steps_cpu_s": c2 - c1,
+        "step_ms": 1e3 * (w2 - w1) / steps,
+        "step_median_ms": 1e3 * statistics.median(per_step),
+        "term_step_median_ms": 1e3 * statistics.median(term) if term else float("nan"),
+    }
+
+
+def _profile(scenario: Scenario, seed: int, steps: int, out: Path) -> None:
+    """pyinstrument profiles of set-up and steps (text), when pyinstrument is installed."""
+    try:
+        from pyinstrument import Profiler
+    except ImportError:
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    prof = Profiler(interval=0.001)
+    prof.start()
+    model = MentoringModel(scenario, rng=seed)
+    prof.stop()
+    text = "SET-UP\n" + prof.output_text(unicode=False, color=False)
+    prof = Profiler(interval=0.001)
+    prof.start()
+    model.run_for(steps)
+    prof.stop()
+    text += "\nSTEPS\n" + prof.output_text(unicode=False, color=False)
+    out.write_text(text, encoding="utf-8")
+
+
+def size_case(spec: dict[str, Any]) -> dict[str, Any]:
+    """Set-up, time per step, school-steps per second, peak memory and phase breakdown of
+    one size and structure (or of a scenario file when ``spec["scenario"]`` is given)."""
+    steps, seed = spec.get("steps", 52), spec.get("seed", 1)
+    if spec.get("scenario"):
+        scenario = load_scenario(spec["scenario"]).with_updates({"time.steps": steps})
+    else:
+        scenario = size_scenario(spec["n"], spec["structure"], steps)
+    baseline = peak_rss_mb()
+    run = _timed_run(scenario, seed, steps)
+    model = run.pop("model")
+    peak = peak_rss_mb()
+    n, ties = model.state.n, int(model.tie_src.size)
+    result = {
+        **run,
+        "n": n,
+        "ties": ties,
+        "members": int(model.state.member.sum()),
+        "structure": scenario.network.structure,
+        "scenario": scenario.name,
+        "steps": steps,
+        "total_s": run["setup_s"] + run["steps_s"],
+        "school_steps_per_s": n * steps / run["steps_s"],
+        "rss_baseline_mb": baseline,
+        "rss_peak_mb": peak,
+    }
+    del model
+    gc.collect()
+    # a second run of the same case with the phase timers in place
+    timer = PhaseTimer()
+    timer.install(SETUP_PHASES + STEP_PHASES)
+    timed, result["setup_phases"] = timed_phases(
+        functools.partial(MentoringModel, scenario, rng=seed), timer
+    )
+    _, result["step_phases"] = timed_phases(functools.partial(timed.run_for, steps), timer)
+    del timed
+    gc.collect()
+    if spec.get("profile_dir"):
+        name = f"{scenario.network.structure}_{n}.txt"
+        _profile(scenario, seed, steps, Path(spec["profile_dir"]) / name)
+    return result
+
+
+def pilot_case(spec: dict[str, Any]) -> dict[str, Any]:
+    """One pilot run (120 schools, 52 weeks): set-up, run after set-up, and run_once
+    (set-up, run and tidy DataFrames), each repeated ``spec["repeats"]`` times."""
+    repeats = spec["repeats"]
+    scenario = load_scenario(PILOT)
+    for r in range(5):  # warm-up: imports, caches
+        run_once(scenario, 0, r)
+    setup, run, run_cpu = [], [], []
+    for r in range(repeats):
+        w0 = time.perf_counter()
+        model = MentoringModel(scenario, rng=replicate_seed(0, r))
+        w1, c1 = time.perf_counter(), time.process_time()
+        model.run_for(scenario.time.steps)
+        w2, c2 = time.perf_counter(), time.process_time()
+        setup.append(w1 - w0)
+        run.append(w2 - w1)
+        run_cpu.append(c2 - c1)
+    whole = []
+    for r in range(repeats):
+        w0 = time.perf_counter()
+        run_once(scenario, 0, r)
+        whole.append(time.perf_counter() - w0)
+
+    def ms(values: list[float], q: float) -> float:
+        return 1e3 * float(np.quantile(values, q))
+
+    return {
+        "repeats": repeats,
+        "setup_median_ms": ms(setup, 0.5),
+        "run_median_ms": ms(run, 0.5),
+        "run_p90_ms": ms(run, 0.9),
+        "run_min_ms": ms(run, 0.0),
+        "run_cpu_median_ms": ms(run_cpu, 0.5),
+        "run_once_median_ms": ms(whole, 0.5),
+    }
+
+
+def _run_chunk(scenario: Scenario, seed: int, replicates: list[int]) -> list:
+    return [run_once(scenario, seed, r) for r in replicates]
+
+
+def _package_executor(scenario: Scenario, seed: int, reps: int) -> tuple[list, str] | None:
+    """Run the replicates on the package's default ("local") executor, the way its
+    experiment runner does (RunTask batches through run_batch); None when the package
+    has no executors (mensi_sim.experiments.execution)."""
+    try:
+        from mensi_sim.experiments.execution import (
+            RunTask,
+            batch_size,
+            batches,
+            make_executor,
+            run_batch,
+        )
+    except ImportError:
+        return None
+    handle = make_executor("local")
+    tasks = [RunTask(0, scenario, seed, r) for r in range(reps)]
+    size = batch_size(len(tasks), handle.workers)
+    with handle.executor as executor:
+        done = [d for part in executor.map(run_batch, batches(tasks, size)) for d in part]
+    failed = sum(d.timeseries is None for d in done)
+    if failed:
+        raise RuntimeError(f"{failed} of {reps} pilot runs failed")
+    name = (
+        f"the default executor, mensi_sim.experiments.execution.make_executor('local') "
+        f"= {handle.description}, batches of {size} runs (run_batch)"
+    )
+    return done, name
+
+
+def replications_case(spec: dict[str, Any]) -> dict[str, Any]:
+    """Time ``spec["replications"]`` replicates of the pilot on the default executor (or a
+    ProcessPoolExecutor over run_once in chunks when the package has no executors)."""
+    scenario = load_scenario(PILOT)
+    reps, seed = spec["replications"], 0
+    workers = os.cpu_count() or 1
+    start = time.perf_counter()
+    found = None if spec.get("force_pool") else _package_executor(scenario, seed, reps)
+    if found is not None:
+        results, name = found
+    else:
+        chunk = max(1, min(50, reps // (4 * workers)))
+        name = (
+            f"concurrent.futures.ProcessPoolExecutor({workers} workers) over "
+            f"mensi_sim.simulate.run_once in chunks of {chunk} (the package has no "
+            "executors)"
+        )
+        chunks = [list(range(i, min(i + chunk, reps))) for i in range(0, reps, chunk)]
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            results = [
+                out
+                for part in pool.map(
+                    _run_chunk, [scenario] * len(chunks), [seed] * len(chunks), chunks
+                )
+                for out in part
+            ]
+    elapsed = time.perf_counter() - start
+    return {
+        "replications": reps,
+        "seconds": elapsed,
+        "executor": name,
+        "workers": workers,
+        "runs_returned": len(results),
+    }
+
+
+def reference_case(spec: dict[str, Any]) -> dict[str, Any]:
+    """Time per step of MentoringModel and of the plain Mesa reference on the same network
+    (the top_down size-sweep network with proximity ties) and the same start."""
+    from benchmarks.mesa_reference import ReferenceModel, ReferenceParams, graph_from_model
+
+    n, steps, seed = spec["n"], spec.get("steps", 52), spec.get("seed", 1)
+    full = size_scenario(n, "top_down", steps)
+    same = like_for_like(full)
+    out: dict[str, Any] = {"n": n, "steps": steps}
+    real_full = _timed_run(full, seed, steps)
+    real_full.pop("model")
+    real_same = _timed_run(same, seed, steps)
+    model = real_same.pop("model")
+    out["ties"] = int(model.tie_src.size)
+    out["real_full_step_ms"] = real_full["step_ms"]
+    out["real_full_setup_s"] = real_full["setup_s"]
+    out["real_same_step_ms"] = real_same["step_ms"]
+    out["real_same_setup_s"] = real_same["setup_s"]
+    out["real_final_adoption"] = float(model.state.adopted.mean())
+    graph = graph_from_model(MentoringModel(same, rng=seed))  # the same network and start
+    params = ReferenceParams.from_scenario(same)
+    for variant in spec.get("variants", ["synchronous"]):
+        w0 = time.perf_counter()
+        ref = ReferenceModel(graph, params, rng=seed, synchronous=variant == "synchronous")
+        w1 = time.perf_counter()
+        ref.run_for(steps)
+        w2 = time.perf_counter()
+        out[f"ref_{variant}_setup_s"] = w1 - w0
+        out[f"ref_{variant}_step_ms"] = 1e3 * (w2 - w1) / steps
+        out[f"ref_{variant}_final_adoption"] = float(
+            ref.datacollector.get_model_vars_dataframe()["adoption_share"].iloc[-1]
+        )
+        del ref
+        gc.collect()
+    return out
+
+
+CASES = {
+    "size": size_case,
+    "pilot": pilot_case,
+    "replications": replications_case,
+    "reference": reference_case,
+}
+
+
+def main(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """Run one case in this process."""
+    result = CASES[kind](spec)
+    result["python"] = sys.version.split()[0]
+    return result
