@@ -58,7 +58,7 @@ def gini(values: np.ndarray) -> float:
 
 
 def equity_gap(capacity: np.ndarray, disadvantaged: np.ndarray) -> float:
-    """Mean capacity of other schools minus that of disadvantaged schools (0 if a group is empty)."""
+    """Mean capacity of other schools minus that of disadvantaged ones (0 if a group is empty)."""
     k = np.count_nonzero(disadvantaged)
     if k == 0 or k == disadvantaged.size:
         return 0.0

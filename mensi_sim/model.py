@@ -76,8 +76,14 @@ class MentoringModel(mesa.Model):
         n = population.n
         role = network.role.copy()
         member = role != ROLE_NONE
-        self._set_ties(network.src, network.dst, network.kind, network.mode, network.strength,
-                       self._distances(network.src, network.dst))
+        self._set_ties(
+            network.src,
+            network.dst,
+            network.kind,
+            network.mode,
+            network.strength,
+            self._distances(network.src, network.dst),
+        )
         member |= self._has_programme_tie(n)
         capacity = initial_capacity(population, role)
         participation = scenario.participation
@@ -90,8 +96,9 @@ class MentoringModel(mesa.Model):
         self.state = SchoolState(
             capacity=capacity.astype(float),
             baseline=capacity.astype(float).copy(),
-            adopted=adoption.initial_adopters(n, scenario.adoption, role == ROLE_MENTOR,
-                                              population.capacity_latent, self.rng),
+            adopted=adoption.initial_adopters(
+                n, scenario.adoption, role == ROLE_MENTOR, population.capacity_latent, self.rng
+            ),
             engagement=e0,
             active=np.ones(n, dtype=bool),
             member=member,
@@ -101,12 +108,14 @@ class MentoringModel(mesa.Model):
             threshold=adoption.draw_thresholds(n, scenario.adoption, self.rng),
             cost=np.zeros((n, len(COST_CATEGORIES))),
         )
-        self._absorb = learning.absorption(population.disadvantaged,
-                                           scenario.learning.disadvantaged_absorption)
+        self._absorb = learning.absorption(
+            population.disadvantaged, scenario.learning.disadvantaged_absorption
+        )
         self._disadvantaged = population.disadvantaged >= scenario.population.disadvantaged_cutoff
         self._enrolled = [np.zeros(n, dtype=bool) for _ in scenario.training.courses]
-        self._coordination_rate = costs.coordination_rate(scenario.network.structure,
-                                                          scenario.costs)
+        self._coordination_rate = costs.coordination_rate(
+            scenario.network.structure, scenario.costs
+        )
         self._opening_mode = self._new_tie_mode()
         self._dropouts = 0
         self._meetings = 0
@@ -130,8 +139,10 @@ class MentoringModel(mesa.Model):
 
     def _add_ties(self, src, dst, kind, mode, strength, distance) -> None:
         self._set_ties(
-            np.concatenate([self.tie_src, src]), np.concatenate([self.tie_dst, dst]),
-            np.concatenate([self.tie_kind, kind]), np.concatenate([self.tie_mode, mode]),
+            np.concatenate([self.tie_src, src]),
+            np.concatenate([self.tie_dst, dst]),
+            np.concatenate([self.tie_kind, kind]),
+            np.concatenate([self.tie_mode, mode]),
             np.concatenate([self.tie_strength, strength]),
             np.concatenate([self.tie_distance, distance]),
         )
@@ -146,11 +157,13 @@ class MentoringModel(mesa.Model):
         """Recompute what depends on ties and activity (only when either changes): active
         ties, mentor loads, platform users, and the influence matrix with its row sums."""
         n = self.state.n
-        self._active_tie = contacts.tie_active(self.tie_src, self.tie_dst, self._tie_formal,
-                                               self.state.active)
+        self._active_tie = contacts.tie_active(
+            self.tie_src, self.tie_dst, self._tie_formal, self.state.active
+        )
         self._load = learning.mentor_load(self.tie_src, self.tie_kind, self._active_tie, n)
-        self._uses_platform = costs.online_schools(n, self.tie_src, self.tie_dst, self.tie_kind,
-                                                   self.tie_mode, self._active_tie)
+        self._uses_platform = costs.online_schools(
+            n, self.tie_src, self.tie_dst, self.tie_kind, self.tie_mode, self._active_tie
+        )
         self._influence = adoption.influence_matrix(
             n, self.tie_src, self.tie_dst, self.tie_strength * self._active_tie
         )
@@ -184,8 +197,13 @@ class MentoringModel(mesa.Model):
         meet = contacts.draw_meetings(self._tie_rate, self._active_tie, self.in_term, rng)
         met = np.flatnonzero(meet)
         travel, staff = contacts.meeting_costs(
-            np.ones(met.size, dtype=bool), self.tie_mode[met], self._tie_formal[met],
-            self.tie_distance[met], sc.contacts, sc.costs)
+            np.ones(met.size, dtype=bool),
+            self.tie_mode[met],
+            self._tie_formal[met],
+            self.tie_distance[met],
+            sc.contacts,
+            sc.costs,
+        )
         st.book("travel", _split_between(self.tie_src[met], self.tie_dst[met], travel, n))
         st.book("staff_time", _split_between(self.tie_src[met], self.tie_dst[met], staff, n))
         self._meetings = int(met.size)
@@ -195,9 +213,20 @@ class MentoringModel(mesa.Model):
         if sc.learning.enabled:
             lp = sc.learning
             change += learning.learning_change(
-                st.capacity, st.baseline, st.engagement, self._absorb, load,
-                self.tie_src, self.tie_dst, self.tie_kind, self.tie_strength, meet,
-                rate=lp.rate, gamma=lp.gamma, reciprocity=lp.reciprocity, drift=lp.drift,
+                st.capacity,
+                st.baseline,
+                st.engagement,
+                self._absorb,
+                load,
+                self.tie_src,
+                self.tie_dst,
+                self.tie_kind,
+                self.tie_strength,
+                meet,
+                rate=lp.rate,
+                gamma=lp.gamma,
+                reciprocity=lp.reciprocity,
+                drift=lp.drift,
             )
 
         # 3. training
@@ -207,21 +236,31 @@ class MentoringModel(mesa.Model):
                 offered = incentives.target_group(course.target, st.role, st.member) & st.active
                 self._enrolled[i] = training.course_enrolment(offered, course, rng)
                 enrolled = self._enrolled[i]
-                st.book("training", np.where(
-                    enrolled, course.cost_per_participant
-                    + course.staff_hours * sc.costs.staff_hour_rate, 0.0))
+                st.book(
+                    "training",
+                    np.where(
+                        enrolled,
+                        course.cost_per_participant + course.staff_hours * sc.costs.staff_hour_rate,
+                        0.0,
+                    ),
+                )
             if week == course.start_week + course.duration_weeks - 1:
                 done = training.course_completion(self._enrolled[i] & st.active, course, rng)
                 change += training.completion_gain(st.capacity, done, course)
                 baseline_change += training.completion_gain(st.baseline, done, course)
 
         # 4. adoption (reads capacity and adoption at t)
-        share = adoption.adopting_neighbour_share(self._influence, st.adopted,
-                                                  self._weighted_degree)
-        count = (adoption.adopting_neighbour_count(self._influence, st.adopted)
-                 if sc.adoption.rule == "threshold" else None)
-        adopts, abandons = adoption.adoption_step(st.adopted, st.capacity, share, count,
-                                                  st.threshold, sc.adoption, rng)
+        share = adoption.adopting_neighbour_share(
+            self._influence, st.adopted, self._weighted_degree
+        )
+        count = (
+            adoption.adopting_neighbour_count(self._influence, st.adopted)
+            if sc.adoption.rule == "threshold"
+            else None
+        )
+        adopts, abandons = adoption.adoption_step(
+            st.adopted, st.capacity, share, count, st.threshold, sc.adoption, rng
+        )
 
         # 5. engagement
         new_engagement, drops = st.engagement, np.zeros(n, dtype=bool)
@@ -232,13 +271,19 @@ class MentoringModel(mesa.Model):
             target = engagement.engagement_target(base, effect, load, ep.fatigue_per_mentee)
             new_engagement = engagement.relax_engagement(st.engagement, target, ep.relax_rate)
             st.weeks_below, drops = engagement.dropout_step(
-                st.engagement, st.weeks_below, st.active, st.member, ep)
+                st.engagement, st.weeks_below, st.active, st.member, ep
+            )
 
         # 7. incentives and running costs (on the state at t)
-        st.book("incentives", incentives.incentive_payments(
-            sc.incentives, week, st.role, st.member, st.active, adopts))
-        st.book("coordination", costs.coordination_cost(st.role, st.active,
-                                                        self._coordination_rate))
+        st.book(
+            "incentives",
+            incentives.incentive_payments(
+                sc.incentives, week, st.role, st.member, st.active, adopts
+            ),
+        )
+        st.book(
+            "coordination", costs.coordination_cost(st.role, st.active, self._coordination_rate)
+        )
         st.book("platform", costs.platform_cost(self._uses_platform, sc.costs))
 
         # write the state at t + 1
@@ -273,11 +318,19 @@ class MentoringModel(mesa.Model):
         if new.mentee.size == 0:
             return False
         k = new.mentee.size
-        strength = (sc.contacts.strength_online if self._opening_mode == MODE_ONLINE
-                    else sc.contacts.strength_in_person)
-        self._add_ties(new.mentor, new.mentee, np.full(k, KIND_MENTORING, np.int8),
-                       np.full(k, self._opening_mode, np.int8), np.full(k, strength),
-                       new.distance_km)
+        strength = (
+            sc.contacts.strength_online
+            if self._opening_mode == MODE_ONLINE
+            else sc.contacts.strength_in_person
+        )
+        self._add_ties(
+            new.mentor,
+            new.mentee,
+            np.full(k, KIND_MENTORING, np.int8),
+            np.full(k, self._opening_mode, np.int8),
+            np.full(k, strength),
+            new.distance_km,
+        )
         # a school that starts mentoring opens a cluster of its own
         fresh = np.unique(new.mentor[st.role[new.mentor] != ROLE_MENTOR])
         next_cluster = int(st.cluster.max()) + 1
@@ -295,11 +348,18 @@ class MentoringModel(mesa.Model):
     # ---- outcomes ---------------------------------------------------------------------
     def _record(self) -> None:
         st = self.state
-        self._records.append(step_metrics(
-            adopted=st.adopted, capacity=st.capacity, member=st.member, active=st.active,
-            disadvantaged=self._disadvantaged, dropouts=self._dropouts,
-            meetings=self._meetings, cost_by_category=st.cost_by_category(),
-        ))
+        self._records.append(
+            step_metrics(
+                adopted=st.adopted,
+                capacity=st.capacity,
+                member=st.member,
+                active=st.active,
+                disadvantaged=self._disadvantaged,
+                dropouts=self._dropouts,
+                meetings=self._meetings,
+                cost_by_category=st.cost_by_category(),
+            )
+        )
 
     def timeseries(self) -> pd.DataFrame:
         """One row per recorded week (0 = initial state), one column per metric."""
@@ -319,5 +379,4 @@ class MentoringModel(mesa.Model):
 def _split_between(src: np.ndarray, dst: np.ndarray, amount: np.ndarray, n: int) -> np.ndarray:
     """Book half of each tie's amount to each of its two schools."""
     half = amount / 2.0
-    return np.bincount(src, weights=half, minlength=n) + np.bincount(dst, weights=half,
-                                                                       minlength=n)
+    return np.bincount(src, weights=half, minlength=n) + np.bincount(dst, weights=half, minlength=n)

@@ -77,8 +77,9 @@ def generate_population(params: PopulationParams, rng: np.random.Generator) -> P
     Schools are split over countries by ``country_weights`` and evenly over each
     country's regions. Regions are squares of ``region_size_km`` laid side by
     side on one grid (country-major), so distances within a region are realistic;
-    neighbouring regions, even of different countries, are adjacent squares. Teachers are lognormal, the
-    disadvantaged share and every capacity draw Beta with the configured means.
+    neighbouring regions, even of different countries, are adjacent squares. Teachers
+    are lognormal, the disadvantaged share and every capacity draw Beta with the
+    configured means.
     """
     n = params.n_schools
     n_c = len(params.countries)
@@ -95,8 +96,10 @@ def generate_population(params: PopulationParams, rng: np.random.Generator) -> P
     gx, gy = region % grid, region // grid
     x = (gx + rng.random(n)) * side
     y = (gy + rng.random(n)) * side
-    teachers = np.maximum(1.0, np.round(params.teachers_median * np.exp(
-        params.teachers_sigma * rng.standard_normal(n))))
+    teachers = np.maximum(
+        1.0,
+        np.round(params.teachers_median * np.exp(params.teachers_sigma * rng.standard_normal(n))),
+    )
     a, b = beta_params(params.disadvantaged_mean, params.disadvantaged_sd)
     disadvantaged = rng.beta(a, b, n)
     motivation = rng.random(n)

@@ -26,8 +26,9 @@ class RunOutput:
     run: dict
 
 
-def run_once(scenario: Scenario, root_seed: int, replicate: int,
-             steps: int | None = None) -> RunOutput:
+def run_once(
+    scenario: Scenario, root_seed: int, replicate: int, steps: int | None = None
+) -> RunOutput:
     """One run: a pure function of (scenario, root seed, replicate index).
 
     The run's random streams come from ``replicate_seed(root_seed, replicate)``.
@@ -55,8 +56,14 @@ def run_once(scenario: Scenario, root_seed: int, replicate: int,
     return RunOutput(ts, summary, run)
 
 
-def failed_run(scenario: Scenario, root_seed: int, replicate: int, steps: int | None,
-               error: BaseException, duration_s: float) -> dict:
+def failed_run(
+    scenario: Scenario,
+    root_seed: int,
+    replicate: int,
+    steps: int | None,
+    error: BaseException,
+    duration_s: float,
+) -> dict:
     """The run record of a run that raised: its error line and traceback."""
     return {
         "scenario": scenario.name,

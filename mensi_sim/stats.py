@@ -28,6 +28,14 @@ def describe_outcomes(
     for group, frame in summary.groupby(by, sort=False):
         for outcome in outcomes:
             mean, low, high = mean_ci(frame[outcome].to_numpy(), level)
-            rows.append({by: group, "outcome": outcome, "mean": mean, "ci_low": low,
-                         "ci_high": high, "n": len(frame)})
+            rows.append(
+                {
+                    by: group,
+                    "outcome": outcome,
+                    "mean": mean,
+                    "ci_low": low,
+                    "ci_high": high,
+                    "n": len(frame),
+                }
+            )
     return pd.DataFrame(rows)

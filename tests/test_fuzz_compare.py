@@ -8,13 +8,19 @@ import shutil
 from pathlib import Path
 
 import pytest
+from test_fuzz_inputs import assert_clean_failure, invoke
 
 from mensi_sim.experiments import load_experiment, run_experiment
 
-from test_fuzz_inputs import assert_clean_failure, invoke
-
-SWEEP_CASES = ["missing", "empty", "no_manifest", "truncated_summary", "garbage_manifest",
-               "no_summary", "not_a_folder"]
+SWEEP_CASES = [
+    "missing",
+    "empty",
+    "no_manifest",
+    "truncated_summary",
+    "garbage_manifest",
+    "no_summary",
+    "not_a_folder",
+]
 
 
 @pytest.fixture(scope="module")
@@ -64,14 +70,17 @@ def test_compare_on_a_damaged_results_folder(case, sweep_dir, tmp_path):
     assert not (target.is_dir() and (target / "comparison.parquet").exists())
 
 
-@pytest.mark.parametrize("args", [["--baseline", "no_such_scenario"], ["--budget", "-5"],
-                                  ["--budget", "abc"], ["--nope"]])
+@pytest.mark.parametrize(
+    "args",
+    [["--baseline", "no_such_scenario"], ["--budget", "-5"], ["--budget", "abc"], ["--nope"]],
+)
 def test_compare_with_bad_options(args, sweep_dir):
     assert_clean_failure(invoke("compare", sweep_dir, *args))
 
 
-@pytest.mark.parametrize("content", ["", "[base\n", "name = 3\n", 'name = "x"\n[base]\n'
-                                     'scenario = "missing.toml"\n'])
+@pytest.mark.parametrize(
+    "content", ["", "[base\n", "name = 3\n", 'name = "x"\n[base]\nscenario = "missing.toml"\n']
+)
 def test_sensitivity_on_bad_experiment_files(content, tmp_path):
     path = tmp_path / "e.toml"
     path.write_text(content)
@@ -81,8 +90,16 @@ def test_sensitivity_on_bad_experiment_files(content, tmp_path):
 
 def test_sensitivity_on_an_experiment_without_a_sample(tmp_path):
     # structures.toml lists named scenarios: there is nothing to attribute variance to
-    res = invoke("sensitivity", "experiments/structures.toml", "--out", tmp_path / "out",
-                 "--steps", "2", "--replications", "1")
+    res = invoke(
+        "sensitivity",
+        "experiments/structures.toml",
+        "--out",
+        tmp_path / "out",
+        "--steps",
+        "2",
+        "--replications",
+        "1",
+    )
     assert_clean_failure(res)
 
 

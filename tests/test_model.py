@@ -76,12 +76,18 @@ def test_structures_differ_only_where_they_should(pilot):
 
 @pytest.mark.parametrize("structure", ["none", "top_down", "bottom_up", "virtual", "hybrid"])
 def test_every_policy_structure_runs_with_invariants(pilot, structure):
-    sc = pilot.with_updates({"network.structure": structure, "time.steps": 60,
-                             "adoption.abandonment": 0.01})
+    sc = pilot.with_updates(
+        {"network.structure": structure, "time.steps": 60, "adoption.abandonment": 0.01}
+    )
     res = simulate(sc, replications=2, seed=1)
     ts = res.timeseries
-    for col in ("adoption_share", "adoption_share_members", "adoption_share_outside",
-                "mean_capacity", "capacity_gini"):
+    for col in (
+        "adoption_share",
+        "adoption_share_members",
+        "adoption_share_outside",
+        "mean_capacity",
+        "capacity_gini",
+    ):
         assert ts[col].between(0, 1).all(), col
     assert not ts.isna().any().any()
     for _, rep in ts.groupby("replicate"):
@@ -91,11 +97,13 @@ def test_every_policy_structure_runs_with_invariants(pilot, structure):
 
 @pytest.mark.parametrize("structure", [g for g in RESEARCH_GRAPHS if g != "file"])
 def test_every_research_graph_runs(structure):
-    sc = Scenario.model_validate({
-        "population": {"n_schools": 60, "countries": ["X"], "regions_per_country": 2},
-        "network": {"structure": structure, "graph_degree": 4, "graph_p": 0.1},
-        "time": {"steps": 5},
-    })
+    sc = Scenario.model_validate(
+        {
+            "population": {"n_schools": 60, "countries": ["X"], "regions_per_country": 2},
+            "network": {"structure": structure, "graph_degree": 4, "graph_p": 0.1},
+            "time": {"steps": 5},
+        }
+    )
     res = simulate(sc, replications=1, seed=0)
     assert len(res.timeseries) == 6
 
@@ -108,9 +116,15 @@ def test_no_mentoring_outside_term():
 
 
 def test_opening_up_adds_members_and_mentors():
-    sc = load_scenario("scenarios/italy_national.toml").with_updates({
-        "population.n_schools": 3000, "time.steps": 70, "opening.start_week": 5,
-        "opening.join_rate": 0.01, "opening.mentor_min_capacity": 0.3})
+    sc = load_scenario("scenarios/italy_national.toml").with_updates(
+        {
+            "population.n_schools": 3000,
+            "time.steps": 70,
+            "opening.start_week": 5,
+            "opening.join_rate": 0.01,
+            "opening.mentor_min_capacity": 0.3,
+        }
+    )
     model = MentoringModel(sc, rng=1)
     members0 = int(model.state.member.sum())
     mentors0 = int((model.state.role == ROLE_MENTOR).sum())
@@ -122,8 +136,13 @@ def test_opening_up_adds_members_and_mentors():
 
 
 def test_dropouts_happen_when_engagement_collapses(pilot):
-    sc = pilot.with_updates({"engagement.target_compulsory": 0.0, "engagement.relax_rate": 0.5,
-                             "engagement.dropout_weeks": 2})
+    sc = pilot.with_updates(
+        {
+            "engagement.target_compulsory": 0.0,
+            "engagement.relax_rate": 0.5,
+            "engagement.dropout_weeks": 2,
+        }
+    )
     ts = simulate(sc, replications=1, seed=0).timeseries
     assert ts["dropouts"].iloc[-1] > 0
     assert ts["active_participants"].iloc[-1] < 120
@@ -132,10 +151,16 @@ def test_dropouts_happen_when_engagement_collapses(pilot):
 
 def test_opening_up_never_ties_a_school_to_itself():
     # a capable outside adopter asking to join must not be matched to itself
-    sc = load_scenario("scenarios/italy_national.toml").with_updates({
-        "population.n_schools": 3000, "time.steps": 40, "opening.start_week": 1,
-        "opening.join_rate": 0.05, "opening.mentor_min_capacity": 0.3,
-        "adoption.initial_share": 0.3})
+    sc = load_scenario("scenarios/italy_national.toml").with_updates(
+        {
+            "population.n_schools": 3000,
+            "time.steps": 40,
+            "opening.start_week": 1,
+            "opening.join_rate": 0.05,
+            "opening.mentor_min_capacity": 0.3,
+            "adoption.initial_share": 0.3,
+        }
+    )
     model = MentoringModel(sc, rng=1)
     model.run_for(40)
     assert (model.tie_src != model.tie_dst).all()

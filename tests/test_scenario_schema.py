@@ -22,9 +22,15 @@ from mensi_sim.scenario.schema import (
 
 SHIPPED = sorted(Path("scenarios").glob("*.toml"))
 SECTIONS = {
-    "time": TimeParams, "population": PopulationParams, "network": NetworkParams,
-    "contacts": ContactParams, "learning": LearningParams, "adoption": AdoptionParams,
-    "engagement": EngagementParams, "opening": OpeningParams, "costs": CostParams,
+    "time": TimeParams,
+    "population": PopulationParams,
+    "network": NetworkParams,
+    "contacts": ContactParams,
+    "learning": LearningParams,
+    "adoption": AdoptionParams,
+    "engagement": EngagementParams,
+    "opening": OpeningParams,
+    "costs": CostParams,
 }
 
 
@@ -85,8 +91,9 @@ def test_out_of_range_names_the_allowed_range(tmp_path):
 def test_cross_field_errors(tmp_path):
     msg = error_of(write(tmp_path, "[adoption]\ninitial = 'ids'\ninitial_ids = [500]\n"))
     assert "initial_ids" in msg
-    msg = error_of(write(tmp_path, "[population]\ncountries = ['A', 'B']\n"
-                                   "country_weights = [1.0]\n"))
+    msg = error_of(
+        write(tmp_path, "[population]\ncountries = ['A', 'B']\ncountry_weights = [1.0]\n")
+    )
     assert "country_weights" in msg
 
 
@@ -115,9 +122,10 @@ NUMERIC = list(_numeric_fields())
 
 
 @settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(field=st.sampled_from(NUMERIC),
-       value=st.one_of(st.floats(allow_nan=True, allow_infinity=True),
-                       st.integers(-10**12, 10**12)))
+@given(
+    field=st.sampled_from(NUMERIC),
+    value=st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-(10**12), 10**12)),
+)
 def test_any_numeric_value_is_accepted_or_rejected_with_its_name(tmp_path, field, value):
     section, name, info = field
     if isinstance(value, float) and math.isnan(value):
@@ -137,16 +145,22 @@ def test_any_numeric_value_is_accepted_or_rejected_with_its_name(tmp_path, field
     accepted = getattr(getattr(sc, section), name)
     assert not (isinstance(accepted, float) and math.isnan(accepted)), "NaN must be rejected"
     for meta in info.metadata:
-        for attr, check in (("ge", lambda a, b: a >= b), ("le", lambda a, b: a <= b),
-                            ("gt", lambda a, b: a > b), ("lt", lambda a, b: a < b)):
+        for attr, check in (
+            ("ge", lambda a, b: a >= b),
+            ("le", lambda a, b: a <= b),
+            ("gt", lambda a, b: a > b),
+            ("lt", lambda a, b: a < b),
+        ):
             bound = getattr(meta, attr, None)
             if bound is not None:
                 assert check(accepted, bound), (section, name, accepted)
 
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(key=st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=12),
-       section=st.sampled_from(sorted(SECTIONS)))
+@given(
+    key=st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=12),
+    section=st.sampled_from(sorted(SECTIONS)),
+)
 def test_any_unknown_key_is_rejected_by_name(tmp_path, key, section):
     if key in SECTIONS[section].model_fields:
         return

@@ -8,9 +8,7 @@ import scipy.sparse as sp
 from mensi_sim.scenario.schema import AdoptionParams
 
 
-def influence_matrix(
-    n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray
-) -> sp.csr_matrix:
+def influence_matrix(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray) -> sp.csr_matrix:
     """Symmetric n x n matrix of summed tie weights (several ties between two schools add up)."""
     keep = weight > 0
     rows = np.concatenate([src[keep], dst[keep]])
@@ -48,10 +46,11 @@ def bass_probability(
     return np.minimum(1.0, capacity**theta * (p + q * share))
 
 
-def draw_thresholds(
-    n: int, params: AdoptionParams, rng: np.random.Generator
-) -> np.ndarray:
-    """Each school's threshold phi in [0, 1]: fixed, uniform on phi +- spread, or normal(phi, spread)."""
+def draw_thresholds(n: int, params: AdoptionParams, rng: np.random.Generator) -> np.ndarray:
+    """Each school's threshold phi in [0, 1].
+
+    Fixed, uniform on phi +- spread, or normal(phi, spread), clipped to [0, 1].
+    """
     phi, spread = params.threshold, params.threshold_spread
     if params.threshold_distribution == "uniform":
         values = rng.uniform(phi - spread, phi + spread, n)

@@ -26,7 +26,11 @@ def coordination_cost(
 
 
 def online_schools(
-    n: int, src: np.ndarray, dst: np.ndarray, kind: np.ndarray, mode: np.ndarray,
+    n: int,
+    src: np.ndarray,
+    dst: np.ndarray,
+    kind: np.ndarray,
+    mode: np.ndarray,
     is_active: np.ndarray,
 ) -> np.ndarray:
     """Schools with at least one active online programme tie (mentoring, peer or community)."""

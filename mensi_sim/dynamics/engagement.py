@@ -40,9 +40,7 @@ def dropout_step(
     return weeks, drops
 
 
-def initial_engagement(
-    n: int, mean: float, spread_sd: float, motivation: np.ndarray
-) -> np.ndarray:
+def initial_engagement(n: int, mean: float, spread_sd: float, motivation: np.ndarray) -> np.ndarray:
     """Initial engagement: the mean shifted by the school's motivation (uniform in [0, 1]).
 
     ``e0 = mean + spread_sd * sqrt(12) * (motivation - 0.5)`` has the given mean and sd.

@@ -32,19 +32,25 @@ def is_running(scheme: IncentiveScheme, week: int) -> bool:
     return scheme.start_week <= week < scheme.start_week + scheme.duration_weeks
 
 
-def _per_school_year(scheme: IncentiveScheme, week: int, reached: np.ndarray,
-                     new_adopters: np.ndarray) -> np.ndarray:
+def _per_school_year(
+    scheme: IncentiveScheme, week: int, reached: np.ndarray, new_adopters: np.ndarray
+) -> np.ndarray:
     return np.where(reached, scheme.payment / WEEKS_PER_YEAR, 0.0)
 
 
-def _once(scheme: IncentiveScheme, week: int, reached: np.ndarray,
-          new_adopters: np.ndarray) -> np.ndarray:
-    return np.where(reached, scheme.payment, 0.0) if week == scheme.start_week else np.zeros(
-        reached.size)
+def _once(
+    scheme: IncentiveScheme, week: int, reached: np.ndarray, new_adopters: np.ndarray
+) -> np.ndarray:
+    return (
+        np.where(reached, scheme.payment, 0.0)
+        if week == scheme.start_week
+        else np.zeros(reached.size)
+    )
 
 
-def _per_adoption(scheme: IncentiveScheme, week: int, reached: np.ndarray,
-                  new_adopters: np.ndarray) -> np.ndarray:
+def _per_adoption(
+    scheme: IncentiveScheme, week: int, reached: np.ndarray, new_adopters: np.ndarray
+) -> np.ndarray:
     return np.where(reached & new_adopters, scheme.payment, 0.0)
 
 
@@ -67,8 +73,9 @@ def incentive_effect(
     effect = np.zeros(role.size)
     for scheme in schemes:
         if is_running(scheme, week):
-            effect += np.where(target_group(scheme.target, role, member) & active,
-                               scheme.effect, 0.0)
+            effect += np.where(
+                target_group(scheme.target, role, member) & active, scheme.effect, 0.0
+            )
     return effect
 
 

@@ -8,13 +8,14 @@ from mensi_sim.codes import KIND_MENTORING
 
 
 def absorption(disadvantaged: np.ndarray, disadvantaged_absorption: float) -> np.ndarray:
-    """``absorb_j = 1 - a * d_j``: how much of a lesson a school with disadvantaged share d takes in."""
+    """``absorb_j = 1 - a * d_j``: how much of a lesson school j takes in.
+
+    ``d_j`` is its share of disadvantaged students, ``a`` the disadvantaged absorption.
+    """
     return 1.0 - disadvantaged_absorption * disadvantaged
 
 
-def mentor_load(
-    src: np.ndarray, kind: np.ndarray, is_active: np.ndarray, n: int
-) -> np.ndarray:
+def mentor_load(src: np.ndarray, kind: np.ndarray, is_active: np.ndarray, n: int) -> np.ndarray:
     """Number of active mentees of each school (0 for schools that mentor nobody)."""
     mentoring = (kind == KIND_MENTORING) & is_active
     return np.bincount(src[mentoring], minlength=n).astype(float)

@@ -27,8 +27,9 @@ def eligible_mentors(
     params: OpeningParams,
 ) -> np.ndarray:
     """Adopters at or above ``mentor_min_capacity``, active, with a free mentoring slot."""
-    return adopted & active & (capacity >= params.mentor_min_capacity) & (
-        load < params.mentor_limit)
+    return (
+        adopted & active & (capacity >= params.mentor_min_capacity) & (load < params.mentor_limit)
+    )
 
 
 def match_joiners(

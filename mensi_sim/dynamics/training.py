@@ -1,4 +1,4 @@
-"""Rule 3, training: courses enrol targeted schools at their start and complete them at their end."""
+"""Rule 3, training: courses enrol targeted schools at their start, complete them at their end."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ import numpy as np
 from mensi_sim.scenario.schema import Course
 
 
-def course_enrolment(
-    offered: np.ndarray, course: Course, rng: np.random.Generator
-) -> np.ndarray:
+def course_enrolment(offered: np.ndarray, course: Course, rng: np.random.Generator) -> np.ndarray:
     """Schools that enrol: each offered school with probability ``enrol_prob``.
 
     One uniform number per school is drawn, offered or not (aligned streams).
@@ -17,9 +15,7 @@ def course_enrolment(
     return offered & (rng.random(offered.size) < course.enrol_prob)
 
 
-def course_completion(
-    enrolled: np.ndarray, course: Course, rng: np.random.Generator
-) -> np.ndarray:
+def course_completion(enrolled: np.ndarray, course: Course, rng: np.random.Generator) -> np.ndarray:
     """Schools that complete: each enrolled school with probability ``completion_prob``."""
     return enrolled & (rng.random(enrolled.size) < course.completion_prob)
 

@@ -74,7 +74,11 @@ def _user_errors() -> Iterator[None]:
 def _stdout() -> Console:
     """Console on stdout; wide when not a terminal so tables keep one line per row."""
     console = Console(highlight=False, soft_wrap=False, markup=False)
-    return console if console.is_terminal else Console(highlight=False, soft_wrap=False, width=200, markup=False)
+    return (
+        console
+        if console.is_terminal
+        else Console(highlight=False, soft_wrap=False, width=200, markup=False)
+    )
 
 
 def _stderr() -> Console:

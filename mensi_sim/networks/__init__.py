@@ -71,8 +71,9 @@ def from_file(
 ) -> nx.Graph:
     """The network in ``net.file`` (already resolved to a usable path), with the community
     of practice among the schools the file marks as mentor or mentee when ``community``."""
-    graph, _ = load_graph_file(net.file, n_expected=population.n,
-                               default_strength=net.graph_strength)
+    graph, _ = load_graph_file(
+        net.file, n_expected=population.n, default_strength=net.graph_strength
+    )
     return add_community(graph, contacts, rng) if community else graph
 
 
@@ -141,8 +142,7 @@ def build_network(
         # schools would take seconds to build as a networkx graph
         network = graphs.research_ties(net.structure, population.n, net, rng)
     else:
-        network = SchoolNetwork.from_graph(build_structure(scenario, population, rng),
-                                           population.n)
+        network = SchoolNetwork.from_graph(build_structure(scenario, population, rng), population.n)
     if net.proximity:
         network = network.merged(
             proximity_ties(

@@ -141,8 +141,7 @@ RESEARCH_EDGES = {
 }
 
 
-def research_ties(name: str, n: int, net: NetworkParams,
-                  rng: np.random.Generator) -> SchoolNetwork:
+def research_ties(name: str, n: int, net: NetworkParams, rng: np.random.Generator) -> SchoolNetwork:
     """A research graph in array form (what the model uses: no networkx graph is built)."""
     edges = RESEARCH_EDGES[name](n, net, rng)
     m = edges.shape[0]

@@ -41,8 +41,17 @@ from mensi_sim.errors import NetworkError
 from mensi_sim.population import Population
 
 #: school attributes read from a graph file (role and cluster go to the graph itself)
-NODE_COLUMNS = ("country", "region", "x", "y", "teachers", "disadvantaged", "capacity", "role",
-                "cluster")
+NODE_COLUMNS = (
+    "country",
+    "region",
+    "x",
+    "y",
+    "teachers",
+    "disadvantaged",
+    "capacity",
+    "role",
+    "cluster",
+)
 _NUMERIC_COLUMNS = ("x", "y", "teachers", "disadvantaged", "capacity", "cluster")
 _LABEL_COLUMNS = ("country", "region")
 _INTEGER_ID = re.compile(r"[+-]?\d+")
@@ -141,8 +150,9 @@ def _read_csv(path: Path) -> Raw:
     records = edges[tie_columns].to_dict("records")
     ties = [
         (u, v, {k: val for k, val in rec.items() if not _missing(val)})
-        for u, v, rec in zip(edges["source"].tolist(), edges["target"].tolist(), records,
-                             strict=True)
+        for u, v, rec in zip(
+            edges["source"].tolist(), edges["target"].tolist(), records, strict=True
+        )
     ]
     return labels, attrs, ties
 
@@ -198,15 +208,19 @@ def _node_table(path: Path, labels: list[str], attrs: dict[str, dict]) -> pd.Dat
             values = pd.to_numeric(table[column], errors="coerce")
             bad = values.isna() & table[column].notna()
             if bad.any():
-                raise _fail(path, f"node attribute {column!r}: {table[column][bad].iloc[0]!r} is "
-                                  "not a number")
+                raise _fail(
+                    path,
+                    f"node attribute {column!r}: {table[column][bad].iloc[0]!r} is not a number",
+                )
             table[column] = values.astype(float)
     for column in _LABEL_COLUMNS:
         if column in table:
             missing = int(table[column].isna().sum())
             if missing:
-                raise _fail(path, f"node attribute {column!r} is missing for {missing} of "
-                                  f"{len(table)} schools")
+                raise _fail(
+                    path,
+                    f"node attribute {column!r} is missing for {missing} of {len(table)} schools",
+                )
             table[column] = table[column].astype(str).str.strip()
     checks = {
         "teachers": (lambda v: v > 0, "> 0"),
@@ -224,8 +238,9 @@ def _node_table(path: Path, labels: list[str], attrs: dict[str, dict]) -> pd.Dat
         role = table["role"].where(table["role"].notna(), "none").astype(str).str.strip()
         unknown = ~role.isin(ROLE_NAMES)
         if unknown.any():
-            raise _fail(path, f"unknown role {role[unknown].iloc[0]!r} "
-                              f"(use {', '.join(ROLE_NAMES)})")
+            raise _fail(
+                path, f"unknown role {role[unknown].iloc[0]!r} (use {', '.join(ROLE_NAMES)})"
+            )
         table["role"] = role
     return table
 
@@ -291,9 +306,7 @@ def load_graph_file(
         for i, label in enumerate(ordered)
     )
     graph.add_edges_from(
-        (ids[u], ids[v], _tie_attrs(path, data, default_strength))
-        for u, v, data in ties
-        if u != v
+        (ids[u], ids[v], _tie_attrs(path, data, default_strength)) for u, v, data in ties if u != v
     )
     return graph, table
 

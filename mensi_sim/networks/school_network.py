@@ -117,8 +117,12 @@ class SchoolNetwork:
         g.add_edges_from(
             (int(u), int(v), {"kind": KIND_NAMES[k], "mode": MODE_NAMES[md], "strength": float(s)})
             for u, v, k, md, s in zip(
-                self.src.tolist(), self.dst.tolist(), self.kind.tolist(), self.mode.tolist(),
-                self.strength.tolist(), strict=True,
+                self.src.tolist(),
+                self.dst.tolist(),
+                self.kind.tolist(),
+                self.mode.tolist(),
+                self.strength.tolist(),
+                strict=True,
             )
         )
         return g

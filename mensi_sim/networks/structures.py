@@ -192,9 +192,7 @@ def random_regular_pairs(m: int, degree: int, rng: np.random.Generator) -> np.nd
     return kept
 
 
-def add_community(
-    graph: nx.Graph, contacts: ContactParams, rng: np.random.Generator
-) -> nx.Graph:
+def add_community(graph: nx.Graph, contacts: ContactParams, rng: np.random.Generator) -> nx.Graph:
     """Link the participants (mentors and mentees) by an online community of practice.
 
     Each participant gets ties to ``min(4, m - 1)`` other participants chosen at
@@ -207,9 +205,7 @@ def add_community(
     pairs = random_regular_pairs(m, min(COMMUNITY_DEGREE, m - 1), rng)
     tie = {"kind": "community", "mode": "online", "strength": contacts.strength_community}
     graph.add_edges_from(
-        (u, v, tie)
-        for u, v in participants[pairs].tolist()
-        if not graph.has_edge(u, v)
+        (u, v, tie) for u, v in participants[pairs].tolist() if not graph.has_edge(u, v)
     )
     return graph
 

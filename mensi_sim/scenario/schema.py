@@ -121,10 +121,18 @@ class PopulationParams(_Section):
         source="assumption: mentors were chosen as digitally advanced",
     )
     capacity_mean_mentee: float = param(
-        0.45, "Mean initial capacity of mentee schools (SELFIE about 2.8)", unit="capacity", gt=0, lt=1
+        0.45,
+        "Mean initial capacity of mentee schools (SELFIE about 2.8)",
+        unit="capacity",
+        gt=0,
+        lt=1,
     )
     capacity_mean_other: float = param(
-        0.40, "Mean initial capacity of other schools (SELFIE about 2.6)", unit="capacity", gt=0, lt=1
+        0.40,
+        "Mean initial capacity of other schools (SELFIE about 2.6)",
+        unit="capacity",
+        gt=0,
+        lt=1,
     )
     capacity_sd: float = param(0.1, "Sd of initial capacity", unit="capacity", gt=0, lt=0.5)
     country_capacity_shift: dict[str, float] = Field(
@@ -175,17 +183,28 @@ class NetworkParams(_Section):
         json_schema_extra={"unit": "", "source": "MenSI pilot: regional hubs"},
     )
     mentors_per_region: int = param(
-        1, "Mentor schools designated per region (top_down, hybrid)", unit="schools", ge=1, le=10_000,
+        1,
+        "Mentor schools designated per region (top_down, hybrid)",
+        unit="schools",
+        ge=1,
+        le=10_000,
         source="MenSI pilot: 1 mentor per region",
     )
     mentees_per_mentor: int = param(
-        4, "Mentees assigned to each mentor, k (top_down, hybrid)", unit="schools", ge=1, le=1000,
+        4,
+        "Mentees assigned to each mentor, k (top_down, hybrid)",
+        unit="schools",
+        ge=1,
+        le=1000,
         source="MenSI pilot: 4 mentees per mentor",
     )
     peer_ties: bool = Field(True, description="Mentees of one cluster form peer ties")
     opt_in_base: float = param(
-        0.2, "bottom_up: opt-in probability of a school with motivation 0", unit="probability",
-        ge=0, le=1,
+        0.2,
+        "bottom_up: opt-in probability of a school with motivation 0",
+        unit="probability",
+        ge=0,
+        le=1,
     )
     opt_in_motivation: float = param(
         0.6, "bottom_up: added opt-in probability at motivation 1", unit="probability", ge=0, le=1
@@ -197,7 +216,10 @@ class NetworkParams(_Section):
         6, "bottom_up: most mentees a volunteer mentor accepts", unit="schools", ge=1, le=1000
     )
     choice_distance_km: float = param(
-        50.0, "bottom_up: distance at which a mentor's attractiveness halves", unit="km", gt=0,
+        50.0,
+        "bottom_up: distance at which a mentor's attractiveness halves",
+        unit="km",
+        gt=0,
         le=10_000,
     )
     virtual_scope: Literal["national", "cross_border"] = Field(
@@ -215,12 +237,18 @@ class NetworkParams(_Section):
         "(None: on for virtual and hybrid, off otherwise)",
     )
     graph_degree: int = param(
-        4, "Research graphs: degree (ring_lattice, random_regular, watts_strogatz k)",
-        unit="ties", ge=0, le=10_000,
+        4,
+        "Research graphs: degree (ring_lattice, random_regular, watts_strogatz k)",
+        unit="ties",
+        ge=0,
+        le=10_000,
     )
     graph_p: float = param(
-        0.1, "Research graphs: edge probability (erdos_renyi) or rewiring (watts_strogatz)",
-        unit="probability", ge=0, le=1,
+        0.1,
+        "Research graphs: edge probability (erdos_renyi) or rewiring (watts_strogatz)",
+        unit="probability",
+        ge=0,
+        le=1,
     )
     graph_m: int = param(
         2, "Research graphs: edges per new node (barabasi_albert)", unit="ties", ge=1, le=10_000
@@ -246,32 +274,48 @@ class ContactParams(_Section):
     """Meeting rates and tie strengths by tie kind and mode."""
 
     rate_in_person: float = param(
-        0.25, "Meetings per term week of an in-person mentoring tie", unit="per term week",
-        ge=0, le=1, source="assumption: about monthly; Italy's clusters held regional visits",
+        0.25,
+        "Meetings per term week of an in-person mentoring tie",
+        unit="per term week",
+        ge=0,
+        le=1,
+        source="assumption: about monthly; Italy's clusters held regional visits",
     )
     rate_online: float = param(
         0.5, "Meetings per term week of an online mentoring tie", unit="per term week", ge=0, le=1
     )
-    rate_peer: float = param(0.25, "Meetings per term week of a peer tie", unit="per term week",
-                             ge=0, le=1)
+    rate_peer: float = param(
+        0.25, "Meetings per term week of a peer tie", unit="per term week", ge=0, le=1
+    )
     rate_community: float = param(
-        0.1, "Meetings per term week of a community-of-practice tie", unit="per term week", ge=0, le=1
+        0.1,
+        "Meetings per term week of a community-of-practice tie",
+        unit="per term week",
+        ge=0,
+        le=1,
     )
     rate_proximity: float = param(
         0.02, "Informal meetings per term week of a proximity tie", unit="per term week", ge=0, le=1
     )
-    strength_in_person: float = param(1.0, "Strength of an in-person mentoring tie",
-                                      unit="strength", ge=0, le=1)
-    strength_online: float = param(0.6, "Strength of an online mentoring tie", unit="strength",
-                                   ge=0, le=1)
+    strength_in_person: float = param(
+        1.0, "Strength of an in-person mentoring tie", unit="strength", ge=0, le=1
+    )
+    strength_online: float = param(
+        0.6, "Strength of an online mentoring tie", unit="strength", ge=0, le=1
+    )
     strength_peer: float = param(0.5, "Strength of a peer tie", unit="strength", ge=0, le=1)
-    strength_community: float = param(0.2, "Strength of a community tie", unit="strength", ge=0,
-                                      le=1)
-    strength_proximity: float = param(0.1, "Strength of a proximity tie", unit="strength", ge=0,
-                                      le=1)
+    strength_community: float = param(
+        0.2, "Strength of a community tie", unit="strength", ge=0, le=1
+    )
+    strength_proximity: float = param(
+        0.1, "Strength of a proximity tie", unit="strength", ge=0, le=1
+    )
     staff_hours_in_person: float = param(
-        12.0, "Staff time of one in-person meeting, both schools together", unit="hours",
-        ge=0, le=200,
+        12.0,
+        "Staff time of one in-person meeting, both schools together",
+        unit="hours",
+        ge=0,
+        le=200,
     )
     staff_hours_online: float = param(
         3.0, "Staff time of one online meeting, both schools together", unit="hours", ge=0, le=200
@@ -295,12 +339,18 @@ class LearningParams(_Section):
         0.5, "Load dilution exponent gamma (0: none, 1: time split)", unit="", ge=0, le=3
     )
     reciprocity: float = param(
-        0.1, "Mentor's gain as a share of its mentee's gain, times (1 - c_mentor)", unit="",
-        ge=0, le=1,
+        0.1,
+        "Mentor's gain as a share of its mentee's gain, times (1 - c_mentor)",
+        unit="",
+        ge=0,
+        le=1,
     )
     drift: float = param(
-        0.002, "Weekly drift of capacity back toward baseline without contact", unit="per week",
-        ge=0, le=1,
+        0.002,
+        "Weekly drift of capacity back toward baseline without contact",
+        unit="per week",
+        ge=0,
+        le=1,
     )
     disadvantaged_absorption: float = param(
         0.5, "absorb = 1 - this * disadvantaged share", unit="", ge=0, le=1
@@ -314,19 +364,25 @@ class Course(_Section):
     target: TargetGroup = Field("mentors", description="Who is offered the course")
     start_week: int = param(0, "Week the course starts", unit="week", ge=0, le=5200)
     duration_weeks: int = param(8, "Length of the course", unit="weeks", ge=1, le=520)
-    enrol_prob: float = param(1.0, "Probability an offered school enrols", unit="probability",
-                              ge=0, le=1)
+    enrol_prob: float = param(
+        1.0, "Probability an offered school enrols", unit="probability", ge=0, le=1
+    )
     completion_prob: float = param(
-        74 / 93, "Probability an enrolled school completes", unit="probability", ge=0, le=1,
+        74 / 93,
+        "Probability an enrolled school completes",
+        unit="probability",
+        ge=0,
+        le=1,
         source="MenSI mentor course 2021: 74 of 93 registered completed",
     )
     capacity_gain: float = param(
-        0.05, "Completion closes this share of the school's gap to capacity 1", unit="share",
-        ge=0, le=1,
+        0.05,
+        "Completion closes this share of the school's gap to capacity 1",
+        unit="share",
+        ge=0,
+        le=1,
     )
-    cost_per_participant: float = param(
-        0.0, "Fee per enrolled school", unit="EUR", ge=0, le=1e7
-    )
+    cost_per_participant: float = param(0.0, "Fee per enrolled school", unit="EUR", ge=0, le=1e7)
     staff_hours: float = param(
         20.0, "Staff time per enrolled school", unit="hours", ge=0, le=10_000
     )
@@ -343,31 +399,49 @@ class AdoptionParams(_Section):
 
     rule: Literal["bass", "threshold"] = Field("bass", description="Adoption rule")
     p: float = param(
-        0.03 / WEEKS_PER_YEAR, "Bass innovation coefficient", unit="per week", ge=0, le=1,
+        0.03 / WEEKS_PER_YEAR,
+        "Bass innovation coefficient",
+        unit="per week",
+        ge=0,
+        le=1,
         source="Sultan, Farley & Lehmann 1990: p = 0.03 per year",
     )
     q: float = param(
-        0.38 / WEEKS_PER_YEAR, "Bass imitation coefficient", unit="per week", ge=0, le=10,
+        0.38 / WEEKS_PER_YEAR,
+        "Bass imitation coefficient",
+        unit="per week",
+        ge=0,
+        le=10,
         source="Sultan, Farley & Lehmann 1990: q = 0.38 per year",
     )
     theta: float = param(
         1.0, "Capacity exponent: g(c) = c^theta (0: capacity irrelevant)", unit="", ge=0, le=10
     )
     threshold: float = param(
-        0.2, "threshold rule: mean adopting-neighbour share phi needed to adopt", unit="share",
-        ge=0, le=1,
+        0.2,
+        "threshold rule: mean adopting-neighbour share phi needed to adopt",
+        unit="share",
+        ge=0,
+        le=1,
     )
     threshold_distribution: Literal["fixed", "uniform", "normal"] = Field(
-        "fixed", description="phi is one value, uniform on threshold +- spread, or normal(sd=spread)"
+        "fixed",
+        description="phi is one value, uniform on threshold +- spread, or normal(sd=spread)",
     )
     threshold_spread: float = param(0.0, "Spread of phi", unit="share", ge=0, le=1)
     min_adopting_neighbours: int = param(
-        1, "threshold rule: also needs at least this many adopting neighbours (complex contagion)",
-        unit="schools", ge=0, le=10_000,
+        1,
+        "threshold rule: also needs at least this many adopting neighbours (complex contagion)",
+        unit="schools",
+        ge=0,
+        le=10_000,
     )
     abandonment: float = param(
-        0.0, "Abandonment rate r: an adopter abandons with probability r (1 - c)", unit="per week",
-        ge=0, le=1,
+        0.0,
+        "Abandonment rate r: an adopter abandons with probability r (1 - c)",
+        unit="per week",
+        ge=0,
+        le=1,
     )
     initial: Literal["none", "share", "count", "most_capable", "mentors", "ids"] = Field(
         "most_capable",
@@ -376,13 +450,19 @@ class AdoptionParams(_Section):
         "every structure); the mentors; or listed ids",
     )
     initial_share: float = param(
-        0.2, "initial = 'share' or 'most_capable': share adopted at start", unit="share",
-        ge=0, le=1, source="assumption: as many as the 24 MenSI mentor schools among 120",
+        0.2,
+        "initial = 'share' or 'most_capable': share adopted at start",
+        unit="share",
+        ge=0,
+        le=1,
+        source="assumption: as many as the 24 MenSI mentor schools among 120",
     )
-    initial_count: int = param(0, "initial = 'count': schools adopted at start", unit="schools",
-                               ge=0, le=2_000_000)
-    initial_ids: list[int] = Field(default_factory=list,
-                                   description="initial = 'ids': school ids adopted at start")
+    initial_count: int = param(
+        0, "initial = 'count': schools adopted at start", unit="schools", ge=0, le=2_000_000
+    )
+    initial_ids: list[int] = Field(
+        default_factory=list, description="initial = 'ids': school ids adopted at start"
+    )
 
 
 class EngagementParams(_Section):
@@ -392,38 +472,50 @@ class EngagementParams(_Section):
     participation: Literal["auto", "voluntary", "compulsory"] = Field(
         "auto", description="auto: compulsory for top_down and hybrid, voluntary otherwise"
     )
-    initial_voluntary: float = param(0.85, "Initial engagement of volunteers", unit="engagement",
-                                     ge=0, le=1)
-    initial_compulsory: float = param(0.6, "Initial engagement under compulsion",
-                                      unit="engagement", ge=0, le=1)
-    target_voluntary: float = param(0.7, "Long-run engagement of volunteers", unit="engagement",
-                                    ge=0, le=1)
-    target_compulsory: float = param(0.5, "Long-run engagement under compulsion",
-                                     unit="engagement", ge=0, le=1)
-    relax_rate: float = param(0.1, "Weekly relaxation of engagement toward its target",
-                              unit="per week", ge=0, le=1)
-    fatigue_per_mentee: float = param(
-        0.03, "Mentor's target falls by this per active mentee", unit="engagement per mentee",
-        ge=0, le=1,
+    initial_voluntary: float = param(
+        0.85, "Initial engagement of volunteers", unit="engagement", ge=0, le=1
     )
-    spread_sd: float = param(0.1, "Sd of schools' initial engagement around the mean",
-                             unit="engagement", ge=0, le=0.5)
-    dropout_floor: float = param(0.25, "Engagement below this counts toward dropping out",
-                                 unit="engagement", ge=0, le=1)
-    dropout_weeks: int = param(6, "Consecutive weeks below the floor before dropping out",
-                               unit="weeks", ge=1, le=520)
+    initial_compulsory: float = param(
+        0.6, "Initial engagement under compulsion", unit="engagement", ge=0, le=1
+    )
+    target_voluntary: float = param(
+        0.7, "Long-run engagement of volunteers", unit="engagement", ge=0, le=1
+    )
+    target_compulsory: float = param(
+        0.5, "Long-run engagement under compulsion", unit="engagement", ge=0, le=1
+    )
+    relax_rate: float = param(
+        0.1, "Weekly relaxation of engagement toward its target", unit="per week", ge=0, le=1
+    )
+    fatigue_per_mentee: float = param(
+        0.03,
+        "Mentor's target falls by this per active mentee",
+        unit="engagement per mentee",
+        ge=0,
+        le=1,
+    )
+    spread_sd: float = param(
+        0.1, "Sd of schools' initial engagement around the mean", unit="engagement", ge=0, le=0.5
+    )
+    dropout_floor: float = param(
+        0.25, "Engagement below this counts toward dropping out", unit="engagement", ge=0, le=1
+    )
+    dropout_weeks: int = param(
+        6, "Consecutive weeks below the floor before dropping out", unit="weeks", ge=1, le=520
+    )
 
 
 class OpeningParams(_Section):
     """Opening the network to other schools (rule 6)."""
 
     enabled: bool = Field(False, description="Schools outside the network may join")
-    start_week: int = param(52, "First week in which schools may join", unit="week", ge=0,
-                            le=5200)
-    join_rate: float = param(0.002, "Weekly probability an outside school asks to join",
-                             unit="per week", ge=0, le=1)
-    mentor_min_capacity: float = param(0.6, "Adopters at or above this capacity may mentor",
-                                       unit="capacity", ge=0, le=1)
+    start_week: int = param(52, "First week in which schools may join", unit="week", ge=0, le=5200)
+    join_rate: float = param(
+        0.002, "Weekly probability an outside school asks to join", unit="per week", ge=0, le=1
+    )
+    mentor_min_capacity: float = param(
+        0.6, "Adopters at or above this capacity may mentor", unit="capacity", ge=0, le=1
+    )
     mentor_limit: int = param(4, "Most mentees a mentor takes", unit="schools", ge=1, le=1000)
     mode: Literal["auto", "in_person", "online"] = Field(
         "auto", description="Mode of new mentoring ties (auto: online for virtual, else in person)"
@@ -433,28 +525,35 @@ class OpeningParams(_Section):
 class CostParams(_Section):
     """Prices (EUR) of everything the model books."""
 
-    staff_hour_rate: float = param(35.0, "Staff time", unit="EUR per hour", ge=0, le=10_000,
-                                   source="assumption")
-    travel_per_km: float = param(0.30, "Travel, counted both ways", unit="EUR per km", ge=0,
-                                 le=100)
+    staff_hour_rate: float = param(
+        35.0, "Staff time", unit="EUR per hour", ge=0, le=10_000, source="assumption"
+    )
+    travel_per_km: float = param(0.30, "Travel, counted both ways", unit="EUR per km", ge=0, le=100)
     platform_per_school_year: float = param(
-        500.0, "Online platform per school with online ties", unit="EUR per school-year", ge=0,
+        500.0,
+        "Online platform per school with online ties",
+        unit="EUR per school-year",
+        ge=0,
         le=1e7,
     )
-    coordination_top_down: float = param(5000.0, "Coordination per top_down cluster",
-                                         unit="EUR per cluster-year", ge=0, le=1e8)
-    coordination_bottom_up: float = param(1000.0, "Coordination per bottom_up cluster",
-                                          unit="EUR per cluster-year", ge=0, le=1e8)
-    coordination_virtual: float = param(1500.0, "Coordination per virtual cluster",
-                                        unit="EUR per cluster-year", ge=0, le=1e8)
+    coordination_top_down: float = param(
+        5000.0, "Coordination per top_down cluster", unit="EUR per cluster-year", ge=0, le=1e8
+    )
+    coordination_bottom_up: float = param(
+        1000.0, "Coordination per bottom_up cluster", unit="EUR per cluster-year", ge=0, le=1e8
+    )
+    coordination_virtual: float = param(
+        1500.0, "Coordination per virtual cluster", unit="EUR per cluster-year", ge=0, le=1e8
+    )
 
 
 class IncentiveScheme(_Section):
     """An incentive scheme (rule 7): who gets what, when, and what it does to engagement."""
 
     type: Literal["funding", "recognition", "release_time", "adoption_reward"] = Field(
-        ..., description="funding and release_time pay per school-year; recognition once; "
-        "adoption_reward per adoption"
+        ...,
+        description="funding and release_time pay per school-year; recognition once; "
+        "adoption_reward per adoption",
     )
     target: TargetGroup = Field("participants", description="Schools the scheme reaches")
     amount: float | None = param(
@@ -466,8 +565,9 @@ class IncentiveScheme(_Section):
         le=1e8,
         source="assumption; England's teaching-school grant was £60,000 per alliance",
     )
-    effect: float = param(0.1, "Raise of the engagement target of reached schools",
-                          unit="engagement", ge=-1, le=1)
+    effect: float = param(
+        0.1, "Raise of the engagement target of reached schools", unit="engagement", ge=-1, le=1
+    )
     start_week: int = param(0, "First week the scheme runs", unit="week", ge=0, le=5200)
     duration_weeks: int = param(52, "How long it runs", unit="weeks", ge=1, le=5200)
 

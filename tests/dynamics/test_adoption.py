@@ -44,19 +44,29 @@ def test_threshold_rule_adopts_at_equality_and_needs_the_count():
     adopted = np.zeros(3, bool)
     share = np.array([0.5, 0.5, 0.49])
     count = np.array([2.0, 1.0, 5.0])
-    adopts, _ = adoption.adoption_step(adopted, np.ones(3), share, count, np.full(3, 0.5),
-                                       params, np.random.default_rng(0))
+    adopts, _ = adoption.adoption_step(
+        adopted, np.ones(3), share, count, np.full(3, 0.5), params, np.random.default_rng(0)
+    )
     assert adopts.tolist() == [True, False, False]
 
 
 def test_abandonment_frequency_matches_r_times_one_minus_c():
     n = 200_000
     params = AdoptionParams(abandonment=0.4, p=0.0, q=0.0)
-    _, abandons = adoption.adoption_step(np.ones(n, bool), np.full(n, 0.25), np.zeros(n), None,
-                                         np.zeros(n), params, np.random.default_rng(1))
+    _, abandons = adoption.adoption_step(
+        np.ones(n, bool),
+        np.full(n, 0.25),
+        np.zeros(n),
+        None,
+        np.zeros(n),
+        params,
+        np.random.default_rng(1),
+    )
     expected = 0.4 * 0.75
     # binomial sd = sqrt(p(1-p)/n) ~ 0.001; 5 sd tolerance
-    assert abandons.mean() == pytest.approx(expected, abs=5 * np.sqrt(expected * (1 - expected) / n))
+    assert abandons.mean() == pytest.approx(
+        expected, abs=5 * np.sqrt(expected * (1 - expected) / n)
+    )
 
 
 def test_initial_adopters_modes():

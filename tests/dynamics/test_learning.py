@@ -7,8 +7,21 @@ from mensi_sim.codes import KIND_MENTORING, KIND_PEER
 from mensi_sim.dynamics import learning
 
 
-def _change(capacity, meet, *, kind=None, load=None, rate=0.5, gamma=1.0, reciprocity=0.0,
-            drift=0.0, engagement=None, absorb=None, strength=None, baseline=None):
+def _change(
+    capacity,
+    meet,
+    *,
+    kind=None,
+    load=None,
+    rate=0.5,
+    gamma=1.0,
+    reciprocity=0.0,
+    drift=0.0,
+    engagement=None,
+    absorb=None,
+    strength=None,
+    baseline=None,
+):
     n = len(capacity)
     src = np.array([0, 0])
     dst = np.array([1, 2])
@@ -18,11 +31,15 @@ def _change(capacity, meet, *, kind=None, load=None, rate=0.5, gamma=1.0, recipr
         np.array(engagement if engagement is not None else [1.0] * n),
         np.array(absorb if absorb is not None else [1.0] * n),
         np.array(load if load is not None else [2.0, 0.0, 0.0]),
-        src, dst,
+        src,
+        dst,
         np.array(kind if kind is not None else [KIND_MENTORING, KIND_MENTORING]),
         np.array(strength if strength is not None else [1.0, 1.0]),
         np.array(meet),
-        rate=rate, gamma=gamma, reciprocity=reciprocity, drift=drift,
+        rate=rate,
+        gamma=gamma,
+        reciprocity=reciprocity,
+        drift=drift,
     )
 
 
@@ -40,8 +57,14 @@ def test_gamma_zero_means_no_dilution():
 
 
 def test_engagement_strength_and_absorption_multiply():
-    change = _change([0.8, 0.4, 0.6], [True, False], engagement=[0.5, 0.8, 1.0],
-                     absorb=[1.0, 0.9, 1.0], strength=[0.6, 1.0], gamma=0.0)
+    change = _change(
+        [0.8, 0.4, 0.6],
+        [True, False],
+        engagement=[0.5, 0.8, 1.0],
+        absorb=[1.0, 0.9, 1.0],
+        strength=[0.6, 1.0],
+        gamma=0.0,
+    )
     assert change[1] == pytest.approx(0.5 * 0.6 * 0.5 * 0.8 * 0.9 * 0.4)
 
 
@@ -60,8 +83,7 @@ def test_reciprocity_gives_teacher_a_share_of_the_gain():
 
 
 def test_drift_only_without_contact():
-    change = _change([0.8, 0.5, 0.6], [True, False], gamma=0.0, drift=0.1,
-                     baseline=[0.8, 0.4, 0.4])
+    change = _change([0.8, 0.5, 0.6], [True, False], gamma=0.0, drift=0.1, baseline=[0.8, 0.4, 0.4])
     assert change[2] == pytest.approx(0.1 * (0.4 - 0.6))  # no meeting: drifts
     assert change[1] == pytest.approx(0.5 * 0.3)  # met: no drift
 

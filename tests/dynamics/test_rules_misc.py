@@ -17,8 +17,8 @@ from mensi_sim.codes import (
 from mensi_sim.dynamics import contacts, costs, engagement, incentives, opening, training
 from mensi_sim.scenario.schema import (
     ContactParams,
-    Course,
     CostParams,
+    Course,
     EngagementParams,
     IncentiveScheme,
     OpeningParams,
@@ -30,8 +30,13 @@ def test_meeting_rates_by_kind_and_mode():
     kind = np.array([KIND_MENTORING, KIND_MENTORING, KIND_PEER, KIND_COMMUNITY, KIND_PROXIMITY])
     mode = np.array([MODE_IN_PERSON, MODE_ONLINE, MODE_IN_PERSON, MODE_ONLINE, MODE_IN_PERSON])
     rate = contacts.tie_meeting_rate(kind, mode, cp)
-    assert rate.tolist() == [cp.rate_in_person, cp.rate_online, cp.rate_peer, cp.rate_community,
-                             cp.rate_proximity]
+    assert rate.tolist() == [
+        cp.rate_in_person,
+        cp.rate_online,
+        cp.rate_peer,
+        cp.rate_community,
+        cp.rate_proximity,
+    ]
 
 
 def test_no_meetings_out_of_term_and_on_quiet_ties():
@@ -44,8 +49,9 @@ def test_no_meetings_out_of_term_and_on_quiet_ties():
 
 def test_meeting_frequency_matches_rate():
     n = 100_000
-    meet = contacts.draw_meetings(np.full(n, 0.25), np.ones(n, bool), True,
-                                  np.random.default_rng(5))
+    meet = contacts.draw_meetings(
+        np.full(n, 0.25), np.ones(n, bool), True, np.random.default_rng(5)
+    )
     assert meet.mean() == pytest.approx(0.25, abs=5 * np.sqrt(0.25 * 0.75 / n))
 
 
@@ -64,11 +70,18 @@ def test_distance_raises_in_person_cost_not_online_cost():
 def test_informal_ties_cost_nothing_and_never_go_quiet():
     formal = contacts.tie_is_formal(np.array([KIND_PROXIMITY, KIND_PEER]))
     assert formal.tolist() == [False, True]
-    active = contacts.tie_active(np.array([0, 0]), np.array([1, 1]), formal,
-                                 np.array([True, False]))
+    active = contacts.tie_active(
+        np.array([0, 0]), np.array([1, 1]), formal, np.array([True, False])
+    )
     assert active.tolist() == [True, False]
-    travel, staff = contacts.meeting_costs(np.ones(2, bool), np.zeros(2, int), formal,
-                                           np.array([50.0, 0.0]), ContactParams(), CostParams())
+    travel, staff = contacts.meeting_costs(
+        np.ones(2, bool),
+        np.zeros(2, int),
+        formal,
+        np.array([50.0, 0.0]),
+        ContactParams(),
+        CostParams(),
+    )
     assert travel[0] == 0 and staff[0] == 0
 
 
@@ -136,25 +149,39 @@ def test_default_amounts_by_type():
 def test_incentive_effect_reaches_only_its_active_targets():
     role = np.array([ROLE_MENTOR, ROLE_MENTEE, ROLE_NONE])
     eff = incentives.incentive_effect(
-        [IncentiveScheme(type="funding", target="mentees", effect=0.2)], 0, role,
-        role != ROLE_NONE, np.array([True, False, True]))
+        [IncentiveScheme(type="funding", target="mentees", effect=0.2)],
+        0,
+        role,
+        role != ROLE_NONE,
+        np.array([True, False, True]),
+    )
     assert eff.tolist() == [0.0, 0.0, 0.0]
     eff = incentives.incentive_effect(
-        [IncentiveScheme(type="funding", target="participants", effect=0.2)], 0, role,
-        role != ROLE_NONE, np.ones(3, bool))
+        [IncentiveScheme(type="funding", target="participants", effect=0.2)],
+        0,
+        role,
+        role != ROLE_NONE,
+        np.ones(3, bool),
+    )
     assert eff.tolist() == [0.2, 0.2, 0.0]
 
 
 def test_coordination_and_platform_costs():
     cc = CostParams()
     role = np.array([ROLE_MENTOR, ROLE_MENTEE, ROLE_MENTOR])
-    coord = costs.coordination_cost(role, np.array([True, True, False]),
-                                    costs.coordination_rate("top_down", cc))
+    coord = costs.coordination_cost(
+        role, np.array([True, True, False]), costs.coordination_rate("top_down", cc)
+    )
     assert coord.tolist() == pytest.approx([5000 / 52, 0, 0])
     assert costs.coordination_rate("complete", cc) == 0.0
-    online = costs.online_schools(4, np.array([0, 2]), np.array([1, 3]),
-                                  np.array([KIND_MENTORING, KIND_PROXIMITY]),
-                                  np.array([MODE_ONLINE, MODE_ONLINE]), np.ones(2, bool))
+    online = costs.online_schools(
+        4,
+        np.array([0, 2]),
+        np.array([1, 3]),
+        np.array([KIND_MENTORING, KIND_PROXIMITY]),
+        np.array([MODE_ONLINE, MODE_ONLINE]),
+        np.ones(2, bool),
+    )
     assert online.tolist() == [True, True, False, False]
 
 
@@ -169,7 +196,11 @@ def test_joiners_go_to_nearest_mentor_within_its_free_slots():
 
 def test_eligible_mentors_need_adoption_capacity_and_a_free_slot():
     params = OpeningParams(enabled=True, mentor_min_capacity=0.6, mentor_limit=2)
-    ok = opening.eligible_mentors(np.array([True, True, False, True]),
-                                  np.array([0.7, 0.5, 0.9, 0.8]), np.ones(4, bool),
-                                  np.array([0.0, 0.0, 0.0, 2.0]), params)
+    ok = opening.eligible_mentors(
+        np.array([True, True, False, True]),
+        np.array([0.7, 0.5, 0.9, 0.8]),
+        np.ones(4, bool),
+        np.array([0.0, 0.0, 0.0, 2.0]),
+        params,
+    )
     assert ok.tolist() == [True, False, False, False]

@@ -65,8 +65,9 @@ def test_proximity_ties_are_added_after_the_structure():
     sc = scenario({"population.n_schools": 500})
     pop = population(sc)
     with_prox = build_network(sc, pop, np.random.default_rng(0))
-    without = build_network(sc.with_updates({"network.proximity": False}), pop,
-                            np.random.default_rng(0))
+    without = build_network(
+        sc.with_updates({"network.proximity": False}), pop, np.random.default_rng(0)
+    )
     assert not np.any(without.kind == KIND_PROXIMITY)
     prox = with_prox.kind == KIND_PROXIMITY
     assert prox.sum() > 0
@@ -88,20 +89,27 @@ def test_tie_distance_km():
 
 
 def test_file_structure_relative_to_the_scenario_file(tmp_path):
-    pd.DataFrame({"source": ["a", "b", "c"], "target": ["b", "c", "d"],
-                  "kind": ["mentoring", "peer", "peer"]}).to_csv(tmp_path / "net.csv",
-                                                               index=False)
+    pd.DataFrame(
+        {
+            "source": ["a", "b", "c"],
+            "target": ["b", "c", "d"],
+            "kind": ["mentoring", "peer", "peer"],
+        }
+    ).to_csv(tmp_path / "net.csv", index=False)
     (tmp_path / "net.nodes.csv").write_text(
-        "id,role\na,mentor\nb,mentee\nc,mentee\nd,none\ne,none\n")
+        "id,role\na,mentor\nb,mentee\nc,mentee\nd,none\ne,none\n"
+    )
     n = file_population_size(tmp_path / "net.csv")
     assert n == 5
-    sc = scenario({
-        "network.structure": "file",
-        "network.file": "net.csv",
-        "population.n_schools": n,
-        "source_path": str(tmp_path / "scenario.toml"),
-        "network.proximity": False,
-    })
+    sc = scenario(
+        {
+            "network.structure": "file",
+            "network.file": "net.csv",
+            "population.n_schools": n,
+            "source_path": str(tmp_path / "scenario.toml"),
+            "network.proximity": False,
+        }
+    )
     net = build_network(sc, population(sc), np.random.default_rng(0))
     assert net.n_ties == 3
     assert net.role.tolist() == [ROLE_MENTOR, ROLE_MENTEE, ROLE_MENTEE, 0, 0]
@@ -113,24 +121,45 @@ def test_file_structure_relative_to_the_scenario_file(tmp_path):
     ("updates", "field"),
     [
         ({"network.mentors_per_region": 6}, "network.mentors_per_region"),
-        ({"network.structure": "hybrid", "network.mentors_per_region": 9},
-         "network.mentors_per_region"),
-        ({"network.structure": "virtual", "network.virtual_mentors_per_country": 30},
-         "network.virtual_mentors_per_country"),
-        ({"network.structure": "virtual", "network.virtual_scope": "cross_border",
-          "network.virtual_mentors_per_country": 25}, "network.virtual_mentors_per_country"),
+        (
+            {"network.structure": "hybrid", "network.mentors_per_region": 9},
+            "network.mentors_per_region",
+        ),
+        (
+            {"network.structure": "virtual", "network.virtual_mentors_per_country": 30},
+            "network.virtual_mentors_per_country",
+        ),
+        (
+            {
+                "network.structure": "virtual",
+                "network.virtual_scope": "cross_border",
+                "network.virtual_mentors_per_country": 25,
+            },
+            "network.virtual_mentors_per_country",
+        ),
         ({"network.structure": "ring_lattice", "network.graph_degree": 5}, "network.graph_degree"),
-        ({"network.structure": "ring_lattice", "network.graph_degree": 120},
-         "network.graph_degree"),
-        ({"network.structure": "watts_strogatz", "network.graph_degree": 3},
-         "network.graph_degree"),
-        ({"network.structure": "random_regular", "network.graph_degree": 3,
-          "population.n_schools": 121}, "network.graph_degree"),
-        ({"network.structure": "random_regular", "network.graph_degree": 200},
-         "network.graph_degree"),
+        (
+            {"network.structure": "ring_lattice", "network.graph_degree": 120},
+            "network.graph_degree",
+        ),
+        (
+            {"network.structure": "watts_strogatz", "network.graph_degree": 3},
+            "network.graph_degree",
+        ),
+        (
+            {
+                "network.structure": "random_regular",
+                "network.graph_degree": 3,
+                "population.n_schools": 121,
+            },
+            "network.graph_degree",
+        ),
+        (
+            {"network.structure": "random_regular", "network.graph_degree": 200},
+            "network.graph_degree",
+        ),
         ({"network.structure": "barabasi_albert", "network.graph_m": 120}, "network.graph_m"),
-        ({"network.structure": "file", "network.file": "/nonexistent/net.graphml"},
-         "network.file"),
+        ({"network.structure": "file", "network.file": "/nonexistent/net.graphml"}, "network.file"),
     ],
 )
 def test_impossible_configurations_raise_one_line_errors(updates, field):

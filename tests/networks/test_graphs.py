@@ -21,8 +21,15 @@ def degrees(graph):
 
 @pytest.mark.parametrize(
     "builder",
-    [graphs.complete, graphs.erdos_renyi, graphs.watts_strogatz, graphs.ring_lattice,
-     graphs.random_regular, graphs.barabasi_albert, graphs.star],
+    [
+        graphs.complete,
+        graphs.erdos_renyi,
+        graphs.watts_strogatz,
+        graphs.ring_lattice,
+        graphs.random_regular,
+        graphs.barabasi_albert,
+        graphs.star,
+    ],
 )
 def test_research_graph_attributes(builder):
     graph = make(builder, 60, graph_strength=0.7)
@@ -35,8 +42,8 @@ def test_research_graph_attributes(builder):
 
 
 @pytest.mark.parametrize(
-    "builder", [graphs.erdos_renyi, graphs.watts_strogatz, graphs.random_regular,
-                graphs.barabasi_albert],
+    "builder",
+    [graphs.erdos_renyi, graphs.watts_strogatz, graphs.random_regular, graphs.barabasi_albert],
 )
 def test_random_graphs_are_reproducible(builder):
     a, b = make(builder, 200, seed=1), make(builder, 200, seed=1)

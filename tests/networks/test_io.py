@@ -17,9 +17,17 @@ def sample_graph() -> nx.Graph:
     """Six schools, one isolated, with school and tie attributes."""
     g = nx.Graph()
     for i in range(6):
-        g.add_node(i, country="IT" if i < 3 else "PT", region="north" if i % 2 else "south",
-                   x=10.0 * i, y=5.0, teachers=20 + i, disadvantaged=0.1 * i,
-                   capacity=0.5 + 0.05 * i, role="mentor" if i == 0 else "mentee")
+        g.add_node(
+            i,
+            country="IT" if i < 3 else "PT",
+            region="north" if i % 2 else "south",
+            x=10.0 * i,
+            y=5.0,
+            teachers=20 + i,
+            disadvantaged=0.1 * i,
+            capacity=0.5 + 0.05 * i,
+            role="mentor" if i == 0 else "mentee",
+        )
     g.add_edge(0, 1, kind="mentoring", mode="online", strength=0.6)
     g.add_edge(0, 2, kind="mentoring", mode="in_person", strength=1.0)
     g.add_edge(1, 2, kind="peer", mode="in_person", strength=0.5)
@@ -63,12 +71,12 @@ def test_gexf_round_trip(tmp_path):
 
 def test_csv_round_trip_with_nodes_file(tmp_path):
     original = sample_graph()
-    pd.DataFrame(
-        [{"source": u, "target": v, **d} for u, v, d in original.edges(data=True)]
-    ).to_csv(tmp_path / "schools.csv", index=False)
-    pd.DataFrame(
-        [{"id": i, **d} for i, d in original.nodes(data=True)]
-    ).to_csv(tmp_path / "schools.nodes.csv", index=False)
+    pd.DataFrame([{"source": u, "target": v, **d} for u, v, d in original.edges(data=True)]).to_csv(
+        tmp_path / "schools.csv", index=False
+    )
+    pd.DataFrame([{"id": i, **d} for i, d in original.nodes(data=True)]).to_csv(
+        tmp_path / "schools.nodes.csv", index=False
+    )
     loaded, table = load_graph_file(tmp_path / "schools.csv")
     check_round_trip(loaded, table, original)
     assert loaded.degree(5) == 0  # only in the nodes file
@@ -132,8 +140,10 @@ def error_of(path, **kwargs) -> str:
 
 def test_duplicate_graphml_ids_raise(tmp_path):
     path = tmp_path / "dup.graphml"
-    path.write_text(GRAPHML_HEAD + '<node id="a"/><node id="b"/><node id="a"/>\n'
-                    '<edge source="a" target="b"/>\n</graph></graphml>\n')
+    path.write_text(
+        GRAPHML_HEAD + '<node id="a"/><node id="b"/><node id="a"/>\n'
+        '<edge source="a" target="b"/>\n</graph></graphml>\n'
+    )
     assert "duplicate node id 'a'" in error_of(path)
 
 

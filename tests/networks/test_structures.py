@@ -188,15 +188,18 @@ def test_top_down_ignores_rng_without_community():
     k=st.integers(1, 5),
     seed=st.integers(0, 10_000),
 )
-def test_top_down_invariants_over_random_populations(n, countries, regions, mentors_per_region,
-                                                      k, seed):
-    sc = scenario({
-        "population.n_schools": n,
-        "population.countries": [f"C{i}" for i in range(countries)],
-        "population.regions_per_country": regions,
-        "network.mentors_per_region": mentors_per_region,
-        "network.mentees_per_mentor": k,
-    })
+def test_top_down_invariants_over_random_populations(
+    n, countries, regions, mentors_per_region, k, seed
+):
+    sc = scenario(
+        {
+            "population.n_schools": n,
+            "population.countries": [f"C{i}" for i in range(countries)],
+            "population.regions_per_country": regions,
+            "network.mentors_per_region": mentors_per_region,
+            "network.mentees_per_mentor": k,
+        }
+    )
     pop = population(sc, seed)
     smallest = int(np.bincount(pop.region)[np.unique(pop.region)].min())
     if smallest < mentors_per_region:
@@ -209,8 +212,7 @@ def test_top_down_invariants_over_random_populations(n, countries, regions, ment
 def brute_force_greedy(mentor_xy, school_xy, k):
     """Closest (mentor, free school) pair first over all pairs: the reference assignment."""
     d = np.hypot(*(mentor_xy[:, None, :] - school_xy[None, :, :]).transpose(2, 0, 1))
-    m_idx, s_idx = np.meshgrid(np.arange(len(mentor_xy)), np.arange(len(school_xy)),
-                               indexing="ij")
+    m_idx, s_idx = np.meshgrid(np.arange(len(mentor_xy)), np.arange(len(school_xy)), indexing="ij")
     order = np.lexsort((s_idx.ravel(), m_idx.ravel(), d.ravel()))
     owner = np.full(len(school_xy), -1)
     slots = np.full(len(mentor_xy), k)
@@ -229,8 +231,7 @@ def brute_force_greedy(mentor_xy, school_xy, k):
     clustered=st.booleans(),
     seed=st.integers(0, 10_000),
 )
-def test_nearest_assignment_equals_greedy_over_all_pairs(n_mentors, n_schools, k, clustered,
-                                                         seed):
+def test_nearest_assignment_equals_greedy_over_all_pairs(n_mentors, n_schools, k, clustered, seed):
     rng = np.random.default_rng(seed)
     mentor_xy = rng.random((n_mentors, 2)) * 10
     school_xy = rng.random((n_schools, 2)) * 10
@@ -285,11 +286,13 @@ def test_bottom_up_without_opt_in_has_no_participants():
 
 
 def test_bottom_up_uses_other_countries_only_when_own_has_no_volunteer():
-    sc = scenario({
-        "population.n_schools": 400,
-        "population.countries": ["A", "B"],
-        "network.opt_in_base": 1.0,
-    })
+    sc = scenario(
+        {
+            "population.n_schools": 400,
+            "population.countries": ["A", "B"],
+            "network.opt_in_base": 1.0,
+        }
+    )
     pop = population(sc)
     # nobody in country B is capable: its would-be mentees must look abroad
     capacity = np.where(pop.country == 1, 0.1, pop.capacity_latent)
@@ -333,12 +336,14 @@ def greedy_by_score(cand, score, limit):
     limit=st.integers(1, 4),
     seed=st.integers(0, 10_000),
 )
-def test_deferred_acceptance_equals_greedy_by_descending_score(n_rows, n_mentors, width, limit,
-                                                                seed):
+def test_deferred_acceptance_equals_greedy_by_descending_score(
+    n_rows, n_mentors, width, limit, seed
+):
     rng = np.random.default_rng(seed)
     width = min(width, n_mentors)
-    cand = np.array([rng.choice(n_mentors, width, replace=False) for _ in range(n_rows)],
-                    dtype=np.int64).reshape(n_rows, width)
+    cand = np.array(
+        [rng.choice(n_mentors, width, replace=False) for _ in range(n_rows)], dtype=np.int64
+    ).reshape(n_rows, width)
     score = rng.random((n_rows, width))
     cand[rng.random((n_rows, width)) < 0.2] = -1  # some short lists
     score[cand < 0] = -np.inf
@@ -428,8 +433,9 @@ def test_virtual_too_few_schools_per_country_raises():
     sc = scenario({"network.virtual_mentors_per_country": 21})
     with pytest.raises(NetworkError, match=r"^network.virtual_mentors_per_country: .*has 20$"):
         build(virtual, sc, population(sc))
-    sc = scenario({"network.virtual_mentors_per_country": 21,
-                   "network.virtual_scope": "cross_border"})
+    sc = scenario(
+        {"network.virtual_mentors_per_country": 21, "network.virtual_scope": "cross_border"}
+    )
     with pytest.raises(NetworkError, match=r"^network.virtual_mentors_per_country: "):
         build(virtual, sc, population(sc))
 
@@ -473,8 +479,9 @@ def test_hybrid_without_community_is_top_down():
 
 
 def test_community_can_be_added_to_bottom_up():
-    sc = scenario({"population.n_schools": 500, "network.structure": "bottom_up",
-                   "network.community": True})
+    sc = scenario(
+        {"population.n_schools": 500, "network.structure": "bottom_up", "network.community": True}
+    )
     check_community(build(bottom_up, sc, population(sc)), sc.contacts)
 
 
