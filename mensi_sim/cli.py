@@ -8,17 +8,11 @@ and keeps its traceback.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import re
 import sys
 import time
-from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-import pandas as pd
 import typer
 from pydantic import ValidationError
 from rich import box
@@ -34,16 +28,21 @@ from rich.progress import (
 from rich.table import Table
 from typer.core import TyperGroup
 
+from mensi_sim.cli_support import EXIT_FAILED
+from mensi_sim.cli_support import command_line as _command_line
+from mensi_sim.cli_support import default_out as _default_out
+from mensi_sim.cli_support import fail as _fail
+from mensi_sim.cli_support import fmt as _fmt
+from mensi_sim.cli_support import one_line as _one_line
+from mensi_sim.cli_support import stderr_console as _stderr
+from mensi_sim.cli_support import stdout_console as _stdout
+from mensi_sim.cli_support import user_errors as _user_errors
 from mensi_sim.errors import MensiError, ScenarioError
 from mensi_sim.experiments.commands import register as register_experiment_commands
 from mensi_sim.scenario import Scenario, load_scenario
 from mensi_sim.scenario.loader import format_validation_error
 
-EXIT_FAILED = 1  # validate: some file is invalid; run: some replicates failed
-EXIT_BAD_INPUT = 2  # bad input: nothing was written
-PLAIN_WIDTH = 120  # characters per line of tables when stdout is not a terminal
 PLOT_NAME = "adoption_cost"
-RESULTS_ROOT = Path("results")
 SCENARIO_DIR = Path("scenarios")
 
 # (summary column, label with unit, format) of the headline outcomes, in table order
@@ -67,18 +66,6 @@ _ClickException = _click_exception("ClickException")
 _NoArgsIsHelpError = _click_exception("NoArgsIsHelpError")
 
 
-def _one_line(message: object) -> str:
-    """A message with its whitespace (newlines included) collapsed to single spaces."""
-    return " ".join(str(message).split())
-
-
-def _describe_os_error(exc: OSError) -> str:
-    """``<file>: <reason>`` for an OSError, without errno noise."""
-    if exc.filename is not None and exc.strerror:
-        return f"{exc.filename}: {exc.strerror}"
-    return str(exc)
-
-
 def _last_line(text: object) -> str:
     """The last non-empty line of a text (of a traceback: the exception and its message)."""
     lines = [line for line in str(text).splitlines() if line.strip()]
@@ -89,23 +76,6 @@ def _naming(path: Path, exc: Exception) -> str:
     """The error's message, starting with the file it concerns."""
     message = _one_line(exc)
     return message if message.startswith(str(path)) else f"{path}: {message}"
-
-
-def _fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
-    """Print ``error: message`` as one line on stderr; return the Exit to raise."""
-    typer.echo(f"error: {_one_line(message)}", err=True)
-    return typer.Exit(code)
-
-
-@contextlib.contextmanager
-def _user_errors() -> Iterator[None]:
-    """Turn the errors a user can cause into one line on stderr and exit code 2."""
-    try:
-        yield
-    except MensiError as exc:
-        raise _fail(str(exc)) from None
-    except OSError as exc:
-        raise _fail(_describe_os_error(exc)) from None
 
 
 class _OneLineErrorGroup(TyperGroup):
@@ -154,46 +124,12 @@ app = typer.Typer(
 )
 
 
-def _stdout() -> Console:
-    """Console on the current stdout: plain text (no colour, no cursor moves) unless a TTY.
-
-    When stdout is a file or a pipe and COLUMNS is unset, tables are laid out 120
-    characters wide rather than rich's 80.
-    """
-    console = Console(highlight=False, soft_wrap=False, markup=False)
-    if not console.is_terminal and "COLUMNS" not in os.environ:
-        console.width = PLAIN_WIDTH
-    return console
-
-
-def _stderr() -> Console:
-    return Console(stderr=True, highlight=False, markup=False)
-
-
 def _with_steps(scenario: Scenario, steps: int) -> Scenario:
     """The scenario with ``time.steps`` replaced (validated like the file)."""
     try:
         return scenario.with_updates({"time.steps": steps})
     except ValidationError as err:
         raise ScenarioError(format_validation_error(err, f"--steps {steps}", Scenario)) from None
-
-
-def folder_name(name: str) -> str:
-    """A scenario name made safe as one folder name: anything but letters, digits, '.',
-    '_' and '-' becomes '_' (so '../x' or 'a/b' cannot leave or nest under results/)."""
-    safe = re.sub(r"[^A-Za-z0-9._-]", "_", name).strip(".")
-    return safe or "scenario"
-
-
-def _default_out(name: str) -> Path:
-    """``results/<name>-<YYYYmmdd-HHMMSS>``; a suffix -2, -3 ... if that exists already."""
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = RESULTS_ROOT / f"{folder_name(name)}-{stamp}"
-    out, k = base, 1
-    while out.exists():
-        k += 1
-        out = base.with_name(f"{base.name}-{k}")
-    return out
 
 
 def _simulate(scenario: Scenario, replications: int, seed: int, err: Console) -> Any:
@@ -219,27 +155,6 @@ def _simulate(scenario: Scenario, replications: int, seed: int, err: Console) ->
             progress.update(task, completed=done, total=total)
 
         return simulate(scenario, replications=replications, seed=seed, progress=report)
-
-
-def _command_line(ctx: typer.Context) -> list[str]:
-    """The command as typed, from the arguments the group's ``main`` saw."""
-    obj = ctx.find_root().obj
-    argv = obj.get("argv") if isinstance(obj, dict) else None
-    return ["mensi-sim", *(argv if argv is not None else sys.argv[1:])]
-
-
-def _fmt(value: float, kind: str) -> str:
-    if value is None or pd.isna(value):
-        return "n/a"
-    if kind == "pct":
-        return f"{100 * value:.1f}%"
-    if kind == "num1":
-        return f"{value:.1f}"
-    if kind == "num3":
-        return f"{value:.3f}"
-    if kind == "eur":
-        return f"{'-' if value < 0 else ''}€{abs(value):,.0f}"
-    return f"{value:g}"
 
 
 def _headline_table(result: Any) -> Table:

@@ -10,11 +10,8 @@ is done and written.
 from __future__ import annotations
 
 import contextlib
-import math
-import sys
 import time
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -32,11 +29,13 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from mensi_sim.errors import MensiError
+from mensi_sim.cli_support import EXIT_FAILED, fmt, stdout_console
+from mensi_sim.cli_support import command_line as _command_line
+from mensi_sim.cli_support import default_out as _default_out
+from mensi_sim.cli_support import fail as _fail
+from mensi_sim.cli_support import stderr_console as _stderr
+from mensi_sim.cli_support import user_errors as _user_errors
 
-EXIT_FAILED = 1
-EXIT_BAD_INPUT = 2
-RESULTS_ROOT = Path("results")
 MAX_TABLE_ROWS = 40
 
 LABELS = {
@@ -50,72 +49,9 @@ LABELS = {
 }
 
 
-def _one_line(message: object) -> str:
-    return " ".join(str(message).split())
-
-
-def _fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
-    typer.echo(f"error: {_one_line(message)}", err=True)
-    return typer.Exit(code)
-
-
-@contextlib.contextmanager
-def _user_errors() -> Iterator[None]:
-    """Errors a user can cause: one line on stderr, exit code 2."""
-    try:
-        yield
-    except MensiError as exc:
-        raise _fail(str(exc)) from None
-    except OSError as exc:
-        text = f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc)
-        raise _fail(text) from None
-
-
-def _stdout() -> Console:
+def _stdout():  # noqa: ANN202
     """Console on stdout; wide when not a terminal so tables keep one line per row."""
-    console = Console(highlight=False, soft_wrap=False, markup=False)
-    return (
-        console
-        if console.is_terminal
-        else Console(highlight=False, soft_wrap=False, width=200, markup=False)
-    )
-
-
-def _stderr() -> Console:
-    return Console(stderr=True, highlight=False, markup=False)
-
-
-def _command_line(ctx: typer.Context) -> list[str]:
-    obj = ctx.find_root().obj
-    argv = obj.get("argv") if isinstance(obj, dict) else None
-    return ["mensi-sim", *(argv if argv is not None else sys.argv[1:])]
-
-
-def _default_out(name: str) -> Path:
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = RESULTS_ROOT / f"{name}-{stamp}"
-    out, k = base, 1
-    while out.exists():
-        k += 1
-        out = base.with_name(f"{base.name}-{k}")
-    return out
-
-
-def fmt(value: Any, kind: str) -> str:
-    """A number for a table: percent, 1 or 3 decimals, or euros; n/a for missing."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
-        return "n/a"
-    if kind == "pct":
-        return f"{100 * value:.1f}%"
-    if kind == "dpct":
-        return f"{100 * value:+.1f}pp"
-    if kind == "num1":
-        return f"{value:.1f}"
-    if kind == "num3":
-        return f"{value:.3f}"
-    if kind == "eur":
-        return f"€{value:,.0f}"
-    return f"{value:g}"
+    return stdout_console(width=200)
 
 
 def _kind(outcome: str) -> str:
