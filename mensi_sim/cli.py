@@ -41,8 +41,8 @@ from mensi_sim.errors import MensiError, ScenarioError
 from mensi_sim.experiments.commands import register as register_experiment_commands
 from mensi_sim.scenario import Scenario, load_scenario
 from mensi_sim.scenario.loader import format_validation_error
+from mensi_sim.viz_commands import register as register_viz_commands
 
-PLOT_NAME = "adoption_cost"
 SCENARIO_DIR = Path("scenarios")
 
 # (summary column, label with unit, format) of the headline outcomes, in table order
@@ -203,7 +203,7 @@ def run(
     ] = False,
 ) -> None:
     """Simulate a scenario and write its results directory and adoption/cost plot."""
-    from mensi_sim.plotting import plot_adoption_and_cost, save_figure
+    from mensi_sim.plotting import write_basic_plots
     from mensi_sim.results import build_manifest, write_results
     from mensi_sim.results.store import check_target
 
@@ -232,13 +232,8 @@ def run(
             executor="serial",
             replications=replications,
         )
-        fig = plot_adoption_and_cost(result.timeseries)
         written = write_results(
-            result,
-            out_dir,
-            manifest=manifest,
-            overwrite=overwrite,
-            add_files=lambda d: save_figure(fig, d / PLOT_NAME),
+            result, out_dir, manifest=manifest, overwrite=overwrite, add_files=write_basic_plots
         )
     n_schools = int(runs["n_schools"].iloc[0]) if "n_schools" in runs else sc.population.n_schools
     console.print(
@@ -369,6 +364,7 @@ def list_scenarios(
 
 
 register_experiment_commands(app)  # sweep, compare, sensitivity
+register_viz_commands(app)  # plot, report, viz
 
 
 def main() -> None:

@@ -33,6 +33,16 @@ HEADLINE_LABELS = (
     "Cost per adopting school",
 )
 
+# the basic figures `run` writes besides the tables (PNG and SVG each)
+BASIC_PLOTS = {"adoption", "adoption_cost", "capacity_equity", "cost_over_time"}
+
+
+def assert_result_files(out: Path) -> None:
+    """The tables, the manifest, adoption_cost.png and the basic plots; nothing else."""
+    names = {p.name for p in out.iterdir()}
+    expected = RESULT_FILES | {f"{s}.{x}" for s in BASIC_PLOTS for x in ("png", "svg")}
+    assert names == expected, names ^ expected
+
 
 def invoke(*args: str):
     """Run the app in-process; stdout and stderr are kept apart."""
@@ -66,7 +76,7 @@ def test_run_writes_results_and_prints_the_headline(tiny_scenario_file: Path, tm
     out = tmp_path / "res"
     res = invoke("run", tiny_scenario_file, "--replications", "2", "--steps", "4", "--out", out)
     assert res.exit_code == 0, res.output + res.stderr
-    assert {p.name for p in out.iterdir()} == RESULT_FILES
+    assert_result_files(out)
     for label in HEADLINE_LABELS:
         assert label in res.stdout
     assert "95% CI" in res.stdout
@@ -91,7 +101,7 @@ def test_run_default_out_is_under_results(tiny_scenario_file: Path, tmp_path, mo
     dirs = sorted((tmp_path / "results").iterdir())
     assert len(dirs) == 2  # two runs in the same second do not collide
     assert all(d.name.startswith("tiny-") for d in dirs)
-    assert {p.name for p in dirs[0].iterdir()} == RESULT_FILES
+    assert_result_files(dirs[0])
 
 
 def test_run_same_seed_same_results(tiny_scenario_file: Path, tmp_path) -> None:
@@ -153,7 +163,7 @@ def test_run_as_a_subprocess(tiny_scenario_file: Path, tmp_path: Path) -> None:
     done = subprocess_cli("run", tiny_scenario_file, "-r", "2", "--steps", "3", "--out", out)
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
-    assert {p.name for p in out.iterdir()} == RESULT_FILES
+    assert_result_files(out)
     for label in HEADLINE_LABELS:
         assert label in done.stdout
     manifest = json.loads((out / "manifest.json").read_text())

@@ -54,6 +54,16 @@ def _stdout():  # noqa: ANN202
     return stdout_console(width=200)
 
 
+def _write_plots(results: Path, console: Console) -> None:
+    """The basic figures that fit the results directory (PNG and SVG), listed in one line."""
+    from mensi_sim.plotting import write_basic_plots
+
+    paths = write_basic_plots(Path(results))
+    if paths:
+        names = sorted({p.stem for p in paths})
+        console.print(f"plots: {', '.join(names)} (png, svg)", soft_wrap=True)
+
+
 def _kind(outcome: str) -> str:
     if outcome in LABELS:
         return LABELS[outcome][1]
@@ -293,6 +303,7 @@ def sweep(
             batch_size,
         )
     _print_sweep(console, result, elapsed)
+    _write_plots(result.out, console)
     _report_failures(result)
 
 
@@ -433,6 +444,7 @@ def compare(
             )
         console.print(t)
     console.print(f"written: {Path(results) / 'comparison.parquet'}", soft_wrap=True)
+    _write_plots(Path(results), console)
 
 
 def _groups(manifest: dict) -> dict[str, str]:
@@ -536,6 +548,7 @@ def sensitivity(
     for note in notes:
         typer.echo(f"warning: {note}", err=True)
     console.print(f"results: {result.out}", soft_wrap=True)
+    _write_plots(result.out, console)
     _report_failures(result)
 
 

@@ -1,0 +1,226 @@
+"""Comparisons against the baseline: the cost-effectiveness plane and paired differences.
+
+Both read the table ``mensi-sim compare`` writes (``comparison.parquet``, one row
+per scenario; see ``mensi_sim.experiments.compare.comparison_table``) or the
+output of ``cost_effectiveness``, which has the same cost-effectiveness columns.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import PercentFormatter
+
+from mensi_sim.plotting.common import GREY, OKABE_ITO, euro_formatter, new_figure
+
+CE_COLUMNS = (
+    "scenario",
+    "delta_cost",
+    "delta_cost_ci_low",
+    "delta_cost_ci_high",
+    "delta_effect",
+    "delta_effect_ci_low",
+    "delta_effect_ci_high",
+    "frontier",
+    "mean_cost",
+)
+MAX_LABELS = 20  # label every scheme up to this many; above it only the frontier
+
+# (marker, colour, filled, legend text) per frontier status
+_STATUS_STYLE = {
+    "frontier": ("o", OKABE_ITO["blue"], True, "on the cost-effectiveness frontier"),
+    "dominated": ("X", OKABE_ITO["vermillion"], True, "dominated (another costs less, does more)"),
+    "extended": ("^", OKABE_ITO["orange"], False, "extendedly dominated (a mix does better)"),
+    "same": ("s", GREY, False, "same as another scheme"),
+    "baseline": ("D", OKABE_ITO["black"], True, "baseline"),
+}
+
+
+def _status(row: pd.Series, baseline: str | None) -> str:
+    if row["scenario"] == baseline:
+        return "baseline"
+    text = str(row["frontier"])
+    if text == "frontier":
+        return "frontier"
+    if text.startswith("dominated by"):
+        return "dominated"
+    if text.startswith("extendedly"):
+        return "extended"
+    return "same"
+
+
+def _check(table: pd.DataFrame, columns: tuple[str, ...]) -> None:
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise ValueError(f"comparison table lacks column(s): {', '.join(missing)}")
+    if table.empty:
+        raise ValueError("comparison table is empty: nothing to plot")
+
+
+def plot_cost_effectiveness(table: pd.DataFrame) -> Figure:
+    """The cost-effectiveness plane: incremental cost against additional adopting schools.
+
+    Each scheme is a point at its mean paired difference from the baseline (the
+    origin), with 95% confidence intervals in both directions. The frontier joins
+    the schemes no other scheme (or mix of two) beats, in order of cost; dominated
+    and extendedly dominated schemes are marked. Dashed grey lines mark no
+    difference; a scheme up and to the left costs more and achieves less.
+
+    Args:
+        table: ``comparison.parquet`` or ``cost_effectiveness(...)`` (columns scenario,
+            delta_cost, delta_effect with ``_ci_low``/``_ci_high``, frontier, mean_cost;
+            ``baseline`` names the baseline).
+
+    Raises:
+        ValueError: The table is empty or lacks a needed column.
+    """
+    _check(table, CE_COLUMNS)
+    t = table.copy()
+    baseline = str(t["baseline"].iloc[0]) if "baseline" in t.columns else None
+    t["status"] = [_status(r, baseline) for _, r in t.iterrows()]
+    fig = new_figure((11.0, 6.0))
+    ax = fig.subplots()
+    ax.axhline(0, color=GREY, lw=0.8, ls="--", zorder=0)
+    ax.axvline(0, color=GREY, lw=0.8, ls="--", zorder=0)
+
+    front = t[t["status"].isin(["frontier", "baseline"])]
+    front = front[front["frontier"] == "frontier"].sort_values(["mean_cost", "delta_effect"])
+    if len(front) > 1:
+        ax.plot(
+            front["delta_effect"],
+            front["delta_cost"],
+            color=OKABE_ITO["blue"],
+            lw=1.5,
+            zorder=1,
+            label="cost-effectiveness frontier",
+        )
+
+    for status, (marker, colour, filled, text) in _STATUS_STYLE.items():
+        part = t[t["status"] == status]
+        if part.empty:
+            continue
+        x, y = part["delta_effect"].to_numpy(float), part["delta_cost"].to_numpy(float)
+        xerr = np.vstack([x - part["delta_effect_ci_low"], part["delta_effect_ci_high"] - x])
+        yerr = np.vstack([y - part["delta_cost_ci_low"], part["delta_cost_ci_high"] - y])
+        ax.errorbar(
+            x,
+            y,
+            xerr=np.nan_to_num(np.abs(xerr)),
+            yerr=np.nan_to_num(np.abs(yerr)),
+            fmt="none",
+            ecolor=colour,
+            elinewidth=0.8,
+            alpha=0.6,
+            zorder=2,
+        )
+        ax.scatter(
+            x,
+            y,
+            marker=marker,
+            s=70,
+            zorder=3,
+            label=text,
+            facecolors=colour if filled else "white",
+            edgecolors=colour,
+            linewidths=1.5,
+        )
+
+    label_all = len(t) <= MAX_LABELS
+    for _, r in t.iterrows():
+        if label_all or r["status"] in ("frontier", "baseline"):
+            ax.annotate(
+                str(r["scenario"]),
+                (r["delta_effect"], r["delta_cost"]),
+                xytext=(6, 6),
+                textcoords="offset points",
+                fontsize="small",
+            )
+
+    ax.set_xlabel("Additional adopting schools against the baseline (schools, mean and 95% CI)")
+    ax.set_ylabel("Incremental cost against the baseline (EUR, mean and 95% CI)")
+    title = "Cost-effectiveness plane"
+    ax.set_title(f"{title} (baseline: {baseline})" if baseline else title)
+    low, high = ax.get_ylim()
+    ax.yaxis.set_major_formatter(euro_formatter(max(abs(low), abs(high))))
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize="small", frameon=False)
+    return fig
+
+
+# (outcome, label with unit, percent axis)
+PAIRED_OUTCOMES = (
+    ("final_adoption_share", "Final adoption share (percentage points)", True),
+    ("capacity_gain", "Capacity gain (0-1 scale)", False),
+    ("final_equity_gap", "Final equity gap (0-1 scale)", False),
+    ("total_cost", "Total cost (EUR)", False),
+)
+
+
+def plot_paired_differences(table: pd.DataFrame) -> Figure:
+    """Paired difference of each headline outcome from the baseline, with 95% CIs.
+
+    One panel per outcome, one row per scheme; a filled marker means the
+    interval excludes 0. Reads the wide ``comparison.parquet`` columns
+    ``<outcome>_difference``, ``_ci_low``, ``_ci_high``, ``_significant``.
+    """
+    present = [o for o in PAIRED_OUTCOMES if f"{o[0]}_difference" in table.columns]
+    if not present:
+        raise ValueError("comparison table has no <outcome>_difference column")
+    baseline = str(table["baseline"].iloc[0]) if "baseline" in table.columns else None
+    t = table[table["scenario"] != baseline] if baseline else table
+    if t.empty:
+        raise ValueError("comparison table has no scheme besides the baseline")
+    names = list(t["scenario"].astype(str))
+    fig = new_figure((11.0, max(3.0, 1.4 + 0.32 * len(names))))
+    axes = np.atleast_1d(fig.subplots(1, len(present), sharey=True))
+    y = np.arange(len(names))[::-1]
+    for ax, (outcome, label, pct) in zip(axes, present, strict=True):
+        d = t[f"{outcome}_difference"].to_numpy(float)
+        lo = t[f"{outcome}_ci_low"].to_numpy(float)
+        hi = t[f"{outcome}_ci_high"].to_numpy(float)
+        sig = t.get(f"{outcome}_significant", pd.Series(False, index=t.index)).to_numpy(bool)
+        ax.axvline(0, color=GREY, lw=0.8, ls="--")
+        ax.errorbar(
+            d,
+            y,
+            xerr=np.nan_to_num(np.abs(np.vstack([d - lo, hi - d]))),
+            fmt="none",
+            ecolor=OKABE_ITO["blue"],
+            elinewidth=1.2,
+        )
+        ax.scatter(
+            d,
+            y,
+            s=40,
+            zorder=3,
+            edgecolors=OKABE_ITO["blue"],
+            facecolors=np.where(sig, OKABE_ITO["blue"], "white"),
+        )
+        ax.set_xlabel(label, fontsize="small")
+        if pct:
+            ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0))
+        elif outcome == "total_cost":
+            lim = np.nanmax(np.abs(np.concatenate([lo, hi, d])))
+            ax.xaxis.set_major_formatter(euro_formatter(lim if np.isfinite(lim) else 0.0))
+            ax.tick_params(axis="x", labelrotation=30)
+        ax.grid(alpha=0.3, axis="x")
+    axes[0].set_yticks(y, names)
+    handles = [
+        Line2D([], [], marker="o", ls="", color=OKABE_ITO["blue"], label="95% CI excludes 0"),
+        Line2D(
+            [],
+            [],
+            marker="o",
+            ls="",
+            markerfacecolor="white",
+            markeredgecolor=OKABE_ITO["blue"],
+            label="95% CI includes 0",
+        ),
+    ]
+    fig.legend(
+        handles=handles, loc="outside lower center", ncols=2, fontsize="small", frameon=False
+    )
+    fig.suptitle(f"Paired differences from the baseline ({baseline}), same seeds per replicate")
+    return fig

@@ -1,0 +1,124 @@
+"""``report.html``: one self-contained page describing a results directory.
+
+    from mensi_sim.report import write_report
+    write_report("results/structures")        # -> results/structures/report.html
+
+The page holds what was run (scenarios, assumptions with their sources,
+provenance from the manifest), the headline outcomes and paired comparisons
+with 95% intervals, the cost-effectiveness ranking, the sensitivity indices and
+every figure that fits the results. Images are embedded as ``data:`` URIs and
+the style sheet is inline: the file opens anywhere, offline, and can be mailed.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from mensi_sim.plotting.collect import load_results, plan_figures
+from mensi_sim.report import analysis, sections
+from mensi_sim.report.html import esc, page
+
+REPORT_NAME = "report.html"
+SECTIONS = (
+    ("summary", "In brief"),
+    ("what-was-run", "What was run"),
+    ("assumptions", "Assumptions"),
+    ("results", "Results"),
+    ("figures", "Figures"),
+    ("comparison", "Comparison with the baseline"),
+    ("cost-effectiveness", "Cost-effectiveness ranking"),
+    ("sensitivity", "Sensitivity"),
+    ("provenance", "Provenance"),
+    ("reading", "How to read this report"),
+)
+
+
+def build_report(
+    results_dir: str | Path,
+    *,
+    network: bool = True,
+    network_scenario: str | None = None,
+    weeks: Sequence[int] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> str:
+    """The report of a results directory as one HTML document (a string).
+
+    Args:
+        results_dir: A results directory (``run``, ``sweep``, ``compare``, ``sensitivity``).
+        network: Include the network pictures (re-runs one replicate).
+        network_scenario: Scenario to picture (default: the first scheme that is not the
+            baseline).
+        weeks: Weeks of the network strip (default: five, evenly spread).
+        progress: Called with the name of each section as it is built.
+
+    Raises:
+        ResultsError: Not a results directory.
+    """
+    bundle = load_results(results_dir)
+    specs = plan_figures(bundle, network=network, network_scenario=network_scenario, weeks=weeks)
+
+    def group(*names: str) -> str:
+        if progress is not None:
+            progress("figures: " + ", ".join(names))
+        return analysis.figures_html([s for s in specs if s.group in names], bundle)
+
+    body: dict[str, str] = {}
+    body["figures"] = group("outcomes", "network") or "<p class='muted'>No figure fits.</p>"
+    body["comparison"] = analysis.comparison(bundle, group("comparison"))
+    body["sensitivity"] = analysis.sensitivity(bundle, group("sensitivity"))
+    body["summary"] = sections.in_brief(bundle)
+    body["what-was-run"] = sections.what_was_run(bundle)
+    body["assumptions"] = sections.assumptions(bundle)
+    body["results"] = sections.results(bundle)
+    body["cost-effectiveness"] = analysis.cost_effectiveness(bundle)
+    body["provenance"] = sections.provenance(bundle)
+    body["reading"] = analysis.reading_notes(bundle)  # last: it lists what was left out
+    m = bundle.manifest
+    title = (
+        f"mensi_sim report: {m.get('experiment')}"
+        if bundle.is_sweep
+        else f"mensi_sim report: {m.get('scenario')}"
+    )
+    subtitle = (
+        "School-to-school mentoring networks: spread, equity and cost of digital "
+        "innovation practice (agent-based simulation)"
+    )
+    made = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    footer = (
+        f"Made by mensi_sim {esc((m.get('versions') or {}).get('mensi_sim', ''))} on "
+        f"{made} from {esc(Path(results_dir))}."
+    )
+    return page(title, subtitle, [(a, t, body[a]) for a, t in SECTIONS], footer)
+
+
+def write_report(
+    results_dir: str | Path,
+    out: str | Path | None = None,
+    **options,
+) -> Path:
+    """Write ``report.html`` (default: into the results directory), atomically.
+
+    The page is written to a hidden temporary sibling and renamed into place, so a
+    reader never sees half a report. ``options`` go to ``build_report``.
+
+    Returns:
+        The path written.
+    """
+    text = build_report(results_dir, **options)
+    target = Path(out) if out is not None else Path(results_dir) / REPORT_NAME
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex[:12]}")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return target
+
+
+__all__ = ["REPORT_NAME", "SECTIONS", "build_report", "write_report"]

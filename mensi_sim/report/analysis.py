@@ -1,0 +1,285 @@
+"""The sections on comparisons: paired differences, the cost-effectiveness ranking,
+sensitivity indices; and the closing notes with the glossary.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import pandas as pd
+
+from mensi_sim.errors import ResultsError
+from mensi_sim.plotting.collect import FigureSpec, ResultsBundle
+from mensi_sim.report.common import DIFFERENCES, MAX_ROWS, more
+from mensi_sim.report.html import esc, fmt, table, with_ci
+
+
+def comparison(bundle: ResultsBundle, figures: str) -> str:
+    ce = bundle.comparison
+    if ce is None or len(ce) < 2:
+        why = (
+            "a sample design compares parameter values, not schemes: see the sensitivity section"
+            if bundle.is_sample_design
+            else "the results hold a single scenario; run a sweep (mensi-sim sweep) to compare "
+            "structures or incentive schemes"
+        )
+        return f"<p class='muted'>No comparison: {why}.</p>"
+    base = bundle.baseline
+    src = (
+        "from comparison.parquet (mensi-sim compare)"
+        if bundle.comparison_source == "file"
+        else "computed from the summary"
+    )
+    present = [d for d in DIFFERENCES if f"{d[0]}_difference" in ce.columns]
+    rows = []
+    for _, r in ce[ce["scenario"] != base].head(MAX_ROWS).iterrows():
+        cells = [r["scenario"], int(r.get("n_pairs", 0))]
+        for o, _, kind in present:
+            text = with_ci(r[f"{o}_difference"], r[f"{o}_ci_low"], r[f"{o}_ci_high"], kind)
+            sig = bool(r.get(f"{o}_significant", False))
+            cells.append(f"<b>{esc(text)}</b>" if sig else esc(text))
+        rows.append(cells)
+    return (
+        f"<p>Each scheme minus the baseline <b>{esc(base)}</b>, run by run: replicate r of every "
+        "scenario uses the same random seed (the same schools and chance events), so the "
+        "differences are paired and their 95% intervals narrow. <b>Bold</b>: the interval "
+        f"excludes zero. Differences {src}.</p>"
+        + table(
+            ["Scheme", "Pairs", *(d[1] for d in present)],
+            rows,
+            numeric=list(range(1, 2 + len(present))),
+            raw=True,
+            caption=f"Paired differences from {base} (mean [95% CI])",
+        )
+        + more(len(ce) - 1)
+        + figures
+    )
+
+
+def _ranking(ce: pd.DataFrame, base: str | None) -> pd.DataFrame:
+    front = ce[ce["frontier"] == "frontier"].sort_values("mean_cost", kind="mergesort")
+    rest = ce[ce["frontier"] != "frontier"].copy()
+    rest = rest.sort_values(["icer", "mean_cost"], na_position="last", kind="mergesort")
+    return pd.concat([front, rest])
+
+
+def cost_effectiveness(bundle: ResultsBundle) -> str:
+    ce = bundle.comparison
+    if ce is None or len(ce) < 2 or "frontier" not in ce.columns:
+        return (
+            "<p class='muted'>No cost-effectiveness ranking: it needs several schemes and a "
+            "baseline (a sweep of named scenarios).</p>"
+        )
+    base = bundle.baseline
+    ranked = _ranking(ce, base)
+    rows, classes = [], []
+    rank = 0
+    for _, r in ranked.head(MAX_ROWS).iterrows():
+        on = r["frontier"] == "frontier"
+        rank += on
+        if r["scenario"] == base:
+            icer = "-"
+        elif str(r.get("icer_note", "")).startswith("no difference"):
+            icer = "undefined (no difference in adopters)"
+        elif str(r.get("icer_note", "")).startswith("Fieller"):
+            icer = with_ci(r["icer"], r["icer_ci_low"], r["icer_ci_high"], "eur")
+        else:
+            icer = f"{fmt(r['icer'], 'eur')} (interval unbounded)"
+        step = r.get("frontier_icer")
+        status = str(r["frontier"])
+        badge = "good" if on else "bad" if status.startswith(("dominated", "extendedly")) else ""
+        rows.append(
+            (
+                str(rank) if on else "-",
+                esc(r["scenario"]),
+                esc(fmt(r["mean_cost"], "eur")),
+                esc(
+                    with_ci(
+                        r["delta_effect"],
+                        r["delta_effect_ci_low"],
+                        r["delta_effect_ci_high"],
+                        "signed1",
+                    )
+                ),
+                esc(
+                    with_ci(
+                        r["delta_cost"], r["delta_cost_ci_low"], r["delta_cost_ci_high"], "deur"
+                    )
+                ),
+                esc(icer),
+                esc(fmt(step, "eur") if on and r["scenario"] != base else "-"),
+                f'<span class="badge {badge}">{esc(status)}</span>',
+            )
+        )
+        classes.append("frontier" if on else "")
+    path = ranked[ranked["frontier"] == "frontier"]
+    steps = []
+    prev = None
+    for _, r in path.iterrows():
+        if prev is not None:
+            steps.append(
+                f"from {esc(prev)} to <b>{esc(r['scenario'])}</b>: "
+                f"{esc(fmt(r.get('frontier_icer'), 'eur'))} per additional adopting school"
+            )
+        prev = r["scenario"]
+    reading = (
+        "<p>Reading the frontier: " + "; ".join(steps) + ". A ministry willing to pay at least "
+        "that much per additional adopting school should move to the next scheme on the "
+        "frontier; schemes off the frontier buy fewer adopting schools for the money.</p>"
+        if steps
+        else ""
+    )
+    return (
+        "<p>Schemes ranked for value for money. Effect: additional schools that have adopted "
+        f"the practice at the end, against <b>{esc(base)}</b>. ICER (incremental "
+        "cost-effectiveness ratio): extra cost per additional adopting school, with Fieller's "
+        "95% interval. The <i>frontier</i> holds the schemes that no other scheme, or mix of "
+        "two, beats; ranks 1, 2, ... follow the frontier in order of cost.</p>"
+        + table(
+            [
+                "Rank",
+                "Scheme",
+                "Mean total cost",
+                "Additional adopting schools",
+                "Incremental cost",
+                "Cost per additional adopting school (ICER)",
+                "ICER against the previous frontier scheme",
+                "Status",
+            ],
+            rows,
+            numeric=[0, 2, 3, 4, 5, 6],
+            raw=True,
+            row_classes=classes,
+            caption="Cost-effectiveness ranking (frontier first, then by ICER)",
+        )
+        + reading
+        + more(len(ranked))
+    )
+
+
+def sensitivity(bundle: ResultsBundle, figures: str) -> str:
+    sv = bundle.sensitivity
+    if sv is None or sv.empty:
+        return (
+            "<p class='muted'>No sensitivity analysis in these results (mensi-sim "
+            "sensitivity writes sensitivity.parquet).</p>"
+        )
+    parts = [
+        "<p>How much each uncertain parameter drives each outcome, over the ranges "
+        "sampled. ± is the half-width of the 95% bootstrap interval.</p>"
+    ]
+    for (method, outcome), part in sv.groupby(["method", "outcome"], sort=False):
+        wide = part.pivot(index="parameter", columns="index", values="value")
+        conf = part.pivot(index="parameter", columns="index", values="conf")
+        cols = ["mu_star", "sigma"] if method == "morris" else ["S1", "ST"]
+        cols = [c for c in cols if c in wide.columns]
+        wide = wide.sort_values(cols[0] if method == "morris" else cols[-1], ascending=False)
+        rows = []
+        for name, r in wide.iterrows():
+            cells = [name]
+            for c in cols:
+                cf = conf.loc[name, c] if c in conf.columns else math.nan
+                cells.append(f"{r[c]:.3g}" + ("" if pd.isna(cf) else f" ± {cf:.2g}"))
+            rows.append(cells)
+        noise = part["noise_share"].iloc[0] if "noise_share" in part.columns else math.nan
+        warn = bool(part["noise_warning"].iloc[0]) if "noise_warning" in part.columns else False
+        cap = (
+            f"{method.capitalize()}: {outcome} (replicate noise {fmt(noise, 'pct')} of the "
+            "variance of the point means" + ("; unreliable, add replications)" if warn else ")")
+        )
+        parts.append(
+            table(["Parameter", *cols], rows, numeric=list(range(1, 1 + len(cols))), caption=cap)
+        )
+    return "".join(parts) + figures
+
+
+GLOSSARY = (
+    (
+        "Capacity",
+        "A school's capacity for digital innovation on a 0-1 scale; a SELFIE-style "
+        "self-reflection score s on the 1-5 scale corresponds to c = (s - 1) / 4.",
+    ),
+    (
+        "Adoption",
+        "The school has mainstreamed the innovative digital practice. Schools adopt "
+        "with a probability that rises with their capacity and with the share of their "
+        "contacts that have adopted (a Bass-type diffusion).",
+    ),
+    (
+        "Equity gap",
+        "Mean capacity of schools with few disadvantaged students minus that of "
+        "schools with many; above zero, disadvantaged schools lag behind.",
+    ),
+    (
+        "Replicate",
+        "One run of the model with its own random draws; results vary between "
+        "replicates, so every number is a mean over them.",
+    ),
+    (
+        "95% confidence interval",
+        "The range that, over repeated sets of replicates, would "
+        "contain the model's long-run mean 95% of the time. It measures simulation noise, not "
+        "uncertainty in the assumptions (see the sensitivity section for that).",
+    ),
+    (
+        "Paired difference",
+        "Scheme minus baseline, computed replicate by replicate with the "
+        "same random numbers, so that chance affects both alike.",
+    ),
+    (
+        "ICER",
+        "Incremental cost-effectiveness ratio: extra cost divided by extra adopting "
+        "schools, both against the baseline.",
+    ),
+    ("Dominated", "Another scheme costs no more and achieves no less (one of them strictly)."),
+    ("Extendedly dominated", "A mix of two other schemes would achieve more for the same cost."),
+    (
+        "Cost-effectiveness frontier",
+        "The schemes that are not dominated in either sense, in "
+        "order of cost; the ICER between neighbours on it is the price of the next step up.",
+    ),
+    (
+        "Morris mu*, sigma",
+        "Screening of parameters: mu* is the mean absolute change of an "
+        "outcome when a parameter moves, sigma the spread of those changes (non-linearity, "
+        "interactions).",
+    ),
+    (
+        "Sobol S1, ST",
+        "Shares of an outcome's variance due to a parameter alone (S1) and "
+        "together with its interactions (ST).",
+    ),
+)
+
+
+def reading_notes(bundle: ResultsBundle) -> str:
+    notes = "".join(f"<li>{esc(n)}</li>" for n in bundle.notes)
+    items = "".join(f"<dt>{esc(t)}</dt><dd>{esc(d)}</dd>" for t, d in GLOSSARY)
+    return (
+        (
+            f"<div class='note'><b>Left out of this report:</b><ul>{notes}</ul></div>"
+            if notes
+            else ""
+        )
+        + "<p>The results come from an agent-based simulation (mensi_sim) in which schools "
+        "are agents that meet, learn from one another, adopt the practice and incur costs, "
+        "one week at a time. They show what follows from the stated assumptions, not a "
+        "forecast. Costs are in EUR and cumulative over the run.</p>"
+        f"<dl class='glossary'>{items}</dl>"
+    )
+
+
+def figures_html(specs: Sequence[FigureSpec], bundle: ResultsBundle) -> str:
+    from mensi_sim.plotting.common import figure_bytes
+    from mensi_sim.report.html import figure
+
+    parts = []
+    for spec in specs:
+        try:
+            fig = spec.make()
+        except (ValueError, ResultsError) as exc:
+            bundle.notes.append(f"figure {spec.name}: skipped ({' '.join(str(exc).split())})")
+            continue
+        parts.append(figure(figure_bytes(fig, "png"), spec.title, spec.caption, spec.name))
+    return "".join(parts)

@@ -1,0 +1,141 @@
+"""What the report's sections share: table sizes, outcome labels, small helpers."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+from mensi_sim.errors import ResultsError
+from mensi_sim.plotting.collect import ResultsBundle
+
+MAX_ROWS = 30  # scenarios listed in a table before "... and N more"
+
+# (summary column, label with unit, format) of the headline outcomes
+HEADLINE = (
+    ("final_adoption_share", "Schools adopted at the end (% of all)", "pct"),
+    ("weeks_to_half_adoption", "Weeks to 50% adoption", "num1"),
+    ("capacity_gain", "Capacity gain (0-1 scale)", "num3"),
+    ("final_equity_gap", "Equity gap at the end (0-1 scale)", "num3"),
+    ("total_cost", "Total cost (EUR)", "eur"),
+    ("cost_per_adopting_school", "Cost per school that adopted (EUR)", "eur"),
+)
+# (outcome, label, format of a difference)
+DIFFERENCES = (
+    ("final_adoption_share", "Adoption at the end", "pp"),
+    ("weeks_to_half_adoption", "Weeks to 50%", "signed1"),
+    ("capacity_gain", "Capacity gain", "signed3"),
+    ("final_equity_gap", "Equity gap", "signed3"),
+    ("total_cost", "Total cost", "deur"),
+)
+KEY_PARAMETERS = (
+    "time.steps",
+    "time.term_weeks",
+    "population.n_schools",
+    "population.countries",
+    "network.structure",
+    "network.mentors_per_region",
+    "network.mentees_per_mentor",
+    "contacts.rate_in_person",
+    "contacts.rate_online",
+    "contacts.strength_in_person",
+    "contacts.strength_online",
+    "learning.rate",
+    "learning.gamma",
+    "adoption.rule",
+    "adoption.p",
+    "adoption.q",
+    "adoption.theta",
+    "adoption.initial",
+    "adoption.initial_share",
+    "engagement.target_voluntary",
+    "engagement.target_compulsory",
+    "costs.staff_hour_rate",
+    "costs.travel_per_km",
+    "costs.platform_per_school_year",
+    "costs.coordination_top_down",
+    "costs.coordination_bottom_up",
+    "costs.coordination_virtual",
+)
+
+
+def flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested scenario dump -> dotted names (lists of sections are kept whole)."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and name != "population.country_capacity_shift":
+            out.update(flatten(value, f"{name}."))
+        else:
+            out[name] = value
+    return out
+
+
+def value_text(value: Any) -> str:
+    from mensi_sim.scenario.reference import format_value
+
+    return format_value(value).replace('"', "")
+
+
+def n_schools(bundle: ResultsBundle) -> int | None:
+    runs = bundle.runs
+    if "n_schools" in runs.columns and len(runs):
+        return int(runs["n_schools"].max())
+    params = bundle.manifest.get("parameters") or {}
+    return (params.get("population") or {}).get("n_schools")
+
+
+def base_scenario(bundle: ResultsBundle) -> tuple[Any, str]:
+    """The scenario whose assumptions the report lists (a sweep: its base), and a note."""
+    from mensi_sim.plotting.replay import experiment_from_manifest, replay_source
+
+    try:
+        if bundle.is_sweep:
+            return experiment_from_manifest(bundle.manifest).base, ""
+        return replay_source(bundle.manifest).scenario, ""
+    except ResultsError as exc:
+        return None, str(exc)
+
+
+def runs_by_scenario(bundle: ResultsBundle) -> pd.DataFrame:
+    runs = bundle.runs
+    if runs.empty or "status" not in runs.columns:
+        return pd.DataFrame(columns=["ok", "failed"])
+    ok = runs["status"].eq("ok")
+    return pd.DataFrame(
+        {
+            "ok": ok.groupby(runs["scenario"].astype(str)).sum(),
+            "failed": (~ok).groupby(runs["scenario"].astype(str)).sum(),
+        }
+    )
+
+
+def replicates_text(bundle: ResultsBundle) -> str:
+    """Replicates that ran per scenario (a range when they differ, e.g. adaptive)."""
+    runs = bundle.runs
+    if runs.empty or "scenario" not in runs.columns:
+        return str(bundle.manifest.get("replications", "n/a"))
+    counts = runs.groupby(runs["scenario"].astype(str))["replicate"].nunique()
+    low, high = int(counts.min()), int(counts.max())
+    return f"{low}" if low == high else f"{low}-{high}"
+
+
+def sentence(text: str) -> str:
+    """Text ending with a full stop (empty stays empty)."""
+    text = text.strip()
+    return text if not text or text.endswith((".", "!", "?")) else f"{text}."
+
+
+def more(total: int) -> str:
+    if total <= MAX_ROWS:
+        return ""
+    return f'<p class="muted">... and {total - MAX_ROWS} more (see summary.parquet).</p>'
+
+
+def ci_row(summary: pd.DataFrame, column: str) -> tuple[float, float, float]:
+    from mensi_sim.stats import mean_ci
+
+    if column not in summary.columns or summary.empty:
+        return (math.nan,) * 3
+    return mean_ci(summary[column].to_numpy(dtype=float))

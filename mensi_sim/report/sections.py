@@ -1,0 +1,330 @@
+"""The sections on what was run and what it gave: in brief, what was run, assumptions,
+results, provenance.
+
+Written for a policy analyst who has not seen the code: every number carries its unit
+and its 95% interval, and every table says what it compares.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from mensi_sim.plotting.collect import ResultsBundle
+from mensi_sim.report.common import (
+    HEADLINE,
+    KEY_PARAMETERS,
+    MAX_ROWS,
+    base_scenario,
+    ci_row,
+    flatten,
+    more,
+    n_schools,
+    replicates_text,
+    runs_by_scenario,
+    sentence,
+    value_text,
+)
+from mensi_sim.report.html import esc, fmt, table, with_ci
+
+
+def in_brief(bundle: ResultsBundle) -> str:
+    m = bundle.manifest
+    names = bundle.scenarios
+    n = n_schools(bundle)
+    rep_text = replicates_text(bundle)
+    what = (
+        f"the sweep <b>{esc(m.get('experiment'))}</b>"
+        if bundle.is_sweep
+        else f"the scenario <b>{esc(m.get('scenario'))}</b>"
+    )
+    parts = [
+        f"<p class='lead'>This report describes {what}: {len(names)} scenario"
+        f"{'s' if len(names) != 1 else ''} of {fmt(n, 'int')} schools over "
+        f"{esc(m.get('steps'))} weeks, {rep_text} replicate runs each (root seed "
+        f"{esc(m.get('root_seed'))}). Numbers are means over replicates with 95% confidence "
+        "intervals in brackets.</p>"
+    ]
+    s = bundle.summary
+    if len(names) == 1 and len(s):
+        row = ci_row(s, "final_adoption_share")
+        gain = ci_row(s, "capacity_gain")
+        cost = ci_row(s, "total_cost")
+        first = (
+            bundle.timeseries[bundle.timeseries["step"] == 0]["adoption_share"].mean()
+            if len(bundle.timeseries)
+            else math.nan
+        )
+        parts.append(
+            f"<p>By the end, <b>{with_ci(*row, 'pct')}</b> of schools had adopted the practice "
+            f"(from {fmt(first, 'pct')} at the start). Mean capacity changed by "
+            f"{with_ci(*gain, 'num3')} on the 0-1 scale. The programme cost "
+            f"{with_ci(*cost, 'eur')} in total.</p>"
+        )
+    ce = bundle.comparison
+    if ce is not None and "frontier" in ce.columns and len(ce) > 1:
+        base = bundle.baseline
+        others = ce[ce["scenario"] != base]
+        if len(others):
+            best = others.sort_values("delta_effect", ascending=False).iloc[0]
+            gain = with_ci(
+                best["delta_effect"],
+                best["delta_effect_ci_low"],
+                best["delta_effect_ci_high"],
+                "signed1",
+            )
+            path = ce[ce["frontier"] == "frontier"].sort_values("mean_cost")
+            parts.append(
+                f"<p>Against the baseline <b>{esc(base)}</b>, the scheme adding the most adopting "
+                f"schools is <b>{esc(best['scenario'])}</b>: "
+                f"{gain}"
+                f" schools at an extra cost of {fmt(best['delta_cost'], 'eur')}. The "
+                f"cost-effectiveness frontier runs <b>{esc(' → '.join(path['scenario']))}</b>"
+                f"{_dominated_text(ce)}.</p>"
+            )
+    failed = runs_by_scenario(bundle)["failed"].sum() if len(bundle.runs) else 0
+    if failed:
+        parts.append(
+            f"<p class='note'>{int(failed)} of {len(bundle.runs)} runs failed; they "
+            "are left out of every number (runs.parquet has their errors).</p>"
+        )
+    return "".join(parts)
+
+
+def _dominated_text(ce: pd.DataFrame) -> str:
+    dom = ce[ce["frontier"].astype(str).str.startswith("dominated")]
+    if dom.empty:
+        return ""
+    items = ", ".join(f"{r['scenario']} ({r['frontier']})" for _, r in dom.head(6).iterrows())
+    return f"; dominated: {esc(items)}"
+
+
+def what_was_run(bundle: ResultsBundle) -> str:
+    m = bundle.manifest
+    counts = runs_by_scenario(bundle)
+    if not bundle.is_sweep:
+        p = m.get("parameters") or {}
+        net, pop, t = p.get("network", {}), p.get("population", {}), p.get("time", {})
+        incent = (
+            ", ".join(f"{i.get('type')} to {i.get('target')}" for i in p.get("incentives", []))
+            or "none"
+        )
+        courses = ", ".join(c.get("name", "?") for c in p.get("training", {}).get("courses", []))
+        rows = [
+            ("Scenario", m.get("scenario")),
+            ("Description", p.get("description") or "-"),
+            ("Cluster structure", net.get("structure")),
+            ("Schools", fmt(pop.get("n_schools"), "int")),
+            (
+                "Countries x regions",
+                f"{len(pop.get('countries', []))} x {pop.get('regions_per_country')}",
+            ),
+            (
+                "Weeks simulated (school weeks per year)",
+                f"{t.get('steps')} ({t.get('term_weeks')})",
+            ),
+            ("Incentive schemes", incent),
+            ("Training courses", courses or "none"),
+            ("Replicates per scenario", replicates_text(bundle)),
+            ("Scenario file", m.get("source_path") or "-"),
+        ]
+        return table(None, rows, caption="The scenario")
+    spec = m.get("experiment_spec") or {}
+    about = esc(sentence(spec.get("description", "")))
+    intro = (
+        f"<p>Experiment <b>{esc(m.get('experiment'))}</b>: {about} "
+        f"Base scenario <code>{esc((spec.get('base') or {}).get('scenario', ''))}</code>; "
+        f"baseline for comparisons: <b>{esc(bundle.baseline)}</b>.</p>"
+    )
+    entries = m.get("scenarios", [])
+    rows = []
+    for e in entries[:MAX_ROWS]:
+        over = "; ".join(f"{k} = {value_text(v)}" for k, v in (e.get("overrides") or {}).items())
+        c = counts.loc[e["name"]] if e["name"] in counts.index else None
+        ok = int(c["ok"]) if c is not None else 0
+        bad = int(c["failed"]) if c is not None else 0
+        rows.append(
+            (
+                e["name"],
+                e.get("structure"),
+                over or "(base scenario)",
+                f"{ok}" + (f" ({bad} failed)" if bad else ""),
+            )
+        )
+    return (
+        intro
+        + table(
+            ["Scenario", "Structure", "What differs from the base scenario", "Runs"],
+            rows,
+            numeric=[3],
+            caption="The scenarios of the sweep",
+        )
+        + more(len(entries))
+    )
+
+
+def assumptions(bundle: ResultsBundle) -> str:
+    from mensi_sim.scenario.reference import parameter_rows
+
+    scenario, note = base_scenario(bundle)
+    if scenario is None:
+        return f"<p class='note'>The parameters cannot be listed: {esc(note)}.</p>"
+    meta = {r["name"]: r for r in parameter_rows()}
+    values = flatten(scenario.model_dump(mode="json", exclude={"source_path"}))
+    which = "the base scenario of the sweep" if bundle.is_sweep else "the scenario"
+    intro = (
+        f"<p>The model's parameters for {which}. A highlighted row differs from the "
+        "package default. <i>Source</i> says where a default comes from; "
+        "<i>assumption</i> means no published figure backs it: treat it as a lever to "
+        "test, not a fact.</p>"
+    )
+
+    def rows_for(names: Sequence[str]) -> tuple[list[tuple], list[str]]:
+        rows, classes = [], []
+        for name in names:
+            if name not in values or name not in meta:
+                continue
+            r = meta[name]
+            text = value_text(values[name])
+            rows.append((name, r["description"], text, r["unit"], r["source"] or "-"))
+            classes.append("changed" if text != r["default"].replace('"', "") else "")
+        return rows, classes
+
+    key_rows, key_cls = rows_for(KEY_PARAMETERS)
+    skip = {"name", "description", "training.courses", "incentives"}
+    all_rows, all_cls = rows_for([n for n in values if n not in skip])
+    heads = ["Parameter", "Meaning", "Value", "Unit", "Source"]
+    parts = [
+        intro,
+        table(heads, key_rows, caption="Key assumptions", row_classes=key_cls, numeric=[2]),
+    ]
+    courses = values.get("training.courses") or []
+    if courses:
+        parts.append(
+            table(
+                ["Course", "For", "Start week", "Weeks", "Completion", "Capacity gain"],
+                [
+                    (
+                        c["name"],
+                        c["target"],
+                        c["start_week"],
+                        c["duration_weeks"],
+                        fmt(c["completion_prob"], "pct"),
+                        c["capacity_gain"],
+                    )
+                    for c in courses
+                ],
+                caption="Training courses",
+                numeric=[2, 3, 4, 5],
+            )
+        )
+    schemes = values.get("incentives") or []
+    if schemes:
+        from mensi_sim.scenario.schema import INCENTIVE_DEFAULT_AMOUNT
+
+        parts.append(
+            table(
+                ["Incentive", "For", "Amount (EUR)", "Effect on engagement", "From week", "Weeks"],
+                [
+                    (
+                        i["type"],
+                        i["target"],
+                        fmt(
+                            i["amount"]
+                            if i["amount"] is not None
+                            else INCENTIVE_DEFAULT_AMOUNT[i["type"]],
+                            "eur",
+                        ),
+                        i["effect"],
+                        i["start_week"],
+                        i["duration_weeks"],
+                    )
+                    for i in schemes
+                ],
+                caption="Incentive schemes",
+                numeric=[2, 3, 4, 5],
+            )
+        )
+    parts.append(
+        "<details><summary>All parameters</summary>"
+        + table(heads, all_rows, row_classes=all_cls, numeric=[2])
+        + "</details>"
+    )
+    return "".join(parts)
+
+
+def results(bundle: ResultsBundle) -> str:
+    from mensi_sim.stats import describe_outcomes
+
+    s = bundle.summary
+    if s.empty:
+        return "<p class='note'>No successful run: nothing to summarise.</p>"
+    present = [h for h in HEADLINE if h[0] in s.columns]
+    head = describe_outcomes(s, tuple(h[0] for h in present))
+    head["scenario"] = head["scenario"].astype(str)
+    names = bundle.scenarios
+    rows = []
+    for name in names[:MAX_ROWS]:
+        part = head[head["scenario"] == name].set_index("outcome")
+        cells: list[Any] = [name, int(part["n"].iloc[0]) if len(part) else 0]
+        for col, _, kind in present:
+            r = part.loc[col]
+            cells.append(with_ci(r["mean"], r["ci_low"], r["ci_high"], kind))
+        rows.append(cells)
+    censored = ""
+    if "half_adoption_reached" in s.columns and not s["half_adoption_reached"].all():
+        reached = int(s["half_adoption_reached"].sum())
+        censored = (
+            f"<p class='muted'>Weeks to 50% adoption is censored at the run length: "
+            f"half the schools adopted in only {reached} of {len(s)} runs, so the "
+            "value understates the time where it was not reached.</p>"
+        )
+    return (
+        "<p>What each scenario achieved: mean over its replicate runs with a 95% confidence "
+        "interval (Student t over independent replicates).</p>"
+        + table(
+            ["Scenario", "Runs", *(h[1] for h in present)],
+            rows,
+            numeric=list(range(1, 2 + len(present))),
+            caption="Headline outcomes",
+        )
+        + more(len(names))
+        + censored
+    )
+
+
+def provenance(bundle: ResultsBundle) -> str:
+    m = bundle.manifest
+    versions = m.get("versions") or {}
+    commit = m.get("git_commit")
+    dirty = m.get("git_dirty")
+    code = (
+        f"{commit}{' (with uncommitted changes)' if dirty else ''}"
+        if commit
+        else "not run from a git work tree"
+    )
+    rows = [
+        ("Results directory", str(bundle.path)),
+        ("Created (UTC)", m.get("created_utc")),
+        ("Command", m.get("command_line")),
+        ("Executor", m.get("executor")),
+        ("Root seed", m.get("root_seed")),
+        ("Replicates per scenario", replicates_text(bundle)),
+        ("Weeks", m.get("steps")),
+        (
+            "Scenario hash" if not bundle.is_sweep else "Experiment hash",
+            m.get("scenario_hash") if not bundle.is_sweep else m.get("experiment_hash"),
+        ),
+        ("Source file", m.get("source_path") or "-"),
+        ("Code version (git commit)", code),
+        ("Runs", f"{len(bundle.runs)} ({int(runs_by_scenario(bundle)['failed'].sum())} failed)"),
+        ("Package versions", ", ".join(f"{k} {v}" for k, v in versions.items() if v)),
+    ]
+    return (
+        "<p>Everything needed to reproduce these results: the same package versions, scenario "
+        "and root seed give bit-identical runs (replicate r uses the r-th child of the root "
+        "seed).</p>" + table(None, rows, caption="From manifest.json")
+    )
