@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -192,17 +193,39 @@ def test_manifest_has_every_key(manifest, tiny_result) -> None:
     json.dumps(manifest, allow_nan=False)  # serialisable as it is
 
 
-def test_manifest_git_commit_when_run_from_a_work_tree(manifest) -> None:
-    repo = Path(manifest_module.__file__).resolve().parents[2]
-    if not (repo / ".git").exists():
-        pytest.skip("not run from a git work tree")
-    head = subprocess.run(
-        ["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=False
+def _git(cwd: Path, *args: str) -> str:
+    env = {
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.org",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.org",
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(cwd),
+    }
+    done = subprocess.run(
+        ["git", *args], cwd=cwd, capture_output=True, text=True, env=env, check=True
     )
-    if head.returncode != 0:
-        pytest.skip("git has no commit here")
-    assert manifest["git_commit"] == head.stdout.strip()
-    assert isinstance(manifest["git_dirty"], bool)
+    return done.stdout.strip()
+
+
+def test_git_state_reads_commit_and_dirtiness_of_a_real_work_tree(tmp_path) -> None:
+    # a work tree of its own, so the test does not depend on where the suite runs
+    pkg = tmp_path / "mensi_sim"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "add", ".")
+    _git(tmp_path, "commit", "-q", "-m", "x")
+    head = _git(tmp_path, "rev-parse", "HEAD")
+    assert manifest_module.git_state(pkg) == {"commit": head, "dirty": False}
+    (pkg / "__init__.py").write_text("changed = True\n")
+    assert manifest_module.git_state(pkg) == {"commit": head, "dirty": True}
+
+
+def test_git_state_outside_a_work_tree_is_none(tmp_path) -> None:
+    pkg = tmp_path / "mensi_sim"
+    pkg.mkdir()
+    assert manifest_module.git_state(pkg) == {"commit": None, "dirty": None}
 
 
 def test_manifest_without_git(tiny_result, monkeypatch) -> None:
