@@ -137,6 +137,9 @@ def build_sweep_manifest(
         "experiment_hash": experiment.hash,
         "source_path": experiment.source_path,
         "scenario": experiment.base.name,
+        # the base scenario in full: with each scenario's overrides below, every run's
+        # parameters can be rebuilt from the manifest alone
+        "base_parameters": experiment.base.model_dump(mode="json", exclude={"source_path"}),
         "root_seed": spec.root_seed,
         "replications": spec.replications,
         "replications_per_scenario": replications,
