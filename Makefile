@@ -35,8 +35,8 @@ test: $(STAMP)
 	$(PY) -m pytest -q -m "not benchmark" -n 2
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check mensi_sim tests
-	$(VENV)/bin/ruff format --check mensi_sim tests
+	$(VENV)/bin/ruff check mensi_sim tests benchmarks
+	$(VENV)/bin/ruff format --check mensi_sim tests benchmarks
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

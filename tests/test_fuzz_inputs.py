@@ -794,8 +794,6 @@ def check_experiment_file(mutations) -> None:
         assert listing(folder) == before
 
 
-
-
 def test_fuzz_experiment_files():
     assert _load_experiment() is not None, "mensi_sim.experiments.load_experiment is missing"
     COUNTS.update(experiments=0, experiment_errors=0, sweeps=0)
