@@ -54,6 +54,19 @@ def _stdout():  # noqa: ANN202
     return stdout_console(width=200)
 
 
+# options shared by ``sweep`` and ``sensitivity``
+OutOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        "-o",
+        help="Results directory (default: results/<name>-<time>).",
+        show_default=False,
+    ),
+]
+StepsOption = Annotated[int | None, typer.Option(min=1, help="Weeks, overriding the file.")]
+
+
 def _write_plots(results: Path, console: Console) -> None:
     """The basic figures that fit the results directory (PNG and SVG), listed in one line."""
     from mensi_sim.plotting import write_basic_plots
@@ -252,22 +265,14 @@ def sweep(
             "--resume", help="Continue a sweep in --out: redo only missing or failed runs."
         ),
     ] = False,
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out",
-            "-o",
-            help="Results directory (default: results/<name>-<time>).",
-            show_default=False,
-        ),
-    ] = None,
+    out: OutOption = None,
     replications: Annotated[
         int | None,
         typer.Option(
             "--replications", "-r", min=1, help="Replicates per scenario (default: the file's)."
         ),
     ] = None,
-    steps: Annotated[int | None, typer.Option(min=1, help="Weeks, overriding the file.")] = None,
+    steps: StepsOption = None,
     precision: Annotated[
         float | None,
         typer.Option(
@@ -475,22 +480,14 @@ def sensitivity(
     ] = None,
     workers: Annotated[int | None, typer.Option(min=1, help="Worker processes.")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the sweep in --out.")] = False,
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out",
-            "-o",
-            help="Results directory (default: results/<name>-<time>).",
-            show_default=False,
-        ),
-    ] = None,
+    out: OutOption = None,
     replications: Annotated[
         int | None,
         typer.Option(
             "--replications", "-r", min=1, help="Replicates per sample point (default: the file's)."
         ),
     ] = None,
-    steps: Annotated[int | None, typer.Option(min=1, help="Weeks, overriding the file.")] = None,
+    steps: StepsOption = None,
 ) -> None:
     """Morris (mu*, sigma) and Sobol (S1, ST) indices on replicate means, with bootstrap CIs."""
     from mensi_sim.experiments.runstore import atomic_parquet
