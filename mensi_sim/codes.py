@@ -14,7 +14,9 @@ KIND_NAMES = ("mentoring", "peer", "community", "proximity")
 MODE_IN_PERSON, MODE_ONLINE = 0, 1
 MODE_NAMES = ("in_person", "online")
 
-# cost categories, in the order costs are booked
+# cost categories, in the order costs are booked. Every category is cash the programme
+# pays except staff_time, the schools' staff hours valued at their country's hour rate
+# (an opportunity cost); "training" is course fees (the course hours are staff time).
 COST_CATEGORIES = (
     "travel",
     "staff_time",
@@ -23,3 +25,5 @@ COST_CATEGORIES = (
     "training",
     "incentives",
 )
+TIME_CATEGORIES = ("staff_time",)
+CASH_CATEGORIES = tuple(c for c in COST_CATEGORIES if c not in TIME_CATEGORIES)

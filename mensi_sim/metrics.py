@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mensi_sim.codes import COST_CATEGORIES
+from mensi_sim.codes import CASH_CATEGORIES, COST_CATEGORIES
 
 STEP_METRICS = (
     "adoption_share",
@@ -19,7 +19,9 @@ STEP_METRICS = (
     "dropouts",
     "meetings",
     *(f"cost_{c}" for c in COST_CATEGORIES),
+    "cost_cash",
     "cost_total",
+    "staff_hours",
 )
 
 
@@ -80,8 +82,9 @@ def step_metrics(
     dropouts: int,
     meetings: int,
     cost_by_category: np.ndarray,
+    staff_hours: float,
 ) -> np.ndarray:
-    """One row of STEP_METRICS (costs cumulative, EUR)."""
+    """One row of STEP_METRICS (costs and staff hours cumulative; costs in EUR)."""
     return np.array(
         [
             share(adopted),
@@ -95,16 +98,24 @@ def step_metrics(
             float(dropouts),
             float(meetings),
             *cost_by_category.tolist(),
+            float(cost_by_category[_CASH_INDEX].sum()),
             float(cost_by_category.sum()),
+            staff_hours,
         ]
     )
 
 
+_CASH_INDEX = np.array([COST_CATEGORIES.index(c) for c in CASH_CATEGORIES])
+
+
 SUMMARY_OUTCOMES = (
     "final_adoption_share",
+    "end_adoption_share",
     "weeks_to_half_adoption",
     "capacity_gain",
     "final_equity_gap",
+    "total_cash",
+    "total_staff_time",
     "total_cost",
     "cost_per_adopting_school",
 )
@@ -122,35 +133,76 @@ def weeks_to_share(adoption_share: np.ndarray, level: float = 0.5) -> tuple[floa
     return float(adoption_share.size - 1), False
 
 
-def run_summary(timeseries: pd.DataFrame, n_schools: int) -> dict[str, float | int | bool]:
-    """Per-run outcomes from one run's time series (rows = recorded weeks)."""
+def programme_end_row(timeseries: pd.DataFrame) -> int:
+    """Row of the state at the programme's end: after its last running week (the last row
+    when it runs to the horizon; row 0 when it never ran)."""
+    running = np.flatnonzero(timeseries["programme_running"].to_numpy())
+    return int(running[-1]) if running.size else 0
+
+
+def run_summary(
+    timeseries: pd.DataFrame, n_schools: int, programme_years: float
+) -> dict[str, float | int | bool]:
+    """Per-run outcomes from one run's time series (rows = recorded weeks).
+
+    ``final_*`` outcomes are at the horizon (the last row), ``end_*`` at the programme's
+    end. Costs are cumulative to the horizon: cash (what the programme pays) and staff
+    time (the schools' hours at their hour rates) apart and together. The ``*_per_participant_year``
+    outcomes divide what the programme cost while it ran by the schools that took part
+    (members at its end) and its length in years (``programme_years``).
+    """
     first, last = timeseries.iloc[0], timeseries.iloc[-1]
+    end = timeseries.iloc[programme_end_row(timeseries)]
     weeks, reached = weeks_to_share(timeseries["adoption_share"].to_numpy())
     adopters_initial = int(round(first["adoption_share"] * n_schools))
     adopters_final = int(round(last["adoption_share"] * n_schools))
-    new_adopters = adopters_final - adopters_initial
     total_cost = float(last["cost_total"])
+    participants = float(end["members"])
+    per_year = participants * programme_years
     row: dict[str, float | int | bool] = {
         "final_adoption_share": float(last["adoption_share"]),
         "final_adoption_share_members": float(last["adoption_share_members"]),
         "final_adoption_share_outside": float(last["adoption_share_outside"]),
+        "end_adoption_share": float(end["adoption_share"]),
         "weeks_to_half_adoption": weeks,
         "half_adoption_reached": reached,
         "initial_mean_capacity": float(first["mean_capacity"]),
         "final_mean_capacity": float(last["mean_capacity"]),
         "capacity_gain": float(last["mean_capacity"] - first["mean_capacity"]),
+        "end_capacity_gain": float(end["mean_capacity"] - first["mean_capacity"]),
         "final_equity_gap": float(last["equity_gap"]),
         "final_capacity_gini": float(last["capacity_gini"]),
         "adopters_final": adopters_final,
-        "new_adopters": new_adopters,
+        "adopters_end": int(round(end["adoption_share"] * n_schools)),
+        "new_adopters": adopters_final - adopters_initial,
         "dropouts": int(last["dropouts"]),
         "meetings_total": int(timeseries["meetings"].sum()),
         "members_final": int(last["members"]),
     }
     for category in COST_CATEGORIES:
         row[f"cost_{category}"] = float(last[f"cost_{category}"])
+    row["total_cash"] = float(last["cost_cash"])
+    row["total_staff_time"] = float(last["cost_staff_time"])
     row["total_cost"] = total_cost
+    row["staff_hours"] = float(last["staff_hours"])
     # cost per school practising at the end (initial adopters included); the cost of each
     # *additional* adopter relative to a baseline is the comparison's incremental ratio
     row["cost_per_adopting_school"] = total_cost / max(adopters_final, 1)
+    for name, column in (
+        ("cost", "cost_total"),
+        ("cash", "cost_cash"),
+        ("staff_hours", "staff_hours"),
+    ):
+        row[f"{name}_per_participant_year"] = float(end[column]) / per_year if per_year else 0.0
     return row
+
+
+def _summary_columns() -> tuple[str, ...]:
+    """The columns ``run_summary`` returns, in order (from a two-row dummy series)."""
+    dummy = pd.DataFrame({m: [0.0, 0.0] for m in STEP_METRICS})
+    dummy["programme_running"] = [False, True]
+    return tuple(run_summary(dummy, 1, 1.0))
+
+
+#: every column of a run's summary row, in order
+SUMMARY_COLUMNS = _summary_columns()

@@ -24,13 +24,16 @@ from mensi_sim.dynamics import (
     incentives,
     learning,
     opening,
+    programme,
     training,
 )
 from mensi_sim.metrics import STEP_METRICS, step_metrics
-from mensi_sim.population import Population, initial_capacity
+from mensi_sim.population import Population
+from mensi_sim.registry import ADOPTION_RULES
 from mensi_sim.scenario.schema import WEEKS_PER_YEAR, Scenario
 from mensi_sim.seeds import SeedLike, run_streams
 from mensi_sim.state import SchoolState
+from mensi_sim.ties import TieTable, cluster_modes
 from mensi_sim.world import build_world
 
 
@@ -38,23 +41,29 @@ class MentoringModel(mesa.Model):
     """Schools learning from each other in a mentoring network, one step per week.
 
     Every school is a ``School`` agent in ``model.agents``; its attributes are views
-    of the arrays in ``model.state`` (``SchoolState``). A step runs these rules in
-    order, each a vectorised function over all schools and ties (``mensi_sim.dynamics``).
-    The step is synchronous: every rule reads the state at week t; the new state is
-    written together at the end.
+    of the arrays in ``model.state`` (``SchoolState``); every tie is an entry of
+    ``model.ties`` (``TieTable``). A step runs these rules in order, each a vectorised
+    function over all schools and ties (``mensi_sim.dynamics``), each drawing from its own
+    random stream. The step is synchronous: every rule reads the state at week t; the new
+    state is written together at the end.
 
-    1. Contacts: each active tie meets with its kind's/mode's rate (term weeks only);
-       meetings book travel and staff time.
+    0. Programme: before its start, running, or after its end; in the first week after
+       the end, each cluster draws whether it goes on (unfunded, at a reduced rate).
+    1. Contacts: each cluster meets as one event at its mode's rate, each other open tie
+       on its own (term weeks only); delegates' staff hours (valued at the country's hour
+       rate) and travel (cash, while funded) are booked per participating school.
     2. Learning: in a meeting the less capable side gains
-       ``lambda * strength * e_i * e_j * absorb_j * (c_i - c_j)+ / load_i^gamma``;
+       ``lambda * strength * e_i * e_j * absorb_j * reach_j * (c_i - c_j)+ / dilution``;
        the teacher learns back (reciprocity); without contact capacity drifts to baseline.
     3. Training: courses enrol at their start and complete at their end, raising capacity.
-    4. Adoption: Bass-type ``min(1, c^theta (p + q m))`` or threshold ``m >= phi``;
-       adopters abandon with probability ``r (1 - c)``.
-    5. Engagement: relaxes toward a target (participation, incentives, mentor fatigue);
-       members below the floor for ``dropout_weeks`` drop out and their ties go quiet.
-    6. Opening up: from ``opening.start_week`` outside schools join capable adopters.
-    7. Incentives pay out; coordination and platform costs are booked by category.
+    4. Adoption: the scenario's rule from the registry; by default ``contact``, adopt with
+       ``1 - exp(-r(c) (p + exposure * E))``, E the strength of this week's meetings with
+       adopters; adopters abandon with probability ``r (1 - c)``.
+    5. Engagement: relaxes toward a target (participation, incentives with a dose, mentor
+       fatigue); members below the floor for ``dropout_weeks`` drop out, their ties go quiet.
+    6. Opening up: while the programme runs, from ``opening.start_week``, outside schools
+       join capable adopters.
+    7. Incentives pay out; coordination and platform are booked while the programme runs.
 
     Rules 1-5 and 7 read the state at t; the state at t + 1 is then written, and rule 6
     runs last on it, so schools that join this week meet from next week on.
@@ -62,42 +71,57 @@ class MentoringModel(mesa.Model):
     Args:
         scenario: A validated Scenario.
         rng: An int seed, a ``numpy.random.SeedSequence`` or None (fresh entropy). It is
-            split into separate streams for the population, the networks and the dynamics
-            (``mensi_sim.seeds.run_streams``); ``model.rng`` is the dynamics stream.
+            split into separate streams for the population, the networks and each rule of
+            the dynamics (``mensi_sim.seeds.run_streams``); ``model.rng`` is Mesa's stream.
     """
 
     def __init__(self, scenario: Scenario, rng: SeedLike = None) -> None:
         streams = run_streams(rng)
         super().__init__(rng=streams.dynamics)
         self.spec = scenario
+        self.streams = streams.rules
+        self.structure = scenario.structure
         self.week = 0
         population, network = build_world(scenario, streams.population, streams.network)
         self.population: Population = population
         n = population.n
         role = network.role.copy()
-        member = role != ROLE_NONE
-        self._set_ties(
+        self.ties = TieTable.build(
             network.src,
             network.dst,
             network.kind,
             network.mode,
             network.strength,
-            self._distances(network.src, network.dst),
+            population.x,
+            population.y,
+            role,
+            network.cluster,
+            self.structure.programme,
         )
-        member |= self._has_programme_tie(n)
-        capacity = initial_capacity(population, role)
-        participation = scenario.participation
+        self._n_clusters = int(
+            max(network.cluster.max(initial=-1), self.ties.event.max(initial=-1))
+        )
+        self._n_clusters += 1
+        self._cluster_mode = cluster_modes(self.ties, self._n_clusters)
+        self._sustained = np.zeros(self._n_clusters, dtype=bool)
+        member = (role != ROLE_NONE) | self._has_programme_tie(n)
+        capacity = population.capacity.astype(float)
         eng = scenario.engagement
         if eng.enabled:
-            mean = eng.initial_voluntary if participation == "voluntary" else eng.initial_compulsory
+            mean = (
+                eng.initial_voluntary
+                if scenario.participation == "voluntary"
+                else eng.initial_compulsory
+            )
             e0 = engagement.initial_engagement(n, mean, eng.spread_sd, population.motivation)
         else:
             e0 = np.ones(n)
+        initial = self.streams["initial"]
         self.state = SchoolState(
-            capacity=capacity.astype(float),
-            baseline=capacity.astype(float).copy(),
+            capacity=capacity.copy(),
+            baseline=capacity.copy(),
             adopted=adoption.initial_adopters(
-                n, scenario.adoption, role == ROLE_MENTOR, population.capacity_latent, self.rng
+                n, scenario.adoption, role == ROLE_MENTOR, capacity, initial
             ),
             engagement=e0,
             active=np.ones(n, dtype=bool),
@@ -105,74 +129,89 @@ class MentoringModel(mesa.Model):
             role=role,
             cluster=network.cluster.copy(),
             weeks_below=np.zeros(n, dtype=np.int32),
-            threshold=adoption.draw_thresholds(n, scenario.adoption, self.rng),
+            threshold=adoption.draw_thresholds(n, scenario.adoption, initial),
             cost=np.zeros((n, len(COST_CATEGORIES))),
+            staff_hours=np.zeros(n),
         )
         self._absorb = learning.absorption(
             population.disadvantaged, scenario.learning.disadvantaged_absorption
         )
+        self._delegates = contacts.delegates(population.teachers, scenario.contacts)
+        self._reach = learning.staff_reach(population.teachers, self._delegates, scenario.contacts)
+        rate_of_country = np.array(
+            [scenario.costs.hour_rate(code) for code in population.country_codes], dtype=float
+        )
+        self._hour_rate = rate_of_country[population.country]
         self._disadvantaged = population.disadvantaged >= scenario.population.disadvantaged_cutoff
         self._enrolled = [np.zeros(n, dtype=bool) for _ in scenario.training.courses]
-        self._coordination_rate = costs.coordination_rate(
-            scenario.network.structure, scenario.costs
-        )
+        self._coordination_rate = costs.coordination_rate(self.structure, scenario.costs)
         self._opening_mode = self._new_tie_mode()
+        self._phase = programme.phase(0, scenario.programme)
         self._dropouts = 0
         self._meetings = 0
-        self._refresh_influence()
+        self._refresh_ties()
         self._records: list[np.ndarray] = []
         self._record()
         School.create_agents(self, n, index=list(range(n)))
 
     # ---- ties -------------------------------------------------------------------------
-    def _distances(self, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-        pop = self.population
-        return np.hypot(pop.x[src] - pop.x[dst], pop.y[src] - pop.y[dst])
+    @property
+    def tie_src(self) -> np.ndarray:
+        """``ties.src`` (kept for readers of the earlier loose arrays)."""
+        return self.ties.src
 
-    def _set_ties(self, src, dst, kind, mode, strength, distance) -> None:
-        """Install tie arrays and everything derived from them."""
-        self.tie_src, self.tie_dst = src.astype(np.int64), dst.astype(np.int64)
-        self.tie_kind, self.tie_mode = kind.astype(np.int8), mode.astype(np.int8)
-        self.tie_strength, self.tie_distance = strength.astype(float), distance.astype(float)
-        self._tie_rate = contacts.tie_meeting_rate(self.tie_kind, self.tie_mode, self.spec.contacts)
-        self._tie_formal = contacts.tie_is_formal(self.tie_kind)
+    @property
+    def tie_dst(self) -> np.ndarray:
+        """``ties.dst``."""
+        return self.ties.dst
 
-    def _add_ties(self, src, dst, kind, mode, strength, distance) -> None:
-        self._set_ties(
-            np.concatenate([self.tie_src, src]),
-            np.concatenate([self.tie_dst, dst]),
-            np.concatenate([self.tie_kind, kind]),
-            np.concatenate([self.tie_mode, mode]),
-            np.concatenate([self.tie_strength, strength]),
-            np.concatenate([self.tie_distance, distance]),
-        )
+    @property
+    def tie_kind(self) -> np.ndarray:
+        """``ties.kind``."""
+        return self.ties.kind
+
+    @property
+    def tie_mode(self) -> np.ndarray:
+        """``ties.mode``."""
+        return self.ties.mode
+
+    @property
+    def tie_strength(self) -> np.ndarray:
+        """``ties.strength``."""
+        return self.ties.strength
 
     def _has_programme_tie(self, n: int) -> np.ndarray:
         has = np.zeros(n, dtype=bool)
-        has[self.tie_src[self._tie_formal]] = True
-        has[self.tie_dst[self._tie_formal]] = True
+        formal = self.ties.formal
+        has[self.ties.src[formal]] = True
+        has[self.ties.dst[formal]] = True
         return has
 
-    def _refresh_influence(self) -> None:
-        """Recompute what depends on ties and activity (only when either changes): active
-        ties, mentor loads, platform users, and the influence matrix with its row sums."""
-        n = self.state.n
-        self._active_tie = contacts.tie_active(
-            self.tie_src, self.tie_dst, self._tie_formal, self.state.active
+    def _refresh_ties(self) -> None:
+        """Recompute what depends on ties, activity and the programme's phase (only when
+        one changes): open ties, mentor loads, platform users, rates and the influence
+        matrix with its row sums."""
+        n, ties, sc = self.state.n, self.ties, self.spec
+        allowed = programme.programme_open(ties, self._phase, self._sustained)
+        self._open = contacts.tie_open(ties, self.state.active, allowed)
+        self._load = learning.mentor_load(ties, self._open, n)
+        running = self._phase == "running"
+        self._uses_platform = (
+            costs.online_schools(n, ties, self._open) if running else np.zeros(n, dtype=bool)
         )
-        self._load = learning.mentor_load(self.tie_src, self.tie_kind, self._active_tie, n)
-        self._uses_platform = costs.online_schools(
-            n, self.tie_src, self.tie_dst, self.tie_kind, self.tie_mode, self._active_tie
-        )
+        self._cluster_rate = contacts.cluster_rates(self._cluster_mode, sc.contacts)
+        self._cluster_scale = programme.cluster_scale(self._phase, self._sustained, sc.programme)
+        self._pair_rate = contacts.pairwise_rates(ties, sc.contacts)
+        self._funded = ~ties.programme | running
         self._influence = adoption.influence_matrix(
-            n, self.tie_src, self.tie_dst, self.tie_strength * self._active_tie
+            n, ties.src, ties.dst, ties.strength * self._open
         )
         self._weighted_degree = np.asarray(self._influence.sum(axis=1)).ravel()
 
     def _new_tie_mode(self) -> int:
         mode = self.spec.opening.mode
         if mode == "auto":
-            return MODE_ONLINE if self.spec.network.structure == "virtual" else MODE_IN_PERSON
+            return MODE_ONLINE if self.structure.modes == ("online",) else MODE_IN_PERSON
         return MODE_ONLINE if mode == "online" else MODE_IN_PERSON
 
     # ---- time -------------------------------------------------------------------------
@@ -186,47 +225,59 @@ class MentoringModel(mesa.Model):
         """Whether the coming step is a school week."""
         return self.week_of_year < self.spec.time.term_weeks
 
+    @property
+    def programme_running(self) -> bool:
+        """Whether the programme runs in the coming step."""
+        return programme.phase(self.week, self.spec.programme) == "running"
+
     # ---- one step ---------------------------------------------------------------------
     def step(self) -> None:
         """Advance one week; the rule order is the class docstring's."""
-        sc, st, rng, week = self.spec, self.state, self.rng, self.week
+        sc, st, week, ties = self.spec, self.state, self.week, self.ties
         n = st.n
+
+        # 0. programme phase
+        now = programme.phase(week, sc.programme)
+        if now != self._phase:
+            if now == "after":
+                self._sustained = programme.draw_sustained(
+                    self._n_clusters, sc.programme, self.streams["programme"]
+                )
+            self._phase = now
+            self._refresh_ties()
+        running = now == "running"
         load = self._load
 
         # 1. contacts
-        meet = contacts.draw_meetings(self._tie_rate, self._active_tie, self.in_term, rng)
-        met = np.flatnonzero(meet)
-        travel, staff = contacts.meeting_costs(
-            np.ones(met.size, dtype=bool),
-            self.tie_mode[met],
-            self._tie_formal[met],
-            self.tie_distance[met],
-            sc.contacts,
-            sc.costs,
+        meetings = contacts.draw_meetings(
+            ties,
+            self._cluster_rate,
+            self._pair_rate,
+            self._open,
+            self._cluster_scale,
+            self.in_term,
+            self.streams["contacts"],
         )
-        st.book("travel", _split_between(self.tie_src[met], self.tie_dst[met], travel, n))
-        st.book("staff_time", _split_between(self.tie_src[met], self.tie_dst[met], staff, n))
-        self._meetings = int(met.size)
+        paid = contacts.meeting_costs(
+            ties, meetings, self._delegates, self._funded, sc.contacts, sc.costs.travel_per_km
+        )
+        st.book_time(paid.staff_hours, self._hour_rate)
+        st.book("travel", paid.travel)
+        self._meetings = contacts.meeting_count(ties, meetings)
 
         # 2. learning
         change = np.zeros(n)
         if sc.learning.enabled:
-            lp = sc.learning
             change += learning.learning_change(
+                ties,
+                meetings.tie,
                 st.capacity,
                 st.baseline,
                 st.engagement,
                 self._absorb,
+                self._reach,
                 load,
-                self.tie_src,
-                self.tie_dst,
-                self.tie_kind,
-                self.tie_strength,
-                meet,
-                rate=lp.rate,
-                gamma=lp.gamma,
-                reciprocity=lp.reciprocity,
-                drift=lp.drift,
+                sc.learning,
             )
 
         # 3. training
@@ -234,57 +285,65 @@ class MentoringModel(mesa.Model):
         for i, course in enumerate(sc.training.courses):
             if week == course.start_week:
                 offered = incentives.target_group(course.target, st.role, st.member) & st.active
-                self._enrolled[i] = training.course_enrolment(offered, course, rng)
-                enrolled = self._enrolled[i]
-                st.book(
-                    "training",
-                    np.where(
-                        enrolled,
-                        course.cost_per_participant + course.staff_hours * sc.costs.staff_hour_rate,
-                        0.0,
-                    ),
+                self._enrolled[i] = training.course_enrolment(
+                    offered, course, self.streams["training"]
                 )
+                enrolled = self._enrolled[i]
+                st.book("training", np.where(enrolled, course.cost_per_participant, 0.0))
+                st.book_time(np.where(enrolled, course.staff_hours, 0.0), self._hour_rate)
             if week == course.start_week + course.duration_weeks - 1:
-                done = training.course_completion(self._enrolled[i] & st.active, course, rng)
+                done = training.course_completion(
+                    self._enrolled[i] & st.active, course, self.streams["training"]
+                )
                 change += training.completion_gain(st.capacity, done, course)
                 baseline_change += training.completion_gain(st.baseline, done, course)
 
         # 4. adoption (reads capacity and adoption at t)
-        share = adoption.adopting_neighbour_share(
-            self._influence, st.adopted, self._weighted_degree
+        inputs = adoption.AdoptionInputs(
+            adopted=st.adopted,
+            capacity=st.capacity,
+            threshold=st.threshold,
+            exposure=adoption.contact_exposure(ties, meetings.tie, st.adopted),
+            influence=self._influence,
+            weighted_degree=self._weighted_degree,
         )
-        count = (
-            adoption.adopting_neighbour_count(self._influence, st.adopted)
-            if sc.adoption.rule == "threshold"
-            else None
-        )
-        adopts, abandons = adoption.adoption_step(
-            st.adopted, st.capacity, share, count, st.threshold, sc.adoption, rng
-        )
+        rule = ADOPTION_RULES.get(sc.adoption.rule)
+        adopts, abandons = rule.step(inputs, sc.adoption, self.streams["adoption"])
 
         # 5. engagement
         new_engagement, drops = st.engagement, np.zeros(n, dtype=bool)
         if sc.engagement.enabled:
             ep = sc.engagement
             base = ep.target_voluntary if sc.participation == "voluntary" else ep.target_compulsory
-            effect = incentives.incentive_effect(sc.incentives, week, st.role, st.member, st.active)
+            effect = incentives.incentive_effect(
+                sc.incentives, week, sc.programme, st.role, st.member, st.active
+            )
             target = engagement.engagement_target(base, effect, load, ep.fatigue_per_mentee)
             new_engagement = engagement.relax_engagement(st.engagement, target, ep.relax_rate)
             st.weeks_below, drops = engagement.dropout_step(
                 st.engagement, st.weeks_below, st.active, st.member, ep
             )
 
-        # 7. incentives and running costs (on the state at t)
+        # 7. incentives and running costs (on the state at t; paid while the programme runs)
         st.book(
             "incentives",
             incentives.incentive_payments(
-                sc.incentives, week, st.role, st.member, st.active, adopts
+                sc.incentives,
+                week,
+                sc.programme,
+                st.role,
+                st.member,
+                st.active,
+                adopts,
+                self.population.teachers,
             ),
         )
-        st.book(
-            "coordination", costs.coordination_cost(st.role, st.active, self._coordination_rate)
-        )
-        st.book("platform", costs.platform_cost(self._uses_platform, sc.costs))
+        if running:
+            st.book(
+                "coordination",
+                costs.coordination_cost(st.role, st.active, self._coordination_rate),
+            )
+            st.book("platform", costs.platform_cost(self._uses_platform, sc.costs))
 
         # write the state at t + 1
         st.capacity = np.clip(st.capacity + change, 0.0, 1.0)
@@ -292,14 +351,14 @@ class MentoringModel(mesa.Model):
         st.adopted = (st.adopted | adopts) & ~abandons
         st.engagement = new_engagement
         self._dropouts += int(drops.sum())
-        activity_changed = bool(drops.any())
+        ties_changed = bool(drops.any())
         st.active = st.active & ~drops
 
         # 6. opening up (after the state is written: joiners meet from next week)
-        if self._open_up(load, rng):
-            activity_changed = True
-        if activity_changed:
-            self._refresh_influence()
+        if running and self._open_up(load, self.streams["opening"]):
+            ties_changed = True
+        if ties_changed:
+            self._refresh_ties()
         self.week += 1
         self._record()
 
@@ -323,23 +382,34 @@ class MentoringModel(mesa.Model):
             if self._opening_mode == MODE_ONLINE
             else sc.contacts.strength_in_person
         )
-        self._add_ties(
-            new.mentor,
-            new.mentee,
-            np.full(k, KIND_MENTORING, np.int8),
-            np.full(k, self._opening_mode, np.int8),
-            np.full(k, strength),
-            new.distance_km,
-        )
-        # a school that starts mentoring opens a cluster of its own
+        # a school that starts mentoring opens a cluster of its own, meeting in the new mode
         fresh = np.unique(new.mentor[st.role[new.mentor] != ROLE_MENTOR])
-        next_cluster = int(st.cluster.max()) + 1
-        st.cluster[fresh] = next_cluster + np.arange(fresh.size)
+        first_new = self._n_clusters
+        st.cluster[fresh] = first_new + np.arange(fresh.size)
+        self._n_clusters += fresh.size
+        self._cluster_mode = np.concatenate(
+            [self._cluster_mode, np.full(fresh.size, self._opening_mode, np.int8)]
+        )
+        self._sustained = np.concatenate([self._sustained, np.zeros(fresh.size, dtype=bool)])
         st.role[new.mentor] = ROLE_MENTOR  # a capable adopter becomes a mentor
         st.role[new.mentee] = ROLE_MENTEE
         st.cluster[new.mentee] = st.cluster[new.mentor]
         st.member[new.mentor] = True
         st.member[new.mentee] = True
+        self.ties = self.ties.added(
+            TieTable.build(
+                new.mentor,
+                new.mentee,
+                np.full(k, KIND_MENTORING, np.int8),
+                np.full(k, self._opening_mode, np.int8),
+                np.full(k, strength),
+                pop.x,
+                pop.y,
+                st.role,
+                st.cluster,
+                self.structure.programme,
+            )
+        )
         eng = sc.engagement
         if eng.enabled:
             st.engagement[new.mentee] = eng.initial_voluntary
@@ -358,6 +428,7 @@ class MentoringModel(mesa.Model):
                 dropouts=self._dropouts,
                 meetings=self._meetings,
                 cost_by_category=st.cost_by_category(),
+                staff_hours=float(st.staff_hours.sum()),
             )
         )
 
@@ -367,16 +438,12 @@ class MentoringModel(mesa.Model):
         steps = np.arange(len(self._records))
         # row s is the state after s weeks; week_of_year and in_term describe week s - 1
         week_of_year = np.maximum(steps - 1, 0) % WEEKS_PER_YEAR
+        prog = self.spec.programme
         columns = {
             "step": steps,
             "week_of_year": week_of_year,
             "in_term": (steps > 0) & (week_of_year < self.spec.time.term_weeks),
+            "programme_running": (steps > prog.start_week) & (steps <= prog.end_week),
         }
         columns.update(zip(STEP_METRICS, values.T, strict=True))
         return pd.DataFrame(columns)  # one construction: DataFrame.insert is slow
-
-
-def _split_between(src: np.ndarray, dst: np.ndarray, amount: np.ndarray, n: int) -> np.ndarray:
-    """Book half of each tie's amount to each of its two schools."""
-    half = amount / 2.0
-    return np.bincount(src, weights=half, minlength=n) + np.bincount(dst, weights=half, minlength=n)

@@ -1,8 +1,9 @@
-"""Generated school attributes: country, region, coordinates, size, disadvantage, capacity draws.
+"""Generated school attributes: country, region, coordinates, size, disadvantage, capacity.
 
-``generate_population`` is a pure function of the population parameters and a
-random generator. Roles are not set here: the network builder designates mentors
-and mentees, and ``initial_capacity`` then picks each school's draw for its role.
+``generate_population`` is a pure function of the population parameters and a random
+generator: the same schools under every structure (the "same world" principle). Roles are
+not set here: a network builder *chooses* mentors and mentees among these schools (by
+capacity, opt-in, ...), and being chosen never changes a school's capacity.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mensi_sim.codes import ROLE_MENTEE, ROLE_MENTOR
 from mensi_sim.scenario.schema import PopulationParams
 
 
@@ -27,9 +27,8 @@ class Population:
     teachers: np.ndarray  # float64, teachers per school
     disadvantaged: np.ndarray  # share of disadvantaged students in [0, 1]
     motivation: np.ndarray  # latent motivation in [0, 1] (bottom-up opt-in, engagement spread)
-    capacity_latent: np.ndarray  # capacity as an ordinary school: used to pick mentors
-    capacity_mentor: np.ndarray  # capacity the school starts with if it becomes a mentor
-    capacity_mentee: np.ndarray  # capacity the school starts with if it becomes a mentee
+    advanced: np.ndarray  # bool: one of the region's digitally advanced schools
+    capacity: np.ndarray  # initial capacity in [0, 1], whatever role the school is given
 
     @property
     def n(self) -> int:
@@ -78,8 +77,11 @@ def generate_population(params: PopulationParams, rng: np.random.Generator) -> P
     country's regions. Regions are squares of ``region_size_km`` laid side by
     side on one grid (country-major), so distances within a region are realistic;
     neighbouring regions, even of different countries, are adjacent squares. Teachers
-    are lognormal, the disadvantaged share and every capacity draw Beta with the
-    configured means.
+    are lognormal and the disadvantaged share Beta. In each region
+    ``round(advanced_share * size)`` schools, chosen at random, are digitally advanced;
+    initial capacity is Beta with mean ``capacity_mean_advanced`` for them and
+    ``capacity_mean_other`` for the rest (each shifted by its country's
+    ``country_capacity_shift``), sd ``capacity_sd``.
     """
     n = params.n_schools
     n_c = len(params.countries)
@@ -104,11 +106,10 @@ def generate_population(params: PopulationParams, rng: np.random.Generator) -> P
     disadvantaged = rng.beta(a, b, n)
     motivation = rng.random(n)
     shift = np.array([params.country_capacity_shift.get(c, 0.0) for c in params.countries])[country]
-    draws = {}
-    for role in ("other", "mentor", "mentee"):
-        mean = np.clip(getattr(params, f"capacity_mean_{role}") + shift, 0.02, 0.98)
-        a, b = beta_params(mean, params.capacity_sd)
-        draws[role] = rng.beta(a, b)
+    advanced = advanced_schools(region, params.advanced_share, rng.random(n))
+    mean = np.where(advanced, params.capacity_mean_advanced, params.capacity_mean_other)
+    a, b = beta_params(np.clip(mean + shift, 0.02, 0.98), params.capacity_sd)
+    capacity = rng.beta(a, b)
     return Population(
         country=country,
         country_codes=tuple(params.countries),
@@ -118,16 +119,27 @@ def generate_population(params: PopulationParams, rng: np.random.Generator) -> P
         teachers=teachers,
         disadvantaged=disadvantaged,
         motivation=motivation,
-        capacity_latent=draws["other"],
-        capacity_mentor=draws["mentor"],
-        capacity_mentee=draws["mentee"],
+        advanced=advanced,
+        capacity=capacity,
     )
 
 
-def initial_capacity(population: Population, role: np.ndarray) -> np.ndarray:
-    """Each school's starting capacity: its draw for the role the network gave it."""
-    return np.where(
-        role == ROLE_MENTOR,
-        population.capacity_mentor,
-        np.where(role == ROLE_MENTEE, population.capacity_mentee, population.capacity_latent),
-    )
+def advanced_schools(region: np.ndarray, share: float, key: np.ndarray) -> np.ndarray:
+    """In each region, the ``round(share * size)`` schools with the smallest ``key``.
+
+    ``key`` is one uniform number per school, so the choice is random within a region and
+    the count is exact per region (MenSI: one advanced school in each cluster of five).
+    Rounding is half up (``floor(share * size + 0.5)``).
+    """
+    n = region.size
+    if n == 0 or share <= 0:
+        return np.zeros(n, dtype=bool)
+    order = np.lexsort((key, region))  # by region, then key
+    sorted_region = region[order]
+    first = np.r_[True, sorted_region[1:] != sorted_region[:-1]]
+    start = np.maximum.accumulate(np.where(first, np.arange(n), 0))
+    rank = np.arange(n) - start
+    size = np.bincount(region)[sorted_region]
+    advanced = np.zeros(n, dtype=bool)
+    advanced[order] = rank < np.floor(share * size + 0.5)
+    return advanced

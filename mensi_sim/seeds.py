@@ -4,7 +4,10 @@ Replicate r of an experiment with root seed S uses ``SeedSequence(S, spawn_key=(
 (identical to ``SeedSequence(S).spawn(r + 1)[r]``), never anything that depends on
 workers or completion order. Within a run the seed is split into three streams, so
 that two scenarios differing only in dynamics parameters share the same schools and
-networks (common random numbers).
+networks (common random numbers), and the dynamics stream again into one stream per rule
+(``RULE_STREAMS``; Starsim: "one random number generator per distribution"), so that a
+rule that draws more or less (a course switched on, more ties meeting) never shifts the
+draws of another rule: the same schools adopt on the same uniform numbers in every arm.
 """
 
 from __future__ import annotations
@@ -15,6 +18,10 @@ import numpy as np
 
 SeedLike = int | np.random.SeedSequence | None
 
+#: the named streams of the dynamics, one per rule that draws; a new stream is appended
+#: (never inserted), so the existing streams keep their numbers
+RULE_STREAMS = ("initial", "contacts", "training", "adoption", "opening", "programme")
+
 
 @dataclass(frozen=True)
 class RunStreams:
@@ -22,7 +29,8 @@ class RunStreams:
 
     population: np.random.Generator
     network: np.random.Generator
-    dynamics: np.random.Generator
+    dynamics: np.random.Generator  # Mesa's ``model.rng``; the rules draw from ``rules``
+    rules: dict[str, np.random.Generator]
 
 
 def replicate_seed(root_seed: int, replicate: int) -> np.random.SeedSequence:
@@ -40,8 +48,15 @@ def run_streams(seed: SeedLike) -> RunStreams:
     population, network, dynamics = (
         np.random.SeedSequence(ss.entropy, spawn_key=(*ss.spawn_key, i)) for i in range(3)
     )
+    rules = {
+        name: np.random.default_rng(
+            np.random.SeedSequence(ss.entropy, spawn_key=(*dynamics.spawn_key, i))
+        )
+        for i, name in enumerate(RULE_STREAMS)
+    }
     return RunStreams(
         population=np.random.default_rng(population),
         network=np.random.default_rng(network),
         dynamics=np.random.default_rng(dynamics),
+        rules=rules,
     )

@@ -12,7 +12,7 @@ import pandas as pd
 from mensi_sim.metrics import SUMMARY_OUTCOMES, run_summary
 from mensi_sim.model import MentoringModel
 from mensi_sim.scenario.loader import scenario_hash
-from mensi_sim.scenario.schema import Scenario
+from mensi_sim.scenario.schema import WEEKS_PER_YEAR, Scenario
 from mensi_sim.seeds import replicate_seed
 from mensi_sim.stats import describe_outcomes
 
@@ -24,6 +24,12 @@ class RunOutput:
     timeseries: pd.DataFrame
     summary: dict
     run: dict
+
+
+def programme_years(scenario: Scenario, steps: int) -> float:
+    """Years the programme ran within the first ``steps`` weeks."""
+    prog = scenario.programme
+    return max(0, min(prog.end_week, steps) - prog.start_week) / WEEKS_PER_YEAR
 
 
 def run_once(
@@ -41,7 +47,11 @@ def run_once(
     ident = {"scenario": scenario.name, "replicate": replicate}
     ts.insert(0, "replicate", replicate)
     ts.insert(0, "scenario", scenario.name)
-    summary = {**ident, "seed": root_seed, **run_summary(ts, model.population.n)}
+    summary = {
+        **ident,
+        "seed": root_seed,
+        **run_summary(ts, model.population.n, programme_years(scenario, steps)),
+    }
     run = {
         **ident,
         "seed": root_seed,

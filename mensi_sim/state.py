@@ -24,6 +24,7 @@ class SchoolState:
     weeks_below: np.ndarray  # int: consecutive weeks with engagement below the dropout floor
     threshold: np.ndarray  # float: adoption threshold phi (threshold rule)
     cost: np.ndarray  # float (n, len(COST_CATEGORIES)): cumulative EUR booked to each school
+    staff_hours: np.ndarray  # float: cumulative staff hours of each school (meetings, courses)
 
     @property
     def n(self) -> int:
@@ -37,3 +38,8 @@ class SchoolState:
     def book(self, category: str, amounts: np.ndarray) -> None:
         """Add per-school amounts (EUR) to a cost category."""
         self.cost[:, COST_CATEGORIES.index(category)] += amounts
+
+    def book_time(self, hours: np.ndarray, hour_rate: np.ndarray) -> None:
+        """Add per-school staff hours, valued at each school's hour rate (EUR) as staff time."""
+        self.staff_hours += hours
+        self.book("staff_time", hours * hour_rate)

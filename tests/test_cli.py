@@ -221,7 +221,7 @@ def test_validate_without_build_skips_the_network(tmp_path: Path) -> None:
     path = write_scenario(tmp_path, IMPOSSIBLE, "impossible.toml")
     res = invoke("validate", "--no-build", path)
     assert res.exit_code == 0, res.stderr
-    assert res.stdout.startswith(f"ok {path} (impossible: top_down, 3 schools, 52 weeks)")
+    assert res.stdout.startswith(f"ok {path} (impossible: top_down, 3 schools, 156 weeks)")
 
 
 # --- scenarios and help ------------------------------------------------------------

@@ -11,7 +11,15 @@ from typing import Any, Union, get_args, get_origin
 import pytest
 from pydantic import BaseModel
 
-from mensi_sim.dynamics import adoption, contacts, costs, engagement, learning, training
+from mensi_sim.dynamics import (
+    adoption,
+    contacts,
+    costs,
+    engagement,
+    incentives,
+    learning,
+    training,
+)
 from mensi_sim.model import MentoringModel
 from mensi_sim.scenario.reference import (
     format_value,
@@ -96,6 +104,7 @@ def test_parameter_table_is_deterministic_and_sectioned():
         "adoption",
         "engagement",
         "opening",
+        "programme",
         "costs",
         "incentives[]",
     ]
@@ -109,7 +118,7 @@ def test_defaults_are_compact():
     rows = {r["name"]: r for r in parameter_rows()}
     assert rows["adoption.p"]["default"] == "0.0005769"
     assert rows["training.courses[].completion_prob"]["default"] == "0.7957"
-    assert rows["adoption.rule"]["range"] == '"bass", "threshold"'
+    assert rows["adoption.rule"]["range"] == '"contact", "bass", "threshold"'
     assert rows["learning.rate"]["range"] == "0 <= value <= 1"
 
 
@@ -154,18 +163,26 @@ def test_numeric_parameters_declare_unit_and_source():
 FORMULAS = [
     (
         learning.learning_change,
-        "gain_j = rate * strength * e_i * e_j * absorb_j * (c_i - c_j)+ / load_i^gamma",
+        "gain_j = rate * strength * e_i * e_j * absorb_j * reach_j * (c_i - c_j)+ / dilution",
     ),
     (learning.learning_change, "reciprocity * gain_j * (1 - c_i)"),
     (learning.learning_change, "drift * (baseline - c)"),
-    (MentoringModel, "lambda * strength * e_i * e_j * absorb_j * (c_i - c_j)+ / load_i^gamma"),
-    (adoption.adoption_step, "min(1, c^theta (p + q m))"),
-    (adoption.adoption_step, "r (1 - c)"),
+    (learning.staff_reach, "reach_j = min(1, delegates_j * teachers_per_delegate / teachers_j)"),
+    (
+        MentoringModel,
+        "lambda * strength * e_i * e_j * absorb_j * reach_j * (c_i - c_j)+ / dilution",
+    ),
+    (adoption.contact_probability, "1 - exp(-r(c) (p + exposure * E))"),
+    (adoption.readiness, "r(c) = 1 / (1 + exp(-slope (c - midpoint)))"),
+    (adoption.bass_rule, "min(1, c^theta (p + q m))"),
+    (adoption.contact_rule, "r (1 - c)"),
     (engagement.engagement_target, "target = base + incentive effects - fatigue_per_mentee * load"),
     (engagement.relax_engagement, "e(t+1) = e + rate * (target - e)"),
     (training.completion_gain, "capacity_gain * (1 - c)"),
-    (contacts.meeting_costs, "2 * distance * travel_per_km"),
-    (contacts.meeting_costs, "staff_hours_in_person * staff_hour_rate"),
+    (contacts.delegates, "clip(ceil(teachers / teachers_per_delegate), 1, max_delegates)"),
+    (contacts.meeting_costs, "2 d * travel_per_km"),
+    (contacts.meeting_costs, "2 d / travel_speed_kmh"),
+    (incentives.dose_effect, "max_effect * A / (A + half_effect)"),
     (costs.platform_cost, "platform_per_school_year / 52"),
 ]
 

@@ -19,7 +19,13 @@ import pytest
 from scipy.stats import t as student_t
 
 from mensi_sim import MentoringModel, Scenario, load_scenario, simulate
-from mensi_sim.codes import KIND_MENTORING, ROLE_MENTEE, ROLE_MENTOR
+from mensi_sim.codes import (
+    COST_CATEGORIES,
+    KIND_MENTORING,
+    KIND_PROXIMITY,
+    ROLE_MENTEE,
+    ROLE_MENTOR,
+)
 from mensi_sim.seeds import replicate_seed
 
 REPS = 20
@@ -71,7 +77,8 @@ def mentee_capacity_gain(model: MentoringModel) -> float:
 
 
 def with_incentive(effect: float) -> Scenario:
-    scheme = {"type": "funding", "target": "mentees", "effect": effect}
+    # the default amount is the half-effect amount: the target rises by max_effect / 2
+    scheme = {"type": "funding", "target": "mentees", "max_effect": 2 * effect}
     data = PILOT.model_dump()
     data["incentives"] = [scheme]
     return Scenario.model_validate(data)
@@ -117,8 +124,9 @@ def gap_closed(model: MentoringModel, initial_capacity: np.ndarray) -> float:
 def load_scenario_for(k: int, gamma: float) -> Scenario:
     # one country, 10 regions of 20 schools: one mentor per region with k mentees;
     # nothing but mentoring acts on capacity (no peers, proximity, engagement, drift);
-    # capacity sd 0.03 keeps every mentor (mean 0.75) above its mentees (mean 0.45), so a
-    # mentor never learns from a mentee and its capacity stays fixed
+    # one advanced school per region (advanced_share 0.05) and capacity sd 0.03 keep every
+    # mentor (mean 0.75) above its mentees (mean 0.40), so a mentor never learns from a
+    # mentee and its capacity stays fixed; equal schools (25 teachers) have staff reach 1
     return Scenario.model_validate(
         {
             "population": {
@@ -126,6 +134,8 @@ def load_scenario_for(k: int, gamma: float) -> Scenario:
                 "countries": ["X"],
                 "regions_per_country": 10,
                 "capacity_sd": 0.03,
+                "advanced_share": 0.05,
+                "teachers_sigma": 0.0,
             },
             "network": {
                 "structure": "top_down",
@@ -170,11 +180,9 @@ def test_higher_mentor_load_means_less_learning_per_mentee_when_time_is_split():
 
 
 def costs(sc: Scenario, reps: int = 5) -> np.ndarray:
-    """Final cost by category, replicate x category (travel, staff_time, platform, ...)."""
+    """Final cost by category, replicate x category (COST_CATEGORIES order)."""
     res = simulate(sc, replications=reps, seed=SEED).summary
-    return res[
-        [c for c in res.columns if c.startswith("cost_") and c != "cost_per_adopting_school"]
-    ].to_numpy()
+    return res[[f"cost_{c}" for c in COST_CATEGORIES]].to_numpy()
 
 
 @pytest.mark.parametrize("structure", ["top_down", "virtual"])
@@ -183,15 +191,18 @@ def test_distance_raises_in_person_cost_not_online_cost(structure):
     base = variant(PILOT, network__structure=structure, network__proximity=False)
     near = costs(variant(base, population__region_size_km=15.0))
     far = costs(variant(base, population__region_size_km=60.0))
-    travel, rest = 0, slice(1, None)
+    travel, staff = COST_CATEGORIES.index("travel"), COST_CATEGORIES.index("staff_time")
+    rest = [i for i in range(len(COST_CATEGORIES)) if i not in (travel, staff)]
     # coordinates scale exactly by 4 (a power of two), the network and every draw are the
     # same, so the comparison is exact, not statistical
-    assert np.array_equal(near[:, rest], far[:, rest])  # staff time, platform, ...: equal
+    assert np.array_equal(near[:, rest], far[:, rest])  # platform, coordination, ...: equal
     if structure == "top_down":  # in person: travel = 2 * distance * EUR/km per meeting
         assert np.all(near[:, travel] > 0)
         np.testing.assert_allclose(far[:, travel], 4 * near[:, travel], rtol=1e-12)
-    else:  # online: no travel at any distance
+        assert np.all(far[:, staff] > near[:, staff])  # travel time is staff time
+    else:  # online: no travel and no travel time at any distance
         assert np.all(near[:, travel] == 0) and np.all(far[:, travel] == 0)
+        assert np.array_equal(near[:, staff], far[:, staff])
 
 
 # --- adoption ------------------------------------------------------------------------
@@ -201,43 +212,67 @@ def final_share(model: MentoringModel) -> float:
     return float(model.state.adopted.mean())
 
 
-def test_higher_imitation_q_means_faster_adoption():
-    a = variant(PILOT, adoption__q=0.38 / 52)
-    b = variant(PILOT, adoption__q=3 * 0.38 / 52)
+def test_higher_imitation_q_means_faster_adoption_under_the_share_rule():
+    a = variant(PILOT, adoption__rule="bass", adoption__q=0.38 / 52)
+    b = variant(PILOT, adoption__rule="bass", adoption__q=3 * 0.38 / 52)
     fa, fb = paired(a, b, final_share, steps=52)
     # monotone coupling: same uniform draws, a higher probability for every school, so B's
     # adopters include A's every week (no abandonment): never fewer adopters
     assert np.all(fb >= fa)
-    assert_increase(fa, fb, "q x 3: adoption share at week 52")
+    assert_increase(fa, fb, "bass rule, q x 3: adoption share at week 52")
 
 
-def capacity_scenario(theta: float, mean_capacity: float) -> Scenario:
-    # no programme, proximity ties only; random initial adopters so the same schools
-    # start adopted whatever their capacity
+def test_more_exposure_per_meeting_means_faster_adoption_under_the_contact_rule():
+    a = variant(PILOT, adoption__exposure=0.05)
+    b = variant(PILOT, adoption__exposure=0.2)
+    fa, fb = paired(a, b, final_share, steps=52)
+    # the same coupling: the same meetings (contacts stream) and adoption draws, a higher
+    # probability for every exposed school
+    assert np.all(fb >= fa)
+    assert_increase(fa, fb, "contact rule, exposure 0.05 -> 0.2: adoption share at week 52")
+
+
+def capacity_scenario(rule: dict, mean_capacity: float) -> Scenario:
+    # no programme, proximity ties only (which meet under the contact rule); random
+    # initial adopters so the same schools start adopted whatever their capacity
     return Scenario.model_validate(
         {
             "time": {"steps": 104},
-            "population": {"n_schools": 400, "capacity_mean_other": mean_capacity},
+            "population": {
+                "n_schools": 400,
+                "advanced_share": 0.0,
+                "capacity_mean_other": mean_capacity,
+            },
             "network": {"structure": "none"},
+            "contacts": {"rate_proximity": 0.5},
             "adoption": {
-                "theta": theta,
                 "p": 0.01,
                 "q": 0.3,
+                "exposure": 0.5,
                 "initial": "share",
                 "initial_share": 0.05,
+                **rule,
             },
         }
     )
 
 
-def test_capacity_matters_for_adoption_only_when_theta_is_positive():
-    for theta in (1.0, 0.0):
-        a, b = capacity_scenario(theta, 0.3), capacity_scenario(theta, 0.6)
-        fa, fb = paired(a, b, final_share, steps=104)
-        if theta > 0:
-            assert_increase(fa, fb, "theta = 1, mean capacity 0.3 -> 0.6: adoption share")
-        else:  # g(c) = c^0 = 1: the adoption path cannot depend on capacity at all
-            assert np.array_equal(fa, fb)
+@pytest.mark.parametrize(
+    ("rule", "matters"),
+    [
+        ({"rule": "bass", "theta": 1.0}, True),
+        ({"rule": "bass", "theta": 0.0}, False),  # g(c) = c^0 = 1
+        ({"rule": "contact"}, True),
+        ({"rule": "contact", "readiness_slope": 0.0}, False),  # r(c) = 1/2 for every c
+    ],
+)
+def test_capacity_matters_for_adoption_exactly_when_the_rule_says(rule, matters):
+    a, b = capacity_scenario(rule, 0.3), capacity_scenario(rule, 0.6)
+    fa, fb = paired(a, b, final_share, steps=104)
+    if matters:
+        assert_increase(fa, fb, f"{rule}, mean capacity 0.3 -> 0.6: adoption share")
+    else:  # the adoption path cannot depend on capacity at all
+        assert np.array_equal(fa, fb)
 
 
 # --- dropouts and the baseline -------------------------------------------------------
@@ -283,4 +318,7 @@ def test_no_structure_means_no_mentoring_costs():
     assert (ts["members"] == 0).all()
     assert (ts["cost_total"] == 0).all()
     assert (res.summary["total_cost"] == 0).all()
-    assert ts["meetings"].sum() > 0  # proximity ties did meet, for free
+    # informal proximity ties meet (they are not counted as programme meetings), for free
+    model = MentoringModel(Scenario.model_validate(data), rng=0)
+    assert (model.ties.kind == KIND_PROXIMITY).sum() > 0
+    assert (ts["meetings"] == 0).all()

@@ -1,8 +1,9 @@
 """The plain Mesa reference (benchmarks/mesa_reference.py) gives MentoringModel's statistics.
 
 The benchmark's speed-up figure only means something if the reference computes the
-same thing: here both run the learning rule and the Bass adoption rule alone on
-300-school graphs and their mean curves over 30 replicates each must agree.
+same thing: here both run the learning rule and an adoption rule (the default contact
+rule, and the share-of-neighbours Bass rule) alone on 300-school graphs and their mean
+curves over 30 replicates each must agree.
 """
 
 from __future__ import annotations
@@ -29,20 +30,31 @@ from benchmarks.mesa_reference import (  # noqa: E402
 )
 
 N, STEPS, REPLICATES, DEGREE = 300, 52, 30, 4
-# Faster adoption than the Bass defaults, so that the curve rises over the year and
-# capacity (theta = 1) matters: p and q per week.
+# Faster adoption than the defaults, so that the curve rises over the year and capacity
+# matters: p and q per week (bass, theta = 1); contact: a larger exposure per meeting and
+# readiness half-way at the mean capacity.
 P, Q = 0.005, 0.15
+RULES = {
+    "bass": {"rule": "bass", "p": P, "q": Q, "theta": 1.0},
+    "contact": {"rule": "contact", "p": P, "exposure": 1.0, "readiness_midpoint": 0.4},
+}
 RATE, STRENGTH = 0.25, 1.0  # peer ties: meetings per term week, strength
 
 
-def only_learning_and_bass(structure: str, **network) -> Scenario:
-    """300 schools, learning and Bass adoption only (engagement fixed at 1, no course,
-    no proximity ties), a random 5 % adopted at the start, 36 term weeks of 52."""
+def only_learning_and_bass(structure: str, rule: str = "bass", **network) -> Scenario:
+    """300 schools, learning and one adoption rule only (engagement fixed at 1, no course,
+    no proximity ties, no advanced schools), a random 5 % adopted at the start, 36 term
+    weeks of 52; teachers lognormal as by default (staff reach below 1 for big schools)."""
     return Scenario.model_validate(
         {
             "name": f"reference_{structure}",
             "time": {"steps": STEPS, "term_weeks": 36},
-            "population": {"n_schools": N, "countries": ["X"], "regions_per_country": 1},
+            "population": {
+                "n_schools": N,
+                "countries": ["X"],
+                "regions_per_country": 1,
+                "advanced_share": 0.0,
+            },
             "network": {
                 "structure": structure,
                 "proximity": False,
@@ -51,7 +63,7 @@ def only_learning_and_bass(structure: str, **network) -> Scenario:
             },
             "contacts": {"rate_peer": RATE},
             "engagement": {"enabled": False},
-            "adoption": {"p": P, "q": Q, "theta": 1.0, "initial": "share", "initial_share": 0.05},
+            "adoption": {**RULES[rule], "initial": "share", "initial_share": 0.05},
         }
     )
 
@@ -127,15 +139,17 @@ def assert_same_statistics(a: np.ndarray, b: np.ndarray) -> None:
     assert a_change[36].mean() > 5 * c * np.sqrt(2 * a_change[36].var(ddof=1) / R)
 
 
-def test_same_statistics_on_a_ring_lattice():
-    scenario = only_learning_and_bass("ring_lattice", graph_degree=DEGREE)
+@pytest.mark.parametrize("rule", ["contact", "bass"])
+def test_same_statistics_on_a_ring_lattice(rule):
+    scenario = only_learning_and_bass("ring_lattice", rule, graph_degree=DEGREE)
     ring = nx.circulant_graph(N, range(1, DEGREE // 2 + 1))
     assert_same_statistics(mensi_curves(scenario), reference_curves(scenario, lambda r: ring))
 
 
-def test_same_statistics_on_an_erdos_renyi_graph():
+@pytest.mark.parametrize("rule", ["contact", "bass"])
+def test_same_statistics_on_an_erdos_renyi_graph(rule):
     p = DEGREE / (N - 1)
-    scenario = only_learning_and_bass("erdos_renyi", graph_p=p)
+    scenario = only_learning_and_bass("erdos_renyi", rule, graph_p=p)
     assert_same_statistics(
         mensi_curves(scenario),
         reference_curves(scenario, lambda r: nx.fast_gnp_random_graph(N, p, seed=500 + r)),
@@ -174,7 +188,7 @@ def test_asynchronous_variant_runs_and_keeps_capacity_in_range():
 def test_graph_from_model_carries_ties_and_start():
     scenario = Scenario.model_validate(
         {
-            "population": {"n_schools": 120},
+            "population": {"n_schools": 120, "advanced_share": 0.0},
             "network": {"structure": "top_down", "proximity": True},
             "engagement": {"enabled": False},
             "adoption": {"initial": "share"},

@@ -7,7 +7,7 @@ import pytest
 from mensi_sim import MentoringModel, Scenario, load_scenario, simulate
 from mensi_sim.agents import School
 from mensi_sim.codes import ROLE_MENTEE, ROLE_MENTOR
-from mensi_sim.scenario.schema import RESEARCH_GRAPHS
+from mensi_sim.scenario.schema import research_graphs
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +95,7 @@ def test_every_policy_structure_runs_with_invariants(pilot, structure):
     assert (res.summary["total_cost"] >= 0).all()
 
 
-@pytest.mark.parametrize("structure", [g for g in RESEARCH_GRAPHS if g != "file"])
+@pytest.mark.parametrize("structure", [g for g in research_graphs() if g != "file"])
 def test_every_research_graph_runs(structure):
     sc = Scenario.model_validate(
         {

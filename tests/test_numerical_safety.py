@@ -34,8 +34,8 @@ from pydantic import BaseModel
 from mensi_sim import MentoringModel, simulate
 from mensi_sim.errors import NetworkError
 from mensi_sim.metrics import STEP_METRICS
+from mensi_sim.registry import ADOPTION_RULES, INCENTIVE_TYPES, STRUCTURES, structure_names
 from mensi_sim.scenario.schema import (
-    RESEARCH_GRAPHS,
     AdoptionParams,
     ContactParams,
     CostParams,
@@ -46,8 +46,8 @@ from mensi_sim.scenario.schema import (
     NetworkParams,
     OpeningParams,
     PopulationParams,
+    ProgrammeParams,
     Scenario,
-    StructureName,
     TimeParams,
 )
 
@@ -71,6 +71,7 @@ CAPS = {
     "min_adopting_neighbours": 6,
     "dropout_weeks": 12,
     "start_week": 2 * STEPS_MAX,
+    "end_week": 2 * STEPS_MAX,
     "duration_weeks": 3 * STEPS_MAX,
     "initial_count": SCHOOLS_MAX,
 }
@@ -83,6 +84,14 @@ SKIP = {
     "capacity_sd",
     "disadvantaged_sd",
     "name",
+}
+
+
+# the registries whose names a field accepts (the schema's ``choices`` extra)
+REGISTRIES = {
+    "structures": STRUCTURES,
+    "adoption rules": ADOPTION_RULES,
+    "incentive types": INCENTIVE_TYPES,
 }
 
 
@@ -99,6 +108,10 @@ def bounds(info: Any) -> dict[str, float]:
 def field_strategy(name: str, info: Any) -> st.SearchStrategy | None:
     """Values within the schema's bounds for one field (None: keep the default)."""
     annotation = info.annotation
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    registry = REGISTRIES.get(extra.get("choices"))
+    if registry is not None:
+        return st.sampled_from(registry.names())
     if get_origin(annotation) is Literal:
         return st.sampled_from(get_args(annotation))
     if annotation is bool:
@@ -154,6 +167,7 @@ def valid_scenarios(draw) -> dict:
         "engagement": EngagementParams,
         "opening": OpeningParams,
         "costs": CostParams,
+        "programme": ProgrammeParams,
     }
     for key, model in sections.items():
         data[key] = draw(section_strategy(model))
@@ -177,15 +191,12 @@ def valid_scenarios(draw) -> dict:
     pop["country_capacity_shift"] = draw(
         st.dictionaries(st.sampled_from(countries), st.floats(-0.5, 0.5), max_size=len(countries))
     )
-    means = [
-        pop.get(f"capacity_mean_{r}", d)
-        for r, d in (("mentor", 0.75), ("mentee", 0.45), ("other", 0.4))
-    ]
+    means = [pop.get(f"capacity_mean_{r}", d) for r, d in (("advanced", 0.75), ("other", 0.4))]
     pop["capacity_sd"] = beta_sd(draw, means)
     pop["disadvantaged_sd"] = beta_sd(draw, [pop.get("disadvantaged_mean", 0.2)])
     data["population"] = pop
     net = draw(section_strategy(NetworkParams))
-    net["structure"] = draw(st.sampled_from([s for s in get_args(StructureName) if s != "file"]))
+    net["structure"] = draw(st.sampled_from([s for s in structure_names() if s != "file"]))
     data["network"] = net
     adoption = data["adoption"]
     if adoption.get("initial") == "count":
@@ -197,11 +208,21 @@ def valid_scenarios(draw) -> dict:
             st.lists(section_strategy(Course).map(lambda c: {"name": "course", **c}), max_size=2)
         )
     }
-    data["incentives"] = draw(
-        st.lists(
-            section_strategy(IncentiveScheme).map(lambda s: {"type": "funding", **s}), max_size=3
+    data["incentives"] = [
+        {**scheme, "half_effect_amount": scheme.get("half_effect_amount") or 100.0}
+        if scheme.get("per") == "teacher"
+        else scheme
+        for scheme in draw(
+            st.lists(
+                section_strategy(IncentiveScheme).map(lambda s: {"type": "funding", **s}),
+                max_size=3,
+            )
         )
-    )
+    ]
+    prog = data["programme"]
+    start = prog.get("start_week", 0)
+    if prog.get("end_week", 52) <= start:
+        prog["end_week"] = start + draw(st.integers(1, 2 * STEPS_MAX))
     return data
 
 
@@ -214,6 +235,7 @@ def check_state(model: MentoringModel, previous_cost: np.ndarray) -> np.ndarray:
     assert np.all(np.isfinite(st_.threshold))
     assert np.all(np.isfinite(st_.cost)) and np.all(st_.cost >= 0)
     assert np.all(st_.cost >= previous_cost), "a cost went down"
+    assert np.all(np.isfinite(st_.staff_hours)) and np.all(st_.staff_hours >= 0)
     assert st_.adopted.dtype == bool and st_.active.dtype == bool
     return st_.cost.copy()
 
@@ -226,6 +248,7 @@ SHARES = [
     "capacity_gini",
 ]
 COSTS = [m for m in STEP_METRICS if m.startswith("cost_")]
+CATEGORIES = [m for m in COSTS if m not in ("cost_cash", "cost_total")]
 
 COUNTS = {"run": 0, "impossible_network": 0}
 
@@ -259,8 +282,10 @@ def check_any_valid_scenario(data: dict) -> None:
         assert (ts[COSTS] >= 0).all().all()
         for _, one in ts.groupby("replicate"):
             assert (one[COSTS].diff().iloc[1:] >= 0).all().all(), "cumulative cost went down"
-        parts = ts[[c for c in COSTS if c != "cost_total"]].sum(axis=1)
+        parts = ts[CATEGORIES].sum(axis=1)
         np.testing.assert_allclose(ts["cost_total"], parts, rtol=1e-9, atol=1e-9)
+        cash = ts[[c for c in CATEGORIES if c != "cost_staff_time"]].sum(axis=1)
+        np.testing.assert_allclose(ts["cost_cash"], cash, rtol=1e-9, atol=1e-9)
         assert (ts["equity_gap"].abs() <= 1).all()
         assert (summary["total_cost"] >= 0).all()
         assert (summary["cost_per_adopting_school"] >= 0).all()
@@ -285,7 +310,7 @@ def test_any_valid_scenario_gives_finite_outputs_in_range():
 
 def test_research_graph_names_are_all_drawn():
     # the strategy covers every structure but "file" (tests/networks holds the file ones)
-    assert set(RESEARCH_GRAPHS) - {"file"} <= set(get_args(StructureName))
+    assert set(structure_names("research")) - {"file"} <= set(structure_names())
 
 
 @pytest.mark.parametrize("sd", [1e-300, 1.86e-155, 1e-9])

@@ -75,7 +75,7 @@ mentoring, community, proximity = (kind == KIND_MENTORING, kind == KIND_COMMUNIT
                                    kind == KIND_PROXIMITY)
 participant = st.role != ROLE_NONE
 ts = model.timeseries()
-metrics = ts.drop(columns=["step", "week_of_year", "in_term"]).to_numpy()
+metrics = ts.drop(columns=["step", "week_of_year", "in_term", "programme_running"]).to_numpy()
 distance = np.hypot(pop.x[src] - pop.x[dst], pop.y[src] - pop.y[dst])
 facts = {
     "n": n,

@@ -31,7 +31,7 @@ def test_viz_model_is_built_from_the_controls() -> None:
         structure="virtual",
         incentive="funding",
         learning_rate=0.3,
-        q_per_year=0.52,
+        exposure=0.2,
         n_schools=240,
         weeks=3,
         seed=5,
@@ -39,12 +39,28 @@ def test_viz_model_is_built_from_the_controls() -> None:
     sc = m.spec
     assert m.problem == ""
     assert (sc.network.structure, sc.population.n_schools, sc.time.steps) == ("virtual", 240, 3)
-    assert sc.learning.rate == 0.3 and sc.adoption.q == pytest.approx(0.01)
+    assert sc.learning.rate == 0.3 and sc.adoption.exposure == pytest.approx(0.2)
     assert [i.type for i in sc.incentives] == ["funding"]
     assert len(m.agents) == 240
     while m.running:
         m.step()
     assert m.week == 3 and m.steps == 3 and "Week 3 of 3" in m.status()
+
+
+def test_the_app_shows_the_schools_of_run_with_the_same_seed() -> None:
+    # `mensi-sim run --seed 7` runs replicate 0 of root seed 7; the app's seed 7 is that run
+    from mensi_sim.simulate import run_once
+
+    m = VizModel(seed=7, weeks=4)
+    sc = m.spec
+    first = run_once(sc, 7, 0, steps=4)
+    assert first.timeseries["mean_capacity"].iloc[0] == pytest.approx(
+        float(m.state.capacity.mean()), rel=0, abs=0
+    )
+    for _ in range(4):
+        m.step()
+    assert m.timeseries()["adoption_share"].tolist() == first.timeseries["adoption_share"].tolist()
+    assert m.timeseries()["cost_total"].tolist() == first.timeseries["cost_total"].tolist()
 
 
 def test_viz_model_falls_back_and_says_why() -> None:

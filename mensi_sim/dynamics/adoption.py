@@ -1,11 +1,34 @@
-"""Rule 4, adoption: Bass-type or threshold adoption, and abandonment."""
+"""Rule 4, adoption: the adoption rules (a registry), abandonment, and the initial adopters.
+
+Three rules are registered in ``mensi_sim.registry.ADOPTION_RULES``:
+
+- ``contact`` (the default): influence through contact. A non-adopter adopts this week
+  with probability ``1 - exp(-r(c) (p + exposure * E))``, where E is the summed strength
+  of the meetings it had this week with schools that have adopted, and the readiness
+  ``r(c) = 1 / (1 + exp(-kappa (c - c_half)))`` rises with its capacity. A tie that did
+  not meet, or whose other school has not adopted, adds nothing: adding a tie between two
+  non-adopters never lowers anyone's probability.
+- ``bass``: the share-of-neighbours rule ``min(1, c^theta (p + q m))``, m the
+  strength-weighted share of adopting neighbours over every open tie, met or not; it
+  reduces to the discrete Bass map on a complete graph (docs/VALIDATION.md).
+- ``threshold``: adopt when ``m >= phi`` and at least ``min_adopting_neighbours``
+  neighbours have adopted (Granovetter / Watts, complex contagion).
+
+Every rule draws two uniform numbers per school per step from its own stream (adoption,
+abandonment), whatever the state, so arms of a comparison adopt on the same numbers.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
 
+from mensi_sim.registry import ADOPTION_RULES, AdoptionRule
 from mensi_sim.scenario.schema import AdoptionParams
+from mensi_sim.ties import TieTable
 
 
 def influence_matrix(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray) -> sp.csr_matrix:
@@ -39,11 +62,111 @@ def adopting_neighbour_count(influence: sp.csr_matrix, adopted: np.ndarray) -> n
     return pattern @ adopted.astype(float)
 
 
+def contact_exposure(ties: TieTable, met: np.ndarray, adopted: np.ndarray) -> np.ndarray:
+    """E_i: summed strength of the ties of school i that met this week with an adopter."""
+    n = adopted.size
+    e = np.flatnonzero(met)
+    u, v = ties.src[e], ties.dst[e]
+    s = ties.strength[e]
+    return np.bincount(u, weights=s * adopted[v], minlength=n) + np.bincount(
+        v, weights=s * adopted[u], minlength=n
+    )
+
+
+def readiness(capacity: np.ndarray, midpoint: float, slope: float) -> np.ndarray:
+    """``r(c) = 1 / (1 + exp(-slope (c - midpoint)))``: how ready a school is to adopt."""
+    return 1.0 / (1.0 + np.exp(-slope * (capacity - midpoint)))
+
+
+def contact_probability(
+    capacity: np.ndarray, exposure: np.ndarray, params: AdoptionParams
+) -> np.ndarray:
+    """Probability a non-adopter adopts this week: ``1 - exp(-r(c) (p + exposure * E))``."""
+    ready = readiness(capacity, params.readiness_midpoint, params.readiness_slope)
+    return -np.expm1(-ready * (params.p + params.exposure * exposure))
+
+
 def bass_probability(
     capacity: np.ndarray, share: np.ndarray, p: float, q: float, theta: float
 ) -> np.ndarray:
     """Probability a non-adopter adopts this step: ``min(1, c^theta * (p + q * m))``."""
     return np.minimum(1.0, capacity**theta * (p + q * share))
+
+
+@dataclass
+class AdoptionInputs:
+    """What an adoption rule may read about the week (neighbour shares computed on demand)."""
+
+    adopted: np.ndarray
+    capacity: np.ndarray
+    threshold: np.ndarray
+    exposure: np.ndarray  # contact_exposure of this week's meetings
+    influence: sp.csr_matrix  # open ties' strengths
+    weighted_degree: np.ndarray  # row sums of influence
+
+    @cached_property
+    def share(self) -> np.ndarray:
+        """m: the strength-weighted share of adopting neighbours over open ties."""
+        return adopting_neighbour_share(self.influence, self.adopted, self.weighted_degree)
+
+    @cached_property
+    def count(self) -> np.ndarray:
+        """Number of adopting neighbours over open ties."""
+        return adopting_neighbour_count(self.influence, self.adopted)
+
+
+def _abandons(inputs: AdoptionInputs, params: AdoptionParams, u: np.ndarray) -> np.ndarray:
+    """Adopters abandoning: with probability ``r (1 - c)``."""
+    return inputs.adopted & (u < params.abandonment * (1.0 - inputs.capacity))
+
+
+def contact_rule(
+    inputs: AdoptionInputs, params: AdoptionParams, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """``contact`` rule: adopt with ``1 - exp(-r(c) (p + exposure * E))``; abandon ``r (1 - c)``."""
+    u_adopt, u_abandon = rng.random(inputs.adopted.size), rng.random(inputs.adopted.size)
+    prob = contact_probability(inputs.capacity, inputs.exposure, params)
+    return ~inputs.adopted & (u_adopt < prob), _abandons(inputs, params, u_abandon)
+
+
+def bass_rule(
+    inputs: AdoptionInputs, params: AdoptionParams, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """``bass`` rule: adopt with ``min(1, c^theta (p + q m))``; abandon ``r (1 - c)``."""
+    u_adopt, u_abandon = rng.random(inputs.adopted.size), rng.random(inputs.adopted.size)
+    prob = bass_probability(inputs.capacity, inputs.share, params.p, params.q, params.theta)
+    return ~inputs.adopted & (u_adopt < prob), _abandons(inputs, params, u_abandon)
+
+
+def threshold_rule(
+    inputs: AdoptionInputs, params: AdoptionParams, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """``threshold`` rule: adopt when ``m >= phi`` and at least ``min_adopting_neighbours``
+    neighbours have adopted; abandon ``r (1 - c)``."""
+    rng.random(inputs.adopted.size)  # the adoption number, unused: keeps the stream aligned
+    u_abandon = rng.random(inputs.adopted.size)
+    enough = inputs.count >= params.min_adopting_neighbours
+    adopts = ~inputs.adopted & (inputs.share >= inputs.threshold) & enough
+    return adopts, _abandons(inputs, params, u_abandon)
+
+
+ADOPTION_RULES.register(
+    AdoptionRule(
+        name="contact",
+        step=contact_rule,
+        description="exposure in meetings with adopters, capacity as readiness (default)",
+    )
+)
+ADOPTION_RULES.register(
+    AdoptionRule(name="bass", step=bass_rule, description="share of adopting neighbours (Bass map)")
+)
+ADOPTION_RULES.register(
+    AdoptionRule(
+        name="threshold",
+        step=threshold_rule,
+        description="adopting-neighbour share at least phi (Granovetter / Watts)",
+    )
+)
 
 
 def draw_thresholds(n: int, params: AdoptionParams, rng: np.random.Generator) -> np.ndarray:
@@ -61,46 +184,18 @@ def draw_thresholds(n: int, params: AdoptionParams, rng: np.random.Generator) ->
     return np.clip(values, 0.0, 1.0)
 
 
-def adoption_step(
-    adopted: np.ndarray,
-    capacity: np.ndarray,
-    share: np.ndarray,
-    count: np.ndarray | None,
-    thresholds: np.ndarray,
-    params: AdoptionParams,
-    rng: np.random.Generator,
-) -> tuple[np.ndarray, np.ndarray]:
-    """New adopters and abandoners this step, both read from the state at t.
-
-    Bass rule: a non-adopter adopts with probability ``min(1, c^theta (p + q m))``.
-    Threshold rule: a non-adopter adopts when ``m >= phi`` and it has at least
-    ``min_adopting_neighbours`` adopting neighbours (count). An adopter abandons
-    with probability ``r (1 - c)``. Two uniform numbers per school are drawn every step.
-    """
-    u_adopt = rng.random(adopted.size)
-    u_abandon = rng.random(adopted.size)
-    if params.rule == "bass":
-        prob = bass_probability(capacity, share, params.p, params.q, params.theta)
-        adopts = ~adopted & (u_adopt < prob)
-    else:
-        enough = count >= params.min_adopting_neighbours if count is not None else True
-        adopts = ~adopted & (share >= thresholds) & enough
-    abandons = adopted & (u_abandon < params.abandonment * (1.0 - capacity))
-    return adopts, abandons
-
-
 def initial_adopters(
     n: int,
     params: AdoptionParams,
     is_mentor: np.ndarray,
-    latent_capacity: np.ndarray,
+    capacity: np.ndarray,
     rng: np.random.Generator,
 ) -> np.ndarray:
     """Schools that have adopted at the start.
 
-    none; a random share or count; the ``initial_share`` most capable schools by
-    ``latent_capacity`` (capacity as an ordinary school, identical under every
-    structure); the mentors; or listed ids. One permutation is drawn in every case
+    none; a random share or count; the ``initial_share`` most capable schools by initial
+    ``capacity`` (the same schools under every structure); the mentors (the one choice
+    that depends on the structure); or listed ids. One permutation is drawn in every case
     (aligned streams).
     """
     adopted = np.zeros(n, dtype=bool)
@@ -109,7 +204,7 @@ def initial_adopters(
     if params.initial == "share":
         adopted[order[:k_share]] = True
     elif params.initial == "most_capable":
-        adopted[np.argsort(-latent_capacity, kind="stable")[:k_share]] = True
+        adopted[np.argsort(-capacity, kind="stable")[:k_share]] = True
     elif params.initial == "count":
         adopted[order[: params.initial_count]] = True
     elif params.initial == "mentors":

@@ -1,21 +1,30 @@
-"""Rule 7b, running costs: coordination of clusters and the online platform, booked weekly."""
+"""Rule 7b, running costs: coordination of clusters and the online platform, booked weekly.
+
+Both are paid by the programme (cash) and only while it runs.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from mensi_sim.codes import KIND_PROXIMITY, MODE_ONLINE, ROLE_MENTOR
+from mensi_sim.codes import MODE_ONLINE, ROLE_MENTOR
+from mensi_sim.registry import Structure
 from mensi_sim.scenario.schema import WEEKS_PER_YEAR, CostParams
+from mensi_sim.ties import TieTable
 
 
-def coordination_rate(structure: str, costs: CostParams) -> float:
-    """Coordination cost per cluster-year (EUR) of a structure; research graphs have none."""
-    return {
-        "top_down": costs.coordination_top_down,
-        "hybrid": costs.coordination_top_down,
-        "bottom_up": costs.coordination_bottom_up,
-        "virtual": costs.coordination_virtual,
-    }.get(structure, 0.0)
+def coordination_rate(structure: Structure, costs: CostParams) -> float:
+    """Coordination cost per cluster-year (EUR): the price in the ``costs`` field the
+    structure's registry entry names; 0 only for an entry that says ``coordination=None``."""
+    if structure.coordination is None:
+        return 0.0
+    try:
+        return float(getattr(costs, structure.coordination))
+    except AttributeError:
+        raise ValueError(
+            f"structure {structure.name!r}: coordination field costs.{structure.coordination} "
+            "does not exist"
+        ) from None
 
 
 def coordination_cost(
@@ -25,19 +34,12 @@ def coordination_cost(
     return np.where((role == ROLE_MENTOR) & active, rate_per_cluster_year / WEEKS_PER_YEAR, 0.0)
 
 
-def online_schools(
-    n: int,
-    src: np.ndarray,
-    dst: np.ndarray,
-    kind: np.ndarray,
-    mode: np.ndarray,
-    is_active: np.ndarray,
-) -> np.ndarray:
-    """Schools with at least one active online programme tie (mentoring, peer or community)."""
-    online = is_active & (mode == MODE_ONLINE) & (kind != KIND_PROXIMITY)
+def online_schools(n: int, ties: TieTable, is_open: np.ndarray) -> np.ndarray:
+    """Schools with at least one open online programme tie (mentoring, peer or community)."""
+    online = is_open & (ties.mode == MODE_ONLINE) & ties.programme
     has = np.zeros(n, dtype=bool)
-    has[src[online]] = True
-    has[dst[online]] = True
+    has[ties.src[online]] = True
+    has[ties.dst[online]] = True
     return has
 
 

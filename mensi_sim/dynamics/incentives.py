@@ -1,17 +1,25 @@
 """Rule 7a, incentive schemes: who they reach, what they pay, what they do to engagement.
 
-A scheme is a declared object (``IncentiveScheme``: type, target group, amount,
-effect, start week, duration). Adding a type is one entry in ``PAYMENT_RULES``.
+A scheme is a declared object (``IncentiveScheme``: type, target group, amount per school
+or per teacher, effect curve, start week, duration). Its type is an entry of
+``mensi_sim.registry.INCENTIVE_TYPES`` carrying its payment rule and default amount;
+adding a type is one payment function and one ``register`` call. A scheme runs only while
+the programme runs.
+
+Effect with a dose: a running scheme raises the engagement target of each school it
+reaches by ``max_effect * A / (A + half_effect_amount)`` (A the amount per school, or per
+teacher): a larger payment is worth more, with diminishing returns.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from mensi_sim.codes import ROLE_MENTEE, ROLE_MENTOR
-from mensi_sim.scenario.schema import WEEKS_PER_YEAR, IncentiveScheme
+from mensi_sim.registry import INCENTIVE_TYPES, IncentiveType
+from mensi_sim.scenario.schema import WEEKS_PER_YEAR, IncentiveScheme, ProgrammeParams
 
 
 def target_group(target: str, role: np.ndarray, member: np.ndarray) -> np.ndarray:
@@ -27,44 +35,93 @@ def target_group(target: str, role: np.ndarray, member: np.ndarray) -> np.ndarra
     return np.ones(role.size, dtype=bool)
 
 
-def is_running(scheme: IncentiveScheme, week: int) -> bool:
-    """Whether the scheme runs in this week of the simulation."""
-    return scheme.start_week <= week < scheme.start_week + scheme.duration_weeks
+def is_running(scheme: IncentiveScheme, week: int, programme: ProgrammeParams) -> bool:
+    """Whether the scheme runs in this week: its own window, within the programme's."""
+    own = scheme.start_week <= week < scheme.start_week + scheme.duration_weeks
+    return own and programme.start_week <= week < programme.end_week
+
+
+def dose_effect(scheme: IncentiveScheme) -> float:
+    """``max_effect * A / (A + half_effect)``: the raise of the engagement target."""
+    amount = scheme.payment
+    return scheme.max_effect * amount / (amount + scheme.half_effect)
+
+
+def _amount_per_school(scheme: IncentiveScheme, teachers: np.ndarray) -> np.ndarray | float:
+    """The amount each school gets: the amount, or the amount times its teachers."""
+    return scheme.payment * teachers if scheme.per == "teacher" else scheme.payment
 
 
 def _per_school_year(
-    scheme: IncentiveScheme, week: int, reached: np.ndarray, new_adopters: np.ndarray
+    scheme: IncentiveScheme,
+    week: int,
+    reached: np.ndarray,
+    new_adopters: np.ndarray,
+    teachers: np.ndarray,
 ) -> np.ndarray:
-    return np.where(reached, scheme.payment / WEEKS_PER_YEAR, 0.0)
+    return np.where(reached, _amount_per_school(scheme, teachers) / WEEKS_PER_YEAR, 0.0)
 
 
 def _once(
-    scheme: IncentiveScheme, week: int, reached: np.ndarray, new_adopters: np.ndarray
+    scheme: IncentiveScheme,
+    week: int,
+    reached: np.ndarray,
+    new_adopters: np.ndarray,
+    teachers: np.ndarray,
 ) -> np.ndarray:
-    return (
-        np.where(reached, scheme.payment, 0.0)
-        if week == scheme.start_week
-        else np.zeros(reached.size)
-    )
+    if week != scheme.start_week:
+        return np.zeros(reached.size)
+    return np.where(reached, _amount_per_school(scheme, teachers), 0.0)
 
 
 def _per_adoption(
-    scheme: IncentiveScheme, week: int, reached: np.ndarray, new_adopters: np.ndarray
+    scheme: IncentiveScheme,
+    week: int,
+    reached: np.ndarray,
+    new_adopters: np.ndarray,
+    teachers: np.ndarray,
 ) -> np.ndarray:
-    return np.where(reached & new_adopters, scheme.payment, 0.0)
+    return np.where(reached & new_adopters, _amount_per_school(scheme, teachers), 0.0)
 
 
-PAYMENT_RULES: dict[str, Callable[..., np.ndarray]] = {
-    "funding": _per_school_year,  # amount per school-year, paid weekly
-    "release_time": _per_school_year,  # amount per school-year (0.1 FTE), paid weekly
-    "recognition": _once,  # amount once, at the start week
-    "adoption_reward": _per_adoption,  # amount per adoption while the scheme runs
-}
+INCENTIVE_TYPES.register(
+    IncentiveType(
+        name="funding",
+        pay=_per_school_year,
+        default_amount=3000.0,
+        description="amount per school-year, paid weekly",
+    )
+)
+INCENTIVE_TYPES.register(
+    IncentiveType(
+        name="recognition",
+        pay=_once,
+        default_amount=200.0,
+        description="amount once, in the scheme's start week",
+    )
+)
+INCENTIVE_TYPES.register(
+    IncentiveType(
+        name="release_time",
+        pay=_per_school_year,
+        default_amount=4000.0,  # 0.1 FTE = 16 staff days at EUR 250
+        description="amount per school-year (0.1 FTE release time), paid weekly",
+    )
+)
+INCENTIVE_TYPES.register(
+    IncentiveType(
+        name="adoption_reward",
+        pay=_per_adoption,
+        default_amount=2000.0,
+        description="amount per adoption while the scheme runs",
+    )
+)
 
 
 def incentive_effect(
     schemes: Sequence[IncentiveScheme],
     week: int,
+    programme: ProgrammeParams,
     role: np.ndarray,
     member: np.ndarray,
     active: np.ndarray,
@@ -72,25 +129,27 @@ def incentive_effect(
     """Sum of the engagement-target raises of the running schemes reaching each active school."""
     effect = np.zeros(role.size)
     for scheme in schemes:
-        if is_running(scheme, week):
-            effect += np.where(
-                target_group(scheme.target, role, member) & active, scheme.effect, 0.0
-            )
+        if is_running(scheme, week, programme):
+            reached = target_group(scheme.target, role, member) & active
+            effect += np.where(reached, dose_effect(scheme), 0.0)
     return effect
 
 
 def incentive_payments(
     schemes: Sequence[IncentiveScheme],
     week: int,
+    programme: ProgrammeParams,
     role: np.ndarray,
     member: np.ndarray,
     active: np.ndarray,
     new_adopters: np.ndarray,
+    teachers: np.ndarray,
 ) -> np.ndarray:
     """EUR paid to each school this week by all running schemes (only active schools are paid)."""
     paid = np.zeros(role.size)
     for scheme in schemes:
-        if is_running(scheme, week):
+        if is_running(scheme, week, programme):
             reached = target_group(scheme.target, role, member) & active
-            paid += PAYMENT_RULES[scheme.type](scheme, week, reached, new_adopters)
+            pay = INCENTIVE_TYPES.get(scheme.type).pay
+            paid += pay(scheme, week, reached, new_adopters, teachers)
     return paid

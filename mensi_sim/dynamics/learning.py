@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from mensi_sim.codes import KIND_MENTORING
+from mensi_sim.codes import KIND_MENTORING, KIND_PEER
+from mensi_sim.scenario.schema import ContactParams, LearningParams
+from mensi_sim.ties import TieTable
 
 
 def absorption(disadvantaged: np.ndarray, disadvantaged_absorption: float) -> np.ndarray:
@@ -15,66 +17,78 @@ def absorption(disadvantaged: np.ndarray, disadvantaged_absorption: float) -> np
     return 1.0 - disadvantaged_absorption * disadvantaged
 
 
-def mentor_load(src: np.ndarray, kind: np.ndarray, is_active: np.ndarray, n: int) -> np.ndarray:
-    """Number of active mentees of each school (0 for schools that mentor nobody)."""
-    mentoring = (kind == KIND_MENTORING) & is_active
-    return np.bincount(src[mentoring], minlength=n).astype(float)
+def staff_reach(teachers: np.ndarray, delegates: np.ndarray, contacts: ContactParams) -> np.ndarray:
+    """``reach_j = min(1, delegates_j * teachers_per_delegate / teachers_j)``.
+
+    The share of a school's staff its delegates stand for: 1 for every school that sends
+    a delegate per ``teachers_per_delegate`` teachers, less for a large school held back
+    by ``max_delegates`` (a 90-teacher school sending 4 delegates per 15 teachers: 0.67).
+    Whole-school change needs enough of the staff involved.
+    """
+    return np.minimum(1.0, delegates * contacts.teachers_per_delegate / teachers)
+
+
+def mentor_load(ties: TieTable, is_open: np.ndarray, n: int) -> np.ndarray:
+    """Number of open mentoring ties (mentees) of each school (0 for non-mentors)."""
+    mentoring = (ties.kind == KIND_MENTORING) & is_open
+    return np.bincount(ties.src[mentoring], minlength=n).astype(float)
 
 
 def learning_change(
+    ties: TieTable,
+    met: np.ndarray,
     capacity: np.ndarray,
     baseline: np.ndarray,
     engagement: np.ndarray,
     absorb: np.ndarray,
+    reach: np.ndarray,
     load: np.ndarray,
-    src: np.ndarray,
-    dst: np.ndarray,
-    kind: np.ndarray,
-    strength: np.ndarray,
-    meet: np.ndarray,
-    *,
-    rate: float,
-    gamma: float,
-    reciprocity: float,
-    drift: float,
+    params: LearningParams,
 ) -> np.ndarray:
     """Change of capacity this week from meetings and drift.
 
-    For each tie that meets, the less capable side j learns from the more capable side i:
+    For each tie that met, the less capable side j learns from the more capable side i:
 
-        gain_j = rate * strength * e_i * e_j * absorb_j * (c_i - c_j)+ / load_i^gamma
+        gain_j = rate * strength * e_i * e_j * absorb_j * reach_j * (c_i - c_j)+ / dilution
 
-    where ``load_i`` is i's number of active mentees when the tie is a mentoring tie
-    taught by the mentor (otherwise 1). The teacher learns back
-    ``reciprocity * gain_j * (1 - c_i)``. A school with no meeting this week drifts:
-    ``drift * (baseline - c)``. Gains from several meetings add up; the caller clips to [0, 1].
+    where the dilution is ``load_i^gamma`` when the mentor i teaches over a mentoring tie
+    (its attention is split over its mentees), ``peers_j^gamma`` over a peer tie (j learns
+    from the average of the peers it met this week, not their sum) and 1 otherwise. The
+    teacher learns back ``reciprocity * gain_j * (1 - c_i)``. A school with no meeting this
+    week drifts: ``drift * (baseline - c)``. Gains add up; the caller clips to [0, 1].
     """
     n = capacity.size
-    e = np.flatnonzero(meet)
+    e = np.flatnonzero(met)
     change = np.zeros(n)
     if e.size:
-        u, v = src[e], dst[e]
+        u, v = ties.src[e], ties.dst[e]
         cu, cv = capacity[u], capacity[v]
         teacher = np.where(cu >= cv, u, v)
         learner = np.where(cu >= cv, v, u)
         gap = np.abs(cu - cv)
-        mentor_teaches = (kind[e] == KIND_MENTORING) & (teacher == u)
-        dilution = np.where(mentor_teaches, np.maximum(load[teacher], 1.0) ** gamma, 1.0)
+        kind = ties.kind[e]
+        peer = kind == KIND_PEER
+        peers_met = np.bincount(u[peer], minlength=n) + np.bincount(v[peer], minlength=n)
+        mentor_teaches = (kind == KIND_MENTORING) & (teacher == u)
+        dilution = np.ones(e.size)
+        dilution[mentor_teaches] = np.maximum(load[teacher[mentor_teaches]], 1.0) ** params.gamma
+        dilution[peer] = np.maximum(peers_met[learner[peer]], 1) ** params.gamma
         gain = (
-            rate
-            * strength[e]
+            params.rate
+            * ties.strength[e]
             * engagement[teacher]
             * engagement[learner]
             * absorb[learner]
+            * reach[learner]
             * gap
             / dilution
         )
         change += np.bincount(learner, weights=gain, minlength=n)
         change += np.bincount(
-            teacher, weights=reciprocity * gain * (1.0 - capacity[teacher]), minlength=n
+            teacher, weights=params.reciprocity * gain * (1.0 - capacity[teacher]), minlength=n
         )
-    met = np.zeros(n, dtype=bool)
-    met[src[e]] = True
-    met[dst[e]] = True
-    change += np.where(met, 0.0, drift * (baseline - capacity))
+    touched = np.zeros(n, dtype=bool)
+    touched[ties.src[e]] = True
+    touched[ties.dst[e]] = True
+    change += np.where(touched, 0.0, params.drift * (baseline - capacity))
     return change

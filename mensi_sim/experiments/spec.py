@@ -16,18 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from mensi_sim.errors import ScenarioError
-from mensi_sim.metrics import STEP_METRICS, run_summary
+from mensi_sim.metrics import SUMMARY_COLUMNS
 from mensi_sim.scenario.loader import format_validation_error, load_scenario, scenario_hash
 from mensi_sim.scenario.schema import Scenario
 
-# Every per-run outcome a summary row holds (derived from run_summary, so it never drifts).
-SUMMARY_COLUMNS: tuple[str, ...] = tuple(
-    run_summary(pd.DataFrame({m: [0.0, 0.0] for m in STEP_METRICS}), 1)
-)
+# Every per-run outcome a summary row holds: metrics.SUMMARY_COLUMNS (from run_summary).
 OUTCOME_NAMES: tuple[str, ...] = tuple(c for c in SUMMARY_COLUMNS if c != "half_adoption_reached")
 DEFAULT_OUTCOMES = (
     "final_adoption_share",

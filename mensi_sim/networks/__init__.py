@@ -1,13 +1,16 @@
 """Network builders: which schools are tied, in which role, by which kind of tie.
 
-``build_network(scenario, population, rng)`` is the entry point: it looks up the
-builder of ``scenario.network.structure`` in ``STRUCTURE_BUILDERS``, converts its
-graph to a :class:`SchoolNetwork` and adds proximity ties when asked for.
+``build_network(scenario, population, rng)`` is the entry point: it looks up
+``scenario.network.structure`` in ``mensi_sim.registry.STRUCTURES``, calls the entry's
+builder, converts a networkx graph to a :class:`SchoolNetwork` and adds proximity ties
+when asked for.
 
-Adding a structure means writing one function with the signature
-``(population, net, contacts, community, rng) -> nx.Graph`` (see
-:class:`~mensi_sim.networks.structures.StructureBuilder`) and adding one line to
-``STRUCTURE_BUILDERS`` (and its name to the schema's ``StructureName``).
+Adding a structure is one function with the signature
+``(population, net, contacts, community, rng) -> nx.Graph | SchoolNetwork`` (see
+:class:`~mensi_sim.networks.structures.StructureBuilder`) and one
+``STRUCTURES.register(Structure(...))`` call naming everything about it: whether it is a
+programme, its participation default, community default, tie modes and the ``costs``
+field of its coordination price. The schema accepts every registered name.
 """
 
 from __future__ import annotations
@@ -25,10 +28,10 @@ from mensi_sim.networks.proximity import proximity_ties
 from mensi_sim.networks.school_network import SchoolNetwork
 from mensi_sim.networks.structures import StructureBuilder, add_community
 from mensi_sim.population import Population
+from mensi_sim.registry import STRUCTURES, Structure
 from mensi_sim.scenario.schema import ContactParams, NetworkParams, Scenario
 
 __all__ = [
-    "STRUCTURE_BUILDERS",
     "SchoolNetwork",
     "StructureBuilder",
     "apply_node_attributes",
@@ -42,11 +45,12 @@ __all__ = [
 ]
 
 
-ResearchGraph = Callable[[int, NetworkParams, np.random.Generator], nx.Graph]
+ResearchEdges = Callable[[int, NetworkParams, np.random.Generator], np.ndarray]
 
 
-def research(build: ResearchGraph) -> StructureBuilder:
-    """A structure builder from a research graph function ``(n, net, rng) -> nx.Graph``."""
+def research(name: str) -> StructureBuilder:
+    """The structure builder of a research graph: its ties straight in array form (a
+    complete graph on a few thousand schools would take seconds as a networkx graph)."""
 
     def builder(
         population: Population,
@@ -54,11 +58,11 @@ def research(build: ResearchGraph) -> StructureBuilder:
         contacts: ContactParams,
         community: bool,
         rng: np.random.Generator,
-    ) -> nx.Graph:
-        return build(population.n, net, rng)
+    ) -> SchoolNetwork:
+        return graphs.research_ties(name, population.n, net, rng)
 
-    builder.__name__ = build.__name__
-    builder.__doc__ = build.__doc__
+    builder.__name__ = name
+    builder.__doc__ = graphs.RESEARCH_EDGES[name].__doc__
     return builder
 
 
@@ -77,22 +81,67 @@ def from_file(
     return add_community(graph, contacts, rng) if community else graph
 
 
-#: builder of each ``network.structure``
-STRUCTURE_BUILDERS: dict[str, StructureBuilder] = {
-    "none": structures.no_structure,
-    "top_down": structures.top_down,
-    "bottom_up": structures.bottom_up,
-    "virtual": structures.virtual,
-    "hybrid": structures.hybrid,
-    "complete": research(graphs.complete),
-    "erdos_renyi": research(graphs.erdos_renyi),
-    "watts_strogatz": research(graphs.watts_strogatz),
-    "ring_lattice": research(graphs.ring_lattice),
-    "random_regular": research(graphs.random_regular),
-    "barabasi_albert": research(graphs.barabasi_albert),
-    "star": research(graphs.star),
-    "file": from_file,
-}
+def _register_builtin() -> None:
+    """The built-in structures (policy structures first, in DESIGN.md order)."""
+    policy = [
+        ("none", structures.no_structure, False, "voluntary", False, (), None,
+         "no mentoring: the baseline every comparison needs"),
+        ("top_down", structures.top_down, True, "compulsory", False, ("in_person",),
+         "coordination_top_down", "regional hubs designated by the ministry"),
+        ("bottom_up", structures.bottom_up, True, "voluntary", False, ("in_person",),
+         "coordination_bottom_up", "self-organised clusters of volunteers"),
+        ("virtual", structures.virtual, True, "compulsory", True, ("online",),
+         "coordination_virtual", "online mentoring regardless of distance, with a community"),
+        ("hybrid", structures.hybrid, True, "compulsory", True, ("in_person", "online"),
+         "coordination_top_down", "regional hubs with an online community of practice"),
+    ]  # fmt: skip
+    # participation: "voluntary" only where schools opt in (bottom_up); top_down, virtual
+    # and hybrid assign schools to clusters, so their higher or lower engagement must not
+    # come from a label (docs/ASSUMPTIONS.md 6)
+    for name, builder, programme, participation, community, modes, coordination, text in policy:
+        STRUCTURES.register(
+            Structure(
+                name=name,
+                family="policy",
+                builder=builder,
+                programme=programme,
+                participation=participation,
+                community=community,
+                modes=modes,
+                coordination=coordination,
+                description=text,
+            )
+        )
+    for name in graphs.RESEARCH_EDGES:
+        STRUCTURES.register(
+            Structure(
+                name=name,
+                family="research",
+                builder=research(name),
+                programme=False,
+                participation="voluntary",
+                community=False,
+                modes=("in_person",),
+                coordination=None,
+                description=f"research graph: {name.replace('_', ' ')}",
+            )
+        )
+    STRUCTURES.register(
+        Structure(
+            name="file",
+            family="research",
+            builder=from_file,
+            programme=False,
+            participation="voluntary",
+            community=False,
+            modes=("in_person", "online"),
+            coordination=None,
+            description="a network read from GraphML, GEXF or an edge-list CSV",
+        )
+    )
+
+
+_register_builtin()
 
 
 def graph_file_path(scenario: Scenario) -> Path:
@@ -106,16 +155,14 @@ def graph_file_path(scenario: Scenario) -> Path:
 
 def build_structure(
     scenario: Scenario, population: Population, rng: np.random.Generator
-) -> nx.Graph:
-    """The graph of ``scenario.network.structure`` (no proximity ties)."""
+) -> nx.Graph | SchoolNetwork:
+    """The graph of ``scenario.network.structure`` (no proximity ties): a networkx graph,
+    or a SchoolNetwork for the research graphs."""
     net = scenario.network
     try:
-        builder = STRUCTURE_BUILDERS[net.structure]
-    except KeyError:
-        raise NetworkError(
-            f"network.structure: unknown structure {net.structure!r} "
-            f"(use {', '.join(STRUCTURE_BUILDERS)})"
-        ) from None
+        builder = STRUCTURES.get(net.structure).builder
+    except KeyError as exc:
+        raise NetworkError(f"network.structure: {exc.args[0]}") from None
     if net.structure == "file":
         net = net.model_copy(update={"file": str(graph_file_path(scenario))})
     return builder(population, net, scenario.contacts, scenario.has_community, rng)
@@ -137,12 +184,10 @@ def build_network(
         NetworkError: the structure cannot be built with these parameters.
     """
     net = scenario.network
-    if net.structure in graphs.RESEARCH_EDGES:
-        # research graphs go straight to arrays: a complete graph on a few thousand
-        # schools would take seconds to build as a networkx graph
-        network = graphs.research_ties(net.structure, population.n, net, rng)
-    else:
-        network = SchoolNetwork.from_graph(build_structure(scenario, population, rng), population.n)
+    built = build_structure(scenario, population, rng)
+    network = (
+        built if isinstance(built, SchoolNetwork) else SchoolNetwork.from_graph(built, population.n)
+    )
     if net.proximity:
         network = network.merged(
             proximity_ties(

@@ -321,9 +321,8 @@ def apply_node_attributes(population: Population, node_table: pd.DataFrame | Non
     """The population with the school attributes found in a graph file put in.
 
     Numeric attributes (x, y, teachers, disadvantaged, capacity) override the
-    generated value where the file has one (NaN keeps the generated value);
-    ``capacity`` sets ``capacity_latent``, ``capacity_mentor`` and
-    ``capacity_mentee`` alike. ``country`` codes map to the population's codes,
+    generated value where the file has one (NaN keeps the generated value).
+    ``country`` codes map to the population's codes,
     unseen codes are appended. ``region`` labels become region ids per
     (country, label); with ``country`` but no ``region`` each country is one
     region.
@@ -356,13 +355,8 @@ def apply_node_attributes(population: Population, node_table: pd.DataFrame | Non
         changes["region"] = pd.factorize(key)[0].astype(np.int32)
     elif "country" in node_table:
         changes["region"] = country.astype(np.int32)
-    for column in ("x", "y", "teachers", "disadvantaged"):
+    for column in ("x", "y", "teachers", "disadvantaged", "capacity"):
         if column in node_table:
             values = node_table[column].to_numpy(float)
             changes[column] = np.where(np.isnan(values), getattr(population, column), values)
-    if "capacity" in node_table:
-        values = node_table["capacity"].to_numpy(float)
-        given = ~np.isnan(values)
-        for field in ("capacity_latent", "capacity_mentor", "capacity_mentee"):
-            changes[field] = np.where(given, values, getattr(population, field))
     return dataclasses.replace(population, **changes)

@@ -46,7 +46,7 @@ SAME_COUNTRY_BONUS = 1.5
 
 
 class StructureBuilder(Protocol):
-    """The signature every entry of ``STRUCTURE_BUILDERS`` has."""
+    """The signature of every registered structure builder (``mensi_sim.registry.Structure``)."""
 
     def __call__(
         self,
@@ -332,7 +332,7 @@ def top_down(
     """Regional hubs designated by the ministry.
 
     In each region (that has schools) the ``mentors_per_region`` schools with the
-    highest ``capacity_latent`` become mentors; each gets the nearest
+    highest ``capacity`` become mentors; each gets the nearest
     ``mentees_per_mentor`` (k) other schools of its region by the greedy
     closest-pair assignment (:func:`nearest_assignment`). Every mentee has one
     mentor, in its own region. A region with fewer than
@@ -350,7 +350,7 @@ def top_down(
     xy = np.column_stack([population.x, population.y])
     mentors, mentee, mentor_of = [], [], []
     for schools in regions:
-        chosen = _top_capacity(schools, population.capacity_latent, net.mentors_per_region)
+        chosen = _top_capacity(schools, population.capacity, net.mentors_per_region)
         others = _without(schools, chosen)
         owner = nearest_assignment(xy[chosen], xy[others], net.mentees_per_mentor)
         taken = owner >= 0
@@ -405,7 +405,7 @@ def _candidate_lists(
     cand = np.full((seekers.size, width), -1, np.int64)
     score = np.full((seekers.size, width), -np.inf)
     xy = np.column_stack([population.x, population.y])
-    cap = population.capacity_latent
+    cap = population.capacity
     vol_country = population.country[volunteers]
     seeker_country = population.country[seekers]
     for country in sorted_unique(seeker_country):
@@ -493,7 +493,7 @@ def bottom_up(
 
     Each school opts in with probability
     ``clip(opt_in_base + opt_in_motivation * motivation, 0, 1)``. Opted-in schools
-    with ``capacity_latent >= mentor_min_capacity`` volunteer as mentors; the
+    with ``capacity >= mentor_min_capacity`` volunteer as mentors; the
     other opted-in schools seek a mentor among the volunteers of their own
     country (all volunteers if their country has none), nearest
     ``BOTTOM_UP_CANDIDATES`` only, ranked by :func:`attractiveness`. Mentors
@@ -505,7 +505,7 @@ def bottom_up(
     n = population.n
     p_opt_in = np.clip(net.opt_in_base + net.opt_in_motivation * population.motivation, 0.0, 1.0)
     opted_in = rng.random(n) < p_opt_in
-    capable = population.capacity_latent >= net.mentor_min_capacity
+    capable = population.capacity >= net.mentor_min_capacity
     volunteers = np.flatnonzero(opted_in & capable)
     seekers = np.flatnonzero(opted_in & ~capable)
     if volunteers.size and seekers.size:
@@ -574,7 +574,7 @@ def virtual(
     k = net.virtual_mentees_per_mentor
     mentors, mentee, mentor_of = [], [], []
     for schools, count in zip(scopes, n_mentors, strict=True):
-        chosen = _top_capacity(schools, population.capacity_latent, count)
+        chosen = _top_capacity(schools, population.capacity, count)
         others = _without(schools, chosen)
         drawn = rng.permutation(others)[: min(others.size, count * k)]
         mentors.append(chosen)

@@ -21,8 +21,16 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
+from mensi_sim.registry import ADOPTION_RULES, INCENTIVE_TYPES, STRUCTURES
 from mensi_sim.scenario.fields import allowed_range
 from mensi_sim.scenario.schema import Scenario
+
+#: the registries whose names a field accepts (its ``choices`` extra)
+_REGISTRIES = {
+    "structures": STRUCTURES,
+    "adoption rules": ADOPTION_RULES,
+    "incentive types": INCENTIVE_TYPES,
+}
 
 #: section name of the top-level scalar fields of a Scenario (name, description, ...)
 TOP_SECTION = "scenario"
@@ -94,7 +102,10 @@ def _range_text(info: FieldInfo) -> str:
     members = _union_members(info.annotation)
     optional = type(None) in members
     concrete = [m for m in members if m is not type(None)]
-    if len(concrete) == 1 and get_origin(concrete[0]) is Literal:
+    registry = _REGISTRIES.get(_extra(info, "choices"))
+    if registry is not None:
+        text = ", ".join(format_value(choice) for choice in registry.names())
+    elif len(concrete) == 1 and get_origin(concrete[0]) is Literal:
         text = ", ".join(format_value(choice) for choice in get_args(concrete[0]))
     elif concrete == [bool]:
         text = "true, false"

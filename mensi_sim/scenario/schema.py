@@ -11,49 +11,49 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from mensi_sim.registry import ADOPTION_RULES, INCENTIVE_TYPES, STRUCTURES, structure_names
 from mensi_sim.scenario.fields import param
 
 WEEKS_PER_YEAR = 52
 
-POLICY_STRUCTURES = ("none", "top_down", "bottom_up", "virtual", "hybrid")
-RESEARCH_GRAPHS = (
-    "complete",
-    "erdos_renyi",
-    "watts_strogatz",
-    "ring_lattice",
-    "random_regular",
-    "barabasi_albert",
-    "star",
-    "file",
-)
-StructureName = Literal[
-    "none",
-    "top_down",
-    "bottom_up",
-    "virtual",
-    "hybrid",
-    "complete",
-    "erdos_renyi",
-    "watts_strogatz",
-    "ring_lattice",
-    "random_regular",
-    "barabasi_albert",
-    "star",
-    "file",
-]
 TargetGroup = Literal["mentors", "mentees", "participants", "outside", "all"]
 
 MENSI_COUNTRIES = ["BE-VLG", "HR", "CZ", "HU", "IT", "PT"]
 
-# Default payment per incentive type, EUR (assumptions; DESIGN.md section 2):
-INCENTIVE_DEFAULT_AMOUNT = {
-    "funding": 3000.0,  # per school-year
-    "recognition": 200.0,  # once
-    "release_time": 4000.0,  # per school-year: 0.1 FTE = 16 staff days at EUR 250
-    "adoption_reward": 2000.0,  # per adopting school
+#: EUR per staff hour in the MenSI countries, 2021/22: the midpoint of the Eurydice annual
+#: gross statutory salary of a lower-secondary teacher (ISCED 24, minimum qualification)
+#: x 1.3263 employer costs (Eurostat: non-wage costs 24.6 % of EU labour costs, 2021) /
+#: annual working hours (OECD Education at a Glance 2022, D4.1: CZ 1,688, HU 1,656,
+#: PT 1,368; the OECD average 1,557 elsewhere). Derivation and sources:
+#: docs/sources/staff_rates.md; docs/ASSUMPTIONS.md section 8.
+STAFF_HOUR_RATE_BY_COUNTRY: dict[str, float] = {
+    "BE-VLG": 42.0,  # EUR 35,478 - 63,158 a year (range 30 - 54 an hour)
+    "HR": 14.0,  # EUR 14,606 - 17,670 (12 - 15)
+    "CZ": 14.0,  # CZK 390,000 - 513,600 at 24.88 CZK/EUR (12 - 16)
+    "HU": 9.0,  # HUF 2,890,800 - 5,091,240 at 375.21 HUF/EUR (6 - 11)
+    "IT": 28.0,  # EUR 26,114 - 38,843 (22 - 33)
+    "PT": 34.0,  # EUR 22,550 - 48,621 (22 - 47)
 }
+
+
+def policy_structures() -> tuple[str, ...]:
+    """The registered policy structures (``none`` and the ways to organise mentoring)."""
+    return structure_names("policy")
+
+
+def research_graphs() -> tuple[str, ...]:
+    """The registered research and validation graphs (``file`` among them)."""
+    return structure_names("research")
+
+
+def _registered(registry, value: str, field: str) -> str:  # noqa: ANN001
+    """``value`` when ``registry`` has it, else a ValueError naming the choices."""
+    if value not in registry:
+        choices = ", ".join(repr(n) for n in registry.names())
+        raise ValueError(f"Input should be {choices}")
+    return value
 
 
 class _Section(BaseModel):
@@ -63,10 +63,63 @@ class _Section(BaseModel):
 class TimeParams(_Section):
     """Calendar: one step is one week; the run starts in the first week of September."""
 
-    steps: int = param(52, "Number of weeks simulated", unit="weeks", ge=1, le=5200)
+    steps: int = param(
+        156,
+        "Number of weeks simulated: the horizon (default: the programme year and two more)",
+        unit="weeks",
+        ge=1,
+        le=5200,
+        source="issue 9: outcomes two years after the funding ends",
+    )
     term_weeks: int = param(
         36, "School weeks per year (mentoring happens only in term)", unit="weeks", ge=0, le=52
     )
+
+
+class ProgrammeParams(_Section):
+    """When the programme runs, and what remains of it after its end.
+
+    A policy structure's mentoring, peer and community ties are the programme: they meet,
+    and coordination, platform and incentives are paid, from ``start_week`` until
+    ``end_week``. At the end each cluster goes on meeting on its own with probability
+    ``sustain_prob``, at ``sustained_rate_share`` of its rate, unfunded (its staff time is
+    still booked); the community of practice closes with its platform. Research graphs are
+    the network under study, not a programme: their ties never stop.
+    """
+
+    start_week: int = param(0, "First week of the programme", unit="week", ge=0, le=5200)
+    end_week: int = param(
+        52,
+        "First week after the programme (funding ends)",
+        unit="week",
+        ge=1,
+        le=5200,
+        source="MenSI pilot: one school year (Sep 2021 - Aug 2022)",
+    )
+    sustain_prob: float = param(
+        0.3,
+        "Probability that a cluster goes on meeting after the programme ends",
+        unit="probability",
+        ge=0,
+        le=1,
+        source="assumption: most funded school networks dissolve or thin out when funding "
+        "ends (docs/ASSUMPTIONS.md 7)",
+    )
+    sustained_rate_share: float = param(
+        0.5,
+        "A sustained cluster meets at this share of its programme meeting rate",
+        unit="share",
+        ge=0,
+        le=1,
+    )
+
+    @model_validator(mode="after")
+    def _check_order(self) -> ProgrammeParams:
+        if self.end_week <= self.start_week:
+            raise ValueError(
+                f"end_week: {self.end_week} must be after start_week = {self.start_week}"
+            )
+        return self
 
 
 class PopulationParams(_Section):
@@ -112,24 +165,25 @@ class PopulationParams(_Section):
         ge=0,
         le=1,
     )
-    capacity_mean_mentor: float = param(
-        0.75,
-        "Mean initial capacity of mentor schools (Beta; SELFIE about 4.0)",
-        unit="capacity",
-        gt=0,
-        lt=1,
-        source="assumption: mentors were chosen as digitally advanced",
+    advanced_share: float = param(
+        0.2,
+        "Share of digitally advanced schools in each region (chosen at random within it)",
+        unit="share",
+        ge=0,
+        le=1,
+        source="MenSI pilot: 24 schools chosen as digitally advanced among 120",
     )
-    capacity_mean_mentee: float = param(
-        0.45,
-        "Mean initial capacity of mentee schools (SELFIE about 2.8)",
+    capacity_mean_advanced: float = param(
+        0.75,
+        "Mean initial capacity of advanced schools (Beta; SELFIE about 4.0)",
         unit="capacity",
         gt=0,
         lt=1,
+        source="assumption: MenSI mentors were chosen as digitally advanced",
     )
     capacity_mean_other: float = param(
         0.40,
-        "Mean initial capacity of other schools (SELFIE about 2.6)",
+        "Mean initial capacity of the other schools (SELFIE about 2.6)",
         unit="capacity",
         gt=0,
         lt=1,
@@ -163,11 +217,11 @@ class PopulationParams(_Section):
                     f"country_capacity_shift.{code}: {shift} outside -0.5 <= value <= 0.5"
                 )
         # mean +- sd must define a Beta distribution: sd^2 < mean (1 - mean)
-        for role in ("mentor", "mentee", "other"):
-            mean = getattr(self, f"capacity_mean_{role}")
+        for group in ("advanced", "other"):
+            mean = getattr(self, f"capacity_mean_{group}")
             if self.capacity_sd**2 >= mean * (1 - mean):
                 raise ValueError(
-                    f"capacity_sd: {self.capacity_sd} too large for capacity_mean_{role} = {mean}"
+                    f"capacity_sd: {self.capacity_sd} too large for capacity_mean_{group} = {mean}"
                 )
         if self.disadvantaged_sd**2 >= self.disadvantaged_mean * (1 - self.disadvantaged_mean):
             raise ValueError("disadvantaged_sd: too large for disadvantaged_mean (Beta impossible)")
@@ -177,10 +231,14 @@ class PopulationParams(_Section):
 class NetworkParams(_Section):
     """Which structure ties the schools, and the parameters of each builder."""
 
-    structure: StructureName = Field(
+    structure: str = Field(
         "top_down",
-        description="Policy structure or research graph",
-        json_schema_extra={"unit": "", "source": "MenSI pilot: regional hubs"},
+        description="Policy structure or research graph (a name in mensi_sim.registry.STRUCTURES)",
+        json_schema_extra={
+            "unit": "",
+            "source": "MenSI pilot: regional hubs",
+            "choices": "structures",
+        },
     )
     mentors_per_region: int = param(
         1,
@@ -234,7 +292,7 @@ class NetworkParams(_Section):
     community: bool | None = Field(
         None,
         description="Online community of practice among participants "
-        "(None: on for virtual and hybrid, off otherwise)",
+        "(None: the structure's default, on for virtual and hybrid)",
     )
     graph_degree: int = param(
         4,
@@ -269,27 +327,46 @@ class NetworkParams(_Section):
         5, "Most proximity ties per school (nearest first)", unit="ties", ge=1, le=100
     )
 
+    @field_validator("structure")
+    @classmethod
+    def _known_structure(cls, value: str) -> str:
+        return _registered(STRUCTURES, value, "structure")
+
 
 class ContactParams(_Section):
-    """Meeting rates and tie strengths by tie kind and mode."""
+    """Meetings: how often each kind of tie meets, how strong it is, who goes, for how long.
+
+    A cluster (a mentor and its mentees) meets as one event, in person or online by the
+    mode of its mentoring ties; its peer ties meet in that event. Other ties (community,
+    proximity, the ties of research graphs and files) meet pairwise.
+    """
 
     rate_in_person: float = param(
-        0.25,
-        "Meetings per term week of an in-person mentoring tie",
+        4 / 36,
+        "Cluster meetings per term week of an in-person cluster (4 in a 36-week school year)",
         unit="per term week",
         ge=0,
         le=1,
-        source="assumption: about monthly; Italy's clusters held regional visits",
+        source="MenSI Italy: 'a series of four local meetings' of its clusters in 2022; EEF "
+        "Schools Partnership Programme: 4 training days + 2 peer reviews",
     )
     rate_online: float = param(
-        0.5, "Meetings per term week of an online mentoring tie", unit="per term week", ge=0, le=1
+        0.25,
+        "Cluster meetings per term week of an online cluster (about monthly)",
+        unit="per term week",
+        ge=0,
+        le=1,
     )
     rate_peer: float = param(
-        0.25, "Meetings per term week of a peer tie", unit="per term week", ge=0, le=1
+        0.25,
+        "Meetings per term week of a peer tie outside a cluster (research graphs, files)",
+        unit="per term week",
+        ge=0,
+        le=1,
     )
     rate_community: float = param(
         0.1,
-        "Meetings per term week of a community-of-practice tie",
+        "Exchanges per term week of a community-of-practice tie",
         unit="per term week",
         ge=0,
         le=1,
@@ -310,15 +387,53 @@ class ContactParams(_Section):
     strength_proximity: float = param(
         0.1, "Strength of a proximity tie", unit="strength", ge=0, le=1
     )
-    staff_hours_in_person: float = param(
-        12.0,
-        "Staff time of one in-person meeting, both schools together",
+    hours_in_person: float = param(
+        7.0,
+        "Length of an in-person meeting (a school day)",
+        unit="hours per delegate",
+        ge=0,
+        le=24,
+        source="MenSI Italy's cluster meetings lasted 1-2 days; EEF training days",
+    )
+    hours_online: float = param(
+        1.5, "Length of an online meeting", unit="hours per delegate", ge=0, le=24
+    )
+    hours_community: float = param(
+        1.0,
+        "Staff time of one community exchange, per school (one staff member)",
         unit="hours",
         ge=0,
+        le=24,
+    )
+    mentor_prep_hours: float = param(
+        2.0,
+        "Preparation of a cluster meeting by the mentor school",
+        unit="hours per meeting",
+        ge=0,
+        le=100,
+    )
+    travel_speed_kmh: float = param(
+        50.0,
+        "Travel speed to in-person meetings (travel time is staff time)",
+        unit="km/h",
+        ge=1,
         le=200,
     )
-    staff_hours_online: float = param(
-        3.0, "Staff time of one online meeting, both schools together", unit="hours", ge=0, le=200
+    teachers_per_delegate: float = param(
+        15.0,
+        "A school sends one delegate per this many teachers (at least one)",
+        unit="teachers",
+        ge=1,
+        le=1000,
+        source="assumption: 2 delegates from a median school of 25 teachers",
+    )
+    max_delegates: int = param(
+        4,
+        "Most delegates a school sends to a meeting",
+        unit="staff",
+        ge=1,
+        le=100,
+        source="assumption; a larger school is reached less per meeting (rule 2)",
     )
 
 
@@ -327,13 +442,14 @@ class LearningParams(_Section):
 
     enabled: bool = Field(True, description="Mentoring changes capacity")
     rate: float = param(
-        0.19,
+        0.553,
         "Learning rate lambda per meeting",
         unit="per meeting",
         ge=0,
         le=1,
         source="calibrated: on scenarios/top_down.toml a mentee closes about a quarter of its "
-        "gap to its mentor in one school year (mensi_sim.calibration, 40 replicates: 0.19)",
+        "gap to its mentor in one school year (mensi_sim.calibration, 40 replicates: 0.553; "
+        "the target is an assumption)",
     )
     gamma: float = param(
         0.5, "Load dilution exponent gamma (0: none, 1: time split)", unit="", ge=0, le=3
@@ -382,9 +498,15 @@ class Course(_Section):
         ge=0,
         le=1,
     )
-    cost_per_participant: float = param(0.0, "Fee per enrolled school", unit="EUR", ge=0, le=1e7)
+    cost_per_participant: float = param(
+        0.0, "Fee per enrolled school (cash)", unit="EUR", ge=0, le=1e7
+    )
     staff_hours: float = param(
-        20.0, "Staff time per enrolled school", unit="hours", ge=0, le=10_000
+        20.0,
+        "Staff time per enrolled school (all its staff on the course together)",
+        unit="hours",
+        ge=0,
+        le=10_000,
     )
 
 
@@ -397,10 +519,15 @@ class TrainingParams(_Section):
 class AdoptionParams(_Section):
     """Adoption and abandonment of the practice (rule 4)."""
 
-    rule: Literal["bass", "threshold"] = Field("bass", description="Adoption rule")
+    rule: str = Field(
+        "contact",
+        description="Adoption rule: contact (exposure in meetings, capacity as readiness; the "
+        "default), bass (share of adopting neighbours), threshold (Granovetter/Watts)",
+        json_schema_extra={"unit": "", "source": "", "choices": "adoption rules"},
+    )
     p: float = param(
         0.03 / WEEKS_PER_YEAR,
-        "Bass innovation coefficient",
+        "Innovation coefficient: adoption hazard without contact (contact: at full readiness)",
         unit="per week",
         ge=0,
         le=1,
@@ -408,14 +535,43 @@ class AdoptionParams(_Section):
     )
     q: float = param(
         0.38 / WEEKS_PER_YEAR,
-        "Bass imitation coefficient",
+        "bass rule: imitation coefficient (times the adopting-neighbour share m)",
         unit="per week",
         ge=0,
         le=10,
         source="Sultan, Farley & Lehmann 1990: q = 0.38 per year",
     )
+    exposure: float = param(
+        0.1,
+        "contact rule: adoption hazard per meeting of strength 1 with an adopting school, at "
+        "full readiness",
+        unit="per meeting",
+        ge=0,
+        le=10,
+        source="assumption: about 6 meetings a year with an adopting mentor convert a fully "
+        "ready school with probability 1 - exp(-0.6) = 0.45 (docs/ASSUMPTIONS.md 2)",
+    )
+    readiness_midpoint: float = param(
+        0.6,
+        "contact rule: capacity at which a school is half ready to adopt (SELFIE 3.4)",
+        unit="capacity",
+        ge=0,
+        le=1,
+        source="assumption: mainstreaming needs capacity above the middle of the SELFIE scale",
+    )
+    readiness_slope: float = param(
+        10.0,
+        "contact rule: steepness kappa of readiness r(c) = 1 / (1 + exp(-kappa (c - midpoint)))",
+        unit="per capacity",
+        ge=0,
+        le=100,
+    )
     theta: float = param(
-        1.0, "Capacity exponent: g(c) = c^theta (0: capacity irrelevant)", unit="", ge=0, le=10
+        1.0,
+        "bass and threshold rules: capacity exponent, g(c) = c^theta (0: capacity irrelevant)",
+        unit="",
+        ge=0,
+        le=10,
     )
     threshold: float = param(
         0.2,
@@ -446,8 +602,8 @@ class AdoptionParams(_Section):
     initial: Literal["none", "share", "count", "most_capable", "mentors", "ids"] = Field(
         "most_capable",
         description="Which schools have adopted at the start: none; a random share or count; "
-        "the most capable share (by capacity as an ordinary school, so the same schools under "
-        "every structure); the mentors; or listed ids",
+        "the most capable share (by initial capacity, the same schools under every "
+        "structure); the mentors; or listed ids",
     )
     initial_share: float = param(
         0.2,
@@ -455,7 +611,7 @@ class AdoptionParams(_Section):
         unit="share",
         ge=0,
         le=1,
-        source="assumption: as many as the 24 MenSI mentor schools among 120",
+        source="assumption: the advanced schools (population.advanced_share) practise already",
     )
     initial_count: int = param(
         0, "initial = 'count': schools adopted at start", unit="schools", ge=0, le=2_000_000
@@ -463,6 +619,11 @@ class AdoptionParams(_Section):
     initial_ids: list[int] = Field(
         default_factory=list, description="initial = 'ids': school ids adopted at start"
     )
+
+    @field_validator("rule")
+    @classmethod
+    def _known_rule(cls, value: str) -> str:
+        return _registered(ADOPTION_RULES, value, "rule")
 
 
 class EngagementParams(_Section):
@@ -526,7 +687,21 @@ class CostParams(_Section):
     """Prices (EUR) of everything the model books."""
 
     staff_hour_rate: float = param(
-        35.0, "Staff time", unit="EUR per hour", ge=0, le=10_000, source="assumption"
+        30.0,
+        "Staff time, in countries without an entry in staff_hour_rate_by_country",
+        unit="EUR per hour",
+        ge=0,
+        le=10_000,
+        source="assumption: within Eurostat's 2021 range of EU hourly labour costs "
+        "(EUR 7 - 47) and above the six MenSI countries' mean (EUR 24)",
+    )
+    staff_hour_rate_by_country: dict[str, float] = Field(
+        default_factory=lambda: dict(STAFF_HOUR_RATE_BY_COUNTRY),
+        description="Staff time per country code (opportunity cost of a teacher hour)",
+        json_schema_extra={
+            "unit": "EUR per hour",
+            "source": "Eurydice statutory teacher salaries, see STAFF_HOUR_RATE_BY_COUNTRY",
+        },
     )
     travel_per_km: float = param(0.30, "Travel, counted both ways", unit="EUR per km", ge=0, le=100)
     platform_per_school_year: float = param(
@@ -546,35 +721,89 @@ class CostParams(_Section):
         1500.0, "Coordination per virtual cluster", unit="EUR per cluster-year", ge=0, le=1e8
     )
 
+    @model_validator(mode="after")
+    def _check_rates(self) -> CostParams:
+        for code, rate in self.staff_hour_rate_by_country.items():
+            if not 0 <= rate <= 10_000:
+                raise ValueError(
+                    f"staff_hour_rate_by_country.{code}: {rate} outside 0 <= value <= 10000"
+                )
+        return self
+
+    def hour_rate(self, country_code: str) -> float:
+        """EUR per staff hour in a country (``staff_hour_rate`` where it has no entry)."""
+        return self.staff_hour_rate_by_country.get(country_code, self.staff_hour_rate)
+
 
 class IncentiveScheme(_Section):
-    """An incentive scheme (rule 7): who gets what, when, and what it does to engagement."""
+    """An incentive scheme (rule 7): who gets what, when, and what it does to engagement.
 
-    type: Literal["funding", "recognition", "release_time", "adoption_reward"] = Field(
+    Its effect has a dose: the engagement target of a reached school rises by
+    ``max_effect * A / (A + half_effect_amount)``, where A is the amount (per school, or per
+    teacher when ``per = "teacher"``): diminishing returns, half the largest effect at
+    ``half_effect_amount``. A scheme runs only while the programme does.
+    """
+
+    type: str = Field(
         ...,
         description="funding and release_time pay per school-year; recognition once; "
-        "adoption_reward per adoption",
+        "adoption_reward per adoption (a name in mensi_sim.registry.INCENTIVE_TYPES)",
+        json_schema_extra={"unit": "", "source": "", "choices": "incentive types"},
     )
     target: TargetGroup = Field("participants", description="Schools the scheme reaches")
     amount: float | None = param(
         None,
         "Payment: per school-year (funding, release_time), once (recognition) or per adoption "
-        "(adoption_reward); None takes the type's default from INCENTIVE_DEFAULT_AMOUNT",
+        "(adoption_reward), per school or per teacher; None: the type's default",
         unit="EUR",
         ge=0,
         le=1e8,
-        source="assumption; England's teaching-school grant was £60,000 per alliance",
+        source="assumption; England's teaching-school grant was GBP 60,000 per alliance",
     )
-    effect: float = param(
-        0.1, "Raise of the engagement target of reached schools", unit="engagement", ge=-1, le=1
+    per: Literal["school", "teacher"] = Field(
+        "school", description="Whether the amount is per school or per teacher of the school"
+    )
+    max_effect: float = param(
+        0.2,
+        "Largest raise of the engagement target of a reached school (at a very large amount)",
+        unit="engagement",
+        ge=-1,
+        le=1,
+        source="assumption: the default amount raises the target by 0.1",
+    )
+    half_effect_amount: float | None = param(
+        None,
+        "Amount at which the effect is half of max_effect (None: the type's default amount; "
+        "required when per = teacher)",
+        unit="EUR",
+        gt=0,
+        le=1e8,
     )
     start_week: int = param(0, "First week the scheme runs", unit="week", ge=0, le=5200)
     duration_weeks: int = param(52, "How long it runs", unit="weeks", ge=1, le=5200)
 
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        return _registered(INCENTIVE_TYPES, value, "type")
+
+    @model_validator(mode="after")
+    def _check_half_effect(self) -> IncentiveScheme:
+        if self.per == "teacher" and self.half_effect_amount is None:
+            raise ValueError("half_effect_amount: required when per = 'teacher'")
+        return self
+
     @property
     def payment(self) -> float:
-        """The amount in EUR, the type's default when the file gives none."""
-        return INCENTIVE_DEFAULT_AMOUNT[self.type] if self.amount is None else self.amount
+        """The amount in EUR (per school or per teacher), the type's default when not given."""
+        return INCENTIVE_TYPES.get(self.type).default_amount if self.amount is None else self.amount
+
+    @property
+    def half_effect(self) -> float:
+        """The amount at which the effect is half of ``max_effect``."""
+        if self.half_effect_amount is not None:
+            return self.half_effect_amount
+        return INCENTIVE_TYPES.get(self.type).default_amount
 
 
 class Scenario(BaseModel):
@@ -593,6 +822,7 @@ class Scenario(BaseModel):
     adoption: AdoptionParams = Field(default_factory=AdoptionParams)
     engagement: EngagementParams = Field(default_factory=EngagementParams)
     opening: OpeningParams = Field(default_factory=OpeningParams)
+    programme: ProgrammeParams = Field(default_factory=ProgrammeParams)
     costs: CostParams = Field(default_factory=CostParams)
     incentives: list[IncentiveScheme] = Field(default_factory=list)
     source_path: str = Field("", description="Set by load_scenario: the file it came from")
@@ -626,15 +856,20 @@ class Scenario(BaseModel):
         return Scenario.model_validate(data)
 
     @property
+    def structure(self):  # noqa: ANN201 - mensi_sim.registry.Structure
+        """The registry entry of ``network.structure``."""
+        return STRUCTURES.get(self.network.structure)
+
+    @property
     def participation(self) -> Literal["voluntary", "compulsory"]:
-        """Whether taking part is voluntary or compulsory under this scenario."""
+        """Whether taking part is voluntary or compulsory (the structure's default for auto)."""
         if self.engagement.participation != "auto":
             return self.engagement.participation
-        return "compulsory" if self.network.structure in ("top_down", "hybrid") else "voluntary"
+        return self.structure.participation
 
     @property
     def has_community(self) -> bool:
         """Whether an online community of practice links the participants."""
         if self.network.community is not None:
             return self.network.community
-        return self.network.structure in ("virtual", "hybrid")
+        return self.structure.community

@@ -63,11 +63,11 @@ model_params = {
         "values": INCENTIVE_CHOICES,
     },
     "learning_rate": _slider("Learning rate per meeting", BASE.learning.rate, 0.0, 1.0, 0.01),
-    "q_per_year": _slider(
-        "Imitation q per year (Bass)", round(BASE.adoption.q * WEEKS_PER_YEAR, 3), 0.0, 2.0, 0.01
+    "exposure": _slider(
+        "Adoption hazard per meeting with an adopter", BASE.adoption.exposure, 0.0, 1.0, 0.01
     ),
     "p_per_year": _slider(
-        "Innovation p per year (Bass)", round(BASE.adoption.p * WEEKS_PER_YEAR, 3), 0.0, 0.5, 0.005
+        "Innovation p per year", round(BASE.adoption.p * WEEKS_PER_YEAR, 3), 0.0, 0.5, 0.005
     ),
     "n_schools": _slider("Schools", BASE.population.n_schools, 30, MAX_SCHOOLS, 30),
     "weeks": _slider("Weeks to run", BASE.time.steps, 4, 260, 1),
@@ -125,7 +125,7 @@ INITIAL = {
     "structure": BASE.network.structure,
     "incentive": incentive_of(BASE),
     "learning_rate": BASE.learning.rate,
-    "q_per_year": round(BASE.adoption.q * WEEKS_PER_YEAR, 3),
+    "exposure": BASE.adoption.exposure,
     "p_per_year": round(BASE.adoption.p * WEEKS_PER_YEAR, 3),
     "n_schools": BASE.population.n_schools,
     "weeks": BASE.time.steps,

@@ -20,18 +20,18 @@ from pydantic import ValidationError
 from mensi_sim.errors import MensiError
 from mensi_sim.model import MentoringModel
 from mensi_sim.scenario import Scenario, load_scenario
-from mensi_sim.scenario.schema import POLICY_STRUCTURES, RESEARCH_GRAPHS, WEEKS_PER_YEAR
+from mensi_sim.scenario.schema import WEEKS_PER_YEAR, policy_structures, research_graphs
 
 ENV_SCENARIO = "MENSI_SIM_VIZ_SCENARIO"  # scenario file `mensi-sim viz SCENARIO` passes on
 PILOT = Path(__file__).resolve().parents[2] / "scenarios" / "mensi_pilot.toml"
-STRUCTURES = (*POLICY_STRUCTURES, *(g for g in RESEARCH_GRAPHS if g != "file"))
+STRUCTURES = (*policy_structures(), *(g for g in research_graphs() if g != "file"))
 # the incentive schemes of experiments/incentives.toml (amounts: the schema defaults)
 INCENTIVES: dict[str, list[dict[str, Any]]] = {
     "none": [],
-    "funding": [{"type": "funding", "target": "participants", "effect": 0.1}],
-    "recognition": [{"type": "recognition", "target": "participants", "effect": 0.05}],
-    "release_time": [{"type": "release_time", "target": "mentors", "effect": 0.15}],
-    "adoption_reward": [{"type": "adoption_reward", "target": "participants", "effect": 0.1}],
+    "funding": [{"type": "funding", "target": "participants", "max_effect": 0.2}],
+    "recognition": [{"type": "recognition", "target": "participants", "max_effect": 0.1}],
+    "release_time": [{"type": "release_time", "target": "mentors", "max_effect": 0.3}],
+    "adoption_reward": [{"type": "adoption_reward", "target": "participants", "max_effect": 0.2}],
 }
 FROM_FILE = "as in the scenario file"
 
@@ -62,7 +62,7 @@ def viz_scenario(
     structure: str,
     incentive: str,
     learning_rate: float,
-    q_per_year: float,
+    exposure: float,
     p_per_year: float,
     n_schools: int,
     weeks: int,
@@ -75,7 +75,7 @@ def viz_scenario(
     updates: dict[str, Any] = {
         "network.structure": structure,
         "learning.rate": float(learning_rate),
-        "adoption.q": float(q_per_year) / WEEKS_PER_YEAR,
+        "adoption.exposure": float(exposure),
         "adoption.p": float(p_per_year) / WEEKS_PER_YEAR,
         "population.n_schools": int(n_schools),
         "time.steps": int(weeks),
@@ -93,8 +93,8 @@ class VizModel(MentoringModel):
         structure: Cluster structure (``network.structure``).
         incentive: Incentive scheme: a key of ``INCENTIVES`` or ``FROM_FILE``.
         learning_rate: Learning rate lambda per meeting (``learning.rate``).
-        q_per_year: Bass imitation coefficient per year (``adoption.q`` x 52).
-        p_per_year: Bass innovation coefficient per year (``adoption.p`` x 52).
+        exposure: Adoption hazard per meeting with an adopter (``adoption.exposure``).
+        p_per_year: Innovation coefficient per year (``adoption.p`` x 52).
         n_schools: Number of schools.
         weeks: Weeks to run; the model stops (``running = False``) after them.
         seed: Root seed of the run.
@@ -106,16 +106,16 @@ class VizModel(MentoringModel):
         self,
         structure: str = "top_down",
         incentive: str = "none",
-        learning_rate: float = 0.19,
-        q_per_year: float = 0.38,
+        learning_rate: float = 0.553,
+        exposure: float = 0.1,
         p_per_year: float = 0.03,
         n_schools: int = 120,
-        weeks: int = 52,
+        weeks: int = 156,
         seed: int = 42,
         scenario_path: str | None = None,
         colour_by: str = "capacity",
     ) -> None:
-        from mensi_sim.seeds import run_streams
+        from mensi_sim.seeds import replicate_seed, run_streams
         from mensi_sim.world import build_world
 
         base = base_scenario(scenario_path)
@@ -126,18 +126,19 @@ class VizModel(MentoringModel):
                 structure=structure,
                 incentive=incentive,
                 learning_rate=learning_rate,
-                q_per_year=q_per_year,
+                exposure=exposure,
                 p_per_year=p_per_year,
                 n_schools=n_schools,
                 weeks=weeks,
             )
-            streams = run_streams(int(seed))
+            streams = run_streams(replicate_seed(int(seed), 0))
             build_world(sc, streams.population, streams.network)  # fails fast, ms
         except (ValidationError, KeyError, MensiError) as exc:
             reason = " ".join(str(exc).split())[:300]
             self.problem = f"Cannot build that scenario ({reason}); showing {base.name} instead."
             sc = base
-        super().__init__(sc, rng=int(seed))
+        # replicate 0 of the root seed, as `mensi-sim run --seed` runs it: the same schools
+        super().__init__(sc, rng=replicate_seed(int(seed), 0))
         self.colour_by = colour_by if colour_by in ("capacity", "adoption") else "capacity"
         self._drawn: tuple[int, np.ndarray] | None = None
         self.running = self.week < sc.time.steps

@@ -1,10 +1,14 @@
-"""Rule 4: adoption pressure, Bass and threshold rules, abandonment, initial adopters."""
+"""Rule 4: contact exposure, readiness, the registered rules, abandonment, initial adopters."""
 
 import numpy as np
 import pytest
 
-from mensi_sim.dynamics import adoption
-from mensi_sim.scenario.schema import AdoptionParams
+from mensi_sim.codes import KIND_MENTORING, KIND_PEER, KIND_PROXIMITY, MODE_IN_PERSON
+from mensi_sim.dynamics import adoption, contacts
+from mensi_sim.registry import ADOPTION_RULES
+from mensi_sim.scenario.schema import AdoptionParams, ContactParams
+
+from .support import ties
 
 
 def _triangle_plus_isolate():
@@ -39,41 +43,181 @@ def test_bass_probability_formula_and_cap():
     assert adoption.bass_probability(np.array([0.0]), np.array([0.0]), 0.1, 0, 0.0)[0] == 0.1
 
 
+def _inputs(adopted, capacity, *, share=None, count=None, threshold=None, exposure=None):
+    n = len(adopted)
+    inputs = adoption.AdoptionInputs(
+        adopted=np.asarray(adopted, bool),
+        capacity=np.asarray(capacity, float),
+        threshold=np.asarray(threshold if threshold is not None else [0.0] * n, float),
+        exposure=np.asarray(exposure if exposure is not None else [0.0] * n, float),
+        influence=None,
+        weighted_degree=None,
+    )
+    if share is not None:
+        inputs.share = np.asarray(share, float)  # cached_property: set directly
+    if count is not None:
+        inputs.count = np.asarray(count, float)
+    return inputs
+
+
 def test_threshold_rule_adopts_at_equality_and_needs_the_count():
     params = AdoptionParams(rule="threshold", threshold=0.5, min_adopting_neighbours=2)
-    adopted = np.zeros(3, bool)
-    share = np.array([0.5, 0.5, 0.49])
-    count = np.array([2.0, 1.0, 5.0])
-    adopts, _ = adoption.adoption_step(
-        adopted, np.ones(3), share, count, np.full(3, 0.5), params, np.random.default_rng(0)
+    inputs = _inputs(
+        np.zeros(3, bool),
+        np.ones(3),
+        share=[0.5, 0.5, 0.49],
+        count=[2, 1, 5],
+        threshold=np.full(3, 0.5),
     )
+    adopts, _ = adoption.threshold_rule(inputs, params, np.random.default_rng(0))
     assert adopts.tolist() == [True, False, False]
 
 
 def test_abandonment_frequency_matches_r_times_one_minus_c():
     n = 200_000
     params = AdoptionParams(abandonment=0.4, p=0.0, q=0.0)
-    _, abandons = adoption.adoption_step(
-        np.ones(n, bool),
-        np.full(n, 0.25),
-        np.zeros(n),
-        None,
-        np.zeros(n),
-        params,
-        np.random.default_rng(1),
+    for rule in (adoption.contact_rule, adoption.bass_rule):
+        inputs = _inputs(np.ones(n, bool), np.full(n, 0.25), share=np.zeros(n))
+        _, abandons = rule(inputs, params, np.random.default_rng(1))
+        expected = 0.4 * 0.75
+        # binomial sd = sqrt(p(1-p)/n) ~ 0.001; 5 sd tolerance
+        assert abandons.mean() == pytest.approx(
+            expected, abs=5 * np.sqrt(expected * (1 - expected) / n)
+        )
+
+
+def test_every_rule_draws_two_numbers_per_school_whatever_the_state():
+    params = AdoptionParams()
+    n = 7
+    for name in ("contact", "bass", "threshold"):
+        rng = np.random.default_rng(4)
+        rule = ADOPTION_RULES.get(name).step
+        rule(
+            _inputs(np.zeros(n, bool), np.full(n, 0.5), share=np.zeros(n), count=np.zeros(n)),
+            params,
+            rng,
+        )
+        ref = np.random.default_rng(4)
+        ref.random(2 * n)
+        assert rng.random() == ref.random(), name
+
+
+def test_readiness_is_logistic_in_capacity():
+    r = adoption.readiness(np.array([0.4, 0.6, 0.8]), midpoint=0.6, slope=10.0)
+    assert r.tolist() == pytest.approx([1 / (1 + np.exp(2)), 0.5, 1 / (1 + np.exp(-2))])
+
+
+def test_contact_probability_formula():
+    params = AdoptionParams(p=0.01, exposure=0.1, readiness_midpoint=0.6, readiness_slope=10)
+    prob = adoption.contact_probability(np.array([0.6, 0.6]), np.array([0.0, 2.5]), params)
+    assert prob.tolist() == pytest.approx(
+        [1 - np.exp(-0.5 * 0.01), 1 - np.exp(-0.5 * (0.01 + 0.1 * 2.5))]
     )
-    expected = 0.4 * 0.75
-    # binomial sd = sqrt(p(1-p)/n) ~ 0.001; 5 sd tolerance
-    assert abandons.mean() == pytest.approx(
-        expected, abs=5 * np.sqrt(expected * (1 - expected) / n)
+
+
+# ---- influence through contact: the hand-computed three-school case ---------------------
+#
+# School 0 has adopted (capacity 0.8) and mentors schools 1 and 2 (capacities 0.4 and 0.5,
+# not adopted); the cluster meets every week (rate 1). Under the contact rule a school's
+# exposure E is the strength of this week's meetings with adopters, so by hand:
+#   E_1 = E_2 = 1.0 (the mentoring tie with school 0), E_0 = 0;
+#   P_j = 1 - exp(-r(c_j) (p + exposure * E_j)).
+# A peer tie 1-2 meets in the same cluster meeting, but neither school has adopted, so it
+# adds nothing; a proximity tie 1-3 to a fourth non-adopting school adds nothing either.
+# Under the share-of-neighbours (bass) rule the peer tie lowers m_1 from 1 to 1 / 1.5:
+# the dilution artefact the contact rule removes.
+
+CAPACITY = np.array([0.8, 0.4, 0.5, 0.3])
+ADOPTED = np.array([True, False, False, False])
+
+
+def _cluster(extra: str | None):
+    src, dst, kind, event = [0, 0], [1, 2], [KIND_MENTORING, KIND_MENTORING], [0, 0]
+    strength = [1.0, 1.0]
+    if extra == "peer":
+        src, dst, kind, event = src + [1], dst + [2], kind + [KIND_PEER], event + [0]
+        strength = strength + [0.5]
+    if extra == "proximity":
+        src, dst, kind, event = src + [1], dst + [3], kind + [KIND_PROXIMITY], event + [-1]
+        strength = strength + [0.1]
+    return ties(src, dst, kind, strength=strength, event=event)
+
+
+def _week_probabilities(extra: str | None, params: AdoptionParams) -> np.ndarray:
+    table = _cluster(extra)
+    contact = ContactParams(rate_in_person=1.0, rate_proximity=1.0)
+    meetings = contacts.draw_meetings(
+        table,
+        contacts.cluster_rates(np.array([MODE_IN_PERSON]), contact),
+        contacts.pairwise_rates(table, contact),
+        np.ones(table.n_ties, bool),
+        np.ones(1),
+        True,
+        np.random.default_rng(0),
     )
+    assert meetings.tie.all()  # rate 1: every tie meets
+    if params.rule == "contact":
+        exposure = adoption.contact_exposure(table, meetings.tie, ADOPTED)
+        return adoption.contact_probability(CAPACITY, exposure, params)
+    infl = adoption.influence_matrix(4, table.src, table.dst, table.strength)
+    share = adoption.adopting_neighbour_share(infl, ADOPTED)
+    return adoption.bass_probability(CAPACITY, share, params.p, params.q, params.theta)
+
+
+def test_ties_between_non_adopters_never_lower_anyone_under_the_contact_rule():
+    params = AdoptionParams()  # rule = "contact"
+    r = adoption.readiness(CAPACITY, params.readiness_midpoint, params.readiness_slope)
+    by_hand = 1 - np.exp(-r * (params.p + params.exposure * np.array([0.0, 1.0, 1.0, 0.0])))
+    base = _week_probabilities(None, params)
+    assert base == pytest.approx(by_hand, rel=1e-12)
+    for extra in ("peer", "proximity"):
+        assert _week_probabilities(extra, params) == pytest.approx(by_hand, rel=1e-12), extra
+
+
+def test_the_share_rule_is_diluted_by_a_peer_tie_between_non_adopters():
+    params = AdoptionParams(rule="bass", theta=1.0)
+    base, with_peer = _week_probabilities(None, params), _week_probabilities("peer", params)
+    # m_1: 1 -> 1 / 1.5 (the peer tie of strength 0.5 to a non-adopter joins the denominator)
+    assert base[1] == pytest.approx(0.4 * (params.p + params.q * 1.0))
+    assert with_peer[1] == pytest.approx(0.4 * (params.p + params.q / 1.5))
+    assert with_peer[1] < base[1]
+
+
+def test_adding_a_tie_between_non_adopters_never_lowers_any_probability_random_networks():
+    params = AdoptionParams()
+    rng = np.random.default_rng(11)
+    for _ in range(300):
+        n, m = 8, 10
+        src, dst = rng.integers(0, n, m), rng.integers(0, n, m)
+        keep = src != dst
+        table = ties(
+            src[keep], dst[keep], np.full(keep.sum(), KIND_PEER), strength=rng.random(keep.sum())
+        )
+        adopted = rng.random(n) < 0.3
+        capacity = rng.random(n)
+        met = rng.random(table.n_ties) < 0.5
+        before = adoption.contact_probability(
+            capacity, adoption.contact_exposure(table, met, adopted), params
+        )
+        a, b = (
+            rng.choice(np.flatnonzero(~adopted), 2, replace=False)
+            if (~adopted).sum() >= 2
+            else (0, 0)
+        )
+        if a == b:
+            continue
+        bigger = table.added(ties([a], [b], [KIND_PEER], strength=[rng.random()]))
+        after = adoption.contact_probability(
+            capacity, adoption.contact_exposure(bigger, np.r_[met, True], adopted), params
+        )
+        assert np.all(after >= before)
 
 
 def test_initial_adopters_modes():
     rng = np.random.default_rng(0)
-    latent = np.array([0.1, 0.9, 0.5, 0.7])
+    capacity = np.array([0.1, 0.9, 0.5, 0.7])
     mentor = np.array([False, False, True, False])
-    mk = lambda **kw: adoption.initial_adopters(4, AdoptionParams(**kw), mentor, latent, rng)  # noqa: E731
+    mk = lambda **kw: adoption.initial_adopters(4, AdoptionParams(**kw), mentor, capacity, rng)  # noqa: E731
     assert mk(initial="none").sum() == 0
     assert mk(initial="most_capable", initial_share=0.5).tolist() == [False, True, False, True]
     assert mk(initial="mentors").tolist() == mentor.tolist()

@@ -15,6 +15,7 @@ from mensi_sim.codes import (
     ROLE_NONE,
 )
 from mensi_sim.dynamics import contacts, costs, engagement, incentives, opening, training
+from mensi_sim.registry import STRUCTURES
 from mensi_sim.scenario.schema import (
     ContactParams,
     CostParams,
@@ -22,67 +23,144 @@ from mensi_sim.scenario.schema import (
     EngagementParams,
     IncentiveScheme,
     OpeningParams,
+    ProgrammeParams,
 )
 
+from .support import ties
 
-def test_meeting_rates_by_kind_and_mode():
+
+def test_pairwise_rates_by_kind_and_mode_and_none_for_cluster_ties():
     cp = ContactParams()
-    kind = np.array([KIND_MENTORING, KIND_MENTORING, KIND_PEER, KIND_COMMUNITY, KIND_PROXIMITY])
-    mode = np.array([MODE_IN_PERSON, MODE_ONLINE, MODE_IN_PERSON, MODE_ONLINE, MODE_IN_PERSON])
-    rate = contacts.tie_meeting_rate(kind, mode, cp)
+    kind = [KIND_MENTORING, KIND_MENTORING, KIND_PEER, KIND_COMMUNITY, KIND_PROXIMITY, KIND_PEER]
+    mode = [
+        MODE_IN_PERSON,
+        MODE_ONLINE,
+        MODE_IN_PERSON,
+        MODE_ONLINE,
+        MODE_IN_PERSON,
+        MODE_IN_PERSON,
+    ]
+    table = ties([0] * 6, [1] * 6, kind, mode=mode, event=[-1, -1, -1, -1, -1, 3])
+    rate = contacts.pairwise_rates(table, cp)
     assert rate.tolist() == [
         cp.rate_in_person,
         cp.rate_online,
         cp.rate_peer,
         cp.rate_community,
         cp.rate_proximity,
+        0.0,  # a peer tie inside cluster 3 meets in its cluster's meeting
     ]
+    clusters = contacts.cluster_rates(np.array([MODE_IN_PERSON, MODE_ONLINE, -1]), cp)
+    assert clusters.tolist() == [cp.rate_in_person, cp.rate_online, 0.0]
 
 
-def test_no_meetings_out_of_term_and_on_quiet_ties():
-    rate = np.ones(3)
-    rng = np.random.default_rng(0)
-    assert not contacts.draw_meetings(rate, np.ones(3, bool), False, rng).any()
-    meet = contacts.draw_meetings(rate, np.array([True, False, True]), True, rng)
-    assert meet.tolist() == [True, False, True]
-
-
-def test_meeting_frequency_matches_rate():
-    n = 100_000
-    meet = contacts.draw_meetings(
-        np.full(n, 0.25), np.ones(n, bool), True, np.random.default_rng(5)
+def _cluster_of_three():
+    # cluster 0: mentor 0 with mentees 1 and 2 (mentoring 0-1, 0-2, peer 1-2); tie 3 pairwise
+    return ties(
+        [0, 0, 1, 3],
+        [1, 2, 2, 4],
+        [KIND_MENTORING, KIND_MENTORING, KIND_PEER, KIND_PEER],
+        event=[0, 0, 0, -1],
+        distance=[10.0, 20.0, 5.0, 30.0],
     )
-    assert meet.mean() == pytest.approx(0.25, abs=5 * np.sqrt(0.25 * 0.75 / n))
+
+
+def test_a_cluster_meets_as_one_event_and_only_open_ties_meet():
+    table = _cluster_of_three()
+    rng = np.random.default_rng(0)
+    off = contacts.draw_meetings(
+        table, np.ones(1), np.ones(4), np.ones(4, bool), np.ones(1), False, rng
+    )
+    assert not off.tie.any() and not off.cluster.any()
+    is_open = np.array([True, False, True, True])
+    met = contacts.draw_meetings(table, np.ones(1), np.ones(4), is_open, np.ones(1), True, rng)
+    assert met.tie.tolist() == [True, False, True, True]
+    assert met.cluster.tolist() == [True]
+    assert contacts.meeting_count(table, met) == 2  # one cluster meeting, one pairwise
+
+
+def test_cluster_meeting_frequency_matches_rate_times_scale():
+    n = 50_000
+    table = ties(
+        np.zeros(n, int), np.arange(1, n + 1), np.full(n, KIND_MENTORING), event=np.arange(n)
+    )
+    met = contacts.draw_meetings(
+        table,
+        np.full(n, 0.5),
+        np.zeros(n),
+        np.ones(n, bool),
+        np.full(n, 0.5),
+        True,
+        np.random.default_rng(5),
+    )
+    # Bernoulli(0.25) per cluster: binomial sd sqrt(p (1 - p) / n); 5 sd tolerance
+    assert met.cluster.mean() == pytest.approx(0.25, abs=5 * np.sqrt(0.25 * 0.75 / n))
+
+
+def test_delegates_grow_with_school_size_within_bounds():
+    cp = ContactParams(teachers_per_delegate=15.0, max_delegates=4)
+    teachers = np.array([5.0, 15.0, 16.0, 31.0, 90.0])
+    assert contacts.delegates(teachers, cp).tolist() == [1, 1, 2, 3, 4]
+
+
+def test_cluster_meeting_costs_per_participating_school():
+    cp = ContactParams(hours_in_person=7.0, mentor_prep_hours=2.0, travel_speed_kmh=50.0)
+    table = _cluster_of_three()
+    met = contacts.Meetings(tie=np.array([True, True, True, False]), cluster=np.array([True]))
+    delegates = np.array([2.0, 1.0, 3.0, 1.0, 1.0])
+    paid = contacts.meeting_costs(table, met, delegates, np.ones(4, bool), cp, travel_per_km=0.3)
+    # mentor 0 hosts: 2 delegates x 7 h + 2 h preparation, no travel
+    assert paid.staff_hours[0] == pytest.approx(2 * 7 + 2)
+    # mentee 1: 1 delegate x (7 h + 2 x 10 km / 50 km/h); car 2 x 10 km x 0.3
+    assert paid.staff_hours[1] == pytest.approx(1 * (7 + 0.4))
+    assert paid.travel[1] == pytest.approx(6.0)
+    # mentee 2: 3 delegates x (7 + 0.8) h; the peer tie 1-2 adds nothing (same meeting)
+    assert paid.staff_hours[2] == pytest.approx(3 * 7.8)
+    assert paid.travel[2] == pytest.approx(12.0)
+    assert paid.staff_hours[3:].tolist() == [0.0, 0.0]
+
+
+def test_unfunded_meetings_book_staff_time_but_no_travel():
+    table = _cluster_of_three()
+    met = contacts.Meetings(tie=np.array([True, True, True, False]), cluster=np.array([True]))
+    funded = contacts.meeting_costs(table, met, np.ones(5), np.ones(4, bool), ContactParams(), 0.3)
+    unfunded = contacts.meeting_costs(
+        table, met, np.ones(5), np.zeros(4, bool), ContactParams(), 0.3
+    )
+    assert unfunded.travel.sum() == 0 and funded.travel.sum() > 0
+    assert unfunded.staff_hours.tolist() == funded.staff_hours.tolist()
 
 
 def test_distance_raises_in_person_cost_not_online_cost():
-    cp, cc = ContactParams(), CostParams()
-    meet = np.ones(4, bool)
-    mode = np.array([MODE_IN_PERSON, MODE_IN_PERSON, MODE_ONLINE, MODE_ONLINE])
-    formal = np.ones(4, bool)
-    dist = np.array([10.0, 100.0, 10.0, 100.0])
-    travel, staff = contacts.meeting_costs(meet, mode, formal, dist, cp, cc)
-    assert travel.tolist() == [2 * 10 * 0.30, 2 * 100 * 0.30, 0.0, 0.0]
-    assert staff[0] == staff[1] == cp.staff_hours_in_person * cc.staff_hour_rate
-    assert staff[2] == staff[3] == cp.staff_hours_online * cc.staff_hour_rate
+    cp = ContactParams()
+    table = ties(
+        [0, 2, 4, 6],
+        [1, 3, 5, 7],
+        [KIND_PEER] * 4,
+        mode=[MODE_IN_PERSON, MODE_IN_PERSON, MODE_ONLINE, MODE_ONLINE],
+        distance=[10.0, 100.0, 10.0, 100.0],
+    )
+    met = contacts.Meetings(tie=np.ones(4, bool), cluster=np.zeros(0, bool))
+    paid = contacts.meeting_costs(table, met, np.ones(8), np.ones(4, bool), cp, 0.3)
+    assert paid.travel.tolist() == pytest.approx([0, 6.0, 0, 60.0, 0, 0, 0, 0])
+    assert paid.staff_hours[5] == paid.staff_hours[7] == cp.hours_online
+    assert paid.staff_hours[3] > paid.staff_hours[1] > cp.hours_in_person
 
 
 def test_informal_ties_cost_nothing_and_never_go_quiet():
-    formal = contacts.tie_is_formal(np.array([KIND_PROXIMITY, KIND_PEER]))
-    assert formal.tolist() == [False, True]
-    active = contacts.tie_active(
-        np.array([0, 0]), np.array([1, 1]), formal, np.array([True, False])
-    )
-    assert active.tolist() == [True, False]
-    travel, staff = contacts.meeting_costs(
-        np.ones(2, bool),
-        np.zeros(2, int),
-        formal,
-        np.array([50.0, 0.0]),
-        ContactParams(),
-        CostParams(),
-    )
-    assert travel[0] == 0 and staff[0] == 0
+    table = ties([0, 0], [1, 1], [KIND_PROXIMITY, KIND_PEER], distance=[50.0, 0.0])
+    assert table.formal.tolist() == [False, True]
+    is_open = contacts.tie_open(table, np.array([True, False]), np.ones(2, bool))
+    assert is_open.tolist() == [True, False]
+    met = contacts.Meetings(tie=np.array([True, False]), cluster=np.zeros(0, bool))
+    paid = contacts.meeting_costs(table, met, np.ones(2), np.ones(2, bool), ContactParams(), 0.3)
+    assert paid.travel.sum() == 0 and paid.staff_hours.sum() == 0
+
+
+def test_programme_ties_close_when_the_programme_does_not_allow_them():
+    table = ties([0, 0], [1, 1], [KIND_MENTORING, KIND_PEER], programme=[True, False])
+    is_open = contacts.tie_open(table, np.ones(2, bool), np.zeros(2, bool))
+    assert is_open.tolist() == [False, True]
 
 
 def test_course_completion_gain():
@@ -123,22 +201,61 @@ def test_initial_engagement_mean_and_sd():
     assert e.std() == pytest.approx(0.1, abs=0.002)
 
 
+PROGRAMME = ProgrammeParams(end_week=52)
+
+
 def test_incentive_payments_by_type():
     role = np.array([ROLE_MENTOR, ROLE_MENTEE, ROLE_NONE])
     member = role != ROLE_NONE
     active = np.ones(3, bool)
     new = np.array([False, True, True])
+    teachers = np.array([10.0, 20.0, 30.0])
     schemes = [
         IncentiveScheme(type="funding", target="mentors", amount=5200.0),
         IncentiveScheme(type="recognition", target="participants", amount=200.0, start_week=3),
         IncentiveScheme(type="adoption_reward", target="all", amount=1000.0),
     ]
-    week0 = incentives.incentive_payments(schemes, 0, role, member, active, new)
+    week0 = incentives.incentive_payments(
+        schemes, 0, PROGRAMME, role, member, active, new, teachers
+    )
     assert week0.tolist() == [100.0, 1000.0, 1000.0]
-    week3 = incentives.incentive_payments(schemes, 3, role, member, active, np.zeros(3, bool))
+    week3 = incentives.incentive_payments(
+        schemes, 3, PROGRAMME, role, member, active, np.zeros(3, bool), teachers
+    )
     assert week3.tolist() == [300.0, 200.0, 0.0]
-    after = incentives.incentive_payments(schemes, 60, role, member, active, new)
+    after = incentives.incentive_payments(
+        schemes, 60, PROGRAMME, role, member, active, new, teachers
+    )
     assert after.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_payment_per_teacher_scales_with_the_school():
+    role = np.array([ROLE_MENTEE, ROLE_MENTEE])
+    scheme = IncentiveScheme(
+        type="recognition", target="mentees", amount=10.0, per="teacher", half_effect_amount=10.0
+    )
+    paid = incentives.incentive_payments(
+        [scheme],
+        0,
+        PROGRAMME,
+        role,
+        np.ones(2, bool),
+        np.ones(2, bool),
+        np.zeros(2, bool),
+        np.array([12.0, 40.0]),
+    )
+    assert paid.tolist() == [120.0, 400.0]
+
+
+def test_no_scheme_runs_outside_the_programme():
+    scheme = IncentiveScheme(type="funding", start_week=0, duration_weeks=200)
+    programme = ProgrammeParams(start_week=10, end_week=30)
+    assert [incentives.is_running(scheme, w, programme) for w in (9, 10, 29, 30)] == [
+        False,
+        True,
+        True,
+        False,
+    ]
 
 
 def test_default_amounts_by_type():
@@ -146,42 +263,59 @@ def test_default_amounts_by_type():
     assert IncentiveScheme(type="recognition").payment == 200.0
 
 
+def test_effect_has_a_dose_with_diminishing_returns():
+    effect = [
+        incentives.dose_effect(
+            IncentiveScheme(type="funding", amount=a, max_effect=0.2, half_effect_amount=3000.0)
+        )
+        for a in (0.0, 1000.0, 3000.0, 9000.0, 1e8)
+    ]
+    assert effect[0] == 0.0
+    assert effect[2] == pytest.approx(0.1)  # half the largest effect at the half amount
+    assert effect[4] == pytest.approx(0.2, abs=1e-5)
+    steps = np.diff(effect[:4]) / np.diff([0.0, 1000.0, 3000.0, 9000.0])
+    assert np.all(np.diff(steps) < 0)  # each extra euro is worth less
+
+
 def test_incentive_effect_reaches_only_its_active_targets():
     role = np.array([ROLE_MENTOR, ROLE_MENTEE, ROLE_NONE])
+    scheme = dict(type="funding", max_effect=0.4)  # default amount = half amount: 0.2
     eff = incentives.incentive_effect(
-        [IncentiveScheme(type="funding", target="mentees", effect=0.2)],
+        [IncentiveScheme(target="mentees", **scheme)],
         0,
+        PROGRAMME,
         role,
         role != ROLE_NONE,
         np.array([True, False, True]),
     )
     assert eff.tolist() == [0.0, 0.0, 0.0]
     eff = incentives.incentive_effect(
-        [IncentiveScheme(type="funding", target="participants", effect=0.2)],
+        [IncentiveScheme(target="participants", **scheme)],
         0,
+        PROGRAMME,
         role,
         role != ROLE_NONE,
         np.ones(3, bool),
     )
-    assert eff.tolist() == [0.2, 0.2, 0.0]
+    assert eff.tolist() == pytest.approx([0.2, 0.2, 0.0])
 
 
 def test_coordination_and_platform_costs():
     cc = CostParams()
     role = np.array([ROLE_MENTOR, ROLE_MENTEE, ROLE_MENTOR])
     coord = costs.coordination_cost(
-        role, np.array([True, True, False]), costs.coordination_rate("top_down", cc)
+        role, np.array([True, True, False]), costs.coordination_rate(STRUCTURES.get("top_down"), cc)
     )
     assert coord.tolist() == pytest.approx([5000 / 52, 0, 0])
-    assert costs.coordination_rate("complete", cc) == 0.0
-    online = costs.online_schools(
-        4,
-        np.array([0, 2]),
-        np.array([1, 3]),
-        np.array([KIND_MENTORING, KIND_PROXIMITY]),
-        np.array([MODE_ONLINE, MODE_ONLINE]),
-        np.ones(2, bool),
+    assert costs.coordination_rate(STRUCTURES.get("complete"), cc) == 0.0
+    table = ties(
+        [0, 2],
+        [1, 3],
+        [KIND_MENTORING, KIND_PROXIMITY],
+        mode=[MODE_ONLINE, MODE_ONLINE],
+        programme=[True, False],
     )
+    online = costs.online_schools(4, table, np.ones(2, bool))
     assert online.tolist() == [True, True, False, False]
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import typing
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,16 +9,15 @@ import pytest
 from mensi_sim.codes import KIND_MENTORING, KIND_PROXIMITY, ROLE_MENTEE, ROLE_MENTOR
 from mensi_sim.errors import NetworkError
 from mensi_sim.networks import (
-    STRUCTURE_BUILDERS,
     build_network,
     file_population_size,
     tie_distance_km,
 )
-from mensi_sim.scenario.schema import StructureName
+from mensi_sim.registry import STRUCTURES, structure_names
 
 from .support import population, scenario
 
-GENERATED = [s for s in typing.get_args(StructureName) if s != "file"]
+GENERATED = [s for s in structure_names() if s != "file"]
 
 
 def assert_same_network(a, b):
@@ -29,8 +26,25 @@ def assert_same_network(a, b):
         np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
 
 
-def test_registry_covers_every_structure_in_the_schema():
-    assert set(STRUCTURE_BUILDERS) == set(typing.get_args(StructureName))
+def test_registry_holds_every_structure_of_the_design_with_everything_about_it():
+    policy = ("none", "top_down", "bottom_up", "virtual", "hybrid")
+    research = (
+        "complete",
+        "erdos_renyi",
+        "watts_strogatz",
+        "ring_lattice",
+        "random_regular",
+        "barabasi_albert",
+        "star",
+        "file",
+    )
+    assert structure_names("policy") == policy
+    assert structure_names("research") == research
+    for entry in STRUCTURES:
+        assert callable(entry.builder)
+        assert entry.participation in ("voluntary", "compulsory")
+        # a programme names its coordination price; a research graph says it has none
+        assert (entry.coordination is not None) == entry.programme, entry.name
 
 
 @pytest.mark.parametrize("structure", GENERATED)

@@ -224,9 +224,7 @@ def test_apply_node_attributes(tmp_path):
     assert new.region.tolist() == [0, 1, 2, 2]
     np.testing.assert_array_equal(new.x, [1.5, pop.x[1], 3.0, 4.0])  # empty keeps generated
     np.testing.assert_array_equal(new.y, pop.y)
-    for field in ("capacity_latent", "capacity_mentor", "capacity_mentee"):
-        expected = [0.9, 0.2, getattr(pop, field)[2], 0.3]
-        np.testing.assert_array_equal(getattr(new, field), expected)
+    np.testing.assert_array_equal(new.capacity, [0.9, 0.2, pop.capacity[2], 0.3])
     assert apply_node_attributes(pop, None) is pop
 
 

@@ -119,8 +119,8 @@ def check_top_down(graph, pop, mentors_per_region, k):
         schools = np.flatnonzero(pop.region == region)
         chosen = {s for s in schools.tolist() if s in mentors}
         assert len(chosen) == mentors_per_region
-        # mentors are the region's highest capacity_latent
-        ranked = schools[np.argsort(-pop.capacity_latent[schools], kind="stable")]
+        # mentors are the region's highest capacity
+        ranked = schools[np.argsort(-pop.capacity[schools], kind="stable")]
         best = ranked[:mentors_per_region]
         assert chosen == set(best.tolist())
         in_region = [s for s in schools.tolist() if s in mentees]
@@ -259,8 +259,8 @@ def test_bottom_up_500_schools():
     assert max(load.values()) <= net.mentor_limit
     assert len(set(load.values())) > 1  # cluster sizes vary
     assert len(schools_with_role(graph, "none")) > 0.3 * pop.n  # some schools left out
-    assert all(pop.capacity_latent[m] >= net.mentor_min_capacity for m in mentors)
-    assert all(pop.capacity_latent[s] < net.mentor_min_capacity for s in mentees)
+    assert all(pop.capacity[m] >= net.mentor_min_capacity for m in mentors)
+    assert all(pop.capacity[s] < net.mentor_min_capacity for s in mentees)
     assert all(pop.country[s] == pop.country[m] for s, (m,) in mentees.items())
     participants = np.array(sorted(mentors | set(mentees)))
     others = np.setdiff1d(np.arange(pop.n), participants)
@@ -295,8 +295,8 @@ def test_bottom_up_uses_other_countries_only_when_own_has_no_volunteer():
     )
     pop = population(sc)
     # nobody in country B is capable: its would-be mentees must look abroad
-    capacity = np.where(pop.country == 1, 0.1, pop.capacity_latent)
-    pop = dataclasses.replace(pop, capacity_latent=capacity)
+    capacity = np.where(pop.country == 1, 0.1, pop.capacity)
+    pop = dataclasses.replace(pop, capacity=capacity)
     graph = build(bottom_up, sc, pop)
     mentees = mentor_of(graph)
     assert any(pop.country[s] == 1 for s in mentees)
@@ -374,7 +374,7 @@ def test_virtual_national_scope():
         assert pop.country[s] == pop.country[m]
     for country in range(6):
         schools = np.flatnonzero(pop.country == country)
-        best = schools[np.argsort(-pop.capacity_latent[schools], kind="stable")][:4]
+        best = schools[np.argsort(-pop.capacity[schools], kind="stable")][:4]
         assert {s for s in schools.tolist() if s in mentors} == set(best.tolist())
     for _, _, d in edges_of_kind(graph, "mentoring"):
         assert d["mode"] == "online" and d["strength"] == sc.contacts.strength_online
@@ -411,7 +411,7 @@ def test_virtual_cross_border_scope():
     pop = population(sc)
     graph = build(virtual, sc, pop)
     mentors = schools_with_role(graph, "mentor")
-    best = np.argsort(-pop.capacity_latent, kind="stable")[:24]
+    best = np.argsort(-pop.capacity, kind="stable")[:24]
     assert mentors == set(best.tolist())
     mentees = mentor_of(graph)
     assert len(mentees) == 24 * 8

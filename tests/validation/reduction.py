@@ -12,16 +12,18 @@ from mensi_sim.scenario import Scenario
 def pure_diffusion(n: int, steps: int, structure: str = "complete", **adoption: Any) -> Scenario:
     """A scenario with mentoring, training, engagement and capacity effects switched off.
 
-    Only rule 4 acts: no learning, no courses, engagement fixed at 1, theta = 0
-    (capacity irrelevant), no proximity ties, no meetings, all term weeks irrelevant.
-    Extra keyword arguments set adoption parameters; ``network`` ones go through
-    ``adoption["network"]``.
+    Only rule 4 acts, with the share-of-neighbours rule (``rule = "bass"`` unless set):
+    no learning, no courses, engagement fixed at 1, theta = 0 (capacity irrelevant), no
+    advanced schools (one capacity distribution), no proximity ties, no meetings, all
+    term weeks irrelevant. Extra keyword arguments set adoption parameters; ``network``
+    ones go through ``adoption["network"]``.
     """
     network = {"structure": structure, "proximity": False, **adoption.pop("network", {})}
     population = {
         "n_schools": n,
         "countries": ["X"],
         "regions_per_country": 1,
+        "advanced_share": 0.0,
         **adoption.pop("population", {}),
     }
     zero_rates = {
@@ -36,7 +38,7 @@ def pure_diffusion(n: int, steps: int, structure: str = "complete", **adoption: 
             "contacts": zero_rates,
             "learning": {"enabled": False},
             "engagement": {"enabled": False},
-            "adoption": {"theta": 0.0, "initial": "none", **adoption},
+            "adoption": {"rule": "bass", "theta": 0.0, "initial": "none", **adoption},
         }
     )
 
@@ -204,9 +206,11 @@ def pure_learning(
     top_down on one region of ``mentees + 1`` schools (the most capable school mentors
     all the others); no peer, community or proximity ties; every week a term week
     (term_weeks = 52); engagement off (e = 1), absorption 1 (disadvantaged_absorption
-    0), no reciprocity (the mentor's capacity stays fixed), no drift, no courses.
-    Initial capacities have sd 0.01 so the mentor (mean 0.75) is the more capable side
-    of every tie (mentees mean 0.45).
+    0), no reciprocity (the mentor's capacity stays fixed), no drift, no courses; every
+    school has 25 teachers (teachers_sigma 0), so each sends 2 delegates and its staff
+    reach is 1. One school is advanced (advanced_share = 1 / n) and initial capacities
+    have sd 0.01, so the mentor (mean 0.75) is the more capable side of every tie (the
+    others' mean is 0.40). The programme runs for the whole run.
     """
     return Scenario.model_validate(
         {
@@ -217,7 +221,11 @@ def pure_learning(
                 "countries": ["X"],
                 "regions_per_country": 1,
                 "capacity_sd": 0.01,
+                "advanced_share": 1 / (mentees + 1),
+                "teachers_median": 25.0,
+                "teachers_sigma": 0.0,
             },
+            "programme": {"end_week": steps + 1},
             "network": {
                 "structure": "top_down",
                 "mentors_per_region": 1,
