@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from regression.cases import BASELINE, CASES, compute
 
 EXACT = {"meetings_total", "members_final", "dropouts"}
@@ -45,8 +44,9 @@ def test_shipped_scenarios_give_the_stored_outcomes(case, now):
 
 def test_the_tolerance_catches_a_small_change_of_a_parameter():
     # learning.rate 0.553 -> 0.554 must not pass for the stored pilot outcomes
-    from mensi_sim import load_scenario, simulate
     from regression.cases import REPO
+
+    from mensi_sim import load_scenario, simulate
 
     stored = json.loads(BASELINE.read_text())["mensi_pilot"]
     sc = load_scenario(REPO / "scenarios" / "mensi_pilot.toml").with_updates(
