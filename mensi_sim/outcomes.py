@@ -106,7 +106,7 @@ COST_LABELS: dict[str, str] = {
 def _guessed_kind(outcome: str) -> str:
     if outcome.startswith("cost") or outcome.endswith("cost"):
         return "eur"
-    if outcome.endswith("share"):
+    if "share" in outcome.split("_"):
         return "pct"
     if any(word in outcome for word in _COUNT_WORDS):
         return "num1"

@@ -1,23 +1,54 @@
-"""What every command of the command line shares: one-line errors, consoles, the default
-results folder and number formats. Only the command modules import this."""
+"""What every command of the command line shares: one-line errors, consoles, progress
+bars, tables and the default results folder. Only the command modules import this.
+
+Numbers are written by ``mensi_sim.formats.fmt`` (re-exported here as ``fmt``).
+"""
 
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import typer
+from rich import box
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+from typer.core import TyperGroup
 
 from mensi_sim.errors import MensiError
+from mensi_sim.formats import fmt
+
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_FAILED",
+    "OneLineErrorGroup",
+    "command_line",
+    "default_out",
+    "fail",
+    "fmt",
+    "last_line",
+    "naming",
+    "one_line",
+    "progress_bar",
+    "simple_table",
+    "stderr_console",
+    "stdout_console",
+    "user_errors",
+]
 
 EXIT_FAILED = 1  # validate: some file is invalid; run/sweep: some runs failed
 EXIT_BAD_INPUT = 2  # bad input: nothing was written
@@ -96,19 +127,94 @@ def default_out(name: str) -> Path:
     return out
 
 
-def fmt(value: Any, kind: str) -> str:
-    """A number for a table: percent (pct), percentage points (dpct), 1 or 3 decimals
-    (num1, num3) or euros (eur); n/a for missing."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
-        return "n/a"
-    if kind == "pct":
-        return f"{100 * value:.1f}%"
-    if kind == "dpct":
-        return f"{100 * value:+.1f}pp"
-    if kind == "num1":
-        return f"{value:.1f}"
-    if kind == "num3":
-        return f"{value:.3f}"
-    if kind == "eur":
-        return f"{'-' if value < 0 else ''}€{abs(value):,.0f}"
-    return f"{value:g}"
+def last_line(text: object) -> str:
+    """The last non-empty line of a text (of a traceback: the exception and its message)."""
+    lines = [line for line in str(text).splitlines() if line.strip()]
+    return one_line(lines[-1]) if lines else ""
+
+
+def naming(path: Path, exc: Exception) -> str:
+    """The error's message, starting with the file it concerns."""
+    message = one_line(exc)
+    return message if message.startswith(str(path)) else f"{path}: {message}"
+
+
+def simple_table(*columns: str) -> Table:
+    """A table with a rule under the header; the first column left, the others right."""
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, header_style="bold")
+    for i, c in enumerate(columns):
+        table.add_column(c, justify="left" if i == 0 else "right")
+    return table
+
+
+@contextlib.contextmanager
+def progress_bar(
+    err: Console, description: str, unit: str, fields: str = "", total: int | None = None
+) -> Iterator[Callable[..., None]]:
+    """A rich progress bar on stderr (done, elapsed, time left); hidden when not a terminal.
+
+    Yields ``report(done, total, failed=0)``. ``unit`` names what is counted
+    ("replicates", "runs"); ``fields`` is more text after it (e.g. the failures).
+    """
+    columns = (
+        TextColumn("{task.description}", style="bold", markup=False),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn(unit + fields),
+        TimeElapsedColumn(),
+        TextColumn("elapsed,"),
+        TimeRemainingColumn(),
+        TextColumn("left"),
+    )
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task(description, total=total, failed=0)
+
+        def report(done: int, total: int, failed: int = 0) -> None:
+            bar.update(task, completed=done, total=total, failed=failed)
+
+        yield report
+
+
+def _click_exception(name: str) -> type[Exception] | None:
+    """A click exception class as the installed typer uses it (typer >= 0.22 vendors click)."""
+    base = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+    return getattr(sys.modules[base.__module__], name, None)
+
+
+_ClickException = _click_exception("ClickException")
+_NoArgsIsHelpError = _click_exception("NoArgsIsHelpError")
+
+
+class OneLineErrorGroup(TyperGroup):
+    """Typer's group, except that usage errors are one line ``error: ...`` on stderr."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        argv = [str(a) for a in (sys.argv[1:] if args is None else args)]
+        obj = extra.setdefault("obj", {})
+        if isinstance(obj, dict):
+            obj.setdefault("argv", argv)
+        try:
+            rv = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+        except _ClickException as exc:  # type: ignore[misc]
+            if _NoArgsIsHelpError is not None and isinstance(exc, _NoArgsIsHelpError):
+                # the help text (typer's rich help has printed itself already)
+                if text := exc.format_message().strip():
+                    typer.echo(text)
+                sys.exit(0)
+            ctx = getattr(exc, "ctx", None)
+            hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+            typer.echo(f"error: {one_line(exc.format_message())}{hint}", err=True)
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            typer.echo("error: aborted", err=True)
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
