@@ -28,7 +28,8 @@ or one below, except the three listed in ``UPWARD_CALLS`` (``Results.comparison`
 design); and the runtime imports (all but TYPE_CHECKING ones and those three) form
 no cycle, counting that importing ``a.b.c`` first runs the ``__init__`` of ``a.b``.
 A module on no floor fails too: a new top-level module needs a line in ``FLOORS``
-(and in docs/ARCHITECTURE.md). Only the cli floor prints.
+(and in docs/ARCHITECTURE.md). Only the cli floor prints, and above the model floor
+only ``experiments.replicate`` builds a model (the model of a recorded run).
 """
 
 from __future__ import annotations
@@ -71,6 +72,14 @@ PRINTING_ALLOWED = {
     "mensi_sim.scenario.reference": "regenerates docs/ODD.md's parameter table",
 }
 PRINTERS = {"print", "echo", "secho"}  # print(), typer.echo/secho; rich Console below
+# Above the model floor, a model is built only here: the model of a recorded run
+# (experiments.replicate.replicate_model; Results.model and the network view use it).
+MODEL_ENTRY_POINT = "mensi_sim.experiments.replicate"
+MODEL_BUILDERS_ALLOWED = {
+    # TODO(lead): the app's VizModel subclasses MentoringModel and seeds it with rng=seed;
+    # with the seed fix of issue 10 it should build its model as replicate_model does.
+    "mensi_sim.viz.model": "the app's model, re-created from its controls by SolaraViz",
+}
 
 
 @dataclass(frozen=True)
@@ -247,6 +256,29 @@ def printing(root: Path) -> list[str]:
     return lines
 
 
+def model_builders(root: Path) -> list[str]:
+    """Modules above the model floor that build a MentoringModel (a call or a subclass)."""
+    model = next(i for i, (name, _) in enumerate(FLOORS) if name == "model")
+    lines = []
+    for name, path in modules(root).items():
+        floor = floor_of(name)
+        if floor is None or floor <= model or name == MODEL_ENTRY_POINT:
+            continue
+        if name in MODEL_BUILDERS_ALLOWED:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            named = []
+            if isinstance(node, ast.Call):
+                named = [node.func]
+            elif isinstance(node, ast.ClassDef):
+                named = list(node.bases)
+            for f in named:
+                called = f.id if isinstance(f, ast.Name) else getattr(f, "attr", "")
+                if called == "MentoringModel":
+                    lines.append(f"{name}:{node.lineno}: builds a MentoringModel")
+    return lines
+
+
 # --- the package ---------------------------------------------------------------------
 
 
@@ -276,6 +308,10 @@ def test_no_runtime_import_cycle(found: list[Import]) -> None:
 
 def test_only_the_command_line_prints() -> None:
     assert printing(ROOT) == []
+
+
+def test_models_of_recorded_runs_come_from_one_entry_point() -> None:
+    assert model_builders(ROOT) == []
 
 
 def test_the_layering_is_the_documented_one() -> None:
@@ -309,6 +345,9 @@ def test_the_checks_catch_upward_imports_cycles_and_prints(tmp_path: Path) -> No
                 "if TYPE_CHECKING:\n    from mensi_sim.model import M\n"  # type-only, upward
             ),
             "model.py": "print('hello')\n",
+            "plotting/network.py": "def f(sc):\n    return MentoringModel(sc)\n",
+            "experiments/__init__.py": "",
+            "experiments/replicate.py": "def g(sc):\n    return MentoringModel(sc)\n",
             "analysis/__init__.py": "from mensi_sim.analysis import a\n",
             "analysis/a.py": "from mensi_sim.analysis.b import g\n",
             "analysis/b.py": "def g():\n    from mensi_sim.analysis.a import x\n",  # cycle
@@ -332,6 +371,7 @@ def test_the_checks_catch_upward_imports_cycles_and_prints(tmp_path: Path) -> No
     # plotting -> results -> (Results.plot) plotting is no cycle: that call is allowed
     assert cycles(found) == [["mensi_sim.analysis.a", "mensi_sim.analysis.b"]]
     assert printing(root) == ["mensi_sim.model:1: print()"]
+    assert model_builders(root) == ["mensi_sim.plotting.network:2: builds a MentoringModel"]
     assert floor_of("mensi_sim.newthing") is None
 
 
