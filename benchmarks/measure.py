@@ -23,9 +23,9 @@ import numpy as np
 
 from benchmarks.phases import SETUP_PHASES, STEP_PHASES, PhaseTimer, timed_phases
 from mensi_sim import MentoringModel, load_scenario
+from mensi_sim.experiments.replicate import run_once
 from mensi_sim.scenario.schema import Scenario
 from mensi_sim.seeds import replicate_seed
-from mensi_sim.simulate import run_once
 
 REPO = Path(__file__).resolve().parents[1]
 PILOT = REPO / "scenarios" / "mensi_pilot.toml"
@@ -250,7 +250,7 @@ def replications_case(spec: dict[str, Any]) -> dict[str, Any]:
         chunk = max(1, min(50, reps // (4 * workers)))
         name = (
             f"concurrent.futures.ProcessPoolExecutor({workers} workers) over "
-            f"mensi_sim.simulate.run_once in chunks of {chunk} (the package has no "
+            f"mensi_sim.experiments.replicate.run_once in chunks of {chunk} (the package has no "
             "executors)"
         )
         chunks = [list(range(i, min(i + chunk, reps))) for i in range(0, reps, chunk)]

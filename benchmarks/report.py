@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.phases import REST
-from mensi_sim.results.manifest import git_state, package_versions
+from mensi_sim.experiments.manifest import git_state, package_versions
 
 GOALS = {
     "pilot_ms": 20.0,  # one pilot run after set-up, ms

@@ -1,10 +1,31 @@
-"""Small statistics used to report outcomes over replications."""
+"""Small statistics used to report outcomes over replications.
+
+The Student-t half-width of a mean's confidence interval lives here, once: every
+interval of the package (headline outcomes, paired differences, adaptive
+replications, the bands of the figures) is built from ``t_half_width``.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+
+def t_quantile(level: float, df: float | np.ndarray) -> float | np.ndarray:
+    """The two-sided Student-t quantile ``t(0.5 + level / 2, df)``."""
+    return stats.t.ppf(0.5 + level / 2, df)
+
+
+def t_half_width(
+    sd: float | np.ndarray, n: float | np.ndarray, level: float = 0.95
+) -> float | np.ndarray:
+    """Half-width of the Student-t confidence interval of a mean of n >= 2 values.
+
+    ``h = t(0.5 + level / 2, n - 1) * sd / sqrt(n)``, with ``sd`` the sample standard
+    deviation (ddof = 1). Vectorised over ``sd`` and ``n``.
+    """
+    return t_quantile(level, np.asarray(n) - 1) * sd / np.sqrt(n)
 
 
 def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
@@ -16,7 +37,7 @@ def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, floa
     mean = float(x.mean())
     if x.size < 2:
         return mean, mean, mean
-    half = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
+    half = float(t_half_width(x.std(ddof=1), x.size, level))
     return mean, mean - half, mean + half
 
 

@@ -40,6 +40,33 @@ mentors_per_region = 5
 """
 
 
+def sensitivity_experiment(scenario: str | Path) -> str:
+    """A tiny Morris + Sobol experiment on ``scenario``: 2 parameters, 3 trajectories and
+    N = 4 (9 + 16 points), 2 replicates of 3 weeks, serial."""
+    return f"""\
+name = "tiny_sens"
+replications = 2
+root_seed = 3
+steps = 3
+executor = "serial"
+
+[base]
+scenario = "{scenario}"
+
+[factors.ranges]
+"adoption.p" = [0.001, 0.01]
+"learning.rate" = [0.05, 0.4]
+
+[[factors.samples]]
+method = "morris"
+n = 3
+
+[[factors.samples]]
+method = "sobol"
+n = 4
+"""
+
+
 def write_scenario(folder: Path, text: str, name: str = "tiny.toml") -> Path:
     """Write a scenario file and return its path."""
     path = folder / name

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import json
 import subprocess
@@ -15,7 +14,7 @@ from support import REPO, TINY_SCENARIO, write_scenario
 from typer.testing import CliRunner
 
 from mensi_sim.cli import app
-from mensi_sim.results import read_results
+from mensi_sim.results import Results
 
 RESULT_FILES = {
     "timeseries.parquet",
@@ -82,15 +81,15 @@ def test_run_writes_results_and_prints_the_headline(tiny_scenario_file: Path, tm
     assert "95% CI" in res.stdout
     assert f"results: {out}" in res.stdout
     assert "\x1b[" not in res.stdout  # plain text when not a terminal
-    back = read_results(out)
-    assert back["timeseries"]["step"].max() == 4
-    assert len(back["summary"]) == 2
-    assert set(back["runs"]["status"]) == {"ok"}
-    m = back["manifest"]
+    back = Results.load(out)
+    assert back.timeseries["step"].max() == 4
+    assert len(back.summary) == 2
+    assert set(back.runs["status"]) == {"ok"}
+    m = back.manifest
     assert m["replications"] == 2 and m["root_seed"] == 0 and m["steps"] == 4
     assert m["command_line"].startswith("mensi-sim run ")
     assert "--steps 4" in m["command_line"]
-    assert m["scenario_hash"] == back["runs"]["scenario_hash"].iloc[0]
+    assert m["scenario_hash"] == back.runs["scenario_hash"].iloc[0]
 
 
 def test_run_default_out_is_under_results(tiny_scenario_file: Path, tmp_path, monkeypatch):
@@ -108,8 +107,8 @@ def test_run_same_seed_same_results(tiny_scenario_file: Path, tmp_path) -> None:
     for name in ("a", "b"):
         res = invoke("run", tiny_scenario_file, "-r", "2", "-s", "5", "--out", tmp_path / name)
         assert res.exit_code == 0, res.stderr
-    a, b = read_results(tmp_path / "a"), read_results(tmp_path / "b")
-    assert a["timeseries"].equals(b["timeseries"])
+    a, b = Results.load(tmp_path / "a"), Results.load(tmp_path / "b")
+    assert a.timeseries.equals(b.timeseries)
 
 
 def test_run_refuses_an_existing_directory_before_simulating(tiny_scenario_file, tmp_path):
@@ -120,7 +119,7 @@ def test_run_refuses_an_existing_directory_before_simulating(tiny_scenario_file,
     assert_one_error_line(res.stderr, str(out), "--overwrite")
     res = invoke("run", tiny_scenario_file, "-r", "1", "--steps", "3", "--out", out, "--overwrite")
     assert res.exit_code == 0, res.stderr
-    assert read_results(out)["manifest"]["steps"] == 3
+    assert Results.load(out).manifest["steps"] == 3
 
 
 def test_run_impossible_structure_fails_cleanly(tmp_path: Path) -> None:
@@ -271,12 +270,14 @@ def test_unknown_command_is_one_line() -> None:
 mensi_simulate = importlib.import_module("mensi_sim.simulate")
 
 
-def _with_failures(result, n_failed: int):
-    """A copy of a SimulationResult whose first n_failed runs are recorded as failed."""
+def _with_failures(result: Results, n_failed: int) -> Results:
+    """A copy of a simulate() Results whose first n_failed runs are recorded as failed."""
     runs = result.runs.copy()
     runs.loc[: n_failed - 1, "status"] = "failed"
     runs.loc[: n_failed - 1, "error"] = "Traceback (most recent call last):\n ...\nValueError: boom"
-    return dataclasses.replace(result, runs=runs)
+    return Results(
+        result.timeseries, result.summary, runs, scenario=result.scenario, seed=result.seed
+    )
 
 
 def test_run_all_replicates_failed(tiny_result, tiny_scenario_file, tmp_path, monkeypatch):
@@ -296,5 +297,5 @@ def test_run_some_replicates_failed(tiny_result, tiny_scenario_file, tmp_path, m
     assert res.stderr.strip() == (
         "warning: 1 of 3 replicates failed (see runs.parquet): ValueError: boom"
     )
-    runs = read_results(tmp_path / "res")["runs"]
+    runs = Results.load(tmp_path / "res").runs
     assert list(runs["status"]) == ["failed", "ok", "ok"]

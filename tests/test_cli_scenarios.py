@@ -9,7 +9,7 @@ from support import REPO
 from typer.testing import CliRunner
 
 from mensi_sim.cli import app
-from mensi_sim.results import read_results
+from mensi_sim.results import Results
 
 SHIPPED = sorted((REPO / "scenarios").glob("*.toml"))
 
@@ -28,8 +28,8 @@ def test_shipped_scenario_runs(path: Path, tmp_path: Path) -> None:
     )
     assert res.exit_code == 0, res.stdout + res.stderr
     assert "Final adoption share" in res.stdout
-    back = read_results(out)
-    assert set(back["runs"]["status"]) == {"ok"}
-    assert back["timeseries"]["step"].max() == 3
-    assert len(back["summary"]) == 2
+    back = Results.load(out)
+    assert set(back.runs["status"]) == {"ok"}
+    assert back.timeseries["step"].max() == 3
+    assert len(back.summary) == 2
     assert (out / "adoption_cost.png").stat().st_size > 0

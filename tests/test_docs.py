@@ -32,7 +32,7 @@ ODD = Path(__file__).resolve().parents[1] / "docs" / "ODD.md"
 START, END = "<!-- parameters:start -->", "<!-- parameters:end -->"
 REGENERATE = (
     "docs/ODD.md's parameter table is out of date. Regenerate it with\n"
-    "    python -m mensi_sim.scenario.reference > /tmp/parameters.md\n"
+    "    python -m mensi_sim.cli.reference > /tmp/parameters.md\n"
     f"and paste the file between the lines {START} and {END} in docs/ODD.md."
 )
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from test_fuzz_inputs import assert_clean_failure, invoke
 
-from mensi_sim.experiments import load_experiment, run_experiment
+from mensi_sim import sweep
+from mensi_sim.experiments import load_experiment
 
 SWEEP_CASES = [
     "missing",
@@ -28,7 +29,7 @@ def sweep_dir(tmp_path_factory) -> Path:
     """A real, small sweep results directory (structures: 2 scenarios, 3 weeks, 3 reps)."""
     out = tmp_path_factory.mktemp("sweep") / "res"
     exp = load_experiment("experiments/structures.toml").with_changes(steps=3, replications=3)
-    run_experiment(exp, executor="serial", out=out)
+    sweep(exp, executor="serial", out=out)
     return out
 
 

@@ -19,7 +19,6 @@ from viz_support import check_png, mensi_app, run_results, sweep_results
 
 from mensi_sim.plotting import (
     DPI,
-    load_results,
     plan_figures,
     plot_network,
     replay_snapshots,
@@ -28,8 +27,8 @@ from mensi_sim.plotting import (
     write_plots,
 )
 from mensi_sim.plotting.network import NetworkSnapshot
-from mensi_sim.plotting.replay import replay_source
-from mensi_sim.seeds import replicate_seed
+from mensi_sim.results import Results
+from mensi_sim.results.rebuild import replay_source
 
 ALL_SWEEP_FIGURES = {
     "adoption_cost",
@@ -91,14 +90,14 @@ def test_every_figure_that_fits_a_sweep_is_written_in_png_and_svg(sweep_plots) -
 def test_png_has_the_figure_size_and_is_not_blank(sweep_plots, sweep: Path, name, size) -> None:
     out, _, _ = sweep_plots
     if size is None:  # height grows with the rows: the figure's own size
-        spec = next(s for s in plan_figures(load_results(sweep)) if s.name == name)
+        spec = next(s for s in plan_figures(Results.load(sweep)) if s.name == name)
         w, h = spec.make().get_size_inches()
         size = (round(w * DPI), round(h * DPI))
     check_png(out / f"{name}.png", size)
 
 
 def test_axes_carry_units_and_legends(sweep: Path) -> None:
-    specs = {s.name: s for s in plan_figures(load_results(sweep), network=False)}
+    specs = {s.name: s for s in plan_figures(Results.load(sweep), network=False)}
     fig = specs["adoption"].make()
     left = fig.axes[0]
     assert "(weeks)" in left.get_xlabel() and "%" in left.get_ylabel()
@@ -169,20 +168,20 @@ def test_plots_tolerate_missing_or_broken_analysis_files(sweep: Path, tmp_path: 
     shutil.copytree(sweep, copy)
     (copy / "sensitivity.parquet").unlink()
     (copy / "comparison.parquet").write_bytes(b"not parquet")
-    bundle = load_results(copy)
-    assert bundle.sensitivity is None
-    assert bundle.comparison_source == "computed"  # from the summary instead
-    assert any("comparison.parquet: cannot read" in n for n in bundle.notes)
-    names = {s.name for s in plan_figures(bundle, network=False)}
+    res = Results.load(copy)
+    assert "sensitivity" not in res.tables
+    assert res.comparison_source == "computed"  # from the summary instead
+    assert any("comparison.parquet: cannot read" in n for n in res.notes)
+    names = {s.name for s in plan_figures(res, network=False)}
     assert "cost_effectiveness" in names and not any(n.startswith("morris") for n in names)
 
 
 def test_network_replay_reproduces_replicate_zero_bit_for_bit(run: Path) -> None:
-    bundle = load_results(run)
-    source = replay_source(bundle.manifest)
+    res = Results.load(run)
+    source = res.replay_source()
     steps = source.scenario.time.steps
-    shots = replay_snapshots(source.scenario, replicate_seed(source.root_seed, 0), [0, steps])
-    ts = bundle.timeseries
+    shots = replay_snapshots(res, [0, steps])
+    ts = res.timeseries
     rep0 = ts[ts["replicate"] == 0].set_index("step")["adoption_share"]
     assert [s.week for s in shots] == [0, steps]
     assert shots[0].adoption_share == rep0.loc[0]

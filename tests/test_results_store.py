@@ -12,9 +12,15 @@ import pyarrow.parquet as pq
 import pytest
 
 from mensi_sim.errors import MensiError, ResultsError
-from mensi_sim.results import build_manifest, read_results, write_results
-from mensi_sim.results import manifest as manifest_module
-from mensi_sim.results.store import FRAME_NAMES, MANIFEST_NAME, check_target
+from mensi_sim.experiments import manifest as manifest_module
+from mensi_sim.results import (
+    FRAME_NAMES,
+    MANIFEST_NAME,
+    Results,
+    build_manifest,
+    check_target,
+    write_results,
+)
 
 FILES = {"timeseries.parquet", "summary.parquet", "runs.parquet", MANIFEST_NAME}
 MANIFEST_KEYS = {
@@ -51,10 +57,10 @@ def test_write_then_read_round_trip(tiny_result, manifest, tmp_path: Path) -> No
     out = write_results(tiny_result, tmp_path / "res", manifest=manifest)
     assert out == tmp_path / "res"
     assert {p.name for p in out.iterdir()} == FILES
-    back = read_results(out)
+    back = Results.load(out)
     for name in FRAME_NAMES:
-        pd.testing.assert_frame_equal(back[name], getattr(tiny_result, name))
-    assert back["manifest"] == json.loads(json.dumps(manifest))
+        pd.testing.assert_frame_equal(getattr(back, name), getattr(tiny_result, name))
+    assert back.manifest == json.loads(json.dumps(manifest))
     # real Parquet files, readable by pyarrow on their own
     assert pq.read_table(out / "summary.parquet").num_rows == 3
 
@@ -122,7 +128,7 @@ def test_overwrite_replaces_a_results_directory(tiny_result, manifest, tmp_path)
     )
     write_results(tiny_result, out, manifest={**manifest, "executor": "new"}, overwrite=True)
     assert {p.name for p in out.iterdir()} == FILES
-    assert read_results(out)["manifest"]["executor"] == "new"
+    assert Results.load(out).manifest["executor"] == "new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["res"]
 
 
@@ -132,7 +138,7 @@ def test_failed_overwrite_keeps_the_old_results(tiny_result, manifest, tmp_path,
     with pytest.raises(OSError, match="boom"):
         write_results(tiny_result, out, manifest=manifest, overwrite=True)
     monkeypatch.undo()
-    assert read_results(out)["manifest"] == manifest
+    assert Results.load(out).manifest == manifest
     assert sorted(p.name for p in tmp_path.iterdir()) == ["res"]
 
 
@@ -160,21 +166,21 @@ def test_check_target_catches_unwritable_places(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("missing", ["summary.parquet", MANIFEST_NAME])
-def test_read_results_rejects_other_folders(tiny_result, manifest, tmp_path, missing) -> None:
+def test_load_rejects_other_folders(tiny_result, manifest, tmp_path, missing) -> None:
     out = write_results(tiny_result, tmp_path / "res", manifest=manifest)
     (out / missing).unlink()
     with pytest.raises(ResultsError, match=f"not a results directory.*{missing}") as info:
-        read_results(out)
+        Results.load(out)
     assert "\n" not in str(info.value)
     with pytest.raises(ResultsError, match="no such directory"):
-        read_results(tmp_path / "nowhere")
+        Results.load(tmp_path / "nowhere")
 
 
-def test_read_results_reports_a_corrupt_file(tiny_result, manifest, tmp_path) -> None:
+def test_load_reports_a_corrupt_file(tiny_result, manifest, tmp_path) -> None:
     out = write_results(tiny_result, tmp_path / "res", manifest=manifest)
     (out / "runs.parquet").write_bytes(b"not parquet")
     with pytest.raises(ResultsError, match="runs.parquet: cannot read Parquet") as info:
-        read_results(out)
+        Results.load(out)
     assert "\n" not in str(info.value)
 
 

@@ -117,7 +117,7 @@ def served(tmp_path_factory: pytest.TempPathFactory):
             [
                 sys.executable,
                 "-m",
-                "mensi_sim.viz_commands",
+                "mensi_sim.cli",
                 "viz",
                 str(scenario),
                 "--port",

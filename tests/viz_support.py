@@ -1,7 +1,7 @@
 """Small results directories for the plot, report and app tests (built once per session).
 
 ``run_results`` is a ``mensi-sim run``-style directory of the tiny scenario;
-``sweep_results`` a real sweep of three structures on it (``run_experiment``,
+``sweep_results`` a real sweep of three structures on it (``mensi_sim.sweep``,
 serial), with ``comparison.parquet`` from ``comparison_table`` and a
 ``sensitivity.parquet`` in the long format of ``mensi-sim sensitivity`` (Morris
 and Sobol indices of a toy function, from the same SALib pipeline).
@@ -57,16 +57,11 @@ def run_results(factory: pytest.TempPathFactory) -> Path:
     """A results directory as ``mensi-sim run`` writes it (3 replicates, seed 7)."""
 
     def build(folder: Path) -> Path:
-        from mensi_sim.results import build_manifest, write_results
-        from mensi_sim.scenario import load_scenario
-        from mensi_sim.simulate import simulate
+        from mensi_sim import load_scenario, simulate
 
         sc = load_scenario(write_scenario(folder, TINY_SCENARIO))
-        result = simulate(sc, replications=3, seed=7)
-        manifest = build_manifest(
-            sc, root_seed=7, command_line="test", executor="serial", replications=3
-        )
-        return write_results(result, folder / "run", manifest=manifest)
+        result = simulate(sc, replications=3, seed=7, command_line="test")
+        return result.save(folder / "run")
 
     return _cached(factory, "run", build)
 
@@ -77,16 +72,15 @@ def sweep_results(factory: pytest.TempPathFactory) -> Path:
     def build(folder: Path) -> Path:
         import pandas as pd
 
-        from mensi_sim.experiments import run_experiment
-        from mensi_sim.experiments.compare import comparison_table
-        from mensi_sim.experiments.sensitivity import long_table, sensitivity_analysis
+        from mensi_sim import sweep
+        from mensi_sim.analysis import comparison_table, long_table, sensitivity_analysis
 
         write_scenario(folder, TINY_SCENARIO)
         spec = folder / "tiny_sweep.toml"
         spec.write_text(textwrap.dedent(TINY_SWEEP), encoding="utf-8")
         out = folder / "sweep"
-        result = run_experiment(spec, executor="serial", out=out, command_line="test")
-        comparison_table(result.summary, "none").to_parquet(out / "comparison.parquet")
+        result = sweep(spec, executor="serial", out=out, command_line="test")
+        result.write_table("comparison", comparison_table(result.summary, "none"))
 
         def toy(x: np.ndarray) -> np.ndarray:  # two parameters matter, one does not
             return x[:, 0] + 2 * x[:, 1] ** 2
@@ -103,7 +97,7 @@ def sweep_results(factory: pytest.TempPathFactory) -> Path:
             )
             for method, n in (("morris", 6), ("sobol", 16))
         ]
-        pd.concat(tables, ignore_index=True).to_parquet(out / "sensitivity.parquet")
+        result.write_table("sensitivity", pd.concat(tables, ignore_index=True))
         return out
 
     return _cached(factory, "sweep", build)
@@ -122,11 +116,8 @@ def check_png(path: Path, size: tuple[int, int] | None = None) -> None:
     assert colours > 50, f"{path.name}: only {colours} colours"
 
 
-def mensi_app():  # noqa: ANN201 - the typer app with the plot/report/viz commands
-    """The real ``mensi-sim`` app, with ``register`` applied if cli.py does not yet."""
+def mensi_app():  # noqa: ANN201 - the typer app with every command
+    """The real ``mensi-sim`` app."""
     from mensi_sim.cli import app
-    from mensi_sim.viz_commands import register, registered
 
-    if not registered(app):
-        register(app)
     return app

@@ -1,49 +1,38 @@
-"""Experiments: sweeps over scenarios, paired comparisons, cost-effectiveness, sensitivity.
+"""Experiments: designs, the runner, executors, the run store, adaptive replications.
 
-    from mensi_sim.experiments import load_experiment, run_experiment, paired_comparison
+    from mensi_sim.experiments import load_experiment, run_experiment
     exp = load_experiment("experiments/structures.toml")
-    res = run_experiment(exp, executor="local", out="results/structures")
-    paired_comparison(res.summary, baseline="none")
+    out = run_experiment(exp, executor="local", out="results/structures")
 
-docs/EXPERIMENTS.md describes the experiment file, the executors, resuming and
-the statistics.
+``mensi_sim.sweep`` does the same and returns a ``Results``; the analyses of its
+tables are in ``mensi_sim.analysis``. docs/EXPERIMENTS.md describes the experiment
+file, the executors, resuming and the adaptive rule.
 """
 
-from mensi_sim.experiments.compare import (
-    at_budget,
-    comparison_table,
-    cost_effectiveness,
-    default_baseline,
-    paired_comparison,
-)
+from mensi_sim.experiments.design import DesignPoint, SampleDesign
 from mensi_sim.experiments.execution import ExecutorError, SerialExecutor, make_executor
-from mensi_sim.experiments.runner import ExperimentResult, run_experiment
-from mensi_sim.experiments.sensitivity import (
-    analyse_sample,
-    morris_indices,
-    noise_share,
-    sensitivity_analysis,
-    sobol_indices,
+from mensi_sim.experiments.replicate import replicate_model, run_once
+from mensi_sim.experiments.runner import SweepOptions, SweepOutput, run_experiment
+from mensi_sim.experiments.spec import (
+    Experiment,
+    default_baseline,
+    load_experiment,
+    resolve_baseline,
 )
-from mensi_sim.experiments.spec import DesignPoint, Experiment, load_experiment
 
 __all__ = [
     "DesignPoint",
-    "Experiment",
     "ExecutorError",
-    "ExperimentResult",
+    "Experiment",
+    "SampleDesign",
     "SerialExecutor",
-    "analyse_sample",
-    "at_budget",
-    "comparison_table",
-    "cost_effectiveness",
+    "SweepOptions",
+    "SweepOutput",
     "default_baseline",
     "load_experiment",
     "make_executor",
-    "morris_indices",
-    "noise_share",
-    "paired_comparison",
+    "replicate_model",
+    "resolve_baseline",
     "run_experiment",
-    "sensitivity_analysis",
-    "sobol_indices",
+    "run_once",
 ]

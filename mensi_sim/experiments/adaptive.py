@@ -22,7 +22,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+
+from mensi_sim.stats import t_half_width
 
 
 def half_width(values: Sequence[float] | np.ndarray, level: float = 0.95) -> float:
@@ -30,8 +31,7 @@ def half_width(values: Sequence[float] | np.ndarray, level: float = 0.95) -> flo
     x = np.asarray(values, dtype=float)
     if x.size < 2:
         return math.inf
-    sd = float(x.std(ddof=1))
-    return float(stats.t.ppf(0.5 + level / 2, x.size - 1) * sd / math.sqrt(x.size))
+    return float(t_half_width(float(x.std(ddof=1)), x.size, level))
 
 
 def next_target(n: int, h: float, precision: float, cap: int) -> int:

@@ -2,12 +2,15 @@
 
 Named scenarios are crossed with the full-factorial grid; samples (Latin
 hypercube, Sobol/Saltelli, Morris) are drawn over ``factors.ranges`` with SALib,
-seeded, so the same file always gives the same design.
+seeded, so the same file always gives the same design. Each sample is drawn once,
+here: its points (``SampleDesign.points``, before integer parameters are rounded)
+are kept on the ``Experiment`` for the sensitivity analysis.
 """
 
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -18,7 +21,47 @@ from mensi_sim.scenario.loader import format_validation_error
 from mensi_sim.scenario.schema import Scenario
 
 if TYPE_CHECKING:
-    from mensi_sim.experiments.spec import DesignPoint, ExperimentSpec
+    from mensi_sim.experiments.spec import ExperimentSpec, SampleSpec
+
+
+@dataclass(frozen=True)
+class DesignPoint:
+    """One scenario of the experiment: its name, its scenario and what set it apart.
+
+    Attributes:
+        index: Position in the design (the sort order of every results table).
+        name: Unique scenario name (the ``scenario`` column of the results).
+        scenario: The complete validated scenario.
+        overrides: The dotted parameters the factors set (not the base overrides).
+        sample: ``(sample label, row)`` for sample points (label: the method, numbered
+            when a method appears twice), else None.
+    """
+
+    index: int
+    name: str
+    scenario: Scenario
+    overrides: dict[str, Any]
+    sample: tuple[str, int] | None = None  # (sample label, row in the sample)
+
+
+@dataclass(frozen=True)
+class SampleDesign:
+    """One sample of an experiment as drawn: what the sensitivity analysis needs of it.
+
+    Attributes:
+        label: The sample's label (its method, numbered when a method appears twice).
+        spec: The ``[[factors.samples]]`` entry.
+        seed: The sampler's seed.
+        problem: The SALib problem (names and bounds of ``factors.ranges``).
+        points: The points as sampled (rows, before integer parameters are rounded), in
+            sample order: row i is the design point ``<label>-<i>``.
+    """
+
+    label: str
+    spec: SampleSpec
+    seed: int
+    problem: dict[str, Any]
+    points: np.ndarray = field(compare=False, repr=False)
 
 
 def _section_model(model: type[BaseModel], key: str) -> type[BaseModel] | None:
@@ -128,7 +171,7 @@ def sample_labels(spec: ExperimentSpec) -> list[str]:
 
 def _expand_samples(
     spec: ExperimentSpec, base: Scenario, where: str
-) -> list[tuple[str, dict[str, Any], tuple[str, int]]]:
+) -> tuple[list[tuple[str, dict[str, Any], tuple[str, int]]], list[SampleDesign]]:
     ranges = flatten_overrides(spec.factors.ranges)
     integer = {}
     for path, (lo, hi) in ranges.items():
@@ -140,6 +183,7 @@ def _expand_samples(
         integer[path] = isinstance(value, int)
     prob = problem(ranges)
     out = []
+    designs = []
     labels = sample_labels(spec)
     for k, sample in enumerate(spec.factors.samples):
         seed = spec.root_seed if sample.seed is None else sample.seed
@@ -152,6 +196,7 @@ def _expand_samples(
             second_order=sample.second_order,
         )
         prefix = labels[k]
+        designs.append(SampleDesign(prefix, sample, seed, prob, x))
         width = max(4, len(str(len(x) - 1)))
         for i, row in enumerate(x):
             values = {
@@ -159,22 +204,24 @@ def _expand_samples(
                 for path, v in zip(ranges, row, strict=True)
             }
             out.append((f"{prefix}-{i:0{width}d}", values, (prefix, i)))
-    return out
+    return out, designs
 
 
-def expand(spec: ExperimentSpec, base: Scenario, where: str) -> list[DesignPoint]:
-    """The design points of an experiment, in design order.
+def expand(
+    spec: ExperimentSpec, base: Scenario, where: str
+) -> tuple[list[DesignPoint], list[SampleDesign]]:
+    """The design points of an experiment, in design order, and its samples as drawn.
 
     Named scenarios x grid (grid labels first, then the scenario name, joined by
     ``/``, e.g. ``top_down/funding``); or one point per sample row (``sobol-0007``);
     or the base scenario alone when there are no factors.
     """
-    from mensi_sim.experiments.spec import DesignPoint
-
     f = spec.factors
     rows: list[tuple[str, dict[str, Any], tuple[str, int] | None, str]] = []
+    designs: list[SampleDesign] = []
     if f.samples:
-        rows = [(n, v, s, "factors.ranges") for n, v, s in _expand_samples(spec, base, where)]
+        drawn, designs = _expand_samples(spec, base, where)
+        rows = [(n, v, s, "factors.ranges") for n, v, s in drawn]
     else:
         grid = flatten_overrides(f.grid)
         combos = list(itertools.product(*grid.values())) if grid else [()]
@@ -205,4 +252,4 @@ def expand(spec: ExperimentSpec, base: Scenario, where: str) -> list[DesignPoint
     for i, (name, values, sample, field) in enumerate(rows):
         scenario = apply_overrides(base, {**values, "name": name}, f"{where}: {field}")
         points.append(DesignPoint(i, name, scenario, values, sample))
-    return points
+    return points, designs

@@ -114,7 +114,9 @@ def process_pool(workers: int | None = None) -> ProcessPoolExecutor:
         # the server imports the simulator once; each worker forks from it with mesa,
         # numpy and pandas already loaded (about 2 s saved per worker). This adds to
         # the forkserver's preload list only; the start method is not changed.
-        context.set_forkserver_preload(["mensi_sim.simulate", "mensi_sim.experiments.execution"])
+        context.set_forkserver_preload(
+            ["mensi_sim.experiments.replicate", "mensi_sim.experiments.execution"]
+        )
     else:
         context = multiprocessing.get_context("spawn")
     return ProcessPoolExecutor(max_workers=workers or available_cores(), mp_context=context)
@@ -173,8 +175,8 @@ class RunDone:
 
 
 def run_task(task: RunTask) -> RunDone:
-    """Do one run; an exception becomes a failed-run record (simulate.failed_run)."""
-    from mensi_sim.simulate import failed_run, run_once
+    """Do one run; an exception becomes a failed-run record (replicate.failed_run)."""
+    from mensi_sim.experiments.replicate import failed_run, run_once
 
     started = time.perf_counter()
     try:

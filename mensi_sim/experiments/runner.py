@@ -4,19 +4,18 @@
 executor, writes each finished batch atomically under ``<out>/runs/``, and
 consolidates the results directory (runs, summary, timeseries, manifest).
 Replicate r of every scenario uses ``replicate_seed(root_seed, r)`` (common random
-numbers), so scenario comparisons are paired.
+numbers), so scenario comparisons are paired. How to run is one ``SweepOptions``
+object; ``mensi_sim.sweep`` wraps the ``SweepOutput`` in a ``Results``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import shlex
-import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,6 @@ import pandas as pd
 from mensi_sim.errors import ResultsError
 from mensi_sim.experiments import runstore
 from mensi_sim.experiments.adaptive import AdaptiveStatus, adaptive_round
-from mensi_sim.experiments.design import get_parameter
 from mensi_sim.experiments.execution import (
     RunDone,
     RunTask,
@@ -34,56 +32,89 @@ from mensi_sim.experiments.execution import (
     make_executor,
     run_batch,
 )
-from mensi_sim.experiments.spec import Experiment, load_experiment
-from mensi_sim.results.manifest import MANIFEST_FORMAT, git_state, package_versions
+from mensi_sim.experiments.manifest import build_sweep_manifest, json_value, now_utc
+from mensi_sim.experiments.spec import Experiment, ExperimentSpec, load_experiment
 
 # Called as progress(done, total, failed) after every finished batch.
 Progress = Callable[[int, int, int], None]
 
+DEFAULT_ADAPTIVE_OUTCOME = "final_adoption_share"
+DEFAULT_MAX_REPLICATIONS = 1000
 
-@dataclass
-class ExperimentResult:
-    """The consolidated results of an experiment.
+
+@dataclass(frozen=True)
+class SweepOptions:
+    """How to run an experiment; a field left at None takes the experiment file's value.
+
+    Attributes:
+        executor: ``"serial"``, ``"local"``, ``"dask"``, ``"tcp://host:port"``, or a
+            ``concurrent.futures.Executor`` (not shut down here). Default: the file's.
+        workers: Processes (local, dask); default: the machine's cores.
+        batch: Runs per task (default: about four tasks per worker, at most 16).
+        replications: Replicates per scenario (default: the file's).
+        precision: Adaptive replications: target 95% CI half-width of ``outcome``
+            (default: the file's ``[adaptive]`` table, if any).
+        outcome: Outcome of the adaptive rule (default: final_adoption_share).
+        max_replications: Cap of the adaptive rule (default 1000).
+        out: Results directory. Without it the runs go to a temporary folder that is
+            removed afterwards (nothing is kept on disk).
+        resume: Continue a sweep in ``out``: only missing or failed runs are run.
+    """
+
+    executor: str | Executor | None = None
+    workers: int | None = None
+    batch: int | None = None
+    replications: int | None = None
+    precision: float | None = None
+    outcome: str | None = None
+    max_replications: int | None = None
+    out: str | Path | None = None
+    resume: bool = False
+
+    def resolved(self, spec: ExperimentSpec) -> SweepOptions:
+        """These options with every default filled in from the experiment file.
+
+        ``replications`` becomes the first round's replicates: with adaptive
+        replications at least 2 (a spread needs two) and at most the cap.
+        """
+        adaptive = spec.adaptive
+        precision = self.precision
+        if precision is None and adaptive is not None:
+            precision = adaptive.precision
+        outcome = self.outcome or (adaptive.outcome if adaptive else DEFAULT_ADAPTIVE_OUTCOME)
+        cap = self.max_replications or (
+            adaptive.max_replications if adaptive else DEFAULT_MAX_REPLICATIONS
+        )
+        n0 = self.replications or spec.replications
+        if precision is not None:
+            n0 = min(max(n0, 2), cap)
+        return dataclasses.replace(
+            self,
+            executor=self.executor if self.executor is not None else spec.executor,
+            replications=n0,
+            precision=precision,
+            outcome=outcome,
+            max_replications=cap,
+        )
+
+
+@dataclass(frozen=True)
+class SweepOutput:
+    """What the runner hands up to ``mensi_sim.results.Results`` (a record, no methods).
 
     Attributes:
         experiment: The experiment that ran.
-        runs: One row per run: scenario, replicate, point, parameters, seed, status,
-            error (with traceback), duration.
-        summary: One row per successful (scenario, replicate), a column per outcome.
-        timeseries: One row per (scenario, replicate, step).
+        tables: ``runs``, ``summary`` and ``timeseries``, consolidated and in design order.
         manifest: What the manifest.json of the results directory holds.
         out: The results directory (None when run without one).
         adaptive: Per scenario, where the adaptive rule stopped (empty without it).
     """
 
     experiment: Experiment
-    runs: pd.DataFrame
-    summary: pd.DataFrame
-    timeseries: pd.DataFrame
+    tables: dict[str, pd.DataFrame]
     manifest: dict[str, Any]
     out: Path | None = None
     adaptive: dict[str, AdaptiveStatus] = field(default_factory=dict)
-
-    @property
-    def failures(self) -> pd.DataFrame:
-        """The run records of the runs that failed."""
-        if self.runs.empty:
-            return self.runs
-        return self.runs[self.runs["status"] != "ok"]
-
-    def headline(self, outcomes: tuple[str, ...] | None = None) -> pd.DataFrame:
-        """Mean and 95% CI of the outcomes of interest per scenario (long format)."""
-        from mensi_sim.stats import describe_outcomes
-
-        outcomes = tuple(outcomes or self.experiment.spec.outcomes)
-        if self.summary.empty:
-            return pd.DataFrame(columns=["scenario", "outcome", "mean", "ci_low", "ci_high", "n"])
-        return describe_outcomes(self.summary, outcomes)
-
-
-def _json_value(value: Any) -> Any:
-    """Overrides as JSON: pydantic models and tuples become plain structures."""
-    return json.loads(json.dumps(value, default=str))
 
 
 def _frames(done: list[RunDone], experiment: Experiment) -> dict[str, pd.DataFrame]:
@@ -91,7 +122,7 @@ def _frames(done: list[RunDone], experiment: Experiment) -> dict[str, pd.DataFra
     runs = []
     for d in done:
         point = experiment.points[d.point]
-        params = json.dumps(_json_value(point.overrides), sort_keys=True)
+        params = json.dumps(json_value(point.overrides), sort_keys=True)
         record = dict(d.run)
         record = {
             "scenario": record.pop("scenario"),
@@ -108,75 +139,6 @@ def _frames(done: list[RunDone], experiment: Experiment) -> dict[str, pd.DataFra
         "summary": pd.DataFrame(summaries),
         "timeseries": pd.concat(series, ignore_index=True) if series else pd.DataFrame(),
     }
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def build_sweep_manifest(
-    experiment: Experiment,
-    *,
-    executor: str,
-    command_line: str | list[str] | None,
-    status: str,
-    replications: dict[str, int],
-    extra: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The manifest.json of a sweep (the keys of results.manifest plus the experiment's)."""
-    if command_line is None:
-        command_line = [sys.argv[0], *sys.argv[1:]]
-    if not isinstance(command_line, str):
-        command_line = shlex.join(str(a) for a in command_line)
-    git = git_state()
-    spec = experiment.spec
-    return {
-        "format": MANIFEST_FORMAT,
-        "kind": "experiment",
-        "experiment": spec.name,
-        "experiment_hash": experiment.hash,
-        "source_path": experiment.source_path,
-        "scenario": experiment.base.name,
-        # the base scenario in full: with each scenario's overrides below, every run's
-        # parameters can be rebuilt from the manifest alone
-        "base_parameters": experiment.base.model_dump(mode="json", exclude={"source_path"}),
-        "root_seed": spec.root_seed,
-        "replications": spec.replications,
-        "replications_per_scenario": replications,
-        "steps": experiment.steps,
-        "outcomes": list(spec.outcomes),
-        "baseline": spec.baseline,
-        "budget": spec.budget.model_dump() if spec.budget else None,
-        "scenarios": [
-            {
-                "name": p.name,
-                "point": p.index,
-                "scenario_hash": _scenario_hash(p),
-                "overrides": _json_value(p.overrides),
-                "sample": list(p.sample) if p.sample else None,
-                "structure": p.scenario.network.structure,
-                "group": _json_value(get_parameter(p.scenario, spec.budget.group_by))
-                if spec.budget
-                else None,
-            }
-            for p in experiment.points
-        ],
-        "versions": package_versions(),
-        "git_commit": git["commit"],
-        "git_dirty": git["dirty"],
-        "command_line": command_line,
-        "executor": executor,
-        "status": status,
-        "created_utc": _now(),
-        "experiment_spec": spec.model_dump(mode="json"),
-        **(extra or {}),
-    }
-
-
-def _scenario_hash(point: Any) -> str:
-    from mensi_sim.scenario.loader import scenario_hash
-
-    return scenario_hash(point.scenario)
 
 
 def prepare_out(out: Path, experiment: Experiment, resume: bool) -> None:
@@ -215,70 +177,40 @@ def _outcome_values(out: Path, outcome: str) -> dict[tuple[str, int], float]:
 
 def run_experiment(
     experiment: Experiment | str | Path,
-    executor: str | Executor | None = None,
-    out: str | Path | None = None,
-    resume: bool = False,
+    options: SweepOptions | None = None,
     *,
-    workers: int | None = None,
-    batch: int | None = None,
-    replications: int | None = None,
-    precision: float | None = None,
-    outcome: str | None = None,
-    max_replications: int | None = None,
     progress: Progress | None = None,
-    command_line: str | list[str] | None = None,
-) -> ExperimentResult:
-    """Run an experiment and return its consolidated results.
+    command_line: str | Sequence[str] | None = None,
+    **changes: Any,
+) -> SweepOutput:
+    """Run an experiment and return its consolidated tables.
 
     Args:
         experiment: An Experiment or the path of an experiment file.
-        executor: ``"serial"``, ``"local"``, ``"dask"``, ``"tcp://host:port"``, or a
-            ``concurrent.futures.Executor`` (not shut down here). Default: the file's.
-        out: Results directory. Without it the runs go to a temporary folder that
-            is removed afterwards (nothing is kept on disk).
-        resume: Continue a sweep in ``out``: only missing or failed runs are run.
-        workers: Processes (local, dask); default: the machine's cores.
-        batch: Runs per task (default: about four tasks per worker, at most 16).
-        replications: Replicates per scenario (default: the file's).
-        precision: Adaptive replications: target 95% CI half-width of ``outcome``
-            (default: the file's ``[adaptive]`` table, if any).
-        outcome: Outcome of the adaptive rule (default: final_adoption_share).
-        max_replications: Cap of the adaptive rule (default 1000).
+        options: How to run (``SweepOptions``; default: the file's settings).
         progress: Called as ``progress(done, total, failed)`` after each batch.
         command_line: Recorded in the manifest (default: sys.argv).
+        **changes: Fields of ``SweepOptions`` to set, e.g. ``executor="serial"``.
 
     Returns:
-        ExperimentResult; failed runs are in ``.runs`` (status "failed") and in
-        ``.failures``, they do not raise.
+        SweepOutput; failed runs are in its ``runs`` table (status "failed"), they do
+        not raise.
 
     Raises:
+        TypeError: A keyword that is not a field of ``SweepOptions``.
         ResultsError: ``out`` exists and is not resumable by this experiment.
         ExecutorError: The executor cannot be started.
     """
     exp = experiment if isinstance(experiment, Experiment) else load_experiment(experiment)
-    spec = exp.spec
-    adaptive = spec.adaptive
-    if precision is None and adaptive is not None:
-        precision = adaptive.precision
-    outcome = outcome or (adaptive.outcome if adaptive else "final_adoption_share")
-    cap = max_replications or (adaptive.max_replications if adaptive else 1000)
-    n0 = replications or spec.replications
-    if precision is not None:
-        n0 = min(max(n0, 2), cap)
+    opts = dataclasses.replace(options or SweepOptions(), **changes).resolved(exp.spec)
     with tempfile.TemporaryDirectory(prefix="mensi-sweep-") as scratch:
-        target_dir = Path(out) if out is not None else Path(scratch) / "results"
-        prepare_out(target_dir, exp, resume)
+        target_dir = Path(opts.out) if opts.out is not None else Path(scratch) / "results"
+        prepare_out(target_dir, exp, opts.resume)
         return _run(
             exp,
-            executor if executor is not None else spec.executor,
+            opts,
             target_dir,
-            keep=out is not None,
-            workers=workers,
-            batch=batch,
-            n0=n0,
-            precision=precision,
-            outcome=outcome,
-            cap=cap,
+            keep=opts.out is not None,
             progress=progress,
             command_line=command_line,
         )
@@ -286,24 +218,20 @@ def run_experiment(
 
 def _run(
     exp: Experiment,
-    executor: str | Executor,
+    opts: SweepOptions,
     out: Path,
     *,
     keep: bool,
-    workers: int | None,
-    batch: int | None,
-    n0: int,
-    precision: float | None,
-    outcome: str,
-    cap: int,
     progress: Progress | None,
-    command_line: str | list[str] | None,
-) -> ExperimentResult:
+    command_line: str | Sequence[str] | None,
+) -> SweepOutput:
+    """The rounds of runs of a sweep, with ``opts`` resolved (``SweepOptions.resolved``)."""
+    precision, outcome, cap = opts.precision, str(opts.outcome), int(opts.max_replications)
     names = [p.name for p in exp.points]
     order = {n: i for i, n in enumerate(names)}
-    targets = {n: n0 for n in names}
+    targets = {n: int(opts.replications) for n in names}
     # connect first: an unreachable scheduler must leave no results folder behind
-    handle = make_executor(executor, workers)
+    handle = make_executor(opts.executor, opts.workers)
     out.mkdir(parents=True, exist_ok=True)
     runstore.remove_leftovers(out)
     done_runs = runstore.winning_runs(runstore.read_runs(out))
@@ -321,7 +249,7 @@ def _run(
         status="running",
         replications=targets,
     )
-    runstore.atomic_json(manifest, out / "manifest.json")
+    runstore.atomic_json(manifest, out / runstore.MANIFEST_NAME)
     status: dict[str, AdaptiveStatus] = {}
     n_done = n_failed = 0
     try:
@@ -337,7 +265,7 @@ def _run(
             total = n_done + len(todo)
             if progress is not None:
                 progress(n_done, total, n_failed)
-            size = batch or batch_size(len(todo), handle.workers)
+            size = opts.batch or batch_size(len(todo), handle.workers)
             pending: set[Future] = {
                 handle.executor.submit(run_batch, chunk) for chunk in batches(todo, size)
             }
@@ -382,7 +310,7 @@ def _run(
     runs = tables["runs"]
     n_fail = int((runs["status"] != "ok").sum()) if not runs.empty else 0
     extra: dict[str, Any] = {
-        "completed_utc": _now(),
+        "completed_utc": now_utc(),
         "n_runs": len(runs),
         "n_failed": n_fail,
         "failed_runs": [
@@ -421,12 +349,10 @@ def _run(
     )
     if keep:
         runstore.write_tables(out, tables)
-        runstore.atomic_json(manifest, out / "manifest.json")
-    return ExperimentResult(
+        runstore.atomic_json(manifest, out / runstore.MANIFEST_NAME)
+    return SweepOutput(
         experiment=exp,
-        runs=tables["runs"],
-        summary=tables["summary"],
-        timeseries=tables["timeseries"],
+        tables=tables,
         manifest=manifest,
         out=out if keep else None,
         adaptive=status,

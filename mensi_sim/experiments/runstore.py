@@ -28,7 +28,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 RUNS_DIR = "runs"
-FRAMES = ("runs", "summary", "timeseries")
+FRAME_NAMES = ("timeseries", "summary", "runs")  # the tables of every results directory
+MANIFEST_NAME = "manifest.json"
 KEY = ["scenario", "replicate"]
 
 
@@ -171,13 +172,13 @@ def consolidate(out: Path, order: Mapping[str, int]) -> dict[str, pd.DataFrame]:
 
 def write_tables(out: Path, tables: Mapping[str, pd.DataFrame]) -> None:
     """Write the consolidated tables, each atomically."""
-    for name in FRAMES:
+    for name in FRAME_NAMES:
         atomic_parquet(tables[name], out / f"{name}.parquet")
 
 
 def read_manifest(out: Path) -> dict[str, Any] | None:
     """The manifest of a results directory, or None if it has none or it is unreadable."""
-    path = out / "manifest.json"
+    path = out / MANIFEST_NAME
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -19,21 +20,63 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from mensi_sim.errors import ScenarioError
-from mensi_sim.metrics import SUMMARY_COLUMNS
+from mensi_sim.experiments.design import (
+    DesignPoint,
+    SampleDesign,
+    apply_overrides,
+    expand,
+    get_parameter,
+)
+from mensi_sim.metrics import SUMMARY_COLUMNS, SUMMARY_OUTCOMES
 from mensi_sim.scenario.loader import format_validation_error, load_scenario, scenario_hash
 from mensi_sim.scenario.schema import Scenario
 
 # Every per-run outcome a summary row holds: metrics.SUMMARY_COLUMNS (from run_summary).
 OUTCOME_NAMES: tuple[str, ...] = tuple(c for c in SUMMARY_COLUMNS if c != "half_adoption_reached")
-DEFAULT_OUTCOMES = (
-    "final_adoption_share",
-    "weeks_to_half_adoption",
-    "capacity_gain",
-    "final_equity_gap",
-    "total_cost",
+# The outcomes of interest by default, and the outcomes every comparison reports: the
+# headline outcomes except the cost per adopting school, a ratio whose incremental
+# counterpart is the comparison's ICER.
+DEFAULT_OUTCOMES: tuple[str, ...] = tuple(
+    o for o in SUMMARY_OUTCOMES if o != "cost_per_adopting_school"
 )
 SAMPLE_METHODS = ("lhs", "sobol", "morris")
 EXECUTOR_NAMES = ("serial", "local", "dask")
+BASELINE_NAMES = ("none", "baseline")
+
+
+def default_baseline(names: Sequence[str]) -> str:
+    """A scenario named "none" or "baseline" (whole name, then every /-part), else the first."""
+    names = list(names)
+    if not names:
+        raise ValueError("no scenarios")
+    for name in names:
+        if name.lower() in BASELINE_NAMES:
+            return name
+    for name in names:
+        parts = name.lower().split("/")
+        if all(p in BASELINE_NAMES for p in parts):
+            return name
+    for name in names:
+        if any(b in name.lower() for b in BASELINE_NAMES):
+            return name
+    return names[0]
+
+
+def resolve_baseline(names: Sequence[str], wanted: str | None = None) -> str:
+    """The baseline of a comparison among ``names``: ``wanted``, else ``default_baseline``.
+
+    This is the one place the baseline is chosen; ``Results.baseline`` adds which
+    ``wanted`` to ask for (the stored comparison's, then the experiment's).
+
+    Raises:
+        KeyError: ``wanted`` is not one of ``names``.
+    """
+    names = list(names)
+    if wanted is None:
+        return default_baseline(names)
+    if wanted not in names:
+        raise KeyError(f"baseline {wanted!r} is not a scenario ({', '.join(names)})")
+    return wanted
 
 
 class _Strict(BaseModel):
@@ -185,33 +228,22 @@ class ExperimentSpec(_Strict):
 
 
 @dataclass(frozen=True)
-class DesignPoint:
-    """One scenario of the experiment: its name, its scenario and what set it apart.
+class Experiment:
+    """A loaded experiment: the spec, the base scenario and the expanded design.
 
     Attributes:
-        index: Position in the design (the sort order of every results table).
-        name: Unique scenario name (the ``scenario`` column of the results).
-        scenario: The complete validated scenario.
-        overrides: The dotted parameters the factors set (not the base overrides).
-        sample: ``(sample label, row)`` for sample points (label: the method, numbered
-            when a method appears twice), else None.
+        spec: The validated experiment file.
+        base: The base scenario with the base overrides applied.
+        points: The design points, in design order.
+        source_path: The experiment file.
+        samples: The samples of ``factors.samples`` as drawn (empty without samples).
     """
-
-    index: int
-    name: str
-    scenario: Scenario
-    overrides: dict[str, Any]
-    sample: tuple[str, int] | None = None  # (sample label, row in the sample)
-
-
-@dataclass(frozen=True)
-class Experiment:
-    """A loaded experiment: the spec, the base scenario and the expanded design."""
 
     spec: ExperimentSpec
     base: Scenario
     points: tuple[DesignPoint, ...]
     source_path: str = ""
+    samples: tuple[SampleDesign, ...] = ()
 
     @property
     def name(self) -> str:
@@ -234,6 +266,11 @@ class Experiment:
         }
         blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
+
+    @property
+    def baseline(self) -> str:
+        """The scenario comparisons use as baseline (``resolve_baseline``)."""
+        return resolve_baseline([p.name for p in self.points], self.spec.baseline)
 
     def point(self, name: str) -> DesignPoint:
         for p in self.points:
@@ -266,26 +303,24 @@ def _validate(data: dict[str, Any], where: str) -> ExperimentSpec:
 
 def build_experiment(spec: ExperimentSpec, base: Scenario, where: str) -> Experiment:
     """Apply the base overrides and expand the factors into design points."""
-    from mensi_sim.experiments.design import apply_overrides, expand
-
     updates = dict(spec.base.overrides)
     if spec.steps is not None:
         updates["time.steps"] = spec.steps
     base = apply_overrides(base, updates, f"{where}: base.overrides")
-    points = expand(spec, base, where)
+    points, samples = expand(spec, base, where)
     if spec.baseline is not None and spec.baseline not in {p.name for p in points}:
         names = ", ".join(p.name for p in points[:8])
         raise ScenarioError(f"{where}: baseline: no scenario named {spec.baseline!r} ({names})")
     if spec.budget is not None:
-        from mensi_sim.experiments.design import get_parameter
-
         try:
             get_parameter(base, spec.budget.group_by)
         except KeyError:
             raise ScenarioError(
                 f"{where}: budget.group_by: unknown parameter {spec.budget.group_by!r}"
             ) from None
-    return Experiment(spec=spec, base=base, points=tuple(points), source_path=where)
+    return Experiment(
+        spec=spec, base=base, points=tuple(points), source_path=where, samples=tuple(samples)
+    )
 
 
 def load_experiment(path: str | Path) -> Experiment:

@@ -8,15 +8,14 @@ colour blindness; every axis is labelled with its unit.
 
 Modules: ``common`` (palette, sizes, saving), ``timeseries`` (curves over
 weeks), ``comparison`` (cost-effectiveness plane, paired differences),
-``sensitivity`` (Morris, Sobol), ``network`` (pictures of a run's network),
-``replay`` (re-creating a run from a manifest), ``collect`` (which figures fit
-a results directory; writing them).
+``sensitivity`` (Morris, Sobol), ``network`` (pictures of a run's network,
+re-created through ``Results.model``), ``collect`` (which figures fit a
+``Results``; writing them). Figures read ``Results`` and the tables of
+``mensi_sim.analysis``; they never compute an analysis themselves.
 """
 
 from mensi_sim.plotting.collect import (
     FigureSpec,
-    ResultsBundle,
-    load_results,
     plan_figures,
     write_basic_plots,
     write_plots,
@@ -60,10 +59,8 @@ __all__ = [
     "SCENARIO_COLOURS",
     "FigureSpec",
     "NetworkSnapshot",
-    "ResultsBundle",
     "draw_network",
     "figure_bytes",
-    "load_results",
     "mean_and_ci",
     "plan_figures",
     "plot_adoption_and_cost",

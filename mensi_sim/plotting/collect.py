@@ -1,143 +1,35 @@
 """Which figures a results directory supports, and writing them.
 
-``plan_figures`` looks at what a results directory holds and lists the figures
-that fit it: time series for any run or sweep; the cost-effectiveness plane and
-paired differences when there are several scenarios (from ``comparison.parquet``
-if ``mensi-sim compare`` wrote it, else computed from the summary); Morris and
-Sobol charts when ``sensitivity.parquet`` exists; the network pictures when the
-run can be re-created from the manifest. ``write_plots`` saves them (PNG and SVG);
-``write_basic_plots`` saves the quick ones (no re-run), for ``run`` and ``sweep``.
-The report embeds the same figures.
+``plan_figures`` looks at what a ``Results`` holds and lists the figures that fit
+it: time series for any run or sweep; the cost-effectiveness plane and paired
+differences when there are several scenarios (``Results.try_comparison``: the
+stored ``comparison.parquet`` if ``mensi-sim compare`` wrote it, else computed once
+from the summary); Morris and Sobol charts when ``sensitivity.parquet`` exists;
+the network pictures when the run can be re-created from the manifest
+(``Results.model``). ``write_plots`` saves them (PNG and SVG); ``write_basic_plots``
+saves the quick ones (no re-run), for ``run`` and ``sweep``. The report embeds the
+same figures.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import pandas as pd
 from matplotlib.figure import Figure
 
 from mensi_sim.errors import ResultsError
 from mensi_sim.plotting.common import MAX_SCENARIOS, save_figure
+from mensi_sim.results import Results
 
-COMPARISON_NAME = "comparison.parquet"
-SENSITIVITY_NAME = "sensitivity.parquet"
 DEFAULT_FORMATS = ("png", "svg")
 
 
-@dataclass
-class ResultsBundle:
-    """Everything a results directory holds that a figure or the report may use.
-
-    Attributes:
-        path: The results directory.
-        timeseries, summary, runs: The three tables (``read_results``).
-        manifest: ``manifest.json``.
-        comparison: ``comparison.parquet``, or computed from the summary when there are
-            several named scenarios (None otherwise).
-        comparison_source: ``"file"``, ``"computed"`` or ``""``.
-        sensitivity: ``sensitivity.parquet`` or None.
-        notes: Why something could not be used (one line each).
-    """
-
-    path: Path
-    timeseries: pd.DataFrame
-    summary: pd.DataFrame
-    runs: pd.DataFrame
-    manifest: dict[str, Any]
-    comparison: pd.DataFrame | None = None
-    comparison_source: str = ""
-    sensitivity: pd.DataFrame | None = None
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def is_sweep(self) -> bool:
-        return self.manifest.get("kind") == "experiment"
-
-    @property
-    def is_sample_design(self) -> bool:
-        """A sweep over sampled parameter points (Morris, Sobol, LHS)."""
-        return any(e.get("sample") for e in self.manifest.get("scenarios", []))
-
-    @property
-    def scenarios(self) -> list[str]:
-        frame = self.summary if not self.summary.empty else self.runs
-        if frame.empty or "scenario" not in frame.columns:
-            return []
-        return list(dict.fromkeys(frame["scenario"].astype(str)))
-
-    @property
-    def baseline(self) -> str | None:
-        if self.comparison is not None and "baseline" in self.comparison.columns:
-            return str(self.comparison["baseline"].iloc[0])
-        names = self.scenarios
-        if not names:
-            return None
-        wanted = self.manifest.get("baseline")
-        if wanted in names:
-            return str(wanted)
-        from mensi_sim.experiments.compare import default_baseline
-
-        return default_baseline(names)
-
-
-def _read_optional(path: Path, notes: list[str]) -> pd.DataFrame | None:
-    if not path.is_file():
-        return None
-    try:
-        return pd.read_parquet(path)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is only skipped, with a note
-        notes.append(f"{path.name}: cannot read ({' '.join(str(exc).split())}); skipped")
-        return None
-
-
-def load_results(results_dir: str | Path) -> ResultsBundle:
-    """Read a results directory with its optional comparison and sensitivity tables.
-
-    Raises:
-        ResultsError: Not a results directory (see ``read_results``).
-    """
-    from mensi_sim.results import read_results
-
-    d = Path(results_dir)
-    data = read_results(d)
-    notes: list[str] = []
-    bundle = ResultsBundle(
-        path=d,
-        timeseries=data["timeseries"],
-        summary=data["summary"],
-        runs=data["runs"],
-        manifest=data["manifest"],
-        sensitivity=_read_optional(d / SENSITIVITY_NAME, notes),
-        notes=notes,
-    )
-    comparison = _read_optional(d / COMPARISON_NAME, notes)
-    if comparison is not None and not comparison.empty:
-        bundle.comparison, bundle.comparison_source = comparison, "file"
-    elif len(bundle.scenarios) > 1 and not bundle.is_sample_design:
-        bundle.comparison = _computed_comparison(bundle)
-        bundle.comparison_source = "computed" if bundle.comparison is not None else ""
-    return bundle
-
-
-def _computed_comparison(bundle: ResultsBundle) -> pd.DataFrame | None:
-    """comparison_table of the summary against the baseline, or None (with a note)."""
-    from mensi_sim.experiments.compare import comparison_table
-
-    summary = bundle.summary
-    baseline = bundle.baseline
-    if baseline is None or summary["replicate"].nunique() < 2:
-        bundle.notes.append("comparison: fewer than 2 replicates; no paired intervals")
-        return None
-    try:
-        return comparison_table(summary, baseline)
-    except (KeyError, ValueError, ZeroDivisionError) as exc:
-        bundle.notes.append(f"comparison: cannot compute ({' '.join(str(exc).split())})")
-        return None
+def as_results(results: Results | str | Path) -> Results:
+    """A Results as given, or read from its folder (``Results.load``)."""
+    return results if isinstance(results, Results) else Results.load(results)
 
 
 @dataclass(frozen=True)
@@ -157,7 +49,7 @@ def _slug(text: str) -> str:
 
 
 def plan_figures(
-    bundle: ResultsBundle,
+    results: Results,
     *,
     network: bool = True,
     network_scenario: str | None = None,
@@ -167,7 +59,7 @@ def plan_figures(
     """The figures that fit the results, in report order; reasons for the others go to notes.
 
     Args:
-        bundle: ``load_results(...)``.
+        results: The results (``Results.load(folder)``).
         network: Include the network pictures (they re-run one replicate).
         network_scenario: Scenario to picture (default: see ``default_replay_name``).
         weeks: Weeks of the small-multiples strip (default: five, evenly spread).
@@ -178,10 +70,11 @@ def plan_figures(
     from mensi_sim.plotting import timeseries as tsp
 
     specs: list[FigureSpec] = []
-    ts = bundle.timeseries
-    baseline = bundle.baseline
-    ensemble = bundle.is_sample_design
-    n_names = len(bundle.scenarios)
+    table = results.try_comparison()  # first: its note (if any) comes before the others
+    ts = results.timeseries
+    baseline = results.baseline
+    ensemble = results.is_sample_design
+    n_names = len(results.scenarios)
     many = f" Showing {MAX_SCENARIOS} of {n_names} scenarios." if n_names > MAX_SCENARIOS else ""
     band = (
         "Lines are means over replicates, shaded bands 95% confidence intervals."
@@ -190,7 +83,7 @@ def plan_figures(
         "replicates), the band holds 90% of the points."
     )
     if ts.empty or "step" not in ts.columns:
-        bundle.notes.append("timeseries.parquet is empty: no curves over weeks")
+        results.notes.append("timeseries.parquet is empty: no curves over weeks")
     else:
         kw = {"baseline": baseline, "ensemble": ensemble}
         if not ensemble and n_names <= MAX_SCENARIOS:
@@ -237,11 +130,10 @@ def plan_figures(
                 "outcomes",
             ),
         ]
-    table = bundle.comparison
     if table is not None and len(table) > 1:
         source = (
             "from comparison.parquet"
-            if bundle.comparison_source == "file"
+            if results.comparison_source == "file"
             else "computed from the summary"
         )
         specs += [
@@ -264,8 +156,8 @@ def plan_figures(
                 "comparison",
             ),
         ]
-    if bundle.sensitivity is not None and not bundle.sensitivity.empty:
-        sv = bundle.sensitivity
+    sv = results.tables.get("sensitivity")
+    if sv is not None and not sv.empty:
         for (method, outcome), _ in sv.groupby(["method", "outcome"], sort=False):
             if method == "morris":
                 specs.append(
@@ -291,21 +183,19 @@ def plan_figures(
                     )
                 )
     if network:
-        specs += _network_specs(bundle, network_scenario, weeks, replicate)
+        specs += _network_specs(results, network_scenario, weeks, replicate)
     return specs
 
 
 def _network_specs(
-    bundle: ResultsBundle, name: str | None, weeks: Sequence[int] | None, replicate: int
+    results: Results, name: str | None, weeks: Sequence[int] | None, replicate: int
 ) -> list[FigureSpec]:
     from mensi_sim.plotting import network as net
-    from mensi_sim.plotting.replay import replay_source
-    from mensi_sim.seeds import replicate_seed
 
     try:
-        source = replay_source(bundle.manifest, name)
+        source = results.replay_source(name)
     except ResultsError as exc:
-        bundle.notes.append(f"network pictures skipped: {exc}")
+        results.notes.append(f"network pictures skipped: {exc}")
         return []
     steps = source.scenario.time.steps
     wanted = list(weeks) if weeks else net.default_weeks(steps)
@@ -313,9 +203,8 @@ def _network_specs(
 
     def shots() -> list:
         if "shots" not in cache:
-            seed = replicate_seed(source.root_seed, replicate)
             cache["shots"] = net.replay_snapshots(
-                source.scenario, seed, sorted({*wanted, steps}), label=source.name
+                results, sorted({*wanted, steps}), name=source.name, replicate=replicate
             )
         return cache["shots"]
 
@@ -349,7 +238,7 @@ def _network_specs(
 
 
 def write_plots(
-    results_dir: str | Path,
+    results: Results | str | Path,
     *,
     formats: Sequence[str] = DEFAULT_FORMATS,
     out_dir: str | Path | None = None,
@@ -362,8 +251,8 @@ def write_plots(
     """Draw every figure that fits a results directory and save it in each format.
 
     Args:
-        results_dir: A results directory of ``run``, ``sweep``, ``compare`` or
-            ``sensitivity``.
+        results: A results directory of ``run``, ``sweep``, ``compare`` or
+            ``sensitivity`` (or its ``Results``).
         formats: File formats (``png``, ``svg``, ``pdf``, ...).
         out_dir: Where to write (default: the results directory).
         network, network_scenario, weeks: See ``plan_figures``.
@@ -376,11 +265,13 @@ def write_plots(
     Raises:
         ResultsError: Not a results directory.
     """
-    bundle = load_results(results_dir)
-    out = Path(out_dir) if out_dir is not None else Path(results_dir)
+    res = as_results(results)
+    if out_dir is None and res.path is None:
+        raise ResultsError("write_plots: the results are not in a folder; give out_dir")
+    out = Path(out_dir) if out_dir is not None else Path(res.path)
     out.mkdir(parents=True, exist_ok=True)
     specs = plan_figures(
-        bundle, network=network and not basic_only, network_scenario=network_scenario, weeks=weeks
+        res, network=network and not basic_only, network_scenario=network_scenario, weeks=weeks
     )
     written: list[Path] = []
     for spec in specs:
@@ -391,14 +282,14 @@ def write_plots(
         try:
             fig = spec.make()
         except (ValueError, ResultsError) as exc:
-            bundle.notes.append(f"{spec.name}: skipped ({' '.join(str(exc).split())})")
+            res.notes.append(f"{spec.name}: skipped ({' '.join(str(exc).split())})")
             continue
         written += save_figure(fig, out / spec.name, formats)
-    return written, bundle.notes
+    return written, res.notes
 
 
 def write_basic_plots(
-    results_dir: str | Path, formats: Sequence[str] = DEFAULT_FORMATS
+    results: Results | str | Path, formats: Sequence[str] = DEFAULT_FORMATS
 ) -> list[Path]:
     """The figures ``run`` and ``sweep`` write by default (no re-run of the model).
 
@@ -410,5 +301,5 @@ def write_basic_plots(
     Returns:
         The paths written.
     """
-    written, _ = write_plots(results_dir, formats=formats, basic_only=True)
+    written, _ = write_plots(results, formats=formats, basic_only=True)
     return written

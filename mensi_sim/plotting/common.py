@@ -19,9 +19,10 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
-from scipy import stats
 
 from mensi_sim.codes import COST_CATEGORIES
+from mensi_sim.outcomes import cost_labels
+from mensi_sim.stats import t_half_width
 
 # Okabe & Ito (2008), "Color Universal Design"
 OKABE_ITO = {
@@ -35,21 +36,10 @@ OKABE_ITO = {
     "black": "#000000",
 }
 SCENARIO_COLOURS = tuple(OKABE_ITO.values())
-COST_COLOURS = dict(
-    zip(
-        COST_CATEGORIES,
-        ("#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7"),
-        strict=True,
-    )
-)
-COST_LABELS = {
-    "travel": "Travel",
-    "staff_time": "Staff time",
-    "platform": "Online platform",
-    "coordination": "Coordination",
-    "training": "Training",
-    "incentives": "Incentives",
-}
+_COST_PALETTE = ("#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7")
+# one colour per cost category, in booking order (the palette repeats past six)
+COST_COLOURS = {c: _COST_PALETTE[i % len(_COST_PALETTE)] for i, c in enumerate(COST_CATEGORIES)}
+COST_LABELS = cost_labels()  # mensi_sim.outcomes: the one table of labels
 GREY = "#999999"
 FIGSIZE = (11.0, 4.5)  # inches
 DPI = 100  # so the PNG is 1100 x 450 pixels
@@ -98,8 +88,7 @@ def mean_and_ci(
     out = g.agg(mean="mean", sd="std", n="count").reset_index()
     n = out["n"].to_numpy(dtype=float)
     sd = np.nan_to_num(out["sd"].to_numpy(dtype=float))
-    tq = np.where(n > 1, stats.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1)), 0.0)
-    half = tq * sd / np.sqrt(np.maximum(n, 1))
+    half = np.where(n > 1, t_half_width(sd, np.maximum(n, 2), level), 0.0)
     out["low"] = out["mean"] - half
     out["high"] = out["mean"] + half
     return out.drop(columns="sd")

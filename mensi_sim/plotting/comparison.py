@@ -1,7 +1,7 @@
 """Comparisons against the baseline: the cost-effectiveness plane and paired differences.
 
 Both read the table ``mensi-sim compare`` writes (``comparison.parquet``, one row
-per scenario; see ``mensi_sim.experiments.compare.comparison_table``) or the
+per scenario; see ``mensi_sim.analysis.comparison_table``) or the
 output of ``cost_effectiveness``, which has the same cost-effectiveness columns.
 """
 

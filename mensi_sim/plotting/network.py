@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib import colormaps
@@ -29,6 +30,9 @@ from mensi_sim.codes import (
     ROLE_MENTOR,
 )
 from mensi_sim.plotting.common import GREY, OKABE_ITO, new_figure
+
+if TYPE_CHECKING:
+    from mensi_sim.results import Results
 
 NETWORK_FIGSIZE = (11.0, 7.5)
 STRIP_FIGSIZE = (14.0, 4.0)
@@ -96,24 +100,29 @@ def snapshot(model, label: str = "") -> NetworkSnapshot:  # noqa: ANN001 - a Men
 
 
 def replay_snapshots(
-    scenario, seed, weeks: Sequence[int], label: str = ""
-) -> list[NetworkSnapshot]:  # noqa: ANN001
-    """Run ``MentoringModel(scenario, rng=seed)`` and snapshot it at each of ``weeks``.
+    results: Results, weeks: Sequence[int], *, name: str | None = None, replicate: int = 0
+) -> list[NetworkSnapshot]:
+    """Re-create replicate ``replicate`` of scenario ``name`` and snapshot it at each week.
+
+    The model comes from ``Results.model`` (``experiments.replicate.replicate_model``, the
+    one entry point that builds the model of a recorded run), so the pictures show the
+    recorded run bit for bit.
 
     Args:
-        scenario: A validated Scenario.
-        seed: The run's seed (``replicate_seed(root_seed, r)`` re-creates replicate r).
+        results: The results whose run to picture.
         weeks: Weeks to picture (0 = the initial state); past ``time.steps`` is clipped.
+        name: Scenario (default: ``Results.replay_source``'s choice).
+        replicate: Replicate to re-create.
     """
-    from mensi_sim.model import MentoringModel
-
-    model = MentoringModel(scenario, rng=seed)
-    wanted = sorted({min(max(0, int(w)), scenario.time.steps) for w in weeks})
+    source = results.replay_source(name)
+    model = results.model(source.name, replicate)
+    steps = source.scenario.time.steps
+    wanted = sorted({min(max(0, int(w)), steps) for w in weeks})
     shots = []
     for week in wanted:
         while model.week < week:
             model.step()
-        shots.append(snapshot(model, label or scenario.name))
+        shots.append(snapshot(model, source.name))
     return shots
 
 

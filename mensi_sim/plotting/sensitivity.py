@@ -2,7 +2,7 @@
 
 Both read the long table ``mensi-sim sensitivity`` writes (``sensitivity.parquet``:
 method, outcome, parameter, index, value, conf, noise_share, noise_warning; see
-``mensi_sim.experiments.sensitivity.long_table``). Error bars are the half-widths of
+``mensi_sim.analysis.long_table``). Error bars are the half-widths of
 SALib's 95% bootstrap confidence intervals.
 """
 

@@ -18,9 +18,11 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from mensi_sim.plotting.collect import load_results, plan_figures
-from mensi_sim.report import analysis, sections
+from mensi_sim.errors import ResultsError
+from mensi_sim.plotting.collect import as_results, plan_figures
+from mensi_sim.report import comparisons, sections
 from mensi_sim.report.html import esc, page
+from mensi_sim.results import Results
 
 REPORT_NAME = "report.html"
 SECTIONS = (
@@ -38,7 +40,7 @@ SECTIONS = (
 
 
 def build_report(
-    results_dir: str | Path,
+    results: Results | str | Path,
     *,
     network: bool = True,
     network_scenario: str | None = None,
@@ -48,7 +50,8 @@ def build_report(
     """The report of a results directory as one HTML document (a string).
 
     Args:
-        results_dir: A results directory (``run``, ``sweep``, ``compare``, ``sensitivity``).
+        results: A results directory (``run``, ``sweep``, ``compare``, ``sensitivity``)
+            or its ``Results``.
         network: Include the network pictures (re-runs one replicate).
         network_scenario: Scenario to picture (default: the first scheme that is not the
             baseline).
@@ -58,29 +61,29 @@ def build_report(
     Raises:
         ResultsError: Not a results directory.
     """
-    bundle = load_results(results_dir)
-    specs = plan_figures(bundle, network=network, network_scenario=network_scenario, weeks=weeks)
+    res = as_results(results)
+    specs = plan_figures(res, network=network, network_scenario=network_scenario, weeks=weeks)
 
     def group(*names: str) -> str:
         if progress is not None:
             progress("figures: " + ", ".join(names))
-        return analysis.figures_html([s for s in specs if s.group in names], bundle)
+        return comparisons.figures_html([s for s in specs if s.group in names], res)
 
     body: dict[str, str] = {}
     body["figures"] = group("outcomes", "network") or "<p class='muted'>No figure fits.</p>"
-    body["comparison"] = analysis.comparison(bundle, group("comparison"))
-    body["sensitivity"] = analysis.sensitivity(bundle, group("sensitivity"))
-    body["summary"] = sections.in_brief(bundle)
-    body["what-was-run"] = sections.what_was_run(bundle)
-    body["assumptions"] = sections.assumptions(bundle)
-    body["results"] = sections.results(bundle)
-    body["cost-effectiveness"] = analysis.cost_effectiveness(bundle)
-    body["provenance"] = sections.provenance(bundle)
-    body["reading"] = analysis.reading_notes(bundle)  # last: it lists what was left out
-    m = bundle.manifest
+    body["comparison"] = comparisons.comparison(res, group("comparison"))
+    body["sensitivity"] = comparisons.sensitivity(res, group("sensitivity"))
+    body["summary"] = sections.in_brief(res)
+    body["what-was-run"] = sections.what_was_run(res)
+    body["assumptions"] = sections.assumptions(res)
+    body["results"] = sections.results(res)
+    body["cost-effectiveness"] = comparisons.cost_effectiveness(res)
+    body["provenance"] = sections.provenance(res)
+    body["reading"] = comparisons.reading_notes(res)  # last: it lists what was left out
+    m = res.manifest
     title = (
         f"mensi_sim report: {m.get('experiment')}"
-        if bundle.is_sweep
+        if res.is_sweep
         else f"mensi_sim report: {m.get('scenario')}"
     )
     subtitle = (
@@ -90,13 +93,13 @@ def build_report(
     made = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     footer = (
         f"Made by mensi_sim {esc((m.get('versions') or {}).get('mensi_sim', ''))} on "
-        f"{made} from {esc(Path(results_dir))}."
+        f"{made} from {esc(res.path if res.path is not None else 'memory')}."
     )
     return page(title, subtitle, [(a, t, body[a]) for a, t in SECTIONS], footer)
 
 
 def write_report(
-    results_dir: str | Path,
+    results: Results | str | Path,
     out: str | Path | None = None,
     **options,
 ) -> Path:
@@ -108,8 +111,11 @@ def write_report(
     Returns:
         The path written.
     """
-    text = build_report(results_dir, **options)
-    target = Path(out) if out is not None else Path(results_dir) / REPORT_NAME
+    res = as_results(results)
+    if out is None and res.path is None:
+        raise ResultsError("write_report: the results are not in a folder; give out")
+    text = build_report(res, **options)
+    target = Path(out) if out is not None else Path(res.path) / REPORT_NAME
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex[:12]}")
     try:

@@ -1,4 +1,8 @@
-"""What the report's sections share: table sizes, outcome labels, small helpers."""
+"""What the report's sections share: table sizes, key parameters, small helpers.
+
+Outcome labels and number formats come from ``mensi_sim.outcomes``; numbers are
+written by ``mensi_sim.formats.fmt``.
+"""
 
 from __future__ import annotations
 
@@ -8,27 +12,24 @@ from typing import Any
 import pandas as pd
 
 from mensi_sim.errors import ResultsError
-from mensi_sim.plotting.collect import ResultsBundle
+from mensi_sim.metrics import SUMMARY_OUTCOMES
+from mensi_sim.outcomes import format_of
+from mensi_sim.results import Results
 
 MAX_ROWS = 30  # scenarios listed in a table before "... and N more"
 
 # (summary column, label with unit, format) of the headline outcomes
-HEADLINE = (
-    ("final_adoption_share", "Schools adopted at the end (% of all)", "pct"),
-    ("weeks_to_half_adoption", "Weeks to 50% adoption", "num1"),
-    ("capacity_gain", "Capacity gain (0-1 scale)", "num3"),
-    ("final_equity_gap", "Equity gap at the end (0-1 scale)", "num3"),
-    ("total_cost", "Total cost (EUR)", "eur"),
-    ("cost_per_adopting_school", "Cost per school that adopted (EUR)", "eur"),
-)
-# (outcome, label, format of a difference)
-DIFFERENCES = (
-    ("final_adoption_share", "Adoption at the end", "pp"),
-    ("weeks_to_half_adoption", "Weeks to 50%", "signed1"),
-    ("capacity_gain", "Capacity gain", "signed3"),
-    ("final_equity_gap", "Equity gap", "signed3"),
-    ("total_cost", "Total cost", "deur"),
-)
+HEADLINE = tuple((o, format_of(o).report, format_of(o).kind) for o in SUMMARY_OUTCOMES)
+DIFFERENCE_SUFFIX = "_difference"  # <outcome>_difference: a column of the comparison table
+
+
+def differences(table: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """(outcome, label, format of a difference) of each outcome the comparison table holds."""
+    names = [c.removesuffix(DIFFERENCE_SUFFIX) for c in table.columns]
+    outcomes = [n for n, c in zip(names, table.columns, strict=True) if n != c]
+    return [(o, format_of(o).change, format_of(o).change_kind) for o in outcomes]
+
+
 KEY_PARAMETERS = (
     "time.steps",
     "time.term_weeks",
@@ -78,28 +79,24 @@ def value_text(value: Any) -> str:
     return format_value(value).replace('"', "")
 
 
-def n_schools(bundle: ResultsBundle) -> int | None:
-    runs = bundle.runs
+def n_schools(results: Results) -> int | None:
+    runs = results.runs
     if "n_schools" in runs.columns and len(runs):
         return int(runs["n_schools"].max())
-    params = bundle.manifest.get("parameters") or {}
+    params = results.manifest.get("parameters") or {}
     return (params.get("population") or {}).get("n_schools")
 
 
-def base_scenario(bundle: ResultsBundle) -> tuple[Any, str]:
+def base_scenario(results: Results) -> tuple[Any, str]:
     """The scenario whose assumptions the report lists (a sweep: its base), and a note."""
-    from mensi_sim.plotting.replay import experiment_from_manifest, replay_source
-
     try:
-        if bundle.is_sweep:
-            return experiment_from_manifest(bundle.manifest).base, ""
-        return replay_source(bundle.manifest).scenario, ""
+        return results.scenario, ""
     except ResultsError as exc:
         return None, str(exc)
 
 
-def runs_by_scenario(bundle: ResultsBundle) -> pd.DataFrame:
-    runs = bundle.runs
+def runs_by_scenario(results: Results) -> pd.DataFrame:
+    runs = results.runs
     if runs.empty or "status" not in runs.columns:
         return pd.DataFrame(columns=["ok", "failed"])
     ok = runs["status"].eq("ok")
@@ -111,11 +108,11 @@ def runs_by_scenario(bundle: ResultsBundle) -> pd.DataFrame:
     )
 
 
-def replicates_text(bundle: ResultsBundle) -> str:
+def replicates_text(results: Results) -> str:
     """Replicates that ran per scenario (a range when they differ, e.g. adaptive)."""
-    runs = bundle.runs
+    runs = results.runs
     if runs.empty or "scenario" not in runs.columns:
-        return str(bundle.manifest.get("replications", "n/a"))
+        return str(results.manifest.get("replications", "n/a"))
     counts = runs.groupby(runs["scenario"].astype(str))["replicate"].nunique()
     low, high = int(counts.min()), int(counts.max())
     return f"{low}" if low == high else f"{low}-{high}"

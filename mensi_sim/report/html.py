@@ -1,4 +1,6 @@
-"""HTML building blocks of the report: escaping, number formats, tables, figures, the page.
+"""HTML building blocks of the report: escaping, tables, figures, the page.
+
+Numbers are written by ``mensi_sim.formats.fmt``, the one formatter of the package.
 
 Everything the page needs is inside it: the style sheet is inline, images are
 ``data:`` URIs, and there are no scripts, web fonts or links to other sites.
@@ -8,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import html
-import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -59,50 +60,6 @@ footer { color: var(--muted); font-size: 0.85rem; margin-top: 3rem; }
 def esc(value: Any) -> str:
     """Text escaped for HTML."""
     return html.escape("" if value is None else str(value), quote=True)
-
-
-def _bad(value: Any) -> bool:
-    if value is None:
-        return True
-    try:
-        return not math.isfinite(float(value))
-    except (TypeError, ValueError):
-        return True
-
-
-def fmt(value: Any, kind: str) -> str:
-    """A number as text: ``pct`` (25.3%), ``pp`` (+2.1 pp), ``eur`` (€1,234), ``num1``,
-    ``num3``, ``int`` or ``signed3``; ``n/a`` when missing or not finite."""
-    if _bad(value):
-        return "n/a"
-    v = float(value)
-    if kind == "pct":
-        return f"{100 * v:.1f}%"
-    if kind == "pp":
-        return f"{100 * v:+.1f} pp"
-    if kind == "eur":
-        return f"{'-' if v < 0 else ''}€{abs(v):,.0f}"
-    if kind == "deur":
-        return f"{'+' if v > 0 else '-' if v < 0 else ''}€{abs(v):,.0f}"
-    if kind == "num1":
-        return f"{v:.1f}"
-    if kind == "signed1":
-        return f"{v:+.1f}"
-    if kind == "signed3":
-        return f"{v:+.3f}"
-    if kind == "int":
-        return f"{v:,.0f}"
-    if kind == "num3":
-        return f"{v:.3f}"
-    return f"{v:.4g}"
-
-
-def with_ci(mean: Any, low: Any, high: Any, kind: str) -> str:
-    """``mean [low, high]`` (the interval left out when missing)."""
-    text = fmt(mean, kind)
-    if _bad(low) or _bad(high):
-        return text
-    return f"{text} [{fmt(low, kind)}, {fmt(high, kind)}]"
 
 
 def table(

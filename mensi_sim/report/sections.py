@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from mensi_sim.plotting.collect import ResultsBundle
+from mensi_sim.formats import fmt, with_ci
 from mensi_sim.report.common import (
     HEADLINE,
     KEY_PARAMETERS,
@@ -28,17 +28,18 @@ from mensi_sim.report.common import (
     sentence,
     value_text,
 )
-from mensi_sim.report.html import esc, fmt, table, with_ci
+from mensi_sim.report.html import esc, table
+from mensi_sim.results import Results
 
 
-def in_brief(bundle: ResultsBundle) -> str:
-    m = bundle.manifest
-    names = bundle.scenarios
-    n = n_schools(bundle)
-    rep_text = replicates_text(bundle)
+def in_brief(res: Results) -> str:
+    m = res.manifest
+    names = res.scenarios
+    n = n_schools(res)
+    rep_text = replicates_text(res)
     what = (
         f"the sweep <b>{esc(m.get('experiment'))}</b>"
-        if bundle.is_sweep
+        if res.is_sweep
         else f"the scenario <b>{esc(m.get('scenario'))}</b>"
     )
     parts = [
@@ -48,14 +49,14 @@ def in_brief(bundle: ResultsBundle) -> str:
         f"{esc(m.get('root_seed'))}). Numbers are means over replicates with 95% confidence "
         "intervals in brackets.</p>"
     ]
-    s = bundle.summary
+    s = res.summary
     if len(names) == 1 and len(s):
         row = ci_row(s, "final_adoption_share")
         gain = ci_row(s, "capacity_gain")
         cost = ci_row(s, "total_cost")
         first = (
-            bundle.timeseries[bundle.timeseries["step"] == 0]["adoption_share"].mean()
-            if len(bundle.timeseries)
+            res.timeseries[res.timeseries["step"] == 0]["adoption_share"].mean()
+            if len(res.timeseries)
             else math.nan
         )
         parts.append(
@@ -64,9 +65,9 @@ def in_brief(bundle: ResultsBundle) -> str:
             f"{with_ci(*gain, 'num3')} on the 0-1 scale. The programme cost "
             f"{with_ci(*cost, 'eur')} in total.</p>"
         )
-    ce = bundle.comparison
+    ce = res.try_comparison()
     if ce is not None and "frontier" in ce.columns and len(ce) > 1:
-        base = bundle.baseline
+        base = res.baseline
         others = ce[ce["scenario"] != base]
         if len(others):
             best = others.sort_values("delta_effect", ascending=False).iloc[0]
@@ -85,10 +86,10 @@ def in_brief(bundle: ResultsBundle) -> str:
                 f"cost-effectiveness frontier runs <b>{esc(' → '.join(path['scenario']))}</b>"
                 f"{_dominated_text(ce)}.</p>"
             )
-    failed = runs_by_scenario(bundle)["failed"].sum() if len(bundle.runs) else 0
+    failed = runs_by_scenario(res)["failed"].sum() if len(res.runs) else 0
     if failed:
         parts.append(
-            f"<p class='note'>{int(failed)} of {len(bundle.runs)} runs failed; they "
+            f"<p class='note'>{int(failed)} of {len(res.runs)} runs failed; they "
             "are left out of every number (runs.parquet has their errors).</p>"
         )
     return "".join(parts)
@@ -102,10 +103,10 @@ def _dominated_text(ce: pd.DataFrame) -> str:
     return f"; dominated: {esc(items)}"
 
 
-def what_was_run(bundle: ResultsBundle) -> str:
-    m = bundle.manifest
-    counts = runs_by_scenario(bundle)
-    if not bundle.is_sweep:
+def what_was_run(res: Results) -> str:
+    m = res.manifest
+    counts = runs_by_scenario(res)
+    if not res.is_sweep:
         p = m.get("parameters") or {}
         net, pop, t = p.get("network", {}), p.get("population", {}), p.get("time", {})
         incent = (
@@ -128,7 +129,7 @@ def what_was_run(bundle: ResultsBundle) -> str:
             ),
             ("Incentive schemes", incent),
             ("Training courses", courses or "none"),
-            ("Replicates per scenario", replicates_text(bundle)),
+            ("Replicates per scenario", replicates_text(res)),
             ("Scenario file", m.get("source_path") or "-"),
         ]
         return table(None, rows, caption="The scenario")
@@ -137,7 +138,7 @@ def what_was_run(bundle: ResultsBundle) -> str:
     intro = (
         f"<p>Experiment <b>{esc(m.get('experiment'))}</b>: {about} "
         f"Base scenario <code>{esc((spec.get('base') or {}).get('scenario', ''))}</code>; "
-        f"baseline for comparisons: <b>{esc(bundle.baseline)}</b>.</p>"
+        f"baseline for comparisons: <b>{esc(res.baseline)}</b>.</p>"
     )
     entries = m.get("scenarios", [])
     rows = []
@@ -166,15 +167,15 @@ def what_was_run(bundle: ResultsBundle) -> str:
     )
 
 
-def assumptions(bundle: ResultsBundle) -> str:
+def assumptions(res: Results) -> str:
     from mensi_sim.scenario.reference import parameter_rows
 
-    scenario, note = base_scenario(bundle)
+    scenario, note = base_scenario(res)
     if scenario is None:
         return f"<p class='note'>The parameters cannot be listed: {esc(note)}.</p>"
     meta = {r["name"]: r for r in parameter_rows()}
     values = flatten(scenario.model_dump(mode="json", exclude={"source_path"}))
-    which = "the base scenario of the sweep" if bundle.is_sweep else "the scenario"
+    which = "the base scenario of the sweep" if res.is_sweep else "the scenario"
     intro = (
         f"<p>The model's parameters for {which}. A highlighted row differs from the "
         "package default. <i>Source</i> says where a default comes from; "
@@ -256,16 +257,14 @@ def assumptions(bundle: ResultsBundle) -> str:
     return "".join(parts)
 
 
-def results(bundle: ResultsBundle) -> str:
-    from mensi_sim.stats import describe_outcomes
-
-    s = bundle.summary
+def results(res: Results) -> str:
+    s = res.summary
     if s.empty:
         return "<p class='note'>No successful run: nothing to summarise.</p>"
     present = [h for h in HEADLINE if h[0] in s.columns]
-    head = describe_outcomes(s, tuple(h[0] for h in present))
+    head = res.headline(tuple(h[0] for h in present))
     head["scenario"] = head["scenario"].astype(str)
-    names = bundle.scenarios
+    names = res.scenarios
     rows = []
     for name in names[:MAX_ROWS]:
         part = head[head["scenario"] == name].set_index("outcome")
@@ -296,8 +295,8 @@ def results(bundle: ResultsBundle) -> str:
     )
 
 
-def provenance(bundle: ResultsBundle) -> str:
-    m = bundle.manifest
+def provenance(res: Results) -> str:
+    m = res.manifest
     versions = m.get("versions") or {}
     commit = m.get("git_commit")
     dirty = m.get("git_dirty")
@@ -307,20 +306,20 @@ def provenance(bundle: ResultsBundle) -> str:
         else "not run from a git work tree"
     )
     rows = [
-        ("Results directory", str(bundle.path)),
+        ("Results directory", str(res.path)),
         ("Created (UTC)", m.get("created_utc")),
         ("Command", m.get("command_line")),
         ("Executor", m.get("executor")),
         ("Root seed", m.get("root_seed")),
-        ("Replicates per scenario", replicates_text(bundle)),
+        ("Replicates per scenario", replicates_text(res)),
         ("Weeks", m.get("steps")),
         (
-            "Scenario hash" if not bundle.is_sweep else "Experiment hash",
-            m.get("scenario_hash") if not bundle.is_sweep else m.get("experiment_hash"),
+            "Scenario hash" if not res.is_sweep else "Experiment hash",
+            m.get("scenario_hash") if not res.is_sweep else m.get("experiment_hash"),
         ),
         ("Source file", m.get("source_path") or "-"),
         ("Code version (git commit)", code),
-        ("Runs", f"{len(bundle.runs)} ({int(runs_by_scenario(bundle)['failed'].sum())} failed)"),
+        ("Runs", f"{len(res.runs)} ({int(runs_by_scenario(res)['failed'].sum())} failed)"),
         ("Package versions", ", ".join(f"{k} {v}" for k, v in versions.items() if v)),
     ]
     return (

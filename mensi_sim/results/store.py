@@ -1,9 +1,11 @@
-"""Writing and reading results directories, atomically.
+"""Writing and reading results directories, atomically (``Results.save`` and ``.load``).
 
 ``write_results`` builds the whole directory under a hidden temporary sibling
 (``.<name>.tmp-<random>``) and renames it into place only when every file is
 written, so a crash or an error never leaves a half-written results directory:
-either the complete directory exists or nothing does.
+either the complete directory exists or nothing does. ``read_folder`` reads the
+three tables and the manifest back; ``read_table`` an optional table (comparison,
+sensitivity, budget) that a damaged file only makes missing.
 """
 
 from __future__ import annotations
@@ -21,13 +23,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from mensi_sim.errors import ResultsError
+from mensi_sim.experiments.runstore import FRAME_NAMES, MANIFEST_NAME, atomic_parquet
 
-FRAME_NAMES = ("timeseries", "summary", "runs")
-MANIFEST_NAME = "manifest.json"
+# tables a results directory may hold besides the three of every run: written by
+# ``compare`` (comparison, budget) and ``sensitivity``
+OPTIONAL_TABLES = ("comparison", "sensitivity", "budget")
 
 
 def _frames_of(result_or_frames: Any) -> dict[str, pd.DataFrame]:
-    """The three frames of a SimulationResult-like object or of a mapping."""
+    """The three frames of a Results (or anything with the three attributes) or a mapping."""
     frames: dict[str, pd.DataFrame] = {}
     for name in FRAME_NAMES:
         if isinstance(result_or_frames, Mapping):
@@ -123,13 +127,13 @@ def write_results(
     manifest: Mapping[str, Any],
     overwrite: bool = False,
     add_files: Callable[[Path], None] | None = None,
+    tables: Mapping[str, pd.DataFrame] | None = None,
 ) -> Path:
     """Write a results directory atomically and return its path.
 
     Args:
-        result_or_frames: A ``SimulationResult`` (anything with ``timeseries``,
-            ``summary`` and ``runs`` DataFrame attributes) or a mapping with
-            those three keys.
+        result_or_frames: A ``Results`` (anything with ``timeseries``, ``summary``
+            and ``runs`` DataFrame attributes) or a mapping with those three keys.
         out_dir: The directory to create. Its parent folders are created.
         manifest: JSON-serialisable metadata (see ``build_manifest``), written
             as ``manifest.json``.
@@ -138,6 +142,7 @@ def write_results(
         add_files: Called with the temporary directory before it is renamed
             into place, to add files (e.g. plots) that must land together with
             the results.
+        tables: More tables to write as ``<name>.parquet`` (e.g. ``comparison``).
 
     Raises:
         ResultsError: ``out_dir`` exists and may not be replaced.
@@ -157,7 +162,7 @@ def write_results(
         _remove_empty(created)
         raise
     try:
-        for name, frame in frames.items():
+        for name, frame in {**frames, **dict(tables or {})}.items():
             _write_parquet(frame, tmp / f"{name}.parquet")
         text = json.dumps(dict(manifest), indent=2, sort_keys=False, allow_nan=False)
         (tmp / MANIFEST_NAME).write_text(text + "\n", encoding="utf-8")
@@ -184,12 +189,11 @@ def write_results(
     return out
 
 
-def read_results(results_dir: str | Path) -> dict[str, Any]:
-    """Read a results directory back.
+def read_folder(results_dir: str | Path) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """The three tables and the manifest of a results directory.
 
     Returns:
-        ``{"timeseries": DataFrame, "summary": DataFrame, "runs": DataFrame,
-        "manifest": dict}``.
+        ``({"timeseries": DataFrame, "summary": DataFrame, "runs": DataFrame}, manifest)``.
 
     Raises:
         ResultsError: One line naming the directory and what is missing or broken.
@@ -202,11 +206,11 @@ def read_results(results_dir: str | Path) -> dict[str, Any]:
         missing.append(MANIFEST_NAME)
     if missing:
         raise ResultsError(f"{d}: not a results directory (missing {', '.join(missing)})")
-    out: dict[str, Any] = {}
+    frames: dict[str, pd.DataFrame] = {}
     for name in FRAME_NAMES:
         path = d / f"{name}.parquet"
         try:
-            out[name] = pq.read_table(path).to_pandas()
+            frames[name] = pq.read_table(path).to_pandas()
         except (OSError, pa.ArrowException) as exc:
             raise ResultsError(
                 f"{path}: cannot read Parquet: {' '.join(str(exc).split())}"
@@ -218,5 +222,22 @@ def read_results(results_dir: str | Path) -> dict[str, Any]:
         raise ResultsError(f"{path}: cannot read manifest: {' '.join(str(exc).split())}") from None
     if not isinstance(manifest, dict):
         raise ResultsError(f"{path}: manifest is not a JSON object")
-    out["manifest"] = manifest
-    return out
+    return frames, manifest
+
+
+def read_table(path: Path, notes: list[str]) -> pd.DataFrame | None:
+    """An optional table of a results directory; None when absent or unreadable (with a note)."""
+    if not path.is_file():
+        return None
+    try:
+        return pd.read_parquet(path)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is only skipped, with a note
+        notes.append(f"{path.name}: cannot read ({' '.join(str(exc).split())}); skipped")
+        return None
+
+
+def write_table(frame: pd.DataFrame, results_dir: str | Path, name: str) -> Path:
+    """Write one more table into a results directory as ``<name>.parquet``, atomically."""
+    path = Path(results_dir) / f"{name}.parquet"
+    atomic_parquet(frame, path)
+    return path

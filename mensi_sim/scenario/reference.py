@@ -7,7 +7,7 @@ source), read from the fields themselves, so the reference cannot drift from the
 holds its output between ``<!-- parameters:start -->`` and ``<!-- parameters:end -->``
 (tests/test_docs.py checks that it is current). Regenerate with::
 
-    python -m mensi_sim.scenario.reference > /tmp/parameters.md
+    python -m mensi_sim.cli.reference > /tmp/parameters.md   (or scripts/update-odd-parameters)
 """
 
 from __future__ import annotations
@@ -225,7 +225,3 @@ def parameter_table_markdown() -> str:
             lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
         parts.append("\n".join(lines))
     return "\n\n".join(parts) + "\n"
-
-
-if __name__ == "__main__":
-    print(parameter_table_markdown(), end="")

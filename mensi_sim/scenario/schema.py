@@ -3,7 +3,7 @@
 Each field has a default, a unit, its allowed range and, where the default comes
 from a source, the source (see ``mensi_sim.scenario.fields.param``). Unknown keys,
 wrong types and out-of-range values are errors (``extra="forbid"``, ``strict=True``).
-docs/ODD.md lists the same parameters; ``python -m mensi_sim.scenario.reference`` prints them.
+docs/ODD.md lists the same parameters; ``python -m mensi_sim.cli.reference`` prints them.
 """
 
 from __future__ import annotations

@@ -4,5 +4,5 @@
 ``mensi_sim.viz.model.VizModel`` is the model it drives (a ``MentoringModel``
 built from keyword parameters); ``mensi_sim.viz.browser`` starts the app on a
 free port and drives Debian's Chromium through Playwright (tests, screenshots).
-Nothing here is imported by the rest of the package.
+Only the command line (``mensi_sim.cli``) imports it.
 """

@@ -7,7 +7,7 @@ but not that CDN (CI here), the page never loads. The CDN only mirrors npm
 packages, so ``install_assets`` fills the cache with the same files taken from the
 npm registry with ``npm pack``: the page then needs nothing from outside.
 
-    python -m mensi_sim.viz.assets     # fill the cache (no-op when it is full)
+    python -m mensi_sim.cli.assets     # fill the cache (no-op when it is full)
 
 The packages and versions are read from the installed Solara, so they follow its
 upgrades.
@@ -120,22 +120,3 @@ def install_assets(cache: Path | None = None, packages: list[str] | None = None)
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
     return todo
-
-
-def main() -> None:
-    """``python -m mensi_sim.viz.assets``: fill the cache; print what was done."""
-    cache = cache_dir()
-    try:
-        done = install_assets(cache)
-    except RuntimeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
-    print(
-        f"{len(done)} package(s) added to {cache}: {', '.join(done)}"
-        if done
-        else f"Solara's browser assets are in {cache}"
-    )
-
-
-if __name__ == "__main__":
-    main()

@@ -1,6 +1,6 @@
 """Screenshots of the report and the app for the documentation (docs/images).
 
-    python -m mensi_sim.viz.screenshots RESULTS [--out docs/images] [--steps 20]
+    python -m mensi_sim.cli.screenshots RESULTS [--out docs/images] [--steps 20]
 
 Writes ``report.png`` (the top of RESULTS' report.html, built if missing) and
 ``app.png`` (the app after some weeks), both taken with the same headless
@@ -9,7 +9,6 @@ Chromium the tests use (``mensi_sim.viz.browser``).
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 from pathlib import Path
 
@@ -53,19 +52,3 @@ def app_png(target: Path, steps: int = 20, scenario: Path | None = None) -> Path
         page.wait_for_timeout(1500)
         page.screenshot(path=str(target))
     return target
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("results", type=Path, help="results directory for the report")
-    parser.add_argument("--out", type=Path, default=Path("docs/images"))
-    parser.add_argument("--steps", type=int, default=20, help="weeks to step the app")
-    parser.add_argument("--scenario", type=Path, default=None, help="app's scenario file")
-    args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
-    print(report_png(args.results, args.out / "report.png"))
-    print(app_png(args.out / "app.png", args.steps, args.scenario))
-
-
-if __name__ == "__main__":
-    main()

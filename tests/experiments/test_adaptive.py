@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mensi_sim.experiments import load_experiment, run_experiment
+from mensi_sim import sweep
+from mensi_sim.experiments import load_experiment
 from mensi_sim.experiments.adaptive import adaptive_round, half_width, next_target
 
 from .helpers import SMALL, write_experiment
@@ -44,8 +45,8 @@ def small(tmp_path_factory: pytest.TempPathFactory):
 
 def test_adaptive_stops_under_the_target(small, tmp_path: Path) -> None:
     precision = 0.004  # share of 120 schools; 1 school = 0.0083
-    result = run_experiment(
-        small, "serial", tmp_path / "res", precision=precision, max_replications=200
+    result = sweep(
+        small, executor="serial", out=tmp_path / "res", precision=precision, max_replications=200
     )
     for name, status in result.adaptive.items():
         values = result.summary.loc[result.summary["scenario"] == name, "final_adoption_share"]
@@ -59,6 +60,6 @@ def test_adaptive_stops_under_the_target(small, tmp_path: Path) -> None:
 
 
 def test_adaptive_respects_the_cap(small) -> None:
-    result = run_experiment(small, "serial", precision=1e-6, max_replications=7)
+    result = sweep(small, executor="serial", precision=1e-6, max_replications=7)
     assert result.summary.groupby("scenario").size().to_dict() == {"fast": 7, "slow": 7}
     assert all(s.capped and not s.reached for s in result.adaptive.values())

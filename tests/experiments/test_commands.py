@@ -7,34 +7,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import typer
+from support import sensitivity_experiment
 from typer.testing import CliRunner
 
-from mensi_sim.experiments.commands import _registered, register
+from mensi_sim.cli.experiment_commands import register
 
 from .helpers import PILOT, SMALL, write_experiment
 
-TINY_SENSITIVITY = f"""\
-name = "tiny_sens"
-replications = 2
-root_seed = 3
-steps = 3
-executor = "serial"
-
-[base]
-scenario = "{PILOT}"
-
-[factors.ranges]
-"adoption.p" = [0.001, 0.01]
-"learning.rate" = [0.05, 0.4]
-
-[[factors.samples]]
-method = "morris"
-n = 3
-
-[[factors.samples]]
-method = "sobol"
-n = 4
-"""
+TINY_SENSITIVITY = sensitivity_experiment(PILOT)
 
 
 def fresh_app() -> typer.Typer:
@@ -46,8 +26,6 @@ def fresh_app() -> typer.Typer:
 def real_app() -> typer.Typer:
     from mensi_sim.cli import app
 
-    if not _registered(app):
-        register(app)
     return app
 
 

@@ -9,16 +9,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mensi_sim.experiments import (
+from mensi_sim import sweep
+from mensi_sim.analysis import (
     at_budget,
     comparison_table,
     cost_effectiveness,
-    default_baseline,
-    load_experiment,
+    fieller_interval,
+    frontier,
     paired_comparison,
-    run_experiment,
+    t_interval,
 )
-from mensi_sim.experiments.compare import fieller_interval, frontier, t_interval
+from mensi_sim.experiments import default_baseline, load_experiment
 
 from .helpers import PILOT, write_experiment
 
@@ -53,7 +54,7 @@ overrides = {{ "adoption.p" = 0.006 }}
 @pytest.fixture(scope="module")
 def known(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
     path = write_experiment(tmp_path_factory.mktemp("known"), KNOWN)
-    return run_experiment(load_experiment(path)).summary
+    return sweep(load_experiment(path)).summary
 
 
 def test_identical_scenarios_differ_by_exactly_zero(known: pd.DataFrame) -> None:

@@ -7,7 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from mensi_sim.experiments import SerialExecutor, load_experiment, make_executor, run_experiment
+from mensi_sim import Results, sweep
+from mensi_sim.experiments import SerialExecutor, load_experiment, make_executor
 from mensi_sim.experiments.execution import ExecutorError, batch_size
 
 from .helpers import SMALL, write_experiment
@@ -20,7 +21,7 @@ def small(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="module")
 def serial(small):
-    return run_experiment(small, executor="serial")
+    return sweep(small, executor="serial")
 
 
 def same(a, b) -> None:
@@ -45,18 +46,18 @@ def test_serial_result_is_sorted_and_complete(serial) -> None:
 
 
 def test_batching_does_not_change_results(small, serial) -> None:
-    same(serial, run_experiment(small, executor="serial", batch=1))
-    same(serial, run_experiment(small, executor=SerialExecutor(), batch=4))
+    same(serial, sweep(small, executor="serial", batch=1))
+    same(serial, sweep(small, executor=SerialExecutor(), batch=4))
 
 
 def test_local_process_pool_is_identical(small, serial) -> None:
-    result = run_experiment(small, executor="local", workers=2, batch=1)
+    result = sweep(small, executor="local", workers=2, batch=1)
     assert result.manifest["executor"] == "local(processes=2)"
     same(serial, result)
 
 
 def test_local_dask_cluster_is_identical(small, serial) -> None:
-    result = run_experiment(small, executor="dask", workers=2, batch=2)
+    result = sweep(small, executor="dask", workers=2, batch=2)
     assert result.manifest["executor"].startswith("dask-local(workers=2)")
     same(serial, result)
 
@@ -89,7 +90,7 @@ def test_batch_size_rule() -> None:
 
 def test_results_directory_files(small, tmp_path: Path) -> None:
     out = tmp_path / "res"
-    result = run_experiment(small, executor="serial", out=out)
+    result = sweep(small, executor="serial", out=out)
     names = {p.name for p in out.iterdir()}
     assert {
         "runs.parquet",
@@ -100,7 +101,6 @@ def test_results_directory_files(small, tmp_path: Path) -> None:
     } <= names
     assert result.manifest["experiment_hash"] == small.hash
     assert result.manifest["status"] == "complete"
-    from mensi_sim.results import read_results
 
-    back = read_results(out)
-    pd.testing.assert_frame_equal(back["summary"], result.summary, check_exact=True)
+    back = Results.load(out)
+    pd.testing.assert_frame_equal(back.summary, result.summary, check_exact=True)

@@ -14,9 +14,10 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from mensi_sim import Results, sweep
+from mensi_sim.cli.experiment_commands import register
 from mensi_sim.errors import ResultsError
-from mensi_sim.experiments import load_experiment, run_experiment
-from mensi_sim.experiments.commands import register
+from mensi_sim.experiments import load_experiment
 from mensi_sim.experiments.runstore import batch_dirs
 
 from .helpers import REPO, SMALL, write_experiment
@@ -46,7 +47,7 @@ def sweep_process(experiment: Path, out: Path, *extra: str) -> subprocess.Popen:
     cmd = [
         sys.executable,
         "-m",
-        "mensi_sim.experiments.commands",
+        "mensi_sim.cli",
         "sweep",
         str(experiment),
         "--executor",
@@ -83,7 +84,7 @@ def test_killed_sweep_resumes_to_the_uninterrupted_result(tmp_path: Path) -> Non
         [
             sys.executable,
             "-m",
-            "mensi_sim.experiments.commands",
+            "mensi_sim.cli",
             "sweep",
             str(exp_path),
             "--executor",
@@ -99,10 +100,8 @@ def test_killed_sweep_resumes_to_the_uninterrupted_result(tmp_path: Path) -> Non
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    from mensi_sim.results import read_results
-
-    resumed = read_results(out)
-    assert len(resumed["runs"]) == 120
+    resumed = Results.load(out)
+    assert len(resumed.runs) == 120
     # only the missing runs were redone: the folders written before the kill are kept
     # and nothing was run twice (one record per run across all batch folders)
     from mensi_sim.experiments.runstore import read_runs
@@ -110,15 +109,15 @@ def test_killed_sweep_resumes_to_the_uninterrupted_result(tmp_path: Path) -> Non
     records = read_runs(out)
     assert len(records) == 120 and not records.duplicated(["scenario", "replicate"]).any()
 
-    fresh = run_experiment(load_experiment(exp_path), executor="serial")
-    pd.testing.assert_frame_equal(resumed["summary"], fresh.summary, check_exact=True)
-    pd.testing.assert_frame_equal(resumed["timeseries"], fresh.timeseries, check_exact=True)
-    assert resumed["manifest"]["status"] == "complete"
+    fresh = sweep(load_experiment(exp_path), executor="serial")
+    pd.testing.assert_frame_equal(resumed.summary, fresh.summary, check_exact=True)
+    pd.testing.assert_frame_equal(resumed.timeseries, fresh.timeseries, check_exact=True)
+    assert resumed.manifest["status"] == "complete"
 
 
 def test_resume_with_a_different_experiment_is_refused(tmp_path: Path) -> None:
     out = tmp_path / "res"
-    run_experiment(load_experiment(write_experiment(tmp_path, SMALL)), "serial", out)
+    sweep(load_experiment(write_experiment(tmp_path, SMALL)), executor="serial", out=out)
     other = write_experiment(tmp_path, SMALL.replace("root_seed = 11", "root_seed = 12"), "o.toml")
     result = CliRunner().invoke(app(), ["sweep", str(other), "--out", str(out), "--resume"])
     assert result.exit_code == 2
@@ -126,16 +125,16 @@ def test_resume_with_a_different_experiment_is_refused(tmp_path: Path) -> None:
     assert line.startswith("error: ") and "\n" not in line
     assert "different experiment" in line
     with pytest.raises(ResultsError, match="not empty"):
-        run_experiment(load_experiment(other), "serial", out)
+        sweep(load_experiment(other), executor="serial", out=out)
 
 
 def test_resume_of_a_complete_sweep_runs_nothing(tmp_path: Path) -> None:
     out = tmp_path / "res"
     exp = load_experiment(write_experiment(tmp_path, SMALL))
-    first = run_experiment(exp, "serial", out)
+    first = sweep(exp, executor="serial", out=out)
     calls = []
-    again = run_experiment(
-        exp, "serial", out, resume=True, progress=lambda d, t, f: calls.append((d, t))
+    again = sweep(
+        exp, executor="serial", out=out, resume=True, progress=lambda d, t, f: calls.append((d, t))
     )
     assert calls[-1] == (0, 0)
     pd.testing.assert_frame_equal(first.summary, again.summary, check_exact=True)
@@ -149,16 +148,14 @@ def test_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path: Path) -> None:
     last = result.output.strip().splitlines()[-1]
     assert last.startswith("error: 3 of 9 runs failed: broken/0, broken/1, broken/2")
     assert "NetworkError" in last
-    from mensi_sim.results import read_results
-
-    res = read_results(out)
-    runs = res["runs"]
+    res = Results.load(out)
+    runs = res.runs
     bad = runs[runs["status"] == "failed"]
     assert list(bad["scenario"]) == ["broken"] * 3
     assert bad["error"].str.contains("Traceback").all()
     assert bad["error"].str.contains("mentors_per_region").all()
-    assert set(res["summary"]["scenario"]) == {"slow", "fast"} and len(res["summary"]) == 6
-    assert res["manifest"]["failed_runs"] == ["broken/0", "broken/1", "broken/2"]
+    assert set(res.summary["scenario"]) == {"slow", "fast"} and len(res.summary) == 6
+    assert res.manifest["failed_runs"] == ["broken/0", "broken/1", "broken/2"]
     # resuming retries the failed runs (they fail again) and keeps one record per run
-    again = run_experiment(load_experiment(exp_path), "serial", out, resume=True)
+    again = sweep(load_experiment(exp_path), executor="serial", out=out, resume=True)
     assert len(again.runs) == 9 and len(again.failures) == 3

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from mensi_sim.experiments import noise_share, sensitivity_analysis
-from mensi_sim.experiments.sensitivity import NOISE_WARNING
+from mensi_sim.analysis import noise_share, sensitivity_analysis
+from mensi_sim.analysis.sensitivity import NOISE_WARNING
 
 PI = math.pi
 ISHIGAMI_RANGES = {"x1": [-PI, PI], "x2": [-PI, PI], "x3": [-PI, PI]}

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from mensi_sim import sweep
 from mensi_sim.errors import ScenarioError
-from mensi_sim.experiments import load_experiment, run_experiment
+from mensi_sim.experiments import load_experiment
 
 from .helpers import EXPERIMENTS, PILOT, SMALL, write_experiment
 
@@ -119,7 +120,7 @@ def test_shipped_experiment_runs_shrunk(path: Path) -> None:
     small = exp.with_changes(
         steps=3, replications=2, sample_n=4 if exp.spec.factors.samples else None
     )
-    result = run_experiment(small, executor="serial")
+    result = sweep(small, executor="serial")
     assert result.failures.empty, result.failures["error"].iloc[0] if len(result.failures) else ""
     assert len(result.summary) == 2 * len(small.points)
     assert set(result.summary["scenario"]) == {p.name for p in small.points}

@@ -10,28 +10,30 @@ from collections.abc import Sequence
 import pandas as pd
 
 from mensi_sim.errors import ResultsError
-from mensi_sim.plotting.collect import FigureSpec, ResultsBundle
-from mensi_sim.report.common import DIFFERENCES, MAX_ROWS, more
-from mensi_sim.report.html import esc, fmt, table, with_ci
+from mensi_sim.formats import fmt, with_ci
+from mensi_sim.plotting.collect import FigureSpec
+from mensi_sim.report.common import MAX_ROWS, differences, more
+from mensi_sim.report.html import esc, table
+from mensi_sim.results import Results
 
 
-def comparison(bundle: ResultsBundle, figures: str) -> str:
-    ce = bundle.comparison
+def comparison(res: Results, figures: str) -> str:
+    ce = res.try_comparison()
     if ce is None or len(ce) < 2:
         why = (
             "a sample design compares parameter values, not schemes: see the sensitivity section"
-            if bundle.is_sample_design
+            if res.is_sample_design
             else "the results hold a single scenario; run a sweep (mensi-sim sweep) to compare "
             "structures or incentive schemes"
         )
         return f"<p class='muted'>No comparison: {why}.</p>"
-    base = bundle.baseline
+    base = res.baseline
     src = (
         "from comparison.parquet (mensi-sim compare)"
-        if bundle.comparison_source == "file"
+        if res.comparison_source == "file"
         else "computed from the summary"
     )
-    present = [d for d in DIFFERENCES if f"{d[0]}_difference" in ce.columns]
+    present = differences(ce)
     rows = []
     for _, r in ce[ce["scenario"] != base].head(MAX_ROWS).iterrows():
         cells = [r["scenario"], int(r.get("n_pairs", 0))]
@@ -64,14 +66,14 @@ def _ranking(ce: pd.DataFrame, base: str | None) -> pd.DataFrame:
     return pd.concat([front, rest])
 
 
-def cost_effectiveness(bundle: ResultsBundle) -> str:
-    ce = bundle.comparison
+def cost_effectiveness(res: Results) -> str:
+    ce = res.try_comparison()
     if ce is None or len(ce) < 2 or "frontier" not in ce.columns:
         return (
             "<p class='muted'>No cost-effectiveness ranking: it needs several schemes and a "
             "baseline (a sweep of named scenarios).</p>"
         )
-    base = bundle.baseline
+    base = res.baseline
     ranked = _ranking(ce, base)
     rows, classes = [], []
     rank = 0
@@ -158,8 +160,8 @@ def cost_effectiveness(bundle: ResultsBundle) -> str:
     )
 
 
-def sensitivity(bundle: ResultsBundle, figures: str) -> str:
-    sv = bundle.sensitivity
+def sensitivity(res: Results, figures: str) -> str:
+    sv = res.tables.get("sensitivity")
     if sv is None or sv.empty:
         return (
             "<p class='muted'>No sensitivity analysis in these results (mensi-sim "
@@ -253,8 +255,8 @@ GLOSSARY = (
 )
 
 
-def reading_notes(bundle: ResultsBundle) -> str:
-    notes = "".join(f"<li>{esc(n)}</li>" for n in bundle.notes)
+def reading_notes(res: Results) -> str:
+    notes = "".join(f"<li>{esc(n)}</li>" for n in res.notes)
     items = "".join(f"<dt>{esc(t)}</dt><dd>{esc(d)}</dd>" for t, d in GLOSSARY)
     return (
         (
@@ -270,7 +272,7 @@ def reading_notes(bundle: ResultsBundle) -> str:
     )
 
 
-def figures_html(specs: Sequence[FigureSpec], bundle: ResultsBundle) -> str:
+def figures_html(specs: Sequence[FigureSpec], res: Results) -> str:
     from mensi_sim.plotting.common import figure_bytes
     from mensi_sim.report.html import figure
 
@@ -279,7 +281,7 @@ def figures_html(specs: Sequence[FigureSpec], bundle: ResultsBundle) -> str:
         try:
             fig = spec.make()
         except (ValueError, ResultsError) as exc:
-            bundle.notes.append(f"figure {spec.name}: skipped ({' '.join(str(exc).split())})")
+            res.notes.append(f"figure {spec.name}: skipped ({' '.join(str(exc).split())})")
             continue
         parts.append(figure(figure_bytes(fig, "png"), spec.title, spec.caption, spec.name))
     return "".join(parts)

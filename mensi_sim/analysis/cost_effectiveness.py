@@ -1,13 +1,9 @@
-"""Paired comparisons against a baseline, cost-effectiveness, and outcomes at a fixed budget.
+"""Cost-effectiveness against a baseline, and outcomes at a fixed budget.
 
-Replicate r of every scenario uses the same seed (common random numbers), so
-scenario s and the baseline b are compared on the paired differences
-``d_r = y_s,r - y_b,r`` over the replicates both have: mean, paired-t 95% CI, p-value.
-
-Cost-effectiveness (per scheme, against the baseline): incremental cost per
-additional adopting school, ``ICER = mean(delta cost) / mean(delta adopters)``, with
-Fieller's 95% interval from the paired differences; dominance judged on the means
-and flagged as significant when the paired CIs agree; and the cost-effectiveness
+Per scheme, against the baseline: incremental cost per additional adopting school,
+``ICER = mean(delta cost) / mean(delta adopters)``, with Fieller's 95% interval from
+the paired differences (``analysis.paired``); dominance judged on the means and
+flagged as significant when the paired CIs agree; and the cost-effectiveness
 frontier (no strongly or extendedly dominated scheme), ordered by cost.
 """
 
@@ -18,113 +14,13 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-COMPARE_OUTCOMES = (
-    "final_adoption_share",
-    "weeks_to_half_adoption",
-    "capacity_gain",
-    "final_equity_gap",
-    "total_cost",
-)
+from mensi_sim.analysis.paired import paired, scenario_names, t_interval
+from mensi_sim.experiments.spec import resolve_baseline
+from mensi_sim.stats import t_quantile
+
 COST = "total_cost"
 EFFECT = "adopters_final"
-BASELINE_NAMES = ("none", "baseline")
-
-
-def default_baseline(names: Sequence[str]) -> str:
-    """A scenario named "none" or "baseline" (whole name, then every /-part), else the first."""
-    names = list(names)
-    if not names:
-        raise ValueError("no scenarios")
-    for name in names:
-        if name.lower() in BASELINE_NAMES:
-            return name
-    for name in names:
-        parts = name.lower().split("/")
-        if all(p in BASELINE_NAMES for p in parts):
-            return name
-    for name in names:
-        if any(b in name.lower() for b in BASELINE_NAMES):
-            return name
-    return names[0]
-
-
-def _ordered(summary: pd.DataFrame) -> list[str]:
-    return list(dict.fromkeys(summary["scenario"]))
-
-
-def paired(
-    summary: pd.DataFrame, scenario: str, baseline: str, column: str
-) -> tuple[np.ndarray, np.ndarray]:
-    """Values of ``column`` of the scenario and of the baseline on their common replicates."""
-    a = summary.loc[summary["scenario"] == scenario, ["replicate", column]]
-    b = summary.loc[summary["scenario"] == baseline, ["replicate", column]]
-    m = a.merge(b, on="replicate", suffixes=("_s", "_b")).sort_values("replicate")
-    return m[f"{column}_s"].to_numpy(float), m[f"{column}_b"].to_numpy(float)
-
-
-def t_interval(d: np.ndarray, level: float = 0.95) -> tuple[float, float, float, float]:
-    """Mean, CI low, CI high and two-sided p-value (H0: mean 0) of paired differences.
-
-    With zero spread the interval is the point itself and p is 1 (mean 0) or 0.
-    With fewer than two pairs the interval and p are NaN.
-    """
-    n = d.size
-    if n == 0:
-        return (math.nan,) * 4
-    mean = float(d.mean())
-    if n < 2:
-        return mean, math.nan, math.nan, math.nan
-    sd = float(d.std(ddof=1))
-    if sd == 0.0:
-        return mean, mean, mean, 1.0 if mean == 0 else 0.0
-    se = sd / math.sqrt(n)
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * se
-    p = float(2 * stats.t.sf(abs(mean / se), n - 1))
-    return mean, mean - half, mean + half, p
-
-
-def paired_comparison(
-    summary: pd.DataFrame,
-    baseline: str | None = None,
-    outcomes: Sequence[str] = COMPARE_OUTCOMES,
-    level: float = 0.95,
-) -> pd.DataFrame:
-    """Paired difference of each outcome, every scenario against the baseline.
-
-    Returns:
-        One row per (scenario, outcome): ``n_pairs``, ``mean`` (scenario),
-        ``mean_baseline``, ``difference`` (mean paired difference), ``ci_low``,
-        ``ci_high`` (paired t), ``p_value`` and ``significant`` (CI excludes 0).
-    """
-    names = _ordered(summary)
-    baseline = baseline or default_baseline(names)
-    if baseline not in names:
-        raise KeyError(f"baseline {baseline!r} is not a scenario ({', '.join(names)})")
-    rows = []
-    for name in names:
-        if name == baseline:
-            continue
-        for outcome in outcomes:
-            s, b = paired(summary, name, baseline, outcome)
-            diff, low, high, p = t_interval(s - b, level)
-            rows.append(
-                {
-                    "scenario": name,
-                    "baseline": baseline,
-                    "outcome": outcome,
-                    "n_pairs": int(s.size),
-                    "mean": float(s.mean()) if s.size else math.nan,
-                    "mean_baseline": float(b.mean()) if b.size else math.nan,
-                    "difference": diff,
-                    "ci_low": low,
-                    "ci_high": high,
-                    "p_value": p,
-                    "significant": bool(low > 0 or high < 0),
-                }
-            )
-    return pd.DataFrame(rows)
 
 
 def fieller_interval(
@@ -144,7 +40,7 @@ def fieller_interval(
     a, b = float(dc.mean()), float(de.mean())
     cov = np.cov(dc, de, ddof=1) / n
     v11, v12, v22 = float(cov[0, 0]), float(cov[0, 1]), float(cov[1, 1])
-    t2 = float(stats.t.ppf(0.5 + level / 2, n - 1)) ** 2
+    t2 = float(t_quantile(level, n - 1)) ** 2
     qa = b * b - t2 * v22
     if qa <= 0:
         return math.nan, math.nan, False
@@ -250,11 +146,12 @@ def cost_effectiveness(
         ``dominance_significant``, ``frontier`` (status), ``frontier_rank`` (order
         by cost on the frontier), ``frontier_icer`` (against the previous frontier
         scheme). Rows are ordered by mean cost.
+
+    Raises:
+        KeyError: ``baseline`` is not a scenario of the summary.
     """
-    names = _ordered(summary)
-    baseline = baseline or default_baseline(names)
-    if baseline not in names:
-        raise KeyError(f"baseline {baseline!r} is not a scenario ({', '.join(names)})")
+    names = scenario_names(summary)
+    baseline = resolve_baseline(names, baseline)
     groups = summary.groupby("scenario", sort=False)
     mean_cost = groups[cost].mean().to_dict()
     mean_effect = groups[effect].mean().to_dict()
@@ -365,8 +262,8 @@ def at_budget(
         ``spent`` (expected cost), ``mean``, ``difference`` from the baseline with
         paired-t ``ci_low``/``ci_high``.
     """
-    names = _ordered(summary)
-    baseline = baseline or default_baseline(names)
+    names = scenario_names(summary)
+    baseline = resolve_baseline(names, baseline)
     means = summary.groupby("scenario", sort=False)[cost].mean()
     base_reps = summary.loc[summary["scenario"] == baseline, "replicate"]
     rows = []
@@ -417,24 +314,3 @@ def at_budget(
                 }
             )
     return pd.DataFrame(rows)
-
-
-def comparison_table(
-    summary: pd.DataFrame, baseline: str | None = None, level: float = 0.95
-) -> pd.DataFrame:
-    """One row per scenario: paired differences (wide) and the cost-effectiveness columns.
-
-    This is what ``mensi-sim compare`` writes as comparison.parquet.
-    """
-    names = _ordered(summary)
-    baseline = baseline or default_baseline(names)
-    ce = cost_effectiveness(summary, baseline, level=level)
-    pc = paired_comparison(summary, baseline, level=level)
-    wide = pd.DataFrame({"scenario": ce["scenario"]})
-    for outcome in COMPARE_OUTCOMES:
-        part = pc[pc["outcome"] == outcome].set_index("scenario")
-        for col in ("mean", "difference", "ci_low", "ci_high", "p_value", "significant"):
-            wide[f"{outcome}_{col}"] = wide["scenario"].map(part[col]) if len(part) else np.nan
-        base_mean = summary.loc[summary["scenario"] == baseline, outcome].mean()
-        wide.loc[wide["scenario"] == baseline, f"{outcome}_mean"] = base_mean
-    return wide.merge(ce, on="scenario")

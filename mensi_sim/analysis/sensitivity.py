@@ -1,7 +1,8 @@
 """Global sensitivity analysis on replicate means: Morris screening and Sobol indices (SALib).
 
 The pipeline is the same for the simulator and for a test function:
-``sample_matrix`` (design.py) draws the points, a model maps them to outcomes --
+``sample_matrix`` (experiments/design.py) draws the points -- for an experiment once,
+when it is loaded (``Experiment.samples``) --, a model maps them to outcomes --
 an array of shape (points,) or (points, replicates) -- and ``analyse_sample``
 averages the replicates and calls SALib's Morris or Sobol analysis, whose
 confidence intervals are SALib's bootstrap intervals.
@@ -20,12 +21,15 @@ import math
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from mensi_sim.experiments.design import problem, sample_matrix
+
+if TYPE_CHECKING:
+    from mensi_sim.experiments.spec import Experiment
 
 NOISE_WARNING = 0.2
 NUM_RESAMPLES = 1000  # bootstrap resamples of SALib's confidence intervals
@@ -251,37 +255,26 @@ def long_table(result: SensitivityResult, outcome: str) -> pd.DataFrame:
 
 
 def experiment_sensitivity(
-    experiment: Any, summary: pd.DataFrame, outcomes: Sequence[str] | None = None
+    experiment: Experiment, summary: pd.DataFrame, outcomes: Sequence[str] | None = None
 ) -> tuple[pd.DataFrame, list[str]]:
     """Morris and Sobol indices of an experiment's samples from its summary table.
+
+    The sample points are the ones drawn when the experiment was loaded
+    (``Experiment.samples``), in sample order; the summary gives the outcomes of the
+    design point of each row.
 
     Returns:
         (long table of indices for every sample and outcome, list of warnings).
     """
-    spec = experiment.spec
-    outcomes = list(outcomes or spec.outcomes)
-    from mensi_sim.experiments.design import flatten_overrides, sample_labels
-
-    ranges = flatten_overrides(spec.factors.ranges)
-    prob = problem(ranges)
+    outcomes = list(outcomes or experiment.spec.outcomes)
     tables, notes = [], []
-    labels = sample_labels(spec)
-    for k, sample in enumerate(spec.factors.samples):
+    for design in experiment.samples:
+        sample = design.spec
         if sample.method not in ("morris", "sobol"):
             continue
         points = sorted(
-            (p for p in experiment.points if p.sample is not None and p.sample[0] == labels[k]),
+            (p for p in experiment.points if p.sample is not None and p.sample[0] == design.label),
             key=lambda p: p.sample[1],
-        )
-        # the points as sampled (before rounding integer parameters), in sample order
-        seed = spec.root_seed if sample.seed is None else sample.seed
-        x = sample_matrix(
-            prob,
-            sample.method,
-            sample.n,
-            seed=seed,
-            levels=sample.levels,
-            second_order=sample.second_order,
         )
         names = [p.name for p in points]
         sub = summary[summary["scenario"].isin(names)]
@@ -296,13 +289,13 @@ def experiment_sensitivity(
                 )
                 continue
             res = analyse_sample(
-                prob,
+                design.problem,
                 sample.method,
-                x,
+                design.points,
                 y,
                 levels=sample.levels,
                 second_order=sample.second_order,
-                seed=seed,
+                seed=design.seed,
             )
             tables.append(long_table(res, outcome))
             if (w := res.warning()) is not None:

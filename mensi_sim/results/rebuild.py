@@ -1,10 +1,10 @@
-"""Re-creating one run of a results directory, to picture its network.
+"""Rebuilding what a results directory ran from its manifest: scenarios and experiments.
 
 The results store outcomes, not the network. A picture of the network re-runs
 replicate 0 (or another) of a scenario from the manifest: the scenario
 parameters and the root seed give the same schools, ties and draws as the
 original run, bit for bit, because the run's seed is
-``replicate_seed(root_seed, replicate)``.
+``replicate_seed(root_seed, replicate)`` (``experiments.replicate.replicate_model``).
 
 A single run's manifest holds the full scenario (``parameters``). A sweep's
 manifest holds the experiment (``experiment_spec``, ``source_path``) and each
@@ -21,7 +21,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from mensi_sim.errors import MensiError, ResultsError
-from mensi_sim.scenario.loader import scenario_hash
+from mensi_sim.experiments.spec import Experiment, ExperimentSpec, build_experiment
+from mensi_sim.scenario.loader import load_scenario, scenario_hash
 from mensi_sim.scenario.schema import Scenario
 
 
@@ -39,11 +40,12 @@ def _candidates(source_path: str) -> list[Path]:
     p = Path(source_path)
     if p.is_absolute():
         return [p]
-    repo = Path(__file__).resolve().parents[2]
+    repo = Path(__file__).resolve().parents[2]  # the checkout holding mensi_sim/
     return [p, repo / p]
 
 
-def _is_sample_design(manifest: dict[str, Any]) -> bool:
+def is_sample_design(manifest: dict[str, Any]) -> bool:
+    """Whether a sweep's design points are samples over parameter ranges (Morris, Sobol, LHS)."""
     return any(e.get("sample") for e in manifest.get("scenarios", []))
 
 
@@ -56,7 +58,7 @@ def default_replay_name(manifest: dict[str, Any], names: list[str]) -> str | Non
     """
     if manifest.get("kind") != "experiment":
         return str(manifest.get("scenario", names[0] if names else "")) or None
-    if _is_sample_design(manifest):
+    if is_sample_design(manifest):
         return None
     baseline = manifest.get("baseline")
     for entry in manifest.get("scenarios", []):
@@ -66,8 +68,12 @@ def default_replay_name(manifest: dict[str, Any], names: list[str]) -> str | Non
     return names[0] if names else None
 
 
-def replay_source(manifest: dict[str, Any], name: str | None = None) -> ReplaySource:
+def replay_source(
+    manifest: dict[str, Any], name: str | None = None, experiment: Experiment | None = None
+) -> ReplaySource:
     """The scenario and root seed of scenario ``name`` of a results directory.
+
+    ``experiment``: a sweep's experiment, when already rebuilt (``Results.experiment``).
 
     Raises:
         ResultsError: One line saying why the run cannot be re-created (no
@@ -94,18 +100,26 @@ def replay_source(manifest: dict[str, Any], name: str | None = None) -> ReplaySo
                 f"({where}: {first['msg']})"
             ) from None
         return ReplaySource(scenario, root_seed, str(manifest.get("scenario", scenario.name)))
-    return _sweep_source(manifest, name, root_seed)
+    return _sweep_source(manifest, name, root_seed, experiment)
 
 
-def experiment_from_manifest(manifest: dict[str, Any]) -> Any:
+def scenario_from_manifest(manifest: dict[str, Any]) -> Scenario:
+    """The scenario of a single run's manifest (a sweep: the base scenario of its experiment).
+
+    Raises:
+        ResultsError: One line saying why it cannot be rebuilt.
+    """
+    if manifest.get("kind") == "experiment":
+        return experiment_from_manifest(manifest).base
+    return replay_source(manifest).scenario
+
+
+def experiment_from_manifest(manifest: dict[str, Any]) -> Experiment:
     """The ``Experiment`` of a sweep's manifest, rebuilt from its spec and base scenario file.
 
     Raises:
         ResultsError: The manifest has no experiment, or its base scenario file is gone.
     """
-    from mensi_sim.experiments.spec import ExperimentSpec, build_experiment
-    from mensi_sim.scenario.loader import load_scenario
-
     source = str(manifest.get("source_path") or "")
     spec_data = manifest.get("experiment_spec")
     if not source or not isinstance(spec_data, dict):
@@ -130,7 +144,9 @@ def experiment_from_manifest(manifest: dict[str, Any]) -> Any:
     raise ResultsError(f"base scenario of {source} not found: cannot re-create a run")
 
 
-def _sweep_source(manifest: dict[str, Any], name: str | None, root_seed: int) -> ReplaySource:
+def _sweep_source(
+    manifest: dict[str, Any], name: str | None, root_seed: int, experiment: Experiment | None
+) -> ReplaySource:
     entries = {e.get("name"): e for e in manifest.get("scenarios", [])}
     if name is None:
         name = default_replay_name(manifest, list(entries))
@@ -139,7 +155,8 @@ def _sweep_source(manifest: dict[str, Any], name: str | None, root_seed: int) ->
     if name not in entries:
         shown = ", ".join(list(entries)[:8])
         raise ResultsError(f"no scenario {name!r} in the results ({shown})")
-    experiment = experiment_from_manifest(manifest)
+    if experiment is None:
+        experiment = experiment_from_manifest(manifest)
     try:
         point = experiment.point(name)
     except KeyError:

@@ -1,18 +1,29 @@
-"""The manifest of a results directory: what ran, with which code, seed and parameters."""
+"""The manifest of a results directory: what ran, with which code, seed and parameters.
+
+``build_manifest`` describes the replicates of one scenario (``simulate``, ``mensi-sim
+run``); ``build_sweep_manifest`` a sweep of an experiment. Both share the keys of
+provenance (format, versions, git commit, command line, executor, created time).
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import shlex
 import subprocess
+import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from mensi_sim.experiments.design import get_parameter
 from mensi_sim.scenario import Scenario, scenario_hash
+
+if TYPE_CHECKING:
+    from mensi_sim.experiments.spec import Experiment
 
 MANIFEST_FORMAT = "mensi_sim.results/1"
 VERSIONED_PACKAGES = ("mensi_sim", "mesa", "numpy", "scipy", "pandas", "networkx", "pyarrow")
@@ -68,6 +79,20 @@ def git_state(package_dir: Path | None = None) -> dict[str, Any]:
     return {"commit": commit, "dirty": None if status is None else bool(status)}
 
 
+def now_utc() -> str:
+    """The current time in UTC, to the second, as ``2026-01-31T12:00:00Z``."""
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def command_text(command_line: str | Sequence[str] | None) -> str:
+    """The command as one string (``sys.argv`` when None; a list is shell-quoted)."""
+    if command_line is None:
+        command_line = [sys.argv[0], *sys.argv[1:]]
+    if not isinstance(command_line, str):
+        command_line = shlex.join(str(a) for a in command_line)
+    return command_line
+
+
 def build_manifest(
     scenario: Scenario,
     *,
@@ -91,8 +116,7 @@ def build_manifest(
         ``steps``, ``versions``, ``git_commit``, ``git_dirty``, ``command_line``,
         ``executor``, ``created_utc`` and ``parameters``.
     """
-    if not isinstance(command_line, str):
-        command_line = shlex.join(str(a) for a in command_line)
+    command_line = command_text(command_line)
     git = git_state()
     return {
         "format": MANIFEST_FORMAT,
@@ -107,6 +131,66 @@ def build_manifest(
         "git_dirty": git["dirty"],
         "command_line": command_line,
         "executor": executor,
-        "created_utc": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "created_utc": now_utc(),
         "parameters": scenario.model_dump(mode="json", exclude={"source_path"}),
+    }
+
+
+def json_value(value: Any) -> Any:
+    """A value as plain JSON structures (pydantic models and tuples become dicts and lists)."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def build_sweep_manifest(
+    experiment: Experiment,
+    *,
+    executor: str,
+    command_line: str | Sequence[str] | None,
+    status: str,
+    replications: dict[str, int],
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The manifest.json of a sweep (the keys of ``build_manifest`` plus the experiment's)."""
+    git = git_state()
+    spec = experiment.spec
+    return {
+        "format": MANIFEST_FORMAT,
+        "kind": "experiment",
+        "experiment": spec.name,
+        "experiment_hash": experiment.hash,
+        "source_path": experiment.source_path,
+        "scenario": experiment.base.name,
+        # the base scenario in full: with each scenario's overrides below, every run's
+        # parameters can be rebuilt from the manifest alone
+        "base_parameters": experiment.base.model_dump(mode="json", exclude={"source_path"}),
+        "root_seed": spec.root_seed,
+        "replications": spec.replications,
+        "replications_per_scenario": replications,
+        "steps": experiment.steps,
+        "outcomes": list(spec.outcomes),
+        "baseline": spec.baseline,
+        "budget": spec.budget.model_dump() if spec.budget else None,
+        "scenarios": [
+            {
+                "name": p.name,
+                "point": p.index,
+                "scenario_hash": scenario_hash(p.scenario),
+                "overrides": json_value(p.overrides),
+                "sample": list(p.sample) if p.sample else None,
+                "structure": p.scenario.network.structure,
+                "group": json_value(get_parameter(p.scenario, spec.budget.group_by))
+                if spec.budget
+                else None,
+            }
+            for p in experiment.points
+        ],
+        "versions": package_versions(),
+        "git_commit": git["commit"],
+        "git_dirty": git["dirty"],
+        "command_line": command_text(command_line),
+        "executor": executor,
+        "status": status,
+        "created_utc": now_utc(),
+        "experiment_spec": spec.model_dump(mode="json"),
+        **(extra or {}),
     }

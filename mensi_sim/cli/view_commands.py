@@ -1,6 +1,6 @@
 """The ``plot``, ``report`` and ``viz`` commands of ``mensi-sim``.
 
-``register(app)`` adds them to a typer app (mensi_sim.cli calls it). Errors a user
+``register(app)`` adds them to a typer app (``mensi_sim.cli`` calls it). Errors a user
 can cause (not a results directory, a bad scenario file, a port in use, the viz
 extra missing) end as one line ``error: ...`` on stderr with exit code 2.
 """
@@ -15,8 +15,7 @@ from typing import Annotated
 
 import typer
 
-from mensi_sim.cli_support import fail as _fail
-from mensi_sim.cli_support import user_errors as _user_errors
+from mensi_sim.cli.common import fail, user_errors
 
 DEFAULT_PORT = 8765
 
@@ -27,9 +26,9 @@ def _weeks(text: str | None) -> list[int] | None:
     try:
         weeks = sorted({int(w) for w in text.replace(" ", "").split(",") if w})
     except ValueError:
-        raise _fail(f"--weeks: {text!r} is not a comma-separated list of weeks") from None
+        raise fail(f"--weeks: {text!r} is not a comma-separated list of weeks") from None
     if not weeks or weeks[0] < 0:
-        raise _fail(f"--weeks: {text!r}: give weeks >= 0, e.g. 0,12,24,36")
+        raise fail(f"--weeks: {text!r}: give weeks >= 0, e.g. 0,12,24,36")
     return weeks
 
 
@@ -95,10 +94,10 @@ def plot(
         if f not in ("png", "svg", "pdf", "jpg", "jpeg", "eps", "ps", "tif", "tiff", "webp")
     ]
     if bad:
-        raise _fail(f"--format: unsupported format {bad[0]!r} (use png, svg or pdf)")
+        raise fail(f"--format: unsupported format {bad[0]!r} (use png, svg or pdf)")
     wanted = _weeks(weeks)
     err = sys.stderr.isatty()
-    with _user_errors():
+    with user_errors():
         written, notes = write_plots(
             results,
             formats=fmts,
@@ -132,7 +131,7 @@ def report(
 
     wanted = _weeks(weeks)
     err = sys.stderr.isatty()
-    with _user_errors():
+    with user_errors():
         path = write_report(
             results,
             out,
@@ -176,7 +175,7 @@ def viz(
     env = dict(os.environ)
     name = "the MenSI pilot"
     if scenario is not None:
-        with _user_errors():
+        with user_errors():
             sc = load_scenario(scenario)
         name = f"{sc.name} ({scenario})"
         from mensi_sim.viz.model import ENV_SCENARIO
@@ -186,7 +185,7 @@ def viz(
 
     for module in ("solara", "altair"):  # what mesa[viz] adds
         if importlib.util.find_spec(module) is None:
-            raise _fail(
+            raise fail(
                 f"the app needs the viz extra ({module} is missing): pip install 'mensi_sim[viz]'"
             )
     from mensi_sim.viz import assets
@@ -195,7 +194,7 @@ def viz(
     if port == 0:
         port = free_port(host)
     elif not _port_free(host, port):
-        raise _fail(f"--port: {host}:{port} is in use (--port 0 picks a free one)")
+        raise fail(f"--port: {host}:{port} is in use (--port 0 picks a free one)")
     if assets.missing():
         try:
             added = assets.install_assets()
@@ -218,23 +217,3 @@ def register(app: typer.Typer) -> None:
     app.command("plot")(plot)
     app.command("report")(report)
     app.command("viz")(viz)
-
-
-def registered(app: typer.Typer) -> bool:
-    """Whether ``register`` (or the integrator's cli.py) has added the commands already."""
-    return any(
-        (c.name or getattr(c.callback, "__name__", "")) == "report" for c in app.registered_commands
-    )
-
-
-def main() -> None:
-    """``python -m mensi_sim.viz_commands ...``: the mensi-sim app with these commands."""
-    from mensi_sim.cli import app
-
-    if not registered(app):
-        register(app)
-    app(prog_name="mensi-sim")
-
-
-if __name__ == "__main__":
-    main()

@@ -1,55 +1,46 @@
 """The ``sweep``, ``compare`` and ``sensitivity`` commands of ``mensi-sim``.
 
-``register(app)`` adds them to a typer app (mensi_sim.cli calls it).
-``python -m mensi_sim.experiments.commands ...`` runs the real ``mensi-sim`` app with
-them registered. Errors a user can cause end as one line ``error: ...`` on stderr
-with exit code 2; failed runs end the sweep with exit code 1 after every other run
-is done and written.
+``register(app)`` adds them to a typer app (``mensi_sim.cli`` calls it). Errors a
+user can cause end as one line ``error: ...`` on stderr with exit code 2; failed
+runs end the sweep with exit code 1 after every other run is done and written.
+The command's options become one ``SweepOptions`` and go to ``mensi_sim.sweep``.
 """
 
 from __future__ import annotations
 
-import contextlib
+import dataclasses
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
 import typer
-from rich import box
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
-from mensi_sim.cli_support import EXIT_FAILED, fmt, stdout_console
-from mensi_sim.cli_support import command_line as _command_line
-from mensi_sim.cli_support import default_out as _default_out
-from mensi_sim.cli_support import fail as _fail
-from mensi_sim.cli_support import stderr_console as _stderr
-from mensi_sim.cli_support import user_errors as _user_errors
+from mensi_sim.cli.common import (
+    EXIT_FAILED,
+    command_line,
+    default_out,
+    fail,
+    fmt,
+    progress_bar,
+    simple_table,
+    stderr_console,
+    stdout_console,
+    user_errors,
+)
+from mensi_sim.outcomes import format_of
+from mensi_sim.results import Results
+
+if TYPE_CHECKING:
+    from mensi_sim.experiments.spec import Experiment
+    from mensi_sim.simulate import SweepOptions
 
 MAX_TABLE_ROWS = 40
 
-LABELS = {
-    "final_adoption_share": ("adoption", "pct"),
-    "weeks_to_half_adoption": ("weeks to 50%", "num1"),
-    "capacity_gain": ("capacity gain", "num3"),
-    "final_equity_gap": ("equity gap", "num3"),
-    "total_cost": ("total cost", "eur"),
-    "cost_per_adopting_school": ("cost/adopter", "eur"),
-    "adopters_final": ("adopters", "num1"),
-}
 
-
-def _stdout():  # noqa: ANN202
+def _stdout() -> Console:
     """Console on stdout; wide when not a terminal so tables keep one line per row."""
     return stdout_console(width=200)
 
@@ -77,35 +68,12 @@ def _write_plots(results: Path, console: Console) -> None:
         console.print(f"plots: {', '.join(names)} (png, svg)", soft_wrap=True)
 
 
-def _kind(outcome: str) -> str:
-    if outcome in LABELS:
-        return LABELS[outcome][1]
-    if outcome.startswith("cost") or outcome.endswith("cost"):
-        return "eur"
-    if outcome.endswith("share"):
-        return "pct"
-    if outcome in ("dropouts", "meetings_total", "members_final", "new_adopters"):
-        return "num1"
-    return "num3"
-
-
-def _label(outcome: str) -> str:
-    return LABELS.get(outcome, (outcome, ""))[0]
-
-
-def _table(*columns: str) -> Table:
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, header_style="bold")
-    for i, c in enumerate(columns):
-        table.add_column(c, justify="left" if i == 0 else "right")
-    return table
-
-
-def summary_table(result: Any) -> Table:
+def summary_table(result: Results) -> Table:
     """Mean [95% CI] of the outcomes of interest per scenario."""
-    outcomes = list(result.experiment.spec.outcomes)
+    outcomes = list(result.outcomes)
     head = result.headline()
     runs = result.runs
-    table = _table("scenario", "runs", *(_label(o) for o in outcomes))
+    table = simple_table("scenario", "runs", *(format_of(o).heading for o in outcomes))
     names = [p.name for p in result.experiment.points]
     for name in names[:MAX_TABLE_ROWS]:
         r = runs[runs["scenario"] == name] if not runs.empty else runs
@@ -117,7 +85,7 @@ def summary_table(result: Any) -> Table:
                 cells.append("n/a")
                 continue
             row = row.iloc[0]
-            k = _kind(o)
+            k = format_of(o).kind
             cells.append(
                 f"{fmt(row['mean'], k)} [{fmt(row['ci_low'], k)}, {fmt(row['ci_high'], k)}]"
             )
@@ -127,92 +95,58 @@ def summary_table(result: Any) -> Table:
     return table
 
 
-@contextlib.contextmanager
-def progress_bar(err: Console, description: str) -> Iterator[Any]:
-    """A rich progress bar on stderr (runs done, failures, elapsed, time left)."""
-    columns = (
-        TextColumn("{task.description}", style="bold", markup=False),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("runs, {task.fields[failed]} failed,"),
-        TimeElapsedColumn(),
-        TextColumn("elapsed,"),
-        TimeRemainingColumn(),
-        TextColumn("left"),
-    )
-    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
-        task = bar.add_task(description, total=None, failed=0)
-
-        def report(done: int, total: int, failed: int) -> None:
-            bar.update(task, completed=done, total=total, failed=failed)
-
-        yield report
-
-
 def _sweep(
     ctx: typer.Context,
-    experiment: Path,
-    executor: str | None,
-    workers: int | None,
-    resume: bool,
-    out: Path | None,
-    replications: int | None,
+    experiment: Path | Experiment,
     steps: int | None,
-    precision: float | None,
-    outcome: str | None,
-    max_replications: int | None,
-    batch: int | None,
-) -> tuple[Any, float]:
-    from mensi_sim.experiments.runner import run_experiment
-    from mensi_sim.experiments.spec import OUTCOME_NAMES, check_executor, load_experiment
+    options: SweepOptions,
+) -> tuple[Results, float]:
+    """Check the options, run the sweep with a progress bar; its Results and the time taken."""
+    from mensi_sim.experiments.spec import (
+        OUTCOME_NAMES,
+        Experiment,
+        check_executor,
+        load_experiment,
+    )
+    from mensi_sim.simulate import sweep
 
-    exp = load_experiment(experiment)
+    exp = experiment if isinstance(experiment, Experiment) else load_experiment(experiment)
     if steps is not None:
         exp = exp.with_changes(steps=steps)
-    if executor is not None:
+    if isinstance(options.executor, str):
         try:
-            check_executor(executor)
+            check_executor(options.executor)
         except ValueError as exc:
-            raise _fail(f"--executor: {exc}") from None
+            raise fail(f"--executor: {exc}") from None
+    outcome = options.outcome
     if outcome is not None and outcome not in OUTCOME_NAMES:
-        raise _fail(f"--outcome: unknown outcome {outcome!r} (allowed: {', '.join(OUTCOME_NAMES)})")
-    if precision is not None and not precision > 0:
-        raise _fail(f"--precision: must be > 0, got {precision}")
-    out_dir = out if out is not None else _default_out(exp.name)
+        raise fail(f"--outcome: unknown outcome {outcome!r} (allowed: {', '.join(OUTCOME_NAMES)})")
+    if options.precision is not None and not options.precision > 0:
+        raise fail(f"--precision: must be > 0, got {options.precision}")
+    if options.out is None:
+        options = dataclasses.replace(options, out=default_out(exp.name))
     started = time.perf_counter()
-    with progress_bar(_stderr(), f"sweep {exp.name}") as report:
-        result = run_experiment(
-            exp,
-            executor=executor,
-            out=out_dir,
-            resume=resume,
-            workers=workers,
-            batch=batch,
-            replications=replications,
-            precision=precision,
-            outcome=outcome,
-            max_replications=max_replications,
-            progress=report,
-            command_line=_command_line(ctx),
-        )
+    fields = ", {task.fields[failed]} failed,"
+    with progress_bar(stderr_console(), f"sweep {exp.name}", "runs", fields) as report:
+        result = sweep(exp, options, progress=report, command_line=command_line(ctx))
     return result, time.perf_counter() - started
 
 
-def _report_failures(result: Any) -> None:
+def _report_failures(result: Results) -> None:
     failed = result.failures
     if failed.empty:
         return
     names = [f"{s}/{r}" for s, r in zip(failed["scenario"], failed["replicate"], strict=True)]
     shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
     last = str(failed["error"].iloc[0]).strip().splitlines()[-1]
-    raise _fail(
+    raise fail(
         f"{len(failed)} of {len(result.runs)} runs failed: {shown} (first error: {last}; "
-        f"tracebacks in {result.out / 'runs.parquet'})",
+        f"tracebacks in {result.path / 'runs.parquet'})",
         EXIT_FAILED,
     )
 
 
-def _print_sweep(console: Console, result: Any, elapsed: float) -> None:
+def _print_sweep(console: Console, result: Results, elapsed: float) -> None:
     exp = result.experiment
     runs = result.runs
     console.print(
@@ -234,13 +168,13 @@ def _print_sweep(console: Console, result: Any, elapsed: float) -> None:
             f"adaptive replications: 95% CI half-width of {a['outcome']} <= {a['precision']:g} "
             f"(cap {a['max_replications']})"
         )
-        t = _table("scenario", "replications", "half-width", "reached")
+        t = simple_table("scenario", "replications", "half-width", "reached")
         for name, s in list(result.adaptive.items())[:MAX_TABLE_ROWS]:
             t.add_row(
                 name, str(s.replications), f"{s.half_width:.4g}", "yes" if s.reached else "no"
             )
         console.print(t)
-    console.print(f"results: {result.out}", soft_wrap=True)
+    console.print(f"results: {result.path}", soft_wrap=True)
 
 
 def sweep(
@@ -291,24 +225,24 @@ def sweep(
     ] = None,
 ) -> None:
     """Run an experiment: every scenario x replicate, resumable; print a summary table."""
+    from mensi_sim.simulate import SweepOptions
+
+    options = SweepOptions(
+        executor=executor,
+        workers=workers,
+        batch=batch_size,
+        replications=replications,
+        precision=precision,
+        outcome=outcome,
+        max_replications=max_replications,
+        out=out,
+        resume=resume,
+    )
     console = _stdout()
-    with _user_errors():
-        result, elapsed = _sweep(
-            ctx,
-            experiment,
-            executor,
-            workers,
-            resume,
-            out,
-            replications,
-            steps,
-            precision,
-            outcome,
-            max_replications,
-            batch_size,
-        )
+    with user_errors():
+        result, elapsed = _sweep(ctx, experiment, steps, options)
     _print_sweep(console, result, elapsed)
-    _write_plots(result.out, console)
+    _write_plots(result.path, console)
     _report_failures(result)
 
 
@@ -343,46 +277,47 @@ def compare(
     ] = None,
 ) -> None:
     """Paired differences against a baseline, ICERs, dominance and the frontier."""
-    from mensi_sim.experiments import compare as cmp
-    from mensi_sim.experiments.runstore import atomic_parquet
-    from mensi_sim.results import read_results
+    from mensi_sim.analysis import COMPARE_OUTCOMES, at_budget, comparison_table
+    from mensi_sim.errors import ResultsError
 
     console = _stdout()
-    with _user_errors():
-        data = read_results(results)
-    summary, manifest = data["summary"], data["manifest"]
+    with user_errors():
+        res = Results.load(results)
+    summary, manifest = res.summary, res.manifest
     if budget is not None and not budget > 0:
-        raise _fail(f"--budget: must be > 0, got {budget}")
+        raise fail(f"--budget: must be > 0, got {budget}")
     if summary.empty:
-        raise _fail(f"{results}: no successful runs to compare")
-    names = list(dict.fromkeys(summary["scenario"]))
-    if baseline is None:
-        baseline = manifest.get("baseline") or cmp.default_baseline(names)
-    if baseline not in names:
-        raise _fail(f"--baseline: no scenario {baseline!r} in {results} ({', '.join(names[:8])})")
+        raise fail(f"{results}: no successful runs to compare")
+    try:
+        baseline = res.baseline_for(baseline)
+    except ResultsError as exc:
+        raise fail(f"--baseline: {exc}") from None
+    names = res.scenarios
     if len(names) < 2:
-        raise _fail(f"{results}: one scenario only; nothing to compare")
-    table = cmp.comparison_table(summary, baseline)
-    pc = cmp.paired_comparison(summary, baseline)
-    atomic_parquet(table, Path(results) / "comparison.parquet")
+        raise fail(f"{results}: one scenario only; nothing to compare")
+    table = comparison_table(summary, baseline)
+    with user_errors():
+        res.write_table("comparison", table)
 
     console.print(
         f"paired differences against {baseline!r} (same replicate, 95% paired-t CI; "
         "* = CI excludes 0)",
         soft_wrap=True,
     )
-    t = _table("scenario", "pairs", *(_label(o) for o in cmp.COMPARE_OUTCOMES))
+    t = simple_table("scenario", "pairs", *(format_of(o).heading for o in COMPARE_OUTCOMES))
+    by_name = table.set_index("scenario")
     for name in names:
         if name == baseline:
             continue
-        rows = pc[pc["scenario"] == name].set_index("outcome")
-        cells = [str(int(rows["n_pairs"].iloc[0]))]
-        for o in cmp.COMPARE_OUTCOMES:
-            r = rows.loc[o]
-            k = "dpct" if _kind(o) == "pct" else _kind(o)
-            star = "*" if r["significant"] else ""
+        r = by_name.loc[name]
+        cells = [str(int(r["n_pairs"]))]
+        for o in COMPARE_OUTCOMES:
+            kind = format_of(o).kind
+            k = "dpct" if kind == "pct" else kind
+            star = "*" if r[f"{o}_significant"] else ""
             cells.append(
-                f"{fmt(r['difference'], k)}{star} [{fmt(r['ci_low'], k)}, {fmt(r['ci_high'], k)}]"
+                f"{fmt(r[f'{o}_difference'], k)}{star} "
+                f"[{fmt(r[f'{o}_ci_low'], k)}, {fmt(r[f'{o}_ci_high'], k)}]"
             )
         t.add_row(name, *cells)
     console.print(t)
@@ -391,7 +326,9 @@ def compare(
         "additional adopting school, Fieller 95% CI), ordered by cost",
         soft_wrap=True,
     )
-    t = _table("scenario", "mean cost", "Δ adopters [CI]", "ICER [CI]", "vs baseline", "frontier")
+    t = simple_table(
+        "scenario", "mean cost", "Δ adopters [CI]", "ICER [CI]", "vs baseline", "frontier"
+    )
     for _, r in table.iterrows():
         if r["scenario"] == baseline:
             icer, dom = "-", "baseline"
@@ -420,15 +357,15 @@ def compare(
     budget_spec = manifest.get("budget") or {}
     amount = budget if budget is not None else budget_spec.get("amount")
     if amount:
-        groups = _groups(manifest)
-        ab = cmp.at_budget(summary, groups, float(amount), baseline)
-        atomic_parquet(ab, Path(results) / "budget.parquet")
+        ab = at_budget(summary, res.groups, float(amount), baseline)
+        with user_errors():
+            res.write_table("budget", ab)
         console.print(
             f"at a budget of {fmt(amount, 'eur')} per run (mix of the two sizes "
             "whose mean costs bracket it; difference from the baseline, paired)",
             soft_wrap=True,
         )
-        t = _table("group", "sizes mixed", "spent", "adopters Δ [CI]", "adoption Δ [CI]")
+        t = simple_table("group", "sizes mixed", "spent", "adopters Δ [CI]", "adoption Δ [CI]")
         for group, part in ab.groupby("group", sort=False):
             first = part.iloc[0]
             mix = (
@@ -450,14 +387,6 @@ def compare(
         console.print(t)
     console.print(f"written: {Path(results) / 'comparison.parquet'}", soft_wrap=True)
     _write_plots(Path(results), console)
-
-
-def _groups(manifest: dict) -> dict[str, str]:
-    """Group of each scenario for the budget table (the manifest's ``group``, else structure)."""
-    return {
-        e["name"]: str(e.get("group") if e.get("group") is not None else e.get("structure"))
-        for e in manifest.get("scenarios", [])
-    }
 
 
 def sensitivity(
@@ -490,33 +419,23 @@ def sensitivity(
     steps: StepsOption = None,
 ) -> None:
     """Morris (mu*, sigma) and Sobol (S1, ST) indices on replicate means, with bootstrap CIs."""
-    from mensi_sim.experiments.runstore import atomic_parquet
-    from mensi_sim.experiments.sensitivity import experiment_sensitivity
+    from mensi_sim.analysis import experiment_sensitivity
     from mensi_sim.experiments.spec import load_experiment
+    from mensi_sim.simulate import SweepOptions
 
+    options = SweepOptions(
+        executor=executor, workers=workers, replications=replications, out=out, resume=resume
+    )
     console = _stdout()
-    with _user_errors():
+    with user_errors():
         exp = load_experiment(experiment)
         if not any(s.method in ("morris", "sobol") for s in exp.spec.factors.samples):
-            raise _fail(f"{experiment}: factors.samples: no morris or sobol sample to analyse")
-        result, elapsed = _sweep(
-            ctx,
-            experiment,
-            executor,
-            workers,
-            resume,
-            out,
-            replications,
-            steps,
-            None,
-            None,
-            None,
-            None,
-        )
+            raise fail(f"{experiment}: factors.samples: no morris or sobol sample to analyse")
+        result, elapsed = _sweep(ctx, exp, steps, options)
     exp = result.experiment
     table, notes = experiment_sensitivity(exp, result.summary)
     if not table.empty:
-        atomic_parquet(table, result.out / "sensitivity.parquet")
+        result.write_table("sensitivity", table)
     reps = len(result.runs) // max(1, len(exp.points))
     console.print(
         f"{exp.name}: {len(exp.points)} sample points x {reps} replications, {exp.steps} weeks, "
@@ -534,7 +453,7 @@ def sensitivity(
             soft_wrap=True,
         )
         cols = ["mu_star", "sigma"] if method == "morris" else ["S1", "ST"]
-        t = _table("parameter", *cols)
+        t = simple_table("parameter", *cols)
         for name, row in wide.iterrows():
             cells = []
             for c in cols:
@@ -544,8 +463,8 @@ def sensitivity(
         console.print(t)
     for note in notes:
         typer.echo(f"warning: {note}", err=True)
-    console.print(f"results: {result.out}", soft_wrap=True)
-    _write_plots(result.out, console)
+    console.print(f"results: {result.path}", soft_wrap=True)
+    _write_plots(result.path, console)
     _report_failures(result)
 
 
@@ -554,22 +473,3 @@ def register(app: typer.Typer) -> None:
     app.command("sweep")(sweep)
     app.command("compare")(compare)
     app.command("sensitivity")(sensitivity)
-
-
-def _registered(app: typer.Typer) -> bool:
-    return any(
-        (c.name or getattr(c.callback, "__name__", "")) == "sweep" for c in app.registered_commands
-    )
-
-
-def main() -> None:
-    """Entry point of ``python -m mensi_sim.experiments.commands``: the mensi-sim app."""
-    from mensi_sim.cli import app
-
-    if not _registered(app):
-        register(app)
-    app(prog_name="mensi-sim")
-
-
-if __name__ == "__main__":
-    main()

@@ -1,0 +1,220 @@
+"""What every command of the command line shares: one-line errors, consoles, progress
+bars, tables and the default results folder. Only the command modules import this.
+
+Numbers are written by ``mensi_sim.formats.fmt`` (re-exported here as ``fmt``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import sys
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+from typer.core import TyperGroup
+
+from mensi_sim.errors import MensiError
+from mensi_sim.formats import fmt
+
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_FAILED",
+    "OneLineErrorGroup",
+    "command_line",
+    "default_out",
+    "fail",
+    "fmt",
+    "last_line",
+    "naming",
+    "one_line",
+    "progress_bar",
+    "simple_table",
+    "stderr_console",
+    "stdout_console",
+    "user_errors",
+]
+
+EXIT_FAILED = 1  # validate: some file is invalid; run/sweep: some runs failed
+EXIT_BAD_INPUT = 2  # bad input: nothing was written
+RESULTS_ROOT = Path("results")
+PLAIN_WIDTH = 120  # characters per line of tables when stdout is not a terminal
+
+
+def one_line(message: object) -> str:
+    """A message with its whitespace (newlines included) collapsed to single spaces."""
+    return " ".join(str(message).split())
+
+
+def describe_os_error(exc: OSError) -> str:
+    """``<file>: <reason>`` for an OSError, without errno noise."""
+    if exc.filename is not None and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}"
+    return str(exc)
+
+
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
+    """Print ``error: message`` as one line on stderr; return the Exit to raise."""
+    typer.echo(f"error: {one_line(message)}", err=True)
+    return typer.Exit(code)
+
+
+@contextlib.contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn the errors a user can cause into one line on stderr and exit code 2."""
+    try:
+        yield
+    except MensiError as exc:
+        raise fail(str(exc)) from None
+    except OSError as exc:
+        raise fail(describe_os_error(exc)) from None
+
+
+def stdout_console(width: int | None = None) -> Console:
+    """Console on the current stdout: plain text (no colour, no markup) unless a TTY.
+
+    When stdout is a file or a pipe and COLUMNS is unset, tables are laid out ``width``
+    (default PLAIN_WIDTH) characters wide rather than rich's 80.
+    """
+    console = Console(highlight=False, soft_wrap=False, markup=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = width or PLAIN_WIDTH
+    return console
+
+
+def stderr_console() -> Console:
+    """Console on stderr for progress bars and warnings (no markup: names are printed as is)."""
+    return Console(stderr=True, highlight=False, markup=False)
+
+
+def command_line(ctx: typer.Context) -> list[str]:
+    """The command as typed, from the arguments the group's ``main`` saw."""
+    obj = ctx.find_root().obj
+    argv = obj.get("argv") if isinstance(obj, dict) else None
+    return ["mensi-sim", *(argv if argv is not None else sys.argv[1:])]
+
+
+def folder_name(name: str) -> str:
+    """A scenario name made safe as one folder name: anything but letters, digits, '.',
+    '_' and '-' becomes '_' (so '../x' or 'a/b' cannot leave or nest under results/)."""
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", name).strip(".")
+    return safe or "scenario"
+
+
+def default_out(name: str) -> Path:
+    """``results/<name>-<YYYYmmdd-HHMMSS>``; a suffix -2, -3 ... if that exists already."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = RESULTS_ROOT / f"{folder_name(name)}-{stamp}"
+    out, k = base, 1
+    while out.exists():
+        k += 1
+        out = base.with_name(f"{base.name}-{k}")
+    return out
+
+
+def last_line(text: object) -> str:
+    """The last non-empty line of a text (of a traceback: the exception and its message)."""
+    lines = [line for line in str(text).splitlines() if line.strip()]
+    return one_line(lines[-1]) if lines else ""
+
+
+def naming(path: Path, exc: Exception) -> str:
+    """The error's message, starting with the file it concerns."""
+    message = one_line(exc)
+    return message if message.startswith(str(path)) else f"{path}: {message}"
+
+
+def simple_table(*columns: str) -> Table:
+    """A table with a rule under the header; the first column left, the others right."""
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, header_style="bold")
+    for i, c in enumerate(columns):
+        table.add_column(c, justify="left" if i == 0 else "right")
+    return table
+
+
+@contextlib.contextmanager
+def progress_bar(
+    err: Console, description: str, unit: str, fields: str = "", total: int | None = None
+) -> Iterator[Callable[..., None]]:
+    """A rich progress bar on stderr (done, elapsed, time left); hidden when not a terminal.
+
+    Yields ``report(done, total, failed=0)``. ``unit`` names what is counted
+    ("replicates", "runs"); ``fields`` is more text after it (e.g. the failures).
+    """
+    columns = (
+        TextColumn("{task.description}", style="bold", markup=False),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn(unit + fields),
+        TimeElapsedColumn(),
+        TextColumn("elapsed,"),
+        TimeRemainingColumn(),
+        TextColumn("left"),
+    )
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task(description, total=total, failed=0)
+
+        def report(done: int, total: int, failed: int = 0) -> None:
+            bar.update(task, completed=done, total=total, failed=failed)
+
+        yield report
+
+
+def _click_exception(name: str) -> type[Exception] | None:
+    """A click exception class as the installed typer uses it (typer >= 0.22 vendors click)."""
+    base = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+    return getattr(sys.modules[base.__module__], name, None)
+
+
+_ClickException = _click_exception("ClickException")
+_NoArgsIsHelpError = _click_exception("NoArgsIsHelpError")
+
+
+class OneLineErrorGroup(TyperGroup):
+    """Typer's group, except that usage errors are one line ``error: ...`` on stderr."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        argv = [str(a) for a in (sys.argv[1:] if args is None else args)]
+        obj = extra.setdefault("obj", {})
+        if isinstance(obj, dict):
+            obj.setdefault("argv", argv)
+        try:
+            rv = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+        except _ClickException as exc:  # type: ignore[misc]
+            if _NoArgsIsHelpError is not None and isinstance(exc, _NoArgsIsHelpError):
+                # the help text (typer's rich help has printed itself already)
+                if text := exc.format_message().strip():
+                    typer.echo(text)
+                sys.exit(0)
+            ctx = getattr(exc, "ctx", None)
+            hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+            typer.echo(f"error: {one_line(exc.format_message())}{hint}", err=True)
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            typer.echo("error: aborted", err=True)
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)

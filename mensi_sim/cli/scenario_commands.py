@@ -1,0 +1,258 @@
+"""The ``run``, ``validate`` and ``scenarios`` commands of ``mensi-sim``.
+
+``register(app)`` adds them to a typer app (``mensi_sim.cli`` calls it).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from mensi_sim.cli.common import (
+    EXIT_FAILED,
+    command_line,
+    default_out,
+    fail,
+    fmt,
+    last_line,
+    naming,
+    one_line,
+    progress_bar,
+    stderr_console,
+    stdout_console,
+    user_errors,
+)
+from mensi_sim.errors import MensiError, ScenarioError
+from mensi_sim.outcomes import format_of
+from mensi_sim.results import Results
+from mensi_sim.scenario import Scenario, load_scenario
+from mensi_sim.scenario.loader import format_validation_error
+
+SCENARIO_DIR = Path("scenarios")
+
+
+def _with_steps(scenario: Scenario, steps: int) -> Scenario:
+    """The scenario with ``time.steps`` replaced (validated like the file)."""
+    try:
+        return scenario.with_updates({"time.steps": steps})
+    except ValidationError as err:
+        raise ScenarioError(format_validation_error(err, f"--steps {steps}", Scenario)) from None
+
+
+def _simulate(
+    scenario: Scenario, replications: int, seed: int, command: list[str], err: Console
+) -> Results:
+    """simulate() with a progress bar on stderr when stderr is a terminal."""
+    from mensi_sim.simulate import simulate  # looked up at each call (a test replaces it)
+
+    with progress_bar(err, f"run {scenario.name}", "replicates", total=replications) as report:
+        return simulate(
+            scenario,
+            replications=replications,
+            seed=seed,
+            progress=report if err.is_terminal else None,
+            command_line=command,
+        )
+
+
+def _headline_table(result: Results) -> Table:
+    """The headline outcomes (mean and 95% CI over replicates) as a rich table."""
+    head = result.headline()  # one row per (scenario, outcome)
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, header_style="bold")
+    table.add_column("outcome", no_wrap=True)
+    table.add_column("mean", justify="right", no_wrap=True)
+    table.add_column("95% CI", justify="right", no_wrap=True)
+    for _, row in head.drop_duplicates("outcome").iterrows():
+        style = format_of(row["outcome"])
+        ci = f"{fmt(row['ci_low'], style.kind)} to {fmt(row['ci_high'], style.kind)}"
+        table.add_row(style.label, fmt(row["mean"], style.kind), ci)
+    return table
+
+
+def run(
+    ctx: typer.Context,
+    scenario: Annotated[Path, typer.Argument(help="Scenario file (TOML).", show_default=False)],
+    replications: Annotated[
+        int, typer.Option("--replications", "-r", min=1, help="Number of replicates.")
+    ] = 10,
+    seed: Annotated[
+        int, typer.Option("--seed", "-s", min=0, help="Root seed; replicate i uses its i-th child.")
+    ] = 0,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Results directory to create (default: results/NAME-YYYYmmdd-HHMMSS).",
+            show_default=False,
+        ),
+    ] = None,
+    steps: Annotated[
+        int | None,
+        typer.Option(min=1, help="Weeks to simulate, overriding time.steps of the scenario."),
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an existing results directory.")
+    ] = False,
+) -> None:
+    """Simulate a scenario and write its results directory and adoption/cost plot."""
+    from mensi_sim.plotting import write_basic_plots
+    from mensi_sim.results import check_target
+
+    console, err = stdout_console(), stderr_console()
+    with user_errors():
+        sc = load_scenario(scenario)
+        if steps is not None:
+            sc = _with_steps(sc, steps)
+        out_dir = out if out is not None else default_out(sc.name)
+        check_target(out_dir, overwrite)  # fail before the long part, not after it
+        started = time.perf_counter()
+        try:
+            result = _simulate(sc, replications, seed, command_line(ctx), err)
+        except MensiError as exc:
+            raise fail(naming(scenario, exc)) from None
+        elapsed = time.perf_counter() - started
+        runs = result.runs
+        failed = runs[runs["status"] != "ok"]
+        if len(failed) == len(runs):
+            first = last_line(failed["error"].iloc[0]) if len(failed) else "no runs"
+            raise fail(f"{scenario}: all {len(runs)} replicates failed: {first}")
+        written = result.save(out_dir, overwrite=overwrite, add_files=write_basic_plots)
+    n_schools = int(runs["n_schools"].iloc[0]) if "n_schools" in runs else sc.population.n_schools
+    console.print(
+        f"{sc.name}: {replications} replicates x {sc.time.steps} weeks, "
+        f"{n_schools:,} schools ({sc.network.structure}), seed {seed}, {elapsed:.1f} s"
+    )
+    console.print(_headline_table(result))
+    summary = result.summary
+    if "half_adoption_reached" in summary.columns:
+        reached = int(summary["half_adoption_reached"].sum())
+        console.print(
+            f"weeks to 50% adoption are censored at {sc.time.steps}: "
+            f"reached in {reached} of {len(summary)} replicates"
+        )
+    console.print(f"results: {written}", soft_wrap=True)
+    files = sorted(p.name for p in written.iterdir())
+    console.print(f"  {'  '.join(files)}", soft_wrap=True)
+    if len(failed):
+        typer.echo(
+            f"warning: {len(failed)} of {len(runs)} replicates failed "
+            f"(see runs.parquet): {last_line(failed['error'].iloc[0])}",
+            err=True,
+        )
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _check_world(scenario: Scenario) -> None:
+    """Generate the schools and build the network once (seed 0); raise on an impossible setup."""
+    from mensi_sim.seeds import replicate_seed, run_streams
+    from mensi_sim.world import build_world
+
+    streams = run_streams(replicate_seed(0, 0))
+    build_world(scenario, streams.population, streams.network)
+
+
+def validate(
+    scenarios: Annotated[
+        list[Path],
+        typer.Argument(help="Scenario files (TOML) to check.", show_default=False),
+    ],
+    build: Annotated[
+        bool,
+        typer.Option(
+            "--build/--no-build",
+            help="Also generate the schools and build the network once (seed 0), which "
+            "catches impossible structures such as more mentors than schools.",
+        ),
+    ] = True,
+) -> None:
+    """Check scenario files: one line per file, 'ok ...' or 'error: ...'; exit 1 if any failed."""
+    console = stdout_console()
+    failures = 0
+    for path in scenarios:
+        try:
+            sc = load_scenario(path)
+            if build:
+                _check_world(sc)
+        except MensiError as exc:
+            failures += 1
+            typer.echo(f"error: {naming(path, exc)}", err=True)
+            continue
+        console.print(
+            f"ok {path} ({sc.name}: {sc.network.structure}, {sc.population.n_schools} schools, "
+            f"{sc.time.steps} weeks)",
+            soft_wrap=True,
+        )
+    if failures:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _scenario_dir(directory: Path | None) -> Path:
+    """The folder to list: as given, else ./scenarios, else the one beside the package."""
+    if directory is not None:
+        return directory
+    if SCENARIO_DIR.is_dir():
+        return SCENARIO_DIR
+    shipped = Path(__file__).resolve().parents[2] / "scenarios"
+    return shipped if shipped.is_dir() else SCENARIO_DIR
+
+
+def list_scenarios(
+    directory: Annotated[
+        Path | None,
+        typer.Option(
+            "--dir",
+            "-d",
+            help="Folder of scenario files (default: ./scenarios, else the shipped ones).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """List the scenario files in a folder with their structure and description."""
+    console = stdout_console()
+    with user_errors():
+        folder = _scenario_dir(directory)
+        if not folder.is_dir():
+            raise ScenarioError(f"{folder}: no such folder")
+        files = sorted(folder.glob("*.toml"))
+    if not files:
+        raise fail(f"{folder}: no scenario files (*.toml)")
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, header_style="bold")
+    table.add_column("file", no_wrap=True)
+    table.add_column("structure", no_wrap=True)
+    table.add_column("schools", justify="right", no_wrap=True)
+    table.add_column("weeks", justify="right", no_wrap=True)
+    table.add_column("description")
+    bad = 0
+    for path in files:
+        try:
+            sc = load_scenario(path)
+        except ScenarioError as exc:
+            bad += 1
+            table.add_row(path.name, "-", "-", "-", f"invalid: {one_line(exc)}")
+            continue
+        table.add_row(
+            path.name,
+            sc.network.structure,
+            f"{sc.population.n_schools:,}",
+            str(sc.time.steps),
+            sc.description,
+        )
+    console.print(f"{len(files)} scenario files in {folder}", soft_wrap=True)
+    console.print(table)
+    if bad:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``run``, ``validate`` and ``scenarios`` commands to a typer app."""
+    app.command("run")(run)
+    app.command("validate")(validate)
+    app.command("scenarios")(list_scenarios)

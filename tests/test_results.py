@@ -1,0 +1,231 @@
+"""The one Results object: made by simulate() and sweep(), saved, loaded, compared.
+
+Built from real runs (the tiny scenario, a tiny sweep of three structures with its
+comparison and sensitivity tables), so every method is checked against the tables
+the other floors really write.
+"""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from support import TINY_SCENARIO, sensitivity_experiment, write_scenario
+from viz_support import sweep_results
+
+from mensi_sim import Results, SimulationResult, load_scenario, simulate, sweep
+from mensi_sim.analysis import comparison_table, experiment_sensitivity
+from mensi_sim.errors import ResultsError
+from mensi_sim.experiments import SweepOptions, load_experiment, replicate_model
+from mensi_sim.metrics import SUMMARY_OUTCOMES
+from mensi_sim.results import FRAME_NAMES
+from mensi_sim.scenario import scenario_hash
+
+TINY_SENSITIVITY = sensitivity_experiment("tiny.toml")
+
+
+@pytest.fixture(scope="module")
+def sweep_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return sweep_results(tmp_path_factory)
+
+
+def test_simulate_returns_results_and_the_old_name_is_the_same_class(tiny_result) -> None:
+    assert isinstance(tiny_result, Results) and SimulationResult is Results
+    assert tiny_result.seed == 7 and tiny_result.scenario.name == "tiny"
+    assert len(tiny_result.summary) == 3 and set(tiny_result.runs["status"]) == {"ok"}
+    assert not tiny_result.is_sweep and tiny_result.experiment is None
+    head = tiny_result.headline()
+    assert list(head["outcome"]) == list(SUMMARY_OUTCOMES)
+
+
+def test_save_then_load_is_the_same_results(tiny_result, tmp_path: Path) -> None:
+    res = Results(  # a copy: saving sets .path, and the fixture is shared
+        tiny_result.timeseries,
+        tiny_result.summary,
+        tiny_result.runs,
+        scenario=tiny_result.scenario,
+        seed=tiny_result.seed,
+    )
+    out = res.save(tmp_path / "res")
+    assert out == tmp_path / "res" and res.path == out
+    back = Results.load(out)
+    for name in FRAME_NAMES:
+        pd.testing.assert_frame_equal(getattr(back, name), getattr(res, name))
+    assert back.manifest == res.manifest  # built once, on save, then kept
+    assert back.seed == 7
+    assert scenario_hash(back.scenario) == scenario_hash(res.scenario)
+    pd.testing.assert_frame_equal(back.headline(), res.headline())
+    with pytest.raises(ResultsError, match="not empty"):
+        res.save(out)
+
+
+def test_manifest_records_the_command_line_given_to_simulate(tmp_path: Path) -> None:
+    sc = load_scenario(write_scenario(tmp_path, TINY_SCENARIO))
+    res = simulate(sc, replications=2, seed=3, steps=2, command_line=["mensi-sim", "run", "x"])
+    m = res.manifest
+    assert m["command_line"] == "mensi-sim run x"
+    assert m["root_seed"] == 3 and m["replications"] == 2 and m["steps"] == 2
+    assert m["executor"] == "serial"
+
+
+def test_to_df_puts_each_run_beside_its_outcomes(tiny_result) -> None:
+    df = tiny_result.to_df()
+    assert len(df) == len(tiny_result.runs)
+    assert {"status", "seed", "duration_s", "final_adoption_share", "total_cost"} <= set(df)
+    assert not any(c.endswith(("_x", "_y")) for c in df.columns)
+    pd.testing.assert_series_equal(
+        df["total_cost"], tiny_result.summary["total_cost"], check_names=False
+    )
+    pd.testing.assert_frame_equal(tiny_result.to_df("timeseries"), tiny_result.timeseries)
+    with pytest.raises(ValueError, match="unknown table 'nope'"):
+        tiny_result.to_df("nope")
+
+
+def test_a_single_scenario_has_nothing_to_compare(tiny_result) -> None:
+    with pytest.raises(ResultsError, match="one scenario only"):
+        tiny_result.comparison()
+    assert tiny_result.try_comparison() is None and tiny_result.comparison_source == ""
+
+
+def test_loaded_sweep_reads_its_stored_tables(sweep_dir: Path) -> None:
+    res = Results.load(sweep_dir)
+    assert res.is_sweep and not res.is_sample_design
+    assert res.scenarios == ["none", "top_down", "virtual"]
+    assert set(res.tables) == {"comparison", "sensitivity"}
+    assert res.baseline == "none"
+    # the stored comparison is returned as it is, not computed again
+    assert res.comparison() is res.tables["comparison"]
+    assert res.comparison_source == "file"
+    assert res.sensitivity() is res.tables["sensitivity"]
+    assert res.experiment.name == "tiny_sweep" and res.scenario.name == "tiny"
+    assert res.outcomes == tuple(res.manifest["outcomes"])
+
+
+def test_comparison_against_another_baseline_is_computed_once(sweep_dir: Path) -> None:
+    res = Results.load(sweep_dir)
+    table = res.comparison("top_down")
+    pd.testing.assert_frame_equal(table, comparison_table(res.summary, "top_down"))
+    assert set(table["baseline"]) == {"top_down"}
+    assert res.comparison("top_down") is table  # kept
+    with pytest.raises(ResultsError, match="no scenario 'nope'"):
+        res.comparison("nope")
+
+
+def test_baseline_precedence_stored_then_experiment_then_rule(
+    sweep_dir: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(sweep_dir, copy)
+    res = Results.load(copy)
+    res.write_table("comparison", comparison_table(res.summary, "virtual"))
+    assert Results.load(copy).baseline == "virtual"  # what compare used
+    (copy / "comparison.parquet").unlink()
+    again = Results.load(copy)
+    assert again.baseline == "none"  # the experiment's
+    assert again.comparison_source == "computed"
+    assert again.baseline_for("top_down") == "top_down"
+    with pytest.raises(ResultsError, match=r"no scenario 'x' in .*copy \(none, top_down"):
+        again.baseline_for("x")
+
+
+def test_one_replicate_gives_no_comparison_but_a_note(tmp_path: Path) -> None:
+    write_scenario(tmp_path, TINY_SCENARIO)
+    exp = write_scenario(
+        tmp_path,
+        """\
+        name = "one"
+        replications = 1
+        steps = 2
+        executor = "serial"
+        [base]
+        scenario = "tiny.toml"
+        [[factors.scenarios]]
+        name = "none"
+        overrides = { "network.structure" = "none" }
+        [[factors.scenarios]]
+        name = "top_down"
+        """,
+        "one.toml",
+    )
+    res = sweep(exp)
+    assert res.try_comparison() is None
+    assert res.notes == ["comparison: fewer than 2 replicates; no paired intervals"]
+    res.try_comparison()
+    assert len(res.notes) == 1  # the note is made once
+
+
+def test_sweep_results_in_memory_match_the_folder(tmp_path: Path) -> None:
+    write_scenario(tmp_path, TINY_SCENARIO)
+    spec = tmp_path / "tiny_sens.toml"
+    spec.write_text(textwrap.dedent(TINY_SENSITIVITY), encoding="utf-8")
+    res = sweep(spec, SweepOptions(out=tmp_path / "out"), command_line="test")
+    assert res.path == tmp_path / "out" and res.is_sample_design
+    back = Results.load(res.path)
+    for name in FRAME_NAMES:
+        pd.testing.assert_frame_equal(getattr(back, name), getattr(res, name), check_exact=True)
+    # sensitivity of the in-memory and of the loaded (experiment rebuilt) results agree
+    table = res.sensitivity()
+    assert set(table["method"]) == {"morris", "sobol"}
+    pd.testing.assert_frame_equal(back.sensitivity(), table)
+    with pytest.raises(ResultsError, match="name the scenario"):
+        back.replay_source()  # no sampled point stands for the others
+
+
+def test_sample_points_are_drawn_once_when_the_experiment_is_loaded(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from mensi_sim.experiments import design
+
+    write_scenario(tmp_path, TINY_SCENARIO)
+    spec = tmp_path / "tiny_sens.toml"
+    spec.write_text(textwrap.dedent(TINY_SENSITIVITY), encoding="utf-8")
+    exp = load_experiment(spec)
+    assert [s.label for s in exp.samples] == ["morris", "sobol"]
+    morris = exp.samples[0]
+    assert morris.points.shape == (3 * 3, 2)  # 3 trajectories of D + 1 points, D = 2
+    res = sweep(exp, executor="serial")
+
+    def no_second_draw(*args, **kwargs):
+        raise AssertionError("the sample matrix was drawn again")
+
+    monkeypatch.setattr(design, "sample_matrix", no_second_draw)
+    table, _ = experiment_sensitivity(exp, res.summary)
+    assert set(table["method"]) == {"morris", "sobol"}
+
+
+def test_sweep_options_are_one_object(tmp_path: Path) -> None:
+    write_scenario(tmp_path, TINY_SCENARIO)
+    spec = tmp_path / "tiny_sens.toml"
+    spec.write_text(textwrap.dedent(TINY_SENSITIVITY), encoding="utf-8")
+    exp = load_experiment(spec)
+    opts = SweepOptions(precision=0.01).resolved(exp.spec)
+    assert opts.executor == "serial" and opts.outcome == "final_adoption_share"
+    assert opts.max_replications == 1000 and opts.replications == 2
+    assert SweepOptions(replications=1, precision=0.1).resolved(exp.spec).replications == 2
+    with pytest.raises(TypeError, match="executr"):
+        sweep(exp, executr="serial")
+
+
+def test_model_is_the_recorded_run_bit_for_bit(tiny_result) -> None:
+    model = tiny_result.model(replicate=1)
+    same = replicate_model(tiny_result.scenario, tiny_result.seed, 1)
+    assert np.array_equal(model.state.capacity, same.state.capacity)
+    steps = int(tiny_result.runs["steps"].iloc[0])
+    model.run_for(steps)
+    ts = tiny_result.timeseries
+    final = ts[(ts["replicate"] == 1) & (ts["step"] == steps)]["adoption_share"].iloc[0]
+    assert float(model.state.adopted.mean()) == final
+    with pytest.raises(ResultsError, match="no scenario 'other'"):
+        tiny_result.model("other")
+
+
+def test_results_need_a_manifest_or_a_scenario() -> None:
+    empty = pd.DataFrame()
+    with pytest.raises(ValueError, match="manifest or the scenario"):
+        Results(empty, empty, empty)
+    with pytest.raises(ResultsError, match="not in a folder"):
+        Results(empty, empty, empty, manifest={}).write_table("comparison", empty)
