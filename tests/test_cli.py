@@ -24,11 +24,14 @@ RESULT_FILES = {
     "adoption_cost.png",
 }
 HEADLINE_LABELS = (
-    "Final adoption share",
+    "Adoption share at the horizon",
+    "Adoption share at the programme's end",
     "Weeks to 50% adoption",
     "Capacity gain",
-    "Equity gap, final",
-    "Total cost",
+    "Equity gap at the horizon",
+    "Cash spent (programme)",
+    "Staff time (opportunity cost)",
+    "Total cost (cash + staff time)",
     "Cost per adopting school",
 )
 

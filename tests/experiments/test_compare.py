@@ -20,6 +20,7 @@ from mensi_sim.analysis import (
     t_interval,
 )
 from mensi_sim.experiments import default_baseline, load_experiment
+from mensi_sim.experiments.spec import DEFAULT_OUTCOMES
 
 from .helpers import PILOT, write_experiment
 
@@ -60,7 +61,7 @@ def known(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
 def test_identical_scenarios_differ_by_exactly_zero(known: pd.DataFrame) -> None:
     table = paired_comparison(known, "baseline")
     same = table[table["scenario"] == "same"]
-    assert len(same) == 5
+    assert len(same) == len(DEFAULT_OUTCOMES)  # one row per outcome compared
     # common random numbers: replicate r of both is the same run, so every difference is 0
     assert (same["difference"] == 0).all()
     assert (same["ci_low"] <= 0).all() and (same["ci_high"] >= 0).all()
