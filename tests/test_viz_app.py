@@ -5,7 +5,7 @@ process, stopped at the end, also on failure) and drives the page in headless
 Chromium (Debian's /usr/bin/chromium through Playwright): the page loads, a step
 is taken with SolaraViz's Step button, and the step counter, the status line and
 both pictures change; a control is changed and Reset rebuilds the model with it.
-Without Chromium the test fails and says to run scripts/install-chromium.
+Without Chromium the test fails and says to run ``make browser``.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ packages, so ``install_assets`` fills the cache with the same files taken from t
 npm registry with ``npm pack``: the page then needs nothing from outside.
 
     python -m mensi_sim.viz.assets     # fill the cache (no-op when it is full)
+    python -m mensi_sim.viz.assets --quiet   # the same, silent unless it adds something
 
 The packages and versions are read from the installed Solara, so they follow its
 upgrades.
@@ -122,19 +123,19 @@ def install_assets(cache: Path | None = None, packages: list[str] | None = None)
     return todo
 
 
-def main() -> None:
-    """``python -m mensi_sim.viz.assets``: fill the cache; print what was done."""
+def main(argv: list[str] | None = None) -> None:
+    """``python -m mensi_sim.viz.assets [--quiet]``: fill the cache; print what was done."""
+    quiet = "--quiet" in (sys.argv[1:] if argv is None else argv)
     cache = cache_dir()
     try:
         done = install_assets(cache)
     except RuntimeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
-    print(
-        f"{len(done)} package(s) added to {cache}: {', '.join(done)}"
-        if done
-        else f"Solara's browser assets are in {cache}"
-    )
+    if done:
+        print(f"{len(done)} package(s) added to {cache}: {', '.join(done)}")
+    elif not quiet:
+        print(f"Solara's browser assets are in {cache}")
 
 
 if __name__ == "__main__":
