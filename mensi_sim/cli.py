@@ -28,7 +28,7 @@ from rich.progress import (
 from rich.table import Table
 from typer.core import TyperGroup
 
-from mensi_sim.cli_support import EXIT_FAILED
+from mensi_sim.cli_support import EXIT_FAILED, DpiOption, SizeOption, figure_options
 from mensi_sim.cli_support import command_line as _command_line
 from mensi_sim.cli_support import default_out as _default_out
 from mensi_sim.cli_support import fail as _fail
@@ -201,12 +201,17 @@ def run(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace an existing results directory.")
     ] = False,
+    dpi: DpiOption = None,
+    size: SizeOption = None,
 ) -> None:
     """Simulate a scenario and write its results directory and adoption/cost plot."""
+    from functools import partial
+
     from mensi_sim.plotting import write_basic_plots
     from mensi_sim.results import build_manifest, write_results
     from mensi_sim.results.store import check_target
 
+    plots = partial(write_basic_plots, **figure_options(dpi, size))
     console, err = _stdout(), _stderr()
     with _user_errors():
         sc = load_scenario(scenario)
@@ -233,7 +238,7 @@ def run(
             replications=replications,
         )
         written = write_results(
-            result, out_dir, manifest=manifest, overwrite=overwrite, add_files=write_basic_plots
+            result, out_dir, manifest=manifest, overwrite=overwrite, add_files=plots
         )
     n_schools = int(runs["n_schools"].iloc[0]) if "n_schools" in runs else sc.population.n_schools
     console.print(

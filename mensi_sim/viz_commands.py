@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from mensi_sim.cli_support import DpiOption, SizeOption, figure_options
 from mensi_sim.cli_support import fail as _fail
 from mensi_sim.cli_support import user_errors as _user_errors
 
@@ -84,9 +85,13 @@ def plot(
     network: NetworkOpt = True,
     scenario: ScenarioOpt = None,
     weeks: WeeksOpt = None,
+    dpi: DpiOption = None,
+    size: SizeOption = None,
 ) -> None:
     """Draw every figure that fits a results directory (PNG and SVG)."""
     from mensi_sim.plotting.collect import DEFAULT_FORMATS, write_plots
+
+    figure = figure_options(dpi, size)
 
     fmts = tuple(f.lstrip(".").lower() for f in (formats or DEFAULT_FORMATS))
     bad = [
@@ -107,6 +112,7 @@ def plot(
             network_scenario=scenario,
             weeks=wanted,
             progress=(lambda name: typer.echo(f"drawing {name} ...", err=True)) if err else None,
+            **figure,
         )
     folder = out if out is not None else results
     names = sorted({p.stem for p in written})

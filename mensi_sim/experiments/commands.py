@@ -29,7 +29,14 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from mensi_sim.cli_support import EXIT_FAILED, fmt, stdout_console
+from mensi_sim.cli_support import (
+    EXIT_FAILED,
+    DpiOption,
+    SizeOption,
+    figure_options,
+    fmt,
+    stdout_console,
+)
 from mensi_sim.cli_support import command_line as _command_line
 from mensi_sim.cli_support import default_out as _default_out
 from mensi_sim.cli_support import fail as _fail
@@ -67,11 +74,12 @@ OutOption = Annotated[
 StepsOption = Annotated[int | None, typer.Option(min=1, help="Weeks, overriding the file.")]
 
 
-def _write_plots(results: Path, console: Console) -> None:
-    """The basic figures that fit the results directory (PNG and SVG), listed in one line."""
+def _write_plots(results: Path, console: Console, figure: dict[str, Any]) -> None:
+    """The basic figures that fit the results directory (PNG and SVG), listed in one line;
+    ``figure`` holds the dpi and size (``figure_options``)."""
     from mensi_sim.plotting import write_basic_plots
 
-    paths = write_basic_plots(Path(results))
+    paths = write_basic_plots(Path(results), **figure)
     if paths:
         names = sorted({p.stem for p in paths})
         console.print(f"plots: {', '.join(names)} (png, svg)", soft_wrap=True)
@@ -289,8 +297,11 @@ def sweep(
     batch_size: Annotated[
         int | None, typer.Option(min=1, help="Runs per task (default: automatic, at most 16).")
     ] = None,
+    dpi: DpiOption = None,
+    size: SizeOption = None,
 ) -> None:
     """Run an experiment: every scenario x replicate, resumable; print a summary table."""
+    figure = figure_options(dpi, size)
     console = _stdout()
     with _user_errors():
         result, elapsed = _sweep(
@@ -308,7 +319,7 @@ def sweep(
             batch_size,
         )
     _print_sweep(console, result, elapsed)
-    _write_plots(result.out, console)
+    _write_plots(result.out, console, figure)
     _report_failures(result)
 
 
@@ -341,8 +352,11 @@ def compare(
             show_default=False,
         ),
     ] = None,
+    dpi: DpiOption = None,
+    size: SizeOption = None,
 ) -> None:
     """Paired differences against a baseline, ICERs, dominance and the frontier."""
+    figure = figure_options(dpi, size)
     from mensi_sim.experiments import compare as cmp
     from mensi_sim.experiments.runstore import atomic_parquet
     from mensi_sim.results import read_results
@@ -449,7 +463,7 @@ def compare(
             )
         console.print(t)
     console.print(f"written: {Path(results) / 'comparison.parquet'}", soft_wrap=True)
-    _write_plots(Path(results), console)
+    _write_plots(Path(results), console, figure)
 
 
 def _groups(manifest: dict) -> dict[str, str]:
@@ -488,8 +502,11 @@ def sensitivity(
         ),
     ] = None,
     steps: StepsOption = None,
+    dpi: DpiOption = None,
+    size: SizeOption = None,
 ) -> None:
     """Morris (mu*, sigma) and Sobol (S1, ST) indices on replicate means, with bootstrap CIs."""
+    figure = figure_options(dpi, size)
     from mensi_sim.experiments.runstore import atomic_parquet
     from mensi_sim.experiments.sensitivity import experiment_sensitivity
     from mensi_sim.experiments.spec import load_experiment
@@ -545,7 +562,7 @@ def sensitivity(
     for note in notes:
         typer.echo(f"warning: {note}", err=True)
     console.print(f"results: {result.out}", soft_wrap=True)
-    _write_plots(result.out, console)
+    _write_plots(result.out, console, figure)
     _report_failures(result)
 
 
