@@ -9,6 +9,7 @@ colour blindness; every axis is labelled with its unit.
 Modules: ``common`` (palette, sizes, saving), ``timeseries`` (curves over
 weeks), ``comparison`` (cost-effectiveness plane, paired differences),
 ``sensitivity`` (Morris, Sobol), ``network`` (pictures of a run's network),
+``live`` (the app's figures, redrawn week by week by blitting),
 ``replay`` (re-creating a run from a manifest), ``collect`` (which figures fit
 a results directory; writing them).
 """
@@ -33,6 +34,7 @@ from mensi_sim.plotting.common import (
     save_figure,
 )
 from mensi_sim.plotting.comparison import plot_cost_effectiveness, plot_paired_differences
+from mensi_sim.plotting.live import LiveCharts, LiveNetwork, plot_live_run
 from mensi_sim.plotting.network import (
     NetworkSnapshot,
     draw_network,
@@ -48,7 +50,6 @@ from mensi_sim.plotting.timeseries import (
     plot_adoption_curves,
     plot_capacity_equity,
     plot_cost_over_time,
-    plot_live_run,
 )
 
 __all__ = [
@@ -59,6 +60,8 @@ __all__ = [
     "OKABE_ITO",
     "SCENARIO_COLOURS",
     "FigureSpec",
+    "LiveCharts",
+    "LiveNetwork",
     "NetworkSnapshot",
     "ResultsBundle",
     "draw_network",

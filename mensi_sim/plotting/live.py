@@ -253,6 +253,29 @@ class LiveCharts(_Blitted):
         return data_range(low, high, min_span=0.02)
 
 
+def plot_live_run(
+    timeseries: pd.DataFrame,
+    *,
+    steps: int | None = None,
+    figsize: tuple[float, float] | None = None,
+) -> Figure:
+    """The app's charts of one run as one ordinary figure: adoption, capacity, equity gap
+    and cost by category (2 x 2), each axis scaled to the data.
+
+    Args:
+        timeseries: ``model.timeseries()`` of one run (no scenario or replicate column).
+        steps: Weeks the run will last; the week axis spans them (default: the data's).
+        figsize: Inches (default ``LIVE_FIGSIZE``).
+    """
+    last = int(timeseries["step"].max()) if "step" in timeseries and len(timeseries) else 1
+    charts = LiveCharts(max(steps or 0, last, 1), figsize)
+    charts.update(timeseries)
+    for artist in charts.animated:  # drawn by every savefig from now on
+        artist.set_animated(False)
+    charts.fig.set_layout_engine("constrained")
+    return charts.fig
+
+
 class LiveNetwork(_Blitted):
     """The network of one run, week by week: ties drawn once, schools and title each week.
 

@@ -220,6 +220,14 @@ def Page() -> None:
                 on_value=colour_by.set,
             )
             solara.SliderInt(
+                f"Draw every {render_interval.value}. week when playing",
+                value=render_interval.value,
+                min=1,
+                max=20,
+                step=1,
+                on_value=render_interval.set,
+            )
+            solara.SliderInt(
                 f"Play interval: {play_interval.value} ms per week",
                 value=play_interval.value,
                 min=1,
