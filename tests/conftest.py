@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +32,9 @@ def tiny_result(tmp_path_factory: pytest.TempPathFactory):
     return simulate(load_scenario(path), replications=3, seed=7)
 
 
-@pytest.fixture
-def processes() -> Iterator[Callable[..., subprocess.Popen]]:
-    """``start(cmd, **popen_kwargs)`` runs a process in its own process group; at teardown,
+@contextmanager
+def _started_processes() -> Iterator[Callable[..., subprocess.Popen]]:
+    """``start(cmd, **popen_kwargs)`` runs a process in its own process group; on leaving,
     every one still running is stopped with its children (SIGTERM, then SIGKILL)."""
     from mensi_sim.viz.browser import stop
 
@@ -52,6 +53,20 @@ def processes() -> Iterator[Callable[..., subprocess.Popen]]:
             for stream in (process.stdout, process.stderr):
                 if stream is not None:
                     stream.close()
+
+
+@pytest.fixture
+def processes() -> Iterator[Callable[..., subprocess.Popen]]:
+    """Processes of one test, stopped at its teardown, pass or fail (``_started_processes``)."""
+    with _started_processes() as start:
+        yield start
+
+
+@pytest.fixture(scope="module")
+def module_processes() -> Iterator[Callable[..., subprocess.Popen]]:
+    """Processes shared by a module's tests (a server), stopped after the module."""
+    with _started_processes() as start:
+        yield start
 
 
 @pytest.fixture

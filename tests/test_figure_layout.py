@@ -22,27 +22,21 @@ from matplotlib.colors import to_hex
 from PIL import Image
 from support import TINY_SCENARIO
 from typer.testing import CliRunner
-from viz_support import mensi_app, run_results, sweep25_results, sweep_results
+from viz_support import (
+    ALL_SWEEP_FIGURES,
+    mensi_app,
+    run_results,
+    sweep25_results,
+    sweep_results,
+)
 
 from mensi_sim.plotting import load_results, plan_figures
 from mensi_sim.plotting import timeseries as tsp
 from mensi_sim.plotting.collect import write_plots
 from mensi_sim.plotting.common import OKABE_ITO, SCENARIO_COLOURS, figure_size, new_figure
 
-FIGURES_25 = [
-    "adoption_cost",
-    "adoption",
-    "capacity_equity",
-    "cost_over_time",
-    "cost_effectiveness",
-    "paired_differences",
-    "morris_final_adoption_share",
-    "sobol_final_adoption_share",
-    "morris_total_cost",
-    "sobol_total_cost",
-    "network",
-    "network_weeks",
-]
+# the tiny sweep's figures, and Morris and Sobol charts of the cost too
+FIGURES_25 = sorted(ALL_SWEEP_FIGURES | {"morris_total_cost", "sobol_total_cost"})
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
-from viz_support import check_png, mensi_app, run_results, sweep_results
+from viz_support import ALL_SWEEP_FIGURES, check_png, mensi_app, run_results, sweep_results
 
 from mensi_sim.plotting import (
     DPI,
@@ -30,19 +30,6 @@ from mensi_sim.plotting import (
 from mensi_sim.plotting.network import NetworkSnapshot
 from mensi_sim.plotting.replay import replay_source
 from mensi_sim.seeds import replicate_seed
-
-ALL_SWEEP_FIGURES = {
-    "adoption_cost",
-    "adoption",
-    "capacity_equity",
-    "cost_over_time",
-    "cost_effectiveness",
-    "paired_differences",
-    "morris_final_adoption_share",
-    "sobol_final_adoption_share",
-    "network",
-    "network_weeks",
-}
 
 
 @pytest.fixture(scope="module")

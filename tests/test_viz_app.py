@@ -110,25 +110,6 @@ def _serve(folder: Path, scenario: Path, processes):  # noqa: ANN001, ANN202
 
 
 @pytest.fixture(scope="module")
-def module_processes():
-    """Like the ``processes`` fixture, for the module's server (stopped after the module)."""
-    from mensi_sim.viz.browser import stop
-
-    started: list[subprocess.Popen] = []
-
-    def start(cmd: list[str], **kwargs) -> subprocess.Popen:  # noqa: ANN003
-        process = subprocess.Popen(cmd, start_new_session=True, **kwargs)
-        started.append(process)
-        return process
-
-    try:
-        yield start
-    finally:
-        for process in started:
-            stop(process, grace=5.0)
-
-
-@pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory, module_processes):
     """``mensi-sim viz tiny.toml --port P`` running; yields (url, log path)."""
     if not CHROMIUM.is_file():

@@ -92,6 +92,20 @@ SENSITIVITY_RANGES = {
     "engagement.target_compulsory": [0.3, 0.8],
 }
 
+# every figure a sweep with comparison and sensitivity tables supports (the tiny sweep)
+ALL_SWEEP_FIGURES = {
+    "adoption_cost",
+    "adoption",
+    "capacity_equity",
+    "cost_over_time",
+    "cost_effectiveness",
+    "paired_differences",
+    "morris_final_adoption_share",
+    "sobol_final_adoption_share",
+    "network",
+    "network_weeks",
+}
+
 _CACHE: dict[tuple[str, str], Path] = {}
 
 
