@@ -262,3 +262,20 @@ def test_label_points_keeps_the_data_limits() -> None:
     assert [t.get_text() for t in texts] == ["a", "bb", "ccc", "dddd"]
     assert (ax.get_xlim(), ax.get_ylim()) == limits
     assert layout_problems(fig) == []
+
+
+@pytest.mark.parametrize(
+    ("largest", "ticks"),
+    [(1.2e6, [0, 2.5e5, 5e5, 7.5e5, 1e6]), (9e4, [-2500, 0, 2500, 10_000, 12_500])]
+    + [(900, [0, 250, 1000]), (3e7, [0, 1e7, 2.5e7])],
+)
+def test_euro_ticks_name_their_values(largest, ticks) -> None:
+    from mensi_sim.plotting.common import euro_formatter
+
+    fmt = euro_formatter(largest)
+    labels = [fmt(v) for v in ticks]
+    assert len(set(labels)) == len(labels)  # no two ticks read the same (€0.2M for 250k)
+    for value, text in zip(ticks, labels, strict=True):
+        number = float(text.replace("€", "").replace(",", "").rstrip("kM") or 0)
+        scale = {"k": 1e3, "M": 1e6}.get(text[-1], 1.0)
+        assert number * scale == pytest.approx(value), (value, text)

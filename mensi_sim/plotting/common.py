@@ -97,17 +97,20 @@ def new_figure(figsize: tuple[float, float] = FIGSIZE) -> Figure:
 
 def euro_formatter(largest: float) -> FuncFormatter:
     """Axis labels in EUR with one scale for the whole axis: €800, €12k or €1.2M
-    (0 is €0, a negative amount -€12k)."""
+    (0 is €0, a negative amount -€12k), each with the decimals it needs (€0.25M, not €0.2M)."""
     largest = abs(largest)
-    scale, suffix, digits = (1e6, "M", 1) if largest >= 1e6 else (1e3, "k", 0)
+    scale, suffix = (1e6, "M") if largest >= 1e6 else (1e3, "k")
     if largest < 1e4:
-        scale, suffix, digits = 1.0, "", 0
+        scale, suffix = 1.0, ""
 
     def label(v: float, _pos: int | None = None) -> str:
         if v == 0:
             return "€0"
-        sign = "-" if v < 0 else ""
-        return f"{sign}€{abs(v) / scale:,.{digits}f}{suffix}"
+        sign, amount = ("-" if v < 0 else ""), abs(v) / scale
+        digits = next(
+            (d for d in (0, 1, 2) if abs(amount * 10**d - round(amount * 10**d)) < 1e-6), 2
+        )
+        return f"{sign}€{amount:,.{digits}f}{suffix}"
 
     return FuncFormatter(label)
 

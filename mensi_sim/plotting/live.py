@@ -154,7 +154,7 @@ class LiveCharts(_Blitted):
             handles=handles,
             loc="upper left",
             bbox_to_anchor=(1.02, 1.0),
-            fontsize="x-small",
+            fontsize="small",
             frameon=False,
             borderaxespad=0,
         )
@@ -206,7 +206,7 @@ class LiveCharts(_Blitted):
             self.ax_adopt.legend(
                 handles=[line for line in lines if line.get_visible()],
                 loc="upper left",
-                fontsize="x-small",
+                fontsize="small",
                 frameon=False,
             )
         self.line_cap.set_data(week, t["mean_capacity"])

@@ -91,8 +91,8 @@ INITIAL = {k: (v["value"] if isinstance(v, dict) else v) for k, v in model_param
 # blank under Vuetify 3 (mdi-menu of the Material Design Icons font it ships).
 CSS = """
 .mensi-views { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; width: 100%; }
-.mensi-network { flex: 1 1 380px; max-width: 620px; min-width: 0; }
-.mensi-charts { flex: 1.3 1 480px; max-width: 780px; min-width: 0; }
+.mensi-network { flex: 1 1 420px; max-width: 620px; min-width: 0; }
+.mensi-charts { flex: 1.3 1 560px; max-width: 780px; min-width: 0; }
 .mensi-views img { width: 100%; height: auto; display: block; }
 .mensi-pending { color: #8a4b00; font-weight: 500; }
 .v-app-bar-nav-icon .v-btn__content:empty::before {
@@ -220,7 +220,7 @@ def Page() -> None:
                 on_value=colour_by.set,
             )
             solara.SliderInt(
-                f"Draw every {render_interval.value}. week when playing",
+                f"Weeks per picture when playing: {render_interval.value}",
                 value=render_interval.value,
                 min=1,
                 max=20,
