@@ -135,8 +135,8 @@ class LiveCharts(_Blitted):
         self.ax_gap.axhline(0, color="#444444", lw=0.7)
         self.ax_adopt.set_title("Adoption (% of schools)", **small)
         self.ax_cap.set_title("Mean capacity (0-1 scale)", **small)
-        self.ax_gap.set_title("Equity gap: other minus disadvantaged (0-1)", **small)
-        self.ax_cost.set_title("Cumulative cost by category (EUR)", **small)
+        self.ax_gap.set_title("Equity gap (other - disadvantaged)", **small)
+        self.ax_cost.set_title("Cumulative cost (EUR)", **small)
         percent_axis(self.ax_adopt)
         for ax in axes.ravel():
             ax.set_xlim(0, self.steps)
