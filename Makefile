@@ -1,12 +1,13 @@
 # mensi_sim: `make demo` runs the MenSI pilot scenario, `make test` runs the tests.
 # Both create the virtual environment .venv first (with a Python >= 3.12 found by
-# scripts/find-python; set PYTHON=/path/to/python3.12 to choose one).
+# scripts/find-python; set PYTHON=/path/to/python3.12 to choose one); `make test` also
+# installs what the browser tests need (`make browser`). CI runs `make test` (.ci/run).
 
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv demo test lint clean
+.PHONY: venv browser demo test lint clean
 
 # Recreate .venv when it is missing or its Python is older than 3.12.
 VENV_OK := $(shell $(PY) -c 'import sys; assert sys.version_info >= (3, 12)' >/dev/null 2>&1 && echo yes)
@@ -31,7 +32,12 @@ demo: $(STAMP)
 	$(VENV)/bin/mensi-sim run scenarios/mensi_pilot.toml --replications 10
 	@echo "The results folder is the one printed above after \"results:\" (plot: adoption_cost.png)."
 
-test: $(STAMP)
+# Debian's chromium and Solara's browser files for the browser tests, when missing (a quick
+# check when present; installing chromium needs root or sudo: scripts/install-chromium).
+browser: $(STAMP)
+	@bash scripts/install-chromium $(PY)
+
+test: $(STAMP) browser
 	$(PY) -m pytest -q -m "not benchmark" -n 2
 
 lint: $(STAMP)

@@ -35,7 +35,8 @@ def test_axes_are_labelled_with_units(tiny_result) -> None:
     assert "%" in left.get_ylabel()
     assert "EUR" in right.get_ylabel()
     assert len(right.collections) == 6  # one stacked band per cost category
-    assert left.get_legend() is not None and right.get_legend() is not None
+    assert left.get_legend() is not None  # the scenarios
+    assert [t.get_text() for t in fig.legends[0].get_texts()][-1] == "Travel"  # cost categories
 
 
 def test_several_scenarios_and_formats(tiny_result, tmp_path: Path) -> None:

@@ -18,7 +18,6 @@ from viz_support import mensi_app, run_results, sweep_results
 
 from mensi_sim.errors import ResultsError
 from mensi_sim.report import REPORT_NAME, SECTIONS, build_report, write_report
-from mensi_sim.viz.browser import CHROMIUM, MISSING
 
 EXTERNAL = re.compile(r"^\s*(https?:)?//", re.IGNORECASE)
 
@@ -108,19 +107,9 @@ def test_report_html_needs_nothing_from_outside(sweep_report: Path) -> None:
     assert "@import" not in page.style and "url(" not in page.style
 
 
-def _require_chromium() -> None:
-    if not CHROMIUM.is_file():
-        pytest.fail(MISSING)
-
-
 def test_report_opens_in_chromium_without_any_request_leaving_file(
-    sweep_report: Path, tmp_path: Path
+    sweep_report: Path, browser
 ) -> None:
-    _require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    from mensi_sim.viz.browser import chromium
-
     seen: list[str] = []
     blocked: list[str] = []
 
@@ -133,17 +122,16 @@ def test_report_opens_in_chromium_without_any_request_leaving_file(
             blocked.append(url)
             r.abort()
 
-    with sync_playwright() as pw, chromium(pw, viewport={"width": 1280, "height": 900}) as ctx:
-        page = ctx.new_page()
-        page.on("request", lambda req: seen.append(req.url))
-        page.route("**/*", route)
-        page.goto(sweep_report.as_uri())
-        page.wait_for_load_state("load")
-        widths = page.eval_on_selector_all(
-            "img", "els => els.map(e => e.complete ? e.naturalWidth : 0)"
-        )
-        title = page.title()
-        headings = page.eval_on_selector_all("section > h2", "els => els.map(e => e.innerText)")
+    page = browser(viewport={"width": 1280, "height": 900}).new_page()
+    page.on("request", lambda req: seen.append(req.url))
+    page.route("**/*", route)
+    page.goto(sweep_report.as_uri())
+    page.wait_for_load_state("load")
+    widths = page.eval_on_selector_all(
+        "img", "els => els.map(e => e.complete ? e.naturalWidth : 0)"
+    )
+    title = page.title()
+    headings = page.eval_on_selector_all("section > h2", "els => els.map(e => e.innerText)")
     assert title.startswith("mensi_sim report: tiny_sweep")
     assert headings == [t for _, t in SECTIONS]
     assert len(widths) == 10 and all(w >= 1000 for w in widths)  # every image decoded

@@ -119,9 +119,12 @@ def _numeric_fields():
 
 
 NUMERIC = list(_numeric_fields())
+# what these properties test is the message, not the time: no deadline, and no health check
+# on slow data generation (both fail on a loaded machine, not on a wrong answer)
+PROPERTY_CHECKS = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None, suppress_health_check=PROPERTY_CHECKS)
 @given(
     field=st.sampled_from(NUMERIC),
     value=st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-(10**12), 10**12)),
@@ -156,7 +159,7 @@ def test_any_numeric_value_is_accepted_or_rejected_with_its_name(tmp_path, field
                 assert check(accepted, bound), (section, name, accepted)
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, suppress_health_check=PROPERTY_CHECKS)
 @given(
     key=st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=12),
     section=st.sampled_from(sorted(SECTIONS)),

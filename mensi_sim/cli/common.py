@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich import box
@@ -218,3 +218,51 @@ class OneLineErrorGroup(TyperGroup):
             typer.echo("error: aborted", err=True)
             sys.exit(1)
         sys.exit(rv if isinstance(rv, int) else 0)
+
+
+# ---- figures for a paper: --dpi and --size on every command that writes plots ----------
+DpiOption = Annotated[
+    float | None,
+    typer.Option(
+        "--dpi",
+        min=10,
+        max=1200,
+        help="Resolution of PNG figures, dots per inch (default 100; 300 for print).",
+        show_default=False,
+    ),
+]
+SizeOption = Annotated[
+    str | None,
+    typer.Option(
+        "--size",
+        help="Size of every figure, WIDTHxHEIGHT in inches, e.g. 7x3.5 (default: each "
+        "figure's own). SVG text stays editable text.",
+        show_default=False,
+    ),
+]
+MAX_FIGURE_PIXELS = 20_000  # per side of a raster figure
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*[xX×]\s*(\d+(?:\.\d*)?|\.\d+)\s*$")
+
+
+def figure_options(dpi: float | None, size: str | None) -> dict[str, Any]:
+    """``{"dpi": ..., "size": (width, height)}`` from ``--dpi`` and ``--size``.
+
+    Raises:
+        typer.Exit: A one-line error (exit 2) for a size that is not WIDTHxHEIGHT between
+            1 and 50 inches, or a figure of more than MAX_FIGURE_PIXELS on a side.
+    """
+    inches = None
+    if size is not None:
+        match = _SIZE.match(size)
+        if match is None:
+            raise fail(f"--size: expected WIDTHxHEIGHT in inches, e.g. 7x3.5, got {size!r}")
+        inches = (float(match[1]), float(match[2]))
+        if not all(1.0 <= v <= 50.0 for v in inches):
+            raise fail(f"--size: each side must be 1 to 50 inches, got {size!r}")
+        side = max(inches) * (dpi or 100.0)
+        if side > MAX_FIGURE_PIXELS:
+            raise fail(
+                f"--size {size} at --dpi {dpi or 100:g} is {side:,.0f} pixels on a side; "
+                f"at most {MAX_FIGURE_PIXELS:,}"
+            )
+    return {"dpi": dpi, "size": inches}

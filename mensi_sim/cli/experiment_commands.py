@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pandas as pd
 import typer
@@ -20,9 +20,12 @@ from rich.table import Table
 
 from mensi_sim.cli.common import (
     EXIT_FAILED,
+    DpiOption,
+    SizeOption,
     command_line,
     default_out,
     fail,
+    figure_options,
     fmt,
     progress_bar,
     simple_table,
@@ -58,11 +61,12 @@ OutOption = Annotated[
 StepsOption = Annotated[int | None, typer.Option(min=1, help="Weeks, overriding the file.")]
 
 
-def _write_plots(results: Path, console: Console) -> None:
-    """The basic figures that fit the results directory (PNG and SVG), listed in one line."""
+def _write_plots(results: Path, console: Console, figure: dict[str, Any]) -> None:
+    """The basic figures that fit the results directory (PNG and SVG), listed in one line;
+    ``figure`` holds the dpi and size (``figure_options``)."""
     from mensi_sim.plotting import write_basic_plots
 
-    paths = write_basic_plots(Path(results))
+    paths = write_basic_plots(Path(results), **figure)
     if paths:
         names = sorted({p.stem for p in paths})
         console.print(f"plots: {', '.join(names)} (png, svg)", soft_wrap=True)
@@ -223,6 +227,8 @@ def sweep(
     batch_size: Annotated[
         int | None, typer.Option(min=1, help="Runs per task (default: automatic, at most 16).")
     ] = None,
+    dpi: DpiOption = None,
+    size: SizeOption = None,
 ) -> None:
     """Run an experiment: every scenario x replicate, resumable; print a summary table."""
     from mensi_sim.simulate import SweepOptions
@@ -238,11 +244,12 @@ def sweep(
         out=out,
         resume=resume,
     )
+    figure = figure_options(dpi, size)
     console = _stdout()
     with user_errors():
         result, elapsed = _sweep(ctx, experiment, steps, options)
     _print_sweep(console, result, elapsed)
-    _write_plots(result.path, console)
+    _write_plots(result.path, console, figure)
     _report_failures(result)
 
 
@@ -275,8 +282,11 @@ def compare(
             show_default=False,
         ),
     ] = None,
+    dpi: DpiOption = None,
+    size: SizeOption = None,
 ) -> None:
     """Paired differences against a baseline, ICERs, dominance and the frontier."""
+    figure = figure_options(dpi, size)
     from mensi_sim.analysis import COMPARE_OUTCOMES, at_budget, comparison_table
     from mensi_sim.errors import ResultsError
 
@@ -386,7 +396,7 @@ def compare(
             )
         console.print(t)
     console.print(f"written: {Path(results) / 'comparison.parquet'}", soft_wrap=True)
-    _write_plots(Path(results), console)
+    _write_plots(Path(results), console, figure)
 
 
 def sensitivity(
@@ -417,8 +427,11 @@ def sensitivity(
         ),
     ] = None,
     steps: StepsOption = None,
+    dpi: DpiOption = None,
+    size: SizeOption = None,
 ) -> None:
     """Morris (mu*, sigma) and Sobol (S1, ST) indices on replicate means, with bootstrap CIs."""
+    figure = figure_options(dpi, size)
     from mensi_sim.analysis import experiment_sensitivity
     from mensi_sim.experiments.spec import load_experiment
     from mensi_sim.simulate import SweepOptions
@@ -464,7 +477,7 @@ def sensitivity(
     for note in notes:
         typer.echo(f"warning: {note}", err=True)
     console.print(f"results: {result.path}", soft_wrap=True)
-    _write_plots(result.path, console)
+    _write_plots(result.path, console, figure)
     _report_failures(result)
 
 

@@ -17,9 +17,12 @@ from rich.table import Table
 
 from mensi_sim.cli.common import (
     EXIT_FAILED,
+    DpiOption,
+    SizeOption,
     command_line,
     default_out,
     fail,
+    figure_options,
     fmt,
     last_line,
     naming,
@@ -101,11 +104,16 @@ def run(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace an existing results directory.")
     ] = False,
+    dpi: DpiOption = None,
+    size: SizeOption = None,
 ) -> None:
     """Simulate a scenario and write its results directory and adoption/cost plot."""
+    from functools import partial
+
     from mensi_sim.plotting import write_basic_plots
     from mensi_sim.results import check_target
 
+    plots = partial(write_basic_plots, **figure_options(dpi, size))
     console, err = stdout_console(), stderr_console()
     with user_errors():
         sc = load_scenario(scenario)
@@ -124,7 +132,7 @@ def run(
         if len(failed) == len(runs):
             first = last_line(failed["error"].iloc[0]) if len(failed) else "no runs"
             raise fail(f"{scenario}: all {len(runs)} replicates failed: {first}")
-        written = result.save(out_dir, overwrite=overwrite, add_files=write_basic_plots)
+        written = result.save(out_dir, overwrite=overwrite, add_files=plots)
     n_schools = int(runs["n_schools"].iloc[0]) if "n_schools" in runs else sc.population.n_schools
     console.print(
         f"{sc.name}: {replications} replicates x {sc.time.steps} weeks, "

@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from mensi_sim.cli.common import fail, user_errors
+from mensi_sim.cli.common import DpiOption, SizeOption, fail, figure_options, user_errors
 
 DEFAULT_PORT = 8765
 
@@ -83,9 +83,13 @@ def plot(
     network: NetworkOpt = True,
     scenario: ScenarioOpt = None,
     weeks: WeeksOpt = None,
+    dpi: DpiOption = None,
+    size: SizeOption = None,
 ) -> None:
     """Draw every figure that fits a results directory (PNG and SVG)."""
     from mensi_sim.plotting.collect import DEFAULT_FORMATS, write_plots
+
+    figure = figure_options(dpi, size)
 
     fmts = tuple(f.lstrip(".").lower() for f in (formats or DEFAULT_FORMATS))
     bad = [
@@ -106,6 +110,7 @@ def plot(
             network_scenario=scenario,
             weeks=wanted,
             progress=(lambda name: typer.echo(f"drawing {name} ...", err=True)) if err else None,
+            **figure,
         )
     folder = out if out is not None else results
     names = sorted({p.stem for p in written})

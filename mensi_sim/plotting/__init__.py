@@ -9,9 +9,10 @@ colour blindness; every axis is labelled with its unit.
 Modules: ``common`` (palette, sizes, saving), ``timeseries`` (curves over
 weeks), ``comparison`` (cost-effectiveness plane, paired differences),
 ``sensitivity`` (Morris, Sobol), ``network`` (pictures of a run's network,
-re-created through ``Results.model``), ``collect`` (which figures fit a
-``Results``; writing them). Figures read ``Results`` and the tables of
-``mensi_sim.analysis``; they never compute an analysis themselves.
+re-created through ``Results.model``), ``live`` (the app's figures, redrawn week by
+week by blitting), ``collect`` (which figures fit a ``Results``; writing them).
+Figures read ``Results`` and the tables of ``mensi_sim.analysis``; they never compute
+an analysis themselves.
 """
 
 from mensi_sim.plotting.collect import (
@@ -32,6 +33,7 @@ from mensi_sim.plotting.common import (
     save_figure,
 )
 from mensi_sim.plotting.comparison import plot_cost_effectiveness, plot_paired_differences
+from mensi_sim.plotting.live import LiveCharts, LiveNetwork, plot_live_run
 from mensi_sim.plotting.network import (
     NetworkSnapshot,
     draw_network,
@@ -47,7 +49,6 @@ from mensi_sim.plotting.timeseries import (
     plot_adoption_curves,
     plot_capacity_equity,
     plot_cost_over_time,
-    plot_live_run,
 )
 
 __all__ = [
@@ -58,6 +59,8 @@ __all__ = [
     "OKABE_ITO",
     "SCENARIO_COLOURS",
     "FigureSpec",
+    "LiveCharts",
+    "LiveNetwork",
     "NetworkSnapshot",
     "draw_network",
     "figure_bytes",

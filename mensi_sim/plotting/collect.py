@@ -21,7 +21,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from mensi_sim.errors import ResultsError
-from mensi_sim.plotting.common import MAX_SCENARIOS, save_figure
+from mensi_sim.plotting.common import MAX_SCENARIOS, figure_size, save_figure
 from mensi_sim.results import Results
 
 DEFAULT_FORMATS = ("png", "svg")
@@ -247,6 +247,8 @@ def write_plots(
     weeks: Sequence[int] | None = None,
     basic_only: bool = False,
     progress: Callable[[str], None] | None = None,
+    dpi: float | None = None,
+    size: tuple[float, float] | None = None,
 ) -> tuple[list[Path], list[str]]:
     """Draw every figure that fits a results directory and save it in each format.
 
@@ -258,6 +260,8 @@ def write_plots(
         network, network_scenario, weeks: See ``plan_figures``.
         basic_only: Only the figures that need no re-run of the model.
         progress: Called with each figure's name before it is drawn.
+        dpi: Dots per inch of raster files (default 100).
+        size: (width, height) in inches of every figure (default: each figure's own).
 
     Returns:
         (paths written, notes on what was skipped and why).
@@ -280,26 +284,31 @@ def write_plots(
         if progress is not None:
             progress(spec.name)
         try:
-            fig = spec.make()
+            with figure_size(size):
+                fig = spec.make()
         except (ValueError, ResultsError) as exc:
             res.notes.append(f"{spec.name}: skipped ({' '.join(str(exc).split())})")
             continue
-        written += save_figure(fig, out / spec.name, formats)
+        written += save_figure(fig, out / spec.name, formats, dpi=dpi)
     return written, res.notes
 
 
 def write_basic_plots(
-    results: Results | str | Path, formats: Sequence[str] = DEFAULT_FORMATS
+    results: Results | str | Path,
+    formats: Sequence[str] = DEFAULT_FORMATS,
+    *,
+    dpi: float | None = None,
+    size: tuple[float, float] | None = None,
 ) -> list[Path]:
     """The figures ``run`` and ``sweep`` write by default (no re-run of the model).
 
     Adoption, capacity and equity, cost over time; the cost-effectiveness plane and
     paired differences when there are several scenarios; Morris/Sobol charts when
     ``sensitivity.parquet`` exists. Each file is written atomically into the
-    results directory.
+    results directory; ``dpi`` and ``size`` as in ``write_plots``.
 
     Returns:
         The paths written.
     """
-    written, _ = write_plots(results, formats=formats, basic_only=True)
+    written, _ = write_plots(results, formats=formats, basic_only=True, dpi=dpi, size=size)
     return written

@@ -4,21 +4,31 @@ Figures are ``matplotlib.figure.Figure`` objects drawn by the Agg canvas, never
 through ``pyplot``, so importing this package changes no global state (no backend
 switch, no open-figure registry). Colours come from the Okabe–Ito palette, which
 stays distinguishable under the common forms of colour blindness.
+
+For a paper: ``figure_size((7, 3.5))`` makes every figure drawn inside it that size
+(inches), ``save_figure(..., dpi=300)`` sets the resolution of raster files, and SVG
+files keep their text as text (``svg.fonttype = "none"``), so a journal's editor can
+restyle it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.text import Text
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from mensi_sim.codes import COST_CATEGORIES
 from mensi_sim.outcomes import cost_labels
@@ -35,7 +45,8 @@ OKABE_ITO = {
     "yellow": "#F0E442",
     "black": "#000000",
 }
-SCENARIO_COLOURS = tuple(OKABE_ITO.values())
+# one colour per scenario: Okabe–Ito without its yellow, which a line on white hides
+SCENARIO_COLOURS = tuple(c for name, c in OKABE_ITO.items() if name != "yellow")
 _COST_PALETTE = ("#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7")
 # one colour per cost category, in booking order (the palette repeats past six)
 COST_COLOURS = {c: _COST_PALETTE[i % len(_COST_PALETTE)] for i, c in enumerate(COST_CATEGORIES)}
@@ -43,25 +54,164 @@ COST_LABELS = cost_labels()  # mensi_sim.outcomes: the one table of labels
 GREY = "#999999"
 FIGSIZE = (11.0, 4.5)  # inches
 DPI = 100  # so the PNG is 1100 x 450 pixels
-MAX_SCENARIOS = 8  # lines one chart shows before it picks (one per palette colour)
+MAX_SCENARIOS = len(SCENARIO_COLOURS)  # lines one chart shows before it picks (one a colour)
 WEEKS_LABEL = "Week since the start of the school year (weeks)"
+SVG_TEXT = {"svg.fonttype": "none"}  # SVG text stays text (editable), not glyph paths
+
+_FIGURE_SIZE: ContextVar[tuple[float, float] | None] = ContextVar("figure_size", default=None)
+
+
+@contextlib.contextmanager
+def figure_size(size: tuple[float, float] | None) -> Iterator[None]:
+    """Inside the block every new figure is ``size`` inches (width, height); None: each
+    figure's own default. The layout (constrained) adapts; text keeps its point size."""
+    if size is not None:
+        width, height = (float(v) for v in size)
+        if not (np.isfinite(width) and np.isfinite(height) and width > 0 and height > 0):
+            raise ValueError(f"figure size must be two positive numbers (inches), got {size!r}")
+        size = (width, height)
+    token = _FIGURE_SIZE.set(size)
+    try:
+        yield
+    finally:
+        _FIGURE_SIZE.reset(token)
 
 
 def new_figure(figsize: tuple[float, float] = FIGSIZE) -> Figure:
-    """An empty constrained-layout Figure on an Agg canvas (no pyplot)."""
-    fig = Figure(figsize=figsize, dpi=DPI, layout="constrained")
+    """An empty constrained-layout Figure on an Agg canvas (no pyplot), ``figsize`` inches
+    unless a ``figure_size`` block sets the size of every figure."""
+    fig = Figure(figsize=_FIGURE_SIZE.get() or figsize, dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
     return fig
 
 
 def euro_formatter(largest: float) -> FuncFormatter:
-    """Axis labels in EUR with one scale for the whole axis: €800, €12k or €1.2M."""
+    """Axis labels in EUR with one scale for the whole axis: €800, €12k or €1.2M
+    (0 is €0, a negative amount -€12k), each with the decimals it needs (€0.25M, not €0.2M)."""
     largest = abs(largest)
-    if largest >= 1e6:
-        return FuncFormatter(lambda v, _pos: f"€{v / 1e6:,.1f}M")
-    if largest >= 1e4:
-        return FuncFormatter(lambda v, _pos: f"€{v / 1e3:,.0f}k")
-    return FuncFormatter(lambda v, _pos: f"€{v:,.0f}")
+    scale, suffix = (1e6, "M") if largest >= 1e6 else (1e3, "k")
+    if largest < 1e4:
+        scale, suffix = 1.0, ""
+
+    def label(v: float, _pos: int | None = None) -> str:
+        if v == 0:
+            return "€0"
+        sign, amount = ("-" if v < 0 else ""), abs(v) / scale
+        digits = next(
+            (d for d in (0, 1, 2) if abs(amount * 10**d - round(amount * 10**d)) < 1e-6), 2
+        )
+        return f"{sign}€{amount:,.{digits}f}{suffix}"
+
+    return FuncFormatter(label)
+
+
+def percent_axis_formatter(*, points: bool = False) -> FuncFormatter:
+    """Shares (0-1) as percent (20%), or, for differences of shares, as percentage
+    points (20: the axis label names the unit)."""
+
+    def label(v: float, _pos: int | None = None) -> str:
+        pct = 100 * v
+        digits = 0 if abs(pct - round(pct)) < 1e-6 else 1
+        text = "0" if abs(pct) < 1e-9 else f"{pct:.{digits}f}"
+        return text if points else f"{text}%"
+
+    return FuncFormatter(label)
+
+
+def percent_axis(ax: Axes, axis: str = "y", *, points: bool = False) -> None:
+    """A share axis in percent (or percentage points), ticks at round values."""
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
+    target.set_major_formatter(percent_axis_formatter(points=points))
+
+
+def week_axis(ax: Axes) -> None:
+    """Weeks on the x axis: whole weeks only."""
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=8, integer=True))
+
+
+# (unit in an axis label, kind) of a run outcome: share (0-1, shown in percent or
+# percentage points), eur, or a plain number with its unit
+OUTCOME_UNITS = {
+    "final_adoption_share": ("percentage points", "share"),
+    "final_adoption_share_members": ("percentage points", "share"),
+    "final_adoption_share_outside": ("percentage points", "share"),
+    "weeks_to_half_adoption": ("weeks", "number"),
+    "capacity_gain": ("0-1 capacity scale", "number"),
+    "final_equity_gap": ("0-1 capacity scale", "number"),
+    "final_mean_capacity": ("0-1 capacity scale", "number"),
+    "total_cost": ("EUR", "eur"),
+    "cost_per_adopting_school": ("EUR", "eur"),
+    "adopters_final": ("schools", "number"),
+}
+
+
+def outcome_unit(outcome: str) -> tuple[str, str]:
+    """(unit, kind) of an outcome for an axis of its effects or differences; kind is
+    ``share``, ``eur`` or ``number``. Unknown names: by their ending, else outcome units."""
+    if outcome in OUTCOME_UNITS:
+        return OUTCOME_UNITS[outcome]
+    if outcome.endswith("_share"):
+        return "percentage points", "share"
+    if outcome.startswith("cost") or outcome.endswith("_cost"):
+        return "EUR", "eur"
+    return "outcome units", "number"
+
+
+def outcome_axis(ax: Axes, outcome: str, largest: float, axis: str = "x", *, nbins: int = 5) -> str:
+    """Format an axis of effects on (or differences of) ``outcome``: pp for shares, € for
+    costs, at most ``nbins`` intervals; returns the unit for the axis label."""
+    unit, kind = outcome_unit(outcome)
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    target.set_major_locator(MaxNLocator(nbins=nbins, steps=[1, 2, 2.5, 5, 10]))
+    if kind == "share":
+        target.set_major_formatter(percent_axis_formatter(points=True))
+    elif kind == "eur":
+        target.set_major_formatter(euro_formatter(largest))
+    return unit
+
+
+def label_points(
+    ax: Axes,
+    x: Sequence[float],
+    y: Sequence[float],
+    labels: Sequence[str],
+    *,
+    fontsize: float = 8.0,
+    colour: str = "#222222",
+) -> list[Text]:
+    """Write each label next to its point without covering another label, a point or the
+    frame; a thin line joins a label placed away from its point.
+
+    Placement is textalloc's (greedy over candidate positions around each point), for the
+    figure at its final size: call it after everything else is drawn. The axis limits are
+    fixed first, so the labels cannot move the data.
+    """
+    import textalloc
+
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    ok = np.isfinite(x) & np.isfinite(y)
+    if not ok.any():
+        return []
+    ax.set_xlim(ax.get_xlim())
+    ax.set_ylim(ax.get_ylim())
+    _, _, texts, _ = textalloc.allocate(
+        ax,
+        x[ok],
+        y[ok],
+        [str(t) for t, keep in zip(labels, ok, strict=True) if keep],
+        x_scatter=x[ok],
+        y_scatter=y[ok],
+        textsize=fontsize,
+        textcolor=colour,
+        linecolor="#777777",
+        linewidth=0.6,
+        margin=0.01,
+        min_distance=0.015,
+        max_distance=0.3,
+        draw_all=True,
+    )
+    return texts
 
 
 def euros(value: float) -> str:
@@ -124,17 +274,24 @@ def pick_scenarios(
 
 
 def colour_of(i: int) -> str:
-    """The i-th scenario colour (the palette repeats after eight)."""
+    """The i-th scenario colour (the palette repeats after seven)."""
     return SCENARIO_COLOURS[i % len(SCENARIO_COLOURS)]
 
 
 def save_figure(
-    fig: Figure, path_without_suffix: str | Path, formats: Sequence[str] = ("png",)
+    fig: Figure,
+    path_without_suffix: str | Path,
+    formats: Sequence[str] = ("png",),
+    *,
+    dpi: float | None = None,
 ) -> list[Path]:
     """Save a figure in each format, each file written atomically.
 
     Every file is drawn into a hidden temporary sibling and renamed into place,
-    so a reader never sees a half-written image.
+    so a reader never sees a half-written image. SVG text stays text.
+
+    Args:
+        dpi: Dots per inch of raster formats (default: the figure's, 100).
 
     Returns:
         The paths written, e.g. ``[Path("out/adoption_cost.png")]``.
@@ -148,7 +305,8 @@ def save_figure(
         target = base.with_name(f"{base.name}.{fmt}")
         tmp = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex[:12]}")
         try:
-            fig.savefig(tmp, format=fmt, dpi=fig.dpi)
+            with matplotlib.rc_context(SVG_TEXT):
+                fig.savefig(tmp, format=fmt, dpi=dpi or fig.dpi)
             os.replace(tmp, target)
         except BaseException:
             tmp.unlink(missing_ok=True)
@@ -157,10 +315,11 @@ def save_figure(
     return written
 
 
-def figure_bytes(fig: Figure, fmt: str = "png") -> bytes:
+def figure_bytes(fig: Figure, fmt: str = "png", *, dpi: float | None = None) -> bytes:
     """The figure drawn into memory (for embedding in a report or a web page)."""
     if fig.canvas is None or not isinstance(fig.canvas, FigureCanvasAgg):
         FigureCanvasAgg(fig)
     buf = io.BytesIO()
-    fig.savefig(buf, format=fmt, dpi=fig.dpi)
+    with matplotlib.rc_context(SVG_TEXT):
+        fig.savefig(buf, format=fmt, dpi=dpi or fig.dpi)
     return buf.getvalue()

@@ -11,9 +11,16 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import PercentFormatter
+from matplotlib.ticker import MaxNLocator
 
-from mensi_sim.plotting.common import GREY, OKABE_ITO, euro_formatter, new_figure
+from mensi_sim.plotting.common import (
+    GREY,
+    OKABE_ITO,
+    euro_formatter,
+    label_points,
+    new_figure,
+    outcome_axis,
+)
 
 CE_COLUMNS = (
     "scenario",
@@ -26,7 +33,8 @@ CE_COLUMNS = (
     "frontier",
     "mean_cost",
 )
-MAX_LABELS = 20  # label every scheme up to this many; above it only the frontier
+MAX_NAMED = 8  # schemes named beside their point up to this many; above it numbered, with a key
+KEY_ROWS = 32  # rows of the key in one column
 
 # (marker, colour, filled, legend text) per frontier status
 _STATUS_STYLE = {
@@ -59,28 +67,47 @@ def _check(table: pd.DataFrame, columns: tuple[str, ...]) -> None:
         raise ValueError("comparison table is empty: nothing to plot")
 
 
-def plot_cost_effectiveness(table: pd.DataFrame) -> Figure:
+def _point_labels(t: pd.DataFrame, named: bool) -> tuple[list[str], list[float], list[float]]:
+    """One label per distinct point: the scheme's name (or number), or the names
+    (numbers) of all the schemes at the same place joined by commas."""
+    x = t["delta_effect"].to_numpy(float)
+    y = t["delta_cost"].to_numpy(float)
+    keys = [(round(a, 9), round(b, 9)) for a, b in zip(x, y, strict=True)]
+    groups: dict[tuple[float, float], list[str]] = {}
+    for key, name, number in zip(
+        keys, t["scenario"].astype(str), range(1, len(t) + 1), strict=True
+    ):
+        groups.setdefault(key, []).append(name if named else str(number))
+    return [", ".join(v) for v in groups.values()], [k[0] for k in groups], [k[1] for k in groups]
+
+
+def plot_cost_effectiveness(
+    table: pd.DataFrame, *, figsize: tuple[float, float] | None = None
+) -> Figure:
     """The cost-effectiveness plane: incremental cost against additional adopting schools.
 
     Each scheme is a point at its mean paired difference from the baseline (the
     origin), with 95% confidence intervals in both directions. The frontier joins
     the schemes no other scheme (or mix of two) beats, in order of cost; dominated
     and extendedly dominated schemes are marked. Dashed grey lines mark no
-    difference; a scheme up and to the left costs more and achieves less.
+    difference; a scheme up and to the left costs more and achieves less. Every
+    point is labelled: by name up to ``MAX_NAMED`` schemes, else by its number in
+    the key beside the plane; schemes at the same place share one label.
 
     Args:
         table: ``comparison.parquet`` or ``cost_effectiveness(...)`` (columns scenario,
             delta_cost, delta_effect with ``_ci_low``/``_ci_high``, frontier, mean_cost;
             ``baseline`` names the baseline).
+        figsize: Inches (default 11 x 6).
 
     Raises:
         ValueError: The table is empty or lacks a needed column.
     """
     _check(table, CE_COLUMNS)
-    t = table.copy()
+    t = table.reset_index(drop=True)
     baseline = str(t["baseline"].iloc[0]) if "baseline" in t.columns else None
     t["status"] = [_status(r, baseline) for _, r in t.iterrows()]
-    fig = new_figure((11.0, 6.0))
+    fig = new_figure(figsize or (11.0, 6.0))
     ax = fig.subplots()
     ax.axhline(0, color=GREY, lw=0.8, ls="--", zorder=0)
     ax.axvline(0, color=GREY, lw=0.8, ls="--", zorder=0)
@@ -127,43 +154,55 @@ def plot_cost_effectiveness(table: pd.DataFrame) -> Figure:
             linewidths=1.5,
         )
 
-    label_all = len(t) <= MAX_LABELS
-    for _, r in t.iterrows():
-        if label_all or r["status"] in ("frontier", "baseline"):
-            ax.annotate(
-                str(r["scenario"]),
-                (r["delta_effect"], r["delta_cost"]),
-                xytext=(6, 6),
-                textcoords="offset points",
-                fontsize="small",
-            )
-
     ax.set_xlabel("Additional adopting schools against the baseline (schools, mean and 95% CI)")
     ax.set_ylabel("Incremental cost against the baseline (EUR, mean and 95% CI)")
     title = "Cost-effectiveness plane"
     ax.set_title(f"{title} (baseline: {baseline})" if baseline else title)
+    ax.margins(0.08)  # room for the outermost markers and their labels
     low, high = ax.get_ylim()
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=7))
     ax.yaxis.set_major_formatter(euro_formatter(max(abs(low), abs(high))))
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper left", fontsize="small", frameon=False)
+    handles, names = ax.get_legend_handles_labels()
+    fig.legend(handles, names, loc="outside lower center", ncols=3, fontsize="small", frameon=False)
+    named = len(t) <= MAX_NAMED
+    if not named:
+        key = [Line2D([], [], ls="", label=f"{i}  {n}") for i, n in enumerate(t["scenario"], 1)]
+        fig.legend(
+            handles=key,
+            loc="outside right upper",
+            ncols=-(-len(key) // KEY_ROWS),
+            fontsize="small",
+            frameon=False,
+            handlelength=0,
+            handletextpad=0,
+            title="Key",
+            title_fontsize="small",
+            alignment="left",
+        )
+    labels, lx, ly = _point_labels(t, named)
+    label_points(ax, lx, ly, labels)
     return fig
 
 
-# (outcome, label with unit, percent axis)
+# (outcome, label) of the panels, each axis in the outcome's unit (outcome_axis)
 PAIRED_OUTCOMES = (
-    ("final_adoption_share", "Final adoption share (percentage points)", True),
-    ("capacity_gain", "Capacity gain (0-1 scale)", False),
-    ("final_equity_gap", "Final equity gap (0-1 scale)", False),
-    ("total_cost", "Total cost (EUR)", False),
+    ("final_adoption_share", "Final adoption share"),
+    ("capacity_gain", "Capacity gain"),
+    ("final_equity_gap", "Final equity gap"),
+    ("total_cost", "Total cost"),
 )
 
 
-def plot_paired_differences(table: pd.DataFrame) -> Figure:
+def plot_paired_differences(
+    table: pd.DataFrame, *, figsize: tuple[float, float] | None = None
+) -> Figure:
     """Paired difference of each headline outcome from the baseline, with 95% CIs.
 
     One panel per outcome, one row per scheme; a filled marker means the
-    interval excludes 0. Reads the wide ``comparison.parquet`` columns
-    ``<outcome>_difference``, ``_ci_low``, ``_ci_high``, ``_significant``.
+    interval excludes 0. Shares are in percentage points, costs in EUR. Reads the
+    wide ``comparison.parquet`` columns ``<outcome>_difference``, ``_ci_low``,
+    ``_ci_high``, ``_significant``.
     """
     present = [o for o in PAIRED_OUTCOMES if f"{o[0]}_difference" in table.columns]
     if not present:
@@ -173,10 +212,10 @@ def plot_paired_differences(table: pd.DataFrame) -> Figure:
     if t.empty:
         raise ValueError("comparison table has no scheme besides the baseline")
     names = list(t["scenario"].astype(str))
-    fig = new_figure((11.0, max(3.0, 1.4 + 0.32 * len(names))))
+    fig = new_figure(figsize or (11.0, max(3.0, 1.4 + 0.32 * len(names))))
     axes = np.atleast_1d(fig.subplots(1, len(present), sharey=True))
     y = np.arange(len(names))[::-1]
-    for ax, (outcome, label, pct) in zip(axes, present, strict=True):
+    for ax, (outcome, label) in zip(axes, present, strict=True):
         d = t[f"{outcome}_difference"].to_numpy(float)
         lo = t[f"{outcome}_ci_low"].to_numpy(float)
         hi = t[f"{outcome}_ci_high"].to_numpy(float)
@@ -198,15 +237,13 @@ def plot_paired_differences(table: pd.DataFrame) -> Figure:
             edgecolors=OKABE_ITO["blue"],
             facecolors=np.where(sig, OKABE_ITO["blue"], "white"),
         )
-        ax.set_xlabel(label, fontsize="small")
-        if pct:
-            ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0))
-        elif outcome == "total_cost":
-            lim = np.nanmax(np.abs(np.concatenate([lo, hi, d])))
-            ax.xaxis.set_major_formatter(euro_formatter(lim if np.isfinite(lim) else 0.0))
-            ax.tick_params(axis="x", labelrotation=30)
+        _span(ax, np.concatenate([lo, hi, d, [0.0]]))
+        largest = float(np.nanmax(np.abs(ax.get_xlim())))
+        unit = outcome_axis(ax, outcome, largest, nbins=4)
+        ax.set_xlabel(f"{label} ({unit})", fontsize="small")
         ax.grid(alpha=0.3, axis="x")
     axes[0].set_yticks(y, names)
+    axes[0].set_ylim(-0.7, len(names) - 0.3)  # the first and last rows' markers inside
     handles = [
         Line2D([], [], marker="o", ls="", color=OKABE_ITO["blue"], label="95% CI excludes 0"),
         Line2D(
@@ -224,3 +261,11 @@ def plot_paired_differences(table: pd.DataFrame) -> Figure:
     )
     fig.suptitle(f"Paired differences from the baseline ({baseline}), same seeds per replicate")
     return fig
+
+
+def _span(ax, values: np.ndarray) -> None:  # noqa: ANN001 - an Axes
+    """x limits holding every value with 8% room on both sides (markers stay inside)."""
+    v = values[np.isfinite(values)]
+    low, high = (float(v.min()), float(v.max())) if v.size else (-1.0, 1.0)
+    pad = 0.08 * (high - low) if high > low else (0.5 * abs(high) or 0.01)
+    ax.set_xlim(low - pad, high + pad)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from mensi_sim.plotting.common import GREY, OKABE_ITO, new_figure
+from mensi_sim.plotting.common import GREY, OKABE_ITO, label_points, new_figure, outcome_axis
 
 SENSITIVITY_COLUMNS = ("method", "outcome", "parameter", "index", "value", "conf")
 
@@ -45,13 +45,16 @@ def _title(fig: Figure, text: str, note: str) -> None:
     fig.suptitle(f"{text}\n{note}" if note else text, fontsize="medium")
 
 
-def plot_morris(table: pd.DataFrame, outcome: str) -> Figure:
+def plot_morris(
+    table: pd.DataFrame, outcome: str, *, figsize: tuple[float, float] | None = None
+) -> Figure:
     """Morris screening of one outcome: mu* ranking (left) and the mu*-sigma plane (right).
 
-    mu* is the mean absolute elementary effect (in the outcome's units per full
-    range of the parameter): how much the parameter matters. sigma is their
-    spread: large sigma against mu* (above the dashed line sigma = mu*) means a
-    non-linear effect or interactions with other parameters.
+    mu* is the mean absolute elementary effect, in the outcome's unit per full
+    range of the parameter (percentage points for a share, EUR for a cost): how
+    much the parameter matters. sigma is their spread: large sigma against mu*
+    (above the dashed line sigma = mu*) means a non-linear effect or interactions
+    with other parameters. Every point of the plane is labelled with its parameter.
 
     Raises:
         ValueError: The table lacks columns or has no Morris indices of ``outcome``.
@@ -59,7 +62,7 @@ def plot_morris(table: pd.DataFrame, outcome: str) -> Figure:
     wide, note = _indices(table, "morris", outcome)
     wide = wide.sort_values("mu_star", ascending=True)
     k = len(wide)
-    fig = new_figure((11.0, max(4.5, 1.6 + 0.38 * k)))
+    fig = new_figure(figsize or (11.0, max(4.5, 1.6 + 0.38 * k)))
     ax_bar, ax_plane = fig.subplots(1, 2)
     y = np.arange(k)
     conf = np.nan_to_num(wide.get("mu_star_conf", pd.Series(0.0, index=wide.index)).to_numpy())
@@ -72,31 +75,35 @@ def plot_morris(table: pd.DataFrame, outcome: str) -> Figure:
         error_kw={"ecolor": "#333333", "elinewidth": 1, "capsize": 3},
     )
     ax_bar.set_yticks(y, wide.index)
-    ax_bar.set_xlabel(f"mu* of {outcome} (outcome units, mean and 95% CI)")
+    ax_bar.set_ylim(-0.6, k - 0.4)
+    mu_star, sigma = wide["mu_star"].to_numpy(float), wide["sigma"].to_numpy(float)
+    top = float(np.nanmax(np.concatenate([mu_star + conf, sigma, [1e-12]]))) * 1.1
+    ax_bar.set_xlim(0, top)
+    unit = outcome_axis(ax_bar, outcome, top)
+    ax_bar.set_xlabel(f"mu* of {outcome} ({unit}, mean and 95% CI)")
     ax_bar.set_title("Importance: mean absolute elementary effect")
     ax_bar.grid(alpha=0.3, axis="x")
-    ax_bar.set_xlim(left=0)
 
-    mu_star, sigma = wide["mu_star"].to_numpy(float), wide["sigma"].to_numpy(float)
     ax_plane.scatter(mu_star, sigma, s=50, color=OKABE_ITO["vermillion"], zorder=3)
-    for name, xv, yv in zip(wide.index, mu_star, sigma, strict=True):
-        ax_plane.annotate(
-            str(name), (xv, yv), xytext=(5, 4), textcoords="offset points", fontsize="small"
-        )
-    top = float(np.nanmax(np.concatenate([mu_star, sigma, [1e-12]]))) * 1.15
     ax_plane.plot([0, top], [0, top], color=GREY, ls="--", lw=1, label="sigma = mu*")
-    ax_plane.set_xlim(0, top)
-    ax_plane.set_ylim(0, top)
-    ax_plane.set_xlabel(f"mu* of {outcome} (outcome units)")
-    ax_plane.set_ylabel(f"sigma of {outcome} (outcome units)")
+    pad = 0.04 * top  # markers at 0 stay whole inside the frame
+    ax_plane.set_xlim(-pad, top)
+    ax_plane.set_ylim(-pad, top)
+    outcome_axis(ax_plane, outcome, top, "x")
+    outcome_axis(ax_plane, outcome, top, "y")
+    ax_plane.set_xlabel(f"mu* of {outcome} ({unit})")
+    ax_plane.set_ylabel(f"sigma of {outcome} ({unit})")
     ax_plane.set_title("Non-linearity and interactions")
     ax_plane.grid(alpha=0.3)
     ax_plane.legend(loc="upper left", fontsize="small", frameon=False)
     _title(fig, f"Morris screening: {outcome}", note)
+    label_points(ax_plane, mu_star, sigma, [str(n) for n in wide.index])
     return fig
 
 
-def plot_sobol(table: pd.DataFrame, outcome: str) -> Figure:
+def plot_sobol(
+    table: pd.DataFrame, outcome: str, *, figsize: tuple[float, float] | None = None
+) -> Figure:
     """Sobol indices of one outcome: first-order S1 and total-order ST with 95% CIs.
 
     S1 is the share of the outcome's variance due to the parameter alone; ST adds
@@ -109,7 +116,7 @@ def plot_sobol(table: pd.DataFrame, outcome: str) -> Figure:
     wide, note = _indices(table, "sobol", outcome)
     wide = wide.sort_values("ST", ascending=True)
     k = len(wide)
-    fig = new_figure((11.0, max(4.5, 1.6 + 0.45 * k)))
+    fig = new_figure(figsize or (11.0, max(4.5, 1.6 + 0.45 * k)))
     ax = fig.subplots()
     y = np.arange(k)
     h = 0.38

@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import PercentFormatter
 
 from mensi_sim.codes import COST_CATEGORIES
 from mensi_sim.plotting.common import (
@@ -26,11 +25,14 @@ from mensi_sim.plotting.common import (
     euro_formatter,
     mean_and_ci,
     new_figure,
+    percent_axis,
     pick_scenarios,
-    scenario_order,
+    week_axis,
 )
 
 COST_COLUMNS = tuple(f"cost_{c}" for c in COST_CATEGORIES)
+# beside the panels, centred: an axes title wider than its panel runs into an upper one
+_LEGEND_RIGHT = {"loc": "outside right", "fontsize": "small", "frameon": False}
 
 
 def _check(ts: pd.DataFrame, columns: tuple[str, ...] | list[str]) -> None:
@@ -46,18 +48,26 @@ def _as_str(ts: pd.DataFrame) -> pd.DataFrame:
     return ts.assign(scenario=ts["scenario"].astype(str))
 
 
-def plot_adoption_and_cost(timeseries: pd.DataFrame) -> Figure:
+def plot_adoption_and_cost(
+    timeseries: pd.DataFrame,
+    *,
+    baseline: str | None = None,
+    figsize: tuple[float, float] | None = None,
+) -> Figure:
     """Adoption over time and cumulative cost by category.
 
     Left: the share of all schools that have adopted, by week; one line per
     scenario (mean over replicates) with its 95% confidence band. Right: the
     cumulative cost by category in EUR, mean over replicates, stacked; over
     weeks for a single scenario, or as the final cost per scenario (stacked
-    bars) when there are several.
+    horizontal bars, one row per scenario) when there are several. With more
+    scenarios than colours it shows the baseline and those adopting most.
 
     Args:
         timeseries: The ``timeseries`` frame of a SimulationResult (columns
             scenario, replicate, step, adoption_share, cost_<category>).
+        baseline: The scenario kept in view when there are too many to show all.
+        figsize: Inches (default 11 x 4.5).
 
     Raises:
         ValueError: The frame is empty or lacks a needed column.
@@ -65,26 +75,21 @@ def plot_adoption_and_cost(timeseries: pd.DataFrame) -> Figure:
     cost_cols = list(COST_COLUMNS)
     _check(timeseries, ["adoption_share", *cost_cols])
 
-    fig = new_figure(FIGSIZE)
+    fig = new_figure(figsize or FIGSIZE)
     ax_adopt, ax_cost = fig.subplots(1, 2)
     ts = _as_str(timeseries)
-    scenarios = scenario_order(ts)
+    scenarios, note = pick_scenarios(ts, baseline)
+    ts = ts[ts["scenario"].isin(scenarios)]
 
     # left: adoption share, mean and 95% band per scenario
-    band = mean_and_ci(ts, ["scenario", "step"], "adoption_share")
-    for i, name in enumerate(scenarios):
-        colour = colour_of(i)
-        b = band[band["scenario"] == name]
-        n_rep = int(b["n"].max())
-        ax_adopt.fill_between(b["step"], b["low"], b["high"], color=colour, alpha=0.25, lw=0)
-        ax_adopt.plot(b["step"], b["mean"], color=colour, lw=2, label=f"{name} (n = {n_rep})")
-    ax_adopt.set_xlabel(WEEKS_LABEL)
+    _scenario_bands(
+        ax_adopt, ts, "adoption_share", {n: colour_of(i) for i, n in enumerate(scenarios)}
+    )
     ax_adopt.set_ylabel("Schools that have adopted (% of all schools)")
-    ax_adopt.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
-    ax_adopt.set_ylim(0, 1)
-    ax_adopt.set_xlim(left=0)
+    percent_axis(ax_adopt)
+    ax_adopt.set_ylim(0, _share_top(ts, ["adoption_share"]))
+    _finish_weeks(ax_adopt, ts)
     ax_adopt.set_title("Adoption: mean and 95% confidence band")
-    ax_adopt.grid(alpha=0.3)
     ax_adopt.legend(loc="upper left", fontsize="small", frameon=False)
 
     # right: cumulative cost by category, mean over replicates
@@ -100,28 +105,32 @@ def plot_adoption_and_cost(timeseries: pd.DataFrame) -> Figure:
             labels=labels,
             alpha=0.9,
         )
-        ax_cost.set_xlabel(WEEKS_LABEL)
-        ax_cost.set_xlim(left=0)
+        _finish_weeks(ax_cost, ts)
         ax_cost.set_title(f"Cumulative cost by category: {scenarios[0]}")
+        ax_cost.set_ylabel("Cumulative cost, mean over replicates (EUR)")
+        top = float(m[cost_cols].sum(axis=1).max())
+        ax_cost.set_ylim(0, max(top * 1.08, 1.0))
+        ax_cost.yaxis.set_major_formatter(euro_formatter(ax_cost.get_ylim()[1]))
+        ax_cost.grid(alpha=0.3, axis="y")
     else:
         final = means.groupby(level="scenario").tail(1).droplevel("step").reindex(scenarios)
-        bottom = np.zeros(len(scenarios))
+        rows = np.arange(len(scenarios))[::-1]  # the first scenario on top
+        left = np.zeros(len(scenarios))
         for col, colour, label in zip(cost_cols, colours, labels, strict=True):
             values = final[col].to_numpy(dtype=float)
-            ax_cost.bar(scenarios, values, bottom=bottom, color=colour, label=label)
-            bottom += values
-        ax_cost.set_xlabel("Scenario")
-        ax_cost.tick_params(axis="x", labelrotation=20)
-        ax_cost.set_title("Cumulative cost by category at the end of the run")
-    ax_cost.set_ylabel("Cumulative cost, mean over replicates (EUR)")
-    ax_cost.set_ylim(bottom=0)
-    ax_cost.yaxis.set_major_formatter(euro_formatter(ax_cost.get_ylim()[1]))
-    ax_cost.grid(alpha=0.3, axis="y")
+            ax_cost.barh(rows, values, left=left, color=colour, label=label, height=0.7)
+            left += values
+        ax_cost.set_yticks(rows, scenarios)
+        ax_cost.set_ylim(-0.6, len(scenarios) - 0.4)
+        # room on the right: the longest bar ends well inside the frame
+        ax_cost.set_xlim(0, max(float(left.max()) * 1.08, 1.0))
+        ax_cost.xaxis.set_major_formatter(euro_formatter(ax_cost.get_xlim()[1]))
+        ax_cost.set_xlabel("Cumulative cost at the end, mean over replicates (EUR)")
+        ax_cost.set_title("Cost by category at the end of the run")
+        ax_cost.grid(alpha=0.3, axis="x")
     handles, names = ax_cost.get_legend_handles_labels()
-    where = {"loc": "upper left"}
-    if len(scenarios) > 1:  # beside the bars, which fill the top left
-        where["bbox_to_anchor"] = (1.0, 1.0)
-    ax_cost.legend(handles[::-1], names[::-1], fontsize="small", frameon=False, **where)
+    fig.legend(handles[::-1], names[::-1], **_LEGEND_RIGHT)
+    _subtitle(fig, note)
     return fig
 
 
@@ -182,6 +191,7 @@ def _share_top(ts: pd.DataFrame, columns: list[str]) -> float:
 def _finish_weeks(ax: Axes, ts: pd.DataFrame) -> None:
     ax.set_xlabel(WEEKS_LABEL)
     ax.set_xlim(0, max(1, int(ts["step"].max())))
+    week_axis(ax)
     ax.grid(alpha=0.3)
 
 
@@ -191,74 +201,93 @@ def _subtitle(fig: Figure, note: str) -> None:
 
 
 def plot_adoption_curves(
-    timeseries: pd.DataFrame, *, baseline: str | None = None, ensemble: bool = False
+    timeseries: pd.DataFrame,
+    *,
+    baseline: str | None = None,
+    ensemble: bool = False,
+    figsize: tuple[float, float] | None = None,
 ) -> Figure:
     """Adoption share by week with 95% confidence bands, one line per scenario.
 
     Left: all schools. Right: schools in the mentoring network (solid) and
-    schools outside it (dashed), for the scenarios that have a network.
+    schools outside it (dashed), for the scenarios that have a network. When no
+    scenario shown has schools outside its network (every school is a member, or
+    there is no network), the right panel would repeat the left one and is left out.
 
     Args:
         timeseries: The ``timeseries`` frame of a results directory.
         baseline: The scenario kept in view when there are too many to show all.
         ensemble: Draw many sampled parameter points as one median and 5-95% band.
+        figsize: Inches (default 11 x 4.5).
     """
     cols = ["adoption_share", "adoption_share_members", "adoption_share_outside", "members"]
     _check(timeseries, cols)
     ts = _as_str(timeseries)
-    fig = new_figure(FIGSIZE)
-    ax_all, ax_net = fig.subplots(1, 2, sharey=True)
-    note = ""
     outside = _has_outsiders(ts)
+    names, note = ([], "") if ensemble else pick_scenarios(ts, baseline)
+    split = bool(outside.any()) if ensemble else bool(outside.reindex(names).fillna(False).any())
+    fig = new_figure(figsize or FIGSIZE)
+    axes = list(np.atleast_1d(fig.subplots(1, 2 if split else 1, sharey=True)))
+    ax_all, ax_net = axes[0], (axes[1] if split else None)
     if ensemble:
         n_points = ts["scenario"].nunique()
         _ensemble_band(ax_all, ts, "adoption_share", colour_of(0), "all schools")
-        _ensemble_band(ax_net, ts, "adoption_share_members", colour_of(1), "network members")
-        if outside.any():
+        if ax_net is not None:
+            _ensemble_band(ax_net, ts, "adoption_share_members", colour_of(1), "network members")
             _ensemble_band(
                 ax_net, ts, "adoption_share_outside", colour_of(2), "outside the network"
             )
         note = f"ensemble of {n_points} sampled parameter points"
         ax_all.set_title("All schools: median and 5-95% of sampled points")
     else:
-        names, note = pick_scenarios(ts, baseline)
         colours = {n: colour_of(i) for i, n in enumerate(names)}
         _scenario_bands(ax_all, ts, "adoption_share", colours)
-        members = ts.groupby("scenario")["members"].max()
-        with_network = {n: c for n, c in colours.items() if members[n] > 0}
-        _scenario_bands(ax_net, ts, "adoption_share_members", with_network)
-        with_outside = {n: c for n, c in with_network.items() if outside[n]}
-        _scenario_bands(ax_net, ts, "adoption_share_outside", with_outside, ls="--", label=False)
-        if with_outside:
-            ax_net.plot([], [], color=GREY, lw=2, label="network members (solid)")
-            ax_net.plot([], [], color=GREY, lw=2, ls="--", label="outside the network (dashed)")
+        if ax_net is not None:
+            members = ts.groupby("scenario")["members"].max()
+            with_network = {n: c for n, c in colours.items() if members[n] > 0}
+            _scenario_bands(ax_net, ts, "adoption_share_members", with_network, label=False)
+            with_outside = {n: c for n, c in with_network.items() if outside[n]}
+            _scenario_bands(
+                ax_net, ts, "adoption_share_outside", with_outside, ls="--", label=False
+            )
+            ax_all.plot([], [], color=GREY, lw=2, label="network members (solid, right)")
+            ax_all.plot([], [], color=GREY, lw=2, ls="--", label="outside the network (dashed)")
         ax_all.set_title("All schools: mean and 95% confidence band")
     ax_all.set_ylabel("Schools that have adopted (% of the group)")
-    ax_net.set_title("Inside and outside the mentoring network")
+    if ax_net is not None:
+        ax_net.set_title("Inside and outside the mentoring network")
+    elif not ensemble:
+        note = "; ".join(t for t in (note, "one panel: no school is outside its network") if t)
     top = _share_top(ts, ["adoption_share", "adoption_share_members", "adoption_share_outside"])
-    for ax in (ax_all, ax_net):
+    for ax in axes:
         _finish_weeks(ax, ts)
-        ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+        percent_axis(ax)
         ax.set_ylim(0, top)
-        if ax.get_legend_handles_labels()[0]:
+        if ensemble and ax.get_legend_handles_labels()[0]:
             ax.legend(loc="upper left", fontsize="small", frameon=False)
+    if not ensemble:
+        fig.legend(*ax_all.get_legend_handles_labels(), **_LEGEND_RIGHT)
     _subtitle(fig, note)
     return fig
 
 
 def plot_capacity_equity(
-    timeseries: pd.DataFrame, *, baseline: str | None = None, ensemble: bool = False
+    timeseries: pd.DataFrame,
+    *,
+    baseline: str | None = None,
+    ensemble: bool = False,
+    figsize: tuple[float, float] | None = None,
 ) -> Figure:
     """Mean capacity and the equity gap by week, with 95% confidence bands.
 
     Capacity is on the model's 0-1 scale; the right axis of the left panel gives
     the matching SELFIE score (1-5, s = 1 + 4c). The equity gap is the mean
     capacity of other schools minus that of disadvantaged schools: above 0 the
-    disadvantaged schools lag behind.
+    disadvantaged schools lag behind. Each panel's axis is scaled to its data.
     """
     _check(timeseries, ["mean_capacity", "equity_gap"])
     ts = _as_str(timeseries)
-    fig = new_figure(FIGSIZE)
+    fig = new_figure(figsize or FIGSIZE)
     ax_cap, ax_gap = fig.subplots(1, 2)
     note = ""
     if ensemble:
@@ -280,10 +309,11 @@ def plot_capacity_equity(
     ax_gap.set_title("Equity gap (above 0: disadvantaged schools lag)")
     for ax in (ax_cap, ax_gap):
         _finish_weeks(ax, ts)
-    if ax_cap.get_legend_handles_labels()[0]:
-        ax_cap.legend(loc="best", fontsize="small", frameon=False)
-    if ensemble and ax_gap.get_legend_handles_labels()[0]:
-        ax_gap.legend(loc="best", fontsize="small", frameon=False)
+    if ensemble:
+        for ax in (ax_cap, ax_gap):
+            ax.legend(loc="best", fontsize="small", frameon=False)
+    elif ax_cap.get_legend_handles_labels()[0]:
+        fig.legend(*ax_cap.get_legend_handles_labels(), **_LEGEND_RIGHT)
     _subtitle(fig, note)
     return fig
 
@@ -300,17 +330,21 @@ def _stack(ax: Axes, frame: pd.DataFrame, legend: bool) -> None:
 
 
 def plot_cost_over_time(
-    timeseries: pd.DataFrame, *, baseline: str | None = None, ensemble: bool = False
+    timeseries: pd.DataFrame,
+    *,
+    baseline: str | None = None,
+    ensemble: bool = False,
+    figsize: tuple[float, float] | None = None,
 ) -> Figure:
     """Cumulative cost by category over weeks (EUR, mean over replicates), stacked.
 
-    One panel per scenario (small multiples on one cost axis, at most eight);
+    One panel per scenario (small multiples on one cost axis, at most seven);
     an ensemble of sampled points shows the total cost's median and 5-95% band.
     """
     _check(timeseries, [*COST_COLUMNS, "cost_total"])
     ts = _as_str(timeseries)
     if ensemble:
-        fig = new_figure(FIGSIZE)
+        fig = new_figure(figsize or FIGSIZE)
         ax = fig.subplots()
         _ensemble_band(ax, ts, "cost_total", colour_of(0), "total cost")
         ax.set_ylabel("Cumulative cost, mean over replicates (EUR)")
@@ -324,7 +358,7 @@ def plot_cost_over_time(
     names, note = pick_scenarios(ts, baseline)
     cols = len(names) if len(names) <= 5 else 4
     rows = -(-len(names) // cols)
-    fig = new_figure((FIGSIZE[0], FIGSIZE[1] if rows == 1 else 7.5))
+    fig = new_figure(figsize or (FIGSIZE[0], FIGSIZE[1] if rows == 1 else 7.5))
     axes = np.atleast_1d(fig.subplots(rows, cols, sharex=True, sharey=True, squeeze=False)).ravel()
     means = ts.groupby(["scenario", "step"], sort=True)[list(COST_COLUMNS)].mean()
     top = 0.0
@@ -335,6 +369,7 @@ def plot_cost_over_time(
         ax.set_title(name, fontsize="medium")
         ax.grid(alpha=0.3, axis="y")
         ax.set_xlim(0, max(1, int(ts["step"].max())))
+        week_axis(ax)
     for ax in axes[len(names) :]:
         ax.set_visible(False)
     axes[0].set_ylim(0, max(top * 1.05, 1.0))
@@ -342,88 +377,7 @@ def plot_cost_over_time(
     fig.supxlabel(WEEKS_LABEL, fontsize="medium")
     fig.supylabel("Cumulative cost, mean over replicates (EUR)", fontsize="medium")
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(
-        handles[::-1], labels[::-1], loc="outside right upper", fontsize="small", frameon=False
-    )
+    fig.legend(handles[::-1], labels[::-1], **_LEGEND_RIGHT)
     title = "Cumulative cost by category (EUR)"
-    fig.suptitle(f"{title} ({note})" if note else title)
-    return fig
-
-
-def plot_live_run(
-    timeseries: pd.DataFrame,
-    *,
-    steps: int | None = None,
-    vertical: bool = False,
-    figsize: tuple[float, float] | None = None,
-) -> Figure:
-    """The charts of one run as it goes (the interactive app): adoption, capacity, cost.
-
-    Args:
-        timeseries: ``model.timeseries()`` of one run (no scenario or replicate column).
-        steps: Weeks the run will last; the week axis spans them so the curves grow.
-        vertical: Stack the three charts (for a narrow column) instead of side by side.
-        figsize: Inches (default: 11 x 3.4, or 6 x 8 when vertical).
-    """
-    missing = [
-        c
-        for c in ("step", "adoption_share", "mean_capacity", *COST_COLUMNS)
-        if c not in timeseries.columns
-    ]
-    if missing:
-        raise ValueError(f"timeseries lacks column(s): {', '.join(missing)}")
-    fig = new_figure(figsize or ((6.0, 8.0) if vertical else (11.0, 3.4)))
-    ax_a, ax_c, ax_k = fig.subplots(3, 1, sharex=True) if vertical else fig.subplots(1, 3)
-    t = timeseries.set_index("step")
-    last = max(int(t.index.max()), steps or 0, 1)
-    ax_a.plot(t.index, t["adoption_share"], color=colour_of(0), lw=2, label="all schools")
-    members = t["members"].max() > 0
-    if members:
-        ax_a.plot(
-            t.index,
-            t["adoption_share_members"],
-            color=colour_of(1),
-            lw=1.5,
-            label="network members",
-        )
-    if members and not np.allclose(t["adoption_share_members"], t["adoption_share"]):
-        ax_a.plot(
-            t.index,
-            t["adoption_share_outside"],
-            color=colour_of(2),
-            lw=1.5,
-            ls="--",
-            label="outside the network",
-        )
-    ax_a.set_ylim(0, 1)
-    ax_a.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
-    ax_a.set_ylabel("Adopted (% of schools)")
-    ax_a.set_title("Adoption")
-    ax_a.legend(loc="upper left", fontsize="x-small", frameon=False)
-    ax_c.plot(t.index, t["mean_capacity"], color=colour_of(0), lw=2, label="mean capacity")
-    ax_c.plot(
-        t.index,
-        t["equity_gap"],
-        color=colour_of(1),
-        lw=1.5,
-        ls="--",
-        label="equity gap (other - disadvantaged)",
-    )
-    ax_c.axhline(0, color="#444444", lw=0.6)
-    ax_c.set_ylim(min(-0.05, float(t["equity_gap"].min()) - 0.02), 1)
-    ax_c.set_ylabel("Capacity (0-1 scale)")
-    ax_c.set_title("Capacity and equity gap")
-    ax_c.legend(loc="upper left", fontsize="x-small", frameon=False)
-    _stack(ax_k, t, legend=True)
-    ax_k.set_ylim(0, max(float(t["cost_total"].max()) * 1.1, 1000.0))
-    ax_k.yaxis.set_major_formatter(euro_formatter(ax_k.get_ylim()[1]))
-    ax_k.set_ylabel("Cumulative cost (EUR)")
-    ax_k.set_title("Cost by category")
-    handles, labels = ax_k.get_legend_handles_labels()
-    ax_k.legend(handles[::-1], labels[::-1], loc="upper left", fontsize="x-small", frameon=False)
-    for ax in (ax_a, ax_c, ax_k):
-        ax.set_xlim(0, last)
-        ax.grid(alpha=0.3)
-        if not vertical or ax is ax_k:
-            ax.set_xlabel("Week (weeks)")
+    fig.suptitle(f"{title}\n{note}" if note else title, fontsize="medium")
     return fig

@@ -8,6 +8,7 @@ packages, so ``install_assets`` fills the cache with the same files taken from t
 npm registry with ``npm pack``: the page then needs nothing from outside.
 
     python -m mensi_sim.cli.assets     # fill the cache (no-op when it is full)
+    python -m mensi_sim.cli.assets --quiet   # the same, silent unless it adds something
 
 The packages and versions are read from the installed Solara, so they follow its
 upgrades.

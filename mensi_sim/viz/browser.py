@@ -1,7 +1,7 @@
 """Serving the app on a local port and driving Debian's Chromium headless (Playwright).
 
 Used by the tests and to make the screenshots in docs/images. The browser is
-Debian's ``/usr/bin/chromium`` (``scripts/install-chromium`` installs it);
+Debian's ``/usr/bin/chromium`` (``make browser``, part of ``make test``, installs it);
 Playwright's own browser downloads are never used.
 """
 
@@ -33,8 +33,8 @@ CHROMIUM_ARGS = (
 )
 APP = Path(__file__).with_name("app.py")
 MISSING = (
-    f"{CHROMIUM} not found: run scripts/install-chromium (installs Debian's chromium; "
-    "CI does this in .ci/run)"
+    f"{CHROMIUM} not found: run `make browser` (installs Debian's chromium; "
+    "`make test` does this first)"
 )
 
 

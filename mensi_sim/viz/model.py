@@ -119,6 +119,18 @@ class VizModel(MentoringModel):
         from mensi_sim.world import build_world
 
         base = base_scenario(scenario_path)
+        # the controls this model was built from (the app compares them with the sidebar's)
+        self.controls: dict[str, Any] = {
+            "structure": structure,
+            "incentive": incentive,
+            "learning_rate": learning_rate,
+            "exposure": exposure,
+            "p_per_year": p_per_year,
+            "n_schools": n_schools,
+            "weeks": weeks,
+            "seed": seed,
+            "scenario_path": scenario_path,
+        }
         self.problem = ""
         try:
             sc = viz_scenario(

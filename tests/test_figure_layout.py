@@ -1,0 +1,281 @@
+"""Figures fit for a paper: nothing overlaps, nothing is cut, units are the outcome's own,
+and the size, resolution and SVG text a journal asks for.
+
+Every figure kind is drawn on a 25-scenario sweep (five structures x five learning
+rates, long names, five scenarios at the same point) and on the small sweep and single
+run of the other plot tests, and checked from its artists through the renderer
+(``figure_checks.layout_problems``): no text overlaps or touches another or runs into a
+legend, none leaves the canvas, and no marker is cut by its frame.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from figure_checks import drawn_texts, layout_problems
+from matplotlib.colors import to_hex
+from PIL import Image
+from support import TINY_SCENARIO
+from typer.testing import CliRunner
+from viz_support import (
+    ALL_SWEEP_FIGURES,
+    mensi_app,
+    run_results,
+    sweep25_results,
+    sweep_results,
+)
+
+from mensi_sim.plotting import load_results, plan_figures
+from mensi_sim.plotting import timeseries as tsp
+from mensi_sim.plotting.collect import write_plots
+from mensi_sim.plotting.common import OKABE_ITO, SCENARIO_COLOURS, figure_size, new_figure
+
+# the tiny sweep's figures, and Morris and Sobol charts of the cost too
+FIGURES_25 = sorted(ALL_SWEEP_FIGURES | {"morris_total_cost", "sobol_total_cost"})
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return sweep_results(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def sweep25(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return sweep25_results(tmp_path_factory)
+
+
+def _figures(results: Path) -> dict:
+    """Every figure kind the results support, plus adoption_cost on the chosen scenarios."""
+    bundle = load_results(results)
+    makers = {s.name: s.make for s in plan_figures(bundle)}
+    makers.setdefault(
+        "adoption_cost",
+        lambda: tsp.plot_adoption_and_cost(bundle.timeseries, baseline=bundle.baseline),
+    )
+    return makers
+
+
+@pytest.fixture(scope="module")
+def figures25(sweep25: Path) -> dict:
+    return _figures(sweep25)
+
+
+def test_the_25_scenario_sweep_supports_every_figure_kind(figures25) -> None:
+    assert sorted(figures25) == sorted(FIGURES_25)
+
+
+@pytest.mark.parametrize("name", FIGURES_25)
+def test_every_figure_of_25_scenarios_keeps_its_text_apart_and_on_the_canvas(
+    figures25, name
+) -> None:
+    fig = figures25[name]()
+    assert layout_problems(fig) == []
+
+
+@pytest.mark.parametrize("which", ["sweep", "run"])
+def test_figures_of_a_few_scenarios_keep_their_text_apart(tmp_path_factory, which) -> None:
+    results = (sweep_results if which == "sweep" else run_results)(tmp_path_factory)
+    for name, make in _figures(results).items():
+        assert layout_problems(make()) == [], name
+
+
+def test_the_checker_sees_overlap_text_off_the_canvas_and_cut_markers() -> None:
+    fig = new_figure((4.0, 3.0))
+    ax = fig.subplots()
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.text(0.5, 0.5, "first label")
+    ax.text(0.52, 0.51, "second label")
+    fig.text(0.98, 0.5, "beyond the right edge")
+    ax.scatter([1.0], [0.5], s=200)
+    problems = layout_problems(fig)
+    assert any("'first label' and 'second label' overlap" in p for p in problems)
+    assert any("'beyond the right edge' leaves the canvas" in p for p in problems)
+    assert any("marker(s) cut by the frame" in p for p in problems)
+
+
+def _tick_texts(ax, axis: str = "x") -> list[str]:  # noqa: ANN001
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    lo, hi = sorted(ax.get_xlim() if axis == "x" else ax.get_ylim())
+    return [target.get_major_formatter()(v) for v in target.get_majorticklocs() if lo <= v <= hi]
+
+
+def test_differences_of_shares_are_in_percentage_points_and_costs_in_euros(figures25) -> None:
+    fig = figures25["paired_differences"]()
+    share, *_, cost = fig.axes
+    assert "percentage points" in share.get_xlabel()
+    ticks = _tick_texts(share)
+    assert ticks and not any("%" in t for t in ticks)
+    assert any(float(t) >= 10 for t in ticks if t not in ("0",))  # 100 x the share
+    assert all(re.fullmatch(r"-?€[\d,.]+[kM]?", t) for t in _tick_texts(cost)), _tick_texts(cost)
+
+
+def test_morris_axes_are_in_the_outcomes_unit(figures25) -> None:
+    cost = figures25["morris_total_cost"]()
+    bar, plane = cost.axes[:2]
+    assert "EUR" in bar.get_xlabel() and "outcome units" not in bar.get_xlabel()
+    for ticks in (_tick_texts(bar), _tick_texts(plane), _tick_texts(plane, "y")):
+        assert all(t.startswith("€") for t in ticks), ticks  # never a raw 500000
+    share = figures25["morris_final_adoption_share"]()
+    assert "percentage points" in share.axes[0].get_xlabel()
+    assert not any("%" in t for t in _tick_texts(share.axes[0]))
+
+
+def test_morris_plane_names_every_parameter(figures25) -> None:
+    fig = figures25["morris_final_adoption_share"]()
+    plane = fig.axes[1]
+    drawn = {t.get_text() for t, _ in drawn_texts(fig)}
+    names = {t.get_text() for t in fig.axes[0].get_yticklabels()}
+    assert len(names) == 7 and names <= drawn
+    assert {t.get_text() for t in plane.texts} == names
+
+
+def test_cost_effectiveness_plane_numbers_every_scheme_with_a_key(figures25, sweep25: Path) -> None:
+    fig = figures25["cost_effectiveness"]()
+    table = pd.read_parquet(sweep25 / "comparison.parquet")
+    numbers = [int(n) for t in fig.axes[0].texts for n in t.get_text().split(", ")]
+    assert sorted(numbers) == list(range(1, len(table) + 1))  # each scheme exactly once
+    key = next(g for g in fig.legends if g.get_title().get_text() == "Key")
+    expected = [f"{i}  {name}" for i, name in enumerate(table["scenario"], 1)]
+    assert [t.get_text() for t in key.get_texts()] == expected
+    # the five "none" scenarios share the baseline's point, and one label
+    assert "1, 2, 3, 4, 5" in {t.get_text() for t in fig.axes[0].texts}
+
+
+def _colours(fig) -> set[str]:  # noqa: ANN001
+    found = set()
+    for ax in fig.axes:
+        found |= {to_hex(line.get_color()) for line in ax.get_lines()}
+        for coll in ax.collections:
+            found |= {to_hex(c) for c in coll.get_facecolor()}
+            found |= {to_hex(c) for c in coll.get_edgecolor()}
+    return found
+
+
+def test_no_scenario_is_drawn_in_yellow_on_white(figures25) -> None:
+    yellow = OKABE_ITO["yellow"].lower()
+    assert yellow not in {c.lower() for c in SCENARIO_COLOURS}
+    for name in ("adoption", "capacity_equity", "adoption_cost"):
+        assert yellow not in _colours(figures25[name]()), name
+
+
+def test_bars_end_inside_their_frame(figures25) -> None:
+    fig = figures25["adoption_cost"]()
+    ax = fig.axes[1]
+    ends = [p.get_x() + p.get_width() for p in ax.patches]
+    assert ends and max(ends) <= 0.95 * ax.get_xlim()[1]
+
+
+def test_no_inside_outside_panel_when_every_school_is_a_member() -> None:
+    import tomllib
+
+    from mensi_sim.scenario import Scenario
+    from mensi_sim.simulate import simulate
+
+    sc = Scenario.model_validate(tomllib.loads(TINY_SCENARIO))
+    ts = pd.concat(
+        [
+            simulate(
+                sc.with_updates({"network.structure": s}), replications=2, seed=1
+            ).timeseries.assign(scenario=s)
+            for s in ("none", "complete")
+        ]
+    )
+    assert (ts.loc[ts["scenario"] == "complete", "members"] == 30).all()
+    fig = tsp.plot_adoption_curves(ts)
+    assert len(fig.axes) == 1
+    assert "no school is outside its network" in fig.get_suptitle()
+    # with schools outside (top_down: 12 of 30 in the network) the panel is there
+    td = simulate(sc, replications=2, seed=1).timeseries
+    assert len(tsp.plot_adoption_curves(td).axes) == 2
+
+
+def _svg_texts(path: Path) -> list[str]:
+    root = ET.parse(path).getroot()
+    return [el.text or "" for el in root.iter() if el.tag.endswith("text")]
+
+
+def test_size_and_dpi_for_a_paper_and_svg_text_kept_as_text(sweep: Path, tmp_path: Path) -> None:
+    written, notes = write_plots(
+        sweep, out_dir=tmp_path, formats=("png", "svg"), network=False, dpi=300, size=(7, 3.5)
+    )
+    assert notes == [] and written
+    for png in [p for p in written if p.suffix == ".png"]:
+        with Image.open(png) as img:
+            assert img.size == (2100, 1050), (png.name, img.size)
+    svg = tmp_path / "cost_effectiveness.svg"
+    texts = _svg_texts(svg)
+    assert "Cost-effectiveness plane (baseline: none)" in texts  # a <text>, not glyph paths
+    assert 'id="DejaVuSans' not in svg.read_text(encoding="utf-8")
+    with figure_size((7, 3.5)):
+        assert tuple(new_figure().get_size_inches()) == (7.0, 3.5)
+    assert tuple(new_figure().get_size_inches()) == (11.0, 4.5)  # only inside the block
+    with pytest.raises(ValueError, match="two positive numbers"):
+        with figure_size((0, 3)):
+            pass
+
+
+def test_plot_and_run_take_dpi_and_size(sweep: Path, tmp_path: Path, tiny_scenario_file) -> None:
+    runner = CliRunner()
+    app = mensi_app()
+    done = runner.invoke(
+        app,
+        ["plot", str(sweep), "--out", str(tmp_path / "p"), "--format", "png", "--no-network"]
+        + ["--dpi", "150", "--size", "8x4"],
+    )
+    assert done.exit_code == 0, done.output
+    with Image.open(tmp_path / "p" / "adoption.png") as img:
+        assert img.size == (1200, 600)
+    done = runner.invoke(
+        app,
+        ["run", str(tiny_scenario_file), "-r", "2", "--out", str(tmp_path / "r")]
+        + ["--dpi", "200", "--size", "7x3"],
+    )
+    assert done.exit_code == 0, done.output
+    with Image.open(tmp_path / "r" / "adoption_cost.png") as img:
+        assert img.size == (1400, 600)
+    for bad, says in (
+        (["--size", "7"], "expected WIDTHxHEIGHT"),
+        (["--size", "100x1"], "1 to 50 inches"),
+        (["--size", "40x40", "--dpi", "1200"], "pixels on a side"),
+    ):
+        done = runner.invoke(app, ["plot", str(sweep), "--out", str(tmp_path / "x"), *bad])
+        line = done.output.strip()
+        assert done.exit_code == 2 and line.startswith("error: --size") and says in line, line
+        assert "\n" not in line and not (tmp_path / "x").exists()
+
+
+def test_label_points_keeps_the_data_limits() -> None:
+    from mensi_sim.plotting.common import label_points
+
+    fig = new_figure((5.0, 4.0))
+    ax = fig.subplots()
+    x, y = np.array([0.0, 0.01, 0.02, 1.0]), np.array([0.0, 0.0, 0.01, 1.0])
+    ax.scatter(x, y)
+    limits = (ax.get_xlim(), ax.get_ylim())
+    texts = label_points(ax, x, y, ["a", "bb", "ccc", "dddd"])
+    assert [t.get_text() for t in texts] == ["a", "bb", "ccc", "dddd"]
+    assert (ax.get_xlim(), ax.get_ylim()) == limits
+    assert layout_problems(fig) == []
+
+
+@pytest.mark.parametrize(
+    ("largest", "ticks"),
+    [(1.2e6, [0, 2.5e5, 5e5, 7.5e5, 1e6]), (9e4, [-2500, 0, 2500, 10_000, 12_500])]
+    + [(900, [0, 250, 1000]), (3e7, [0, 1e7, 2.5e7])],
+)
+def test_euro_ticks_name_their_values(largest, ticks) -> None:
+    from mensi_sim.plotting.common import euro_formatter
+
+    fmt = euro_formatter(largest)
+    labels = [fmt(v) for v in ticks]
+    assert len(set(labels)) == len(labels)  # no two ticks read the same (€0.2M for 250k)
+    for value, text in zip(ticks, labels, strict=True):
+        number = float(text.replace("€", "").replace(",", "").rstrip("kM") or 0)
+        scale = {"k": 1e3, "M": 1e6}.get(text[-1], 1.0)
+        assert number * scale == pytest.approx(value), (value, text)
