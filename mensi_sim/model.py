@@ -33,7 +33,7 @@ from mensi_sim.registry import ADOPTION_RULES
 from mensi_sim.scenario.schema import WEEKS_PER_YEAR, Scenario
 from mensi_sim.seeds import SeedLike, run_streams
 from mensi_sim.state import SchoolState
-from mensi_sim.ties import TieTable, cluster_modes
+from mensi_sim.ties import TieTable, cluster_mentors, cluster_modes
 from mensi_sim.world import build_world
 
 
@@ -103,16 +103,16 @@ class MentoringModel(mesa.Model):
         )
         self._n_clusters += 1
         self._cluster_mode = cluster_modes(self.ties, self._n_clusters)
+        self._cluster_mentor = cluster_mentors(self.ties, self._n_clusters)
         self._sustained = np.zeros(self._n_clusters, dtype=bool)
         member = (role != ROLE_NONE) | self._has_programme_tie(n)
         capacity = population.capacity.astype(float)
+        # compulsory participation binds the schools the structure assigned; every other
+        # school (outside the programme, or joining it) acts on its own, as a volunteer
+        self._assigned = member & (scenario.participation == "compulsory")
         eng = scenario.engagement
         if eng.enabled:
-            mean = (
-                eng.initial_voluntary
-                if scenario.participation == "voluntary"
-                else eng.initial_compulsory
-            )
+            mean = np.where(self._assigned, eng.initial_compulsory, eng.initial_voluntary)
             e0 = engagement.initial_engagement(n, mean, eng.spread_sd, population.motivation)
         else:
             e0 = np.ones(n)
@@ -202,6 +202,15 @@ class MentoringModel(mesa.Model):
         self._cluster_rate = contacts.cluster_rates(self._cluster_mode, sc.contacts)
         self._cluster_scale = programme.cluster_scale(self._phase, self._sustained, sc.programme)
         self._pair_rate = contacts.pairwise_rates(ties, sc.contacts)
+        self._plan = contacts.plan_meetings(
+            ties,
+            self._open,
+            self._cluster_rate,
+            self._cluster_scale,
+            self._cluster_mentor,
+            self.state.active,
+            self._pair_rate,
+        )
         self._funded = ~ties.programme | running
         self._influence = adoption.influence_matrix(
             n, ties.src, ties.dst, ties.strength * self._open
@@ -250,13 +259,7 @@ class MentoringModel(mesa.Model):
 
         # 1. contacts
         meetings = contacts.draw_meetings(
-            ties,
-            self._cluster_rate,
-            self._pair_rate,
-            self._open,
-            self._cluster_scale,
-            self.in_term,
-            self.streams["contacts"],
+            self._plan, self.in_term, self.streams["contacts"], self.streams["informal"]
         )
         paid = contacts.meeting_costs(
             ties, meetings, self._delegates, self._funded, sc.contacts, sc.costs.travel_per_km
@@ -314,7 +317,7 @@ class MentoringModel(mesa.Model):
         new_engagement, drops = st.engagement, np.zeros(n, dtype=bool)
         if sc.engagement.enabled:
             ep = sc.engagement
-            base = ep.target_voluntary if sc.participation == "voluntary" else ep.target_compulsory
+            base = np.where(self._assigned, ep.target_compulsory, ep.target_voluntary)
             effect = incentives.incentive_effect(
                 sc.incentives, week, sc.programme, st.role, st.member, st.active
             )
@@ -391,6 +394,7 @@ class MentoringModel(mesa.Model):
             [self._cluster_mode, np.full(fresh.size, self._opening_mode, np.int8)]
         )
         self._sustained = np.concatenate([self._sustained, np.zeros(fresh.size, dtype=bool)])
+        self._cluster_mentor = np.concatenate([self._cluster_mentor, fresh.astype(np.int64)])
         st.role[new.mentor] = ROLE_MENTOR  # a capable adopter becomes a mentor
         st.role[new.mentee] = ROLE_MENTEE
         st.cluster[new.mentee] = st.cluster[new.mentor]

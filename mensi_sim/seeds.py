@@ -20,7 +20,7 @@ SeedLike = int | np.random.SeedSequence | None
 
 #: the named streams of the dynamics, one per rule that draws; a new stream is appended
 #: (never inserted), so the existing streams keep their numbers
-RULE_STREAMS = ("initial", "contacts", "training", "adoption", "opening", "programme")
+RULE_STREAMS = ("initial", "contacts", "training", "adoption", "opening", "programme", "informal")
 
 
 @dataclass(frozen=True)

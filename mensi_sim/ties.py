@@ -126,3 +126,11 @@ def cluster_modes(ties: TieTable, n_clusters: int) -> np.ndarray:
     ids, first = np.unique(ties.event[mentoring], return_index=True)
     mode[ids] = ties.mode[mentoring[first]]
     return mode
+
+
+def cluster_mentors(ties: TieTable, n_clusters: int) -> np.ndarray:
+    """The mentor of each cluster: the source of its mentoring ties (-1: none)."""
+    mentor = np.full(n_clusters, -1, np.int64)
+    mentoring = (ties.kind == KIND_MENTORING) & (ties.event >= 0)
+    mentor[ties.event[mentoring]] = ties.src[mentoring]  # one mentor per cluster
+    return mentor

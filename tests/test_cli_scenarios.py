@@ -27,7 +27,7 @@ def test_shipped_scenario_runs(path: Path, tmp_path: Path) -> None:
         app, ["run", str(path), "--steps", "3", "--replications", "2", "--out", str(out)]
     )
     assert res.exit_code == 0, res.stdout + res.stderr
-    assert "Final adoption share" in res.stdout
+    assert "Adoption share at the horizon" in res.stdout
     back = Results.load(out)
     assert set(back.runs["status"]) == {"ok"}
     assert back.timeseries["step"].max() == 3

@@ -30,7 +30,8 @@ from viz_support import (
     sweep_results,
 )
 
-from mensi_sim.plotting import load_results, plan_figures
+from mensi_sim import Results
+from mensi_sim.plotting import plan_figures
 from mensi_sim.plotting import timeseries as tsp
 from mensi_sim.plotting.collect import write_plots
 from mensi_sim.plotting.common import OKABE_ITO, SCENARIO_COLOURS, figure_size, new_figure
@@ -51,7 +52,7 @@ def sweep25(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _figures(results: Path) -> dict:
     """Every figure kind the results support, plus adoption_cost on the chosen scenarios."""
-    bundle = load_results(results)
+    bundle = Results.load(results)
     makers = {s.name: s.make for s in plan_figures(bundle)}
     makers.setdefault(
         "adoption_cost",

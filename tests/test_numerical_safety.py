@@ -223,6 +223,13 @@ def valid_scenarios(draw) -> dict:
     start = prog.get("start_week", 0)
     if prog.get("end_week", 52) <= start:
         prog["end_week"] = start + draw(st.integers(1, 2 * STEPS_MAX))
+    end = prog.get("end_week", 52)
+    # courses and opening up belong to the programme: they start while it runs
+    for course in data["training"]["courses"]:
+        course["start_week"] = start + course.get("start_week", 0) % (end - start)
+    opening = data["opening"]
+    if opening.get("enabled") and opening.get("start_week", 52) >= end:
+        opening["start_week"] = start
     return data
 
 

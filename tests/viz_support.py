@@ -173,17 +173,16 @@ def sweep25_results(factory: pytest.TempPathFactory) -> Path:
 
     def build(folder: Path) -> Path:
         import pandas as pd
-        from mensi_sim.experiments.compare import comparison_table
-        from mensi_sim.experiments.sensitivity import long_table, sensitivity_analysis
 
-        from mensi_sim.experiments import run_experiment
+        from mensi_sim import sweep
+        from mensi_sim.analysis import comparison_table, long_table, sensitivity_analysis
 
         write_scenario(folder, TINY_SCENARIO)
         spec = folder / "sweep25.toml"
         spec.write_text(SWEEP25, encoding="utf-8")
         out = folder / "sweep"
-        result = run_experiment(spec, executor="serial", out=out, command_line="test")
-        comparison_table(result.summary, "rate=0.05/none").to_parquet(out / "comparison.parquet")
+        result = sweep(spec, executor="serial", out=out, command_line="test")
+        result.write_table("comparison", comparison_table(result.summary, "rate=0.05/none"))
 
         def share(x: np.ndarray) -> np.ndarray:
             small = 0.001 * x[:, 2] + 0.0012 * x[:, 4] + 0.0011 * x[:, 6]
@@ -200,7 +199,7 @@ def sweep25_results(factory: pytest.TempPathFactory) -> Path:
             for outcome, f in (("final_adoption_share", share), ("total_cost", cost))
             for method, n in (("morris", 6), ("sobol", 16))
         ]
-        pd.concat(tables, ignore_index=True).to_parquet(out / "sensitivity.parquet")
+        result.write_table("sensitivity", pd.concat(tables, ignore_index=True))
         return out
 
     return _cached(factory, "sweep25", build)

@@ -5,7 +5,7 @@ Three rules are registered in ``mensi_sim.registry.ADOPTION_RULES``:
 - ``contact`` (the default): influence through contact. A non-adopter adopts this week
   with probability ``1 - exp(-r(c) (p + exposure * E))``, where E is the summed strength
   of the meetings it had this week with schools that have adopted, and the readiness
-  ``r(c) = 1 / (1 + exp(-kappa (c - c_half)))`` rises with its capacity. A tie that did
+  ``r(c) = 1 / (1 + exp(-slope (c - midpoint)))`` rises with its capacity. A tie that did
   not meet, or whose other school has not adopted, adds nothing: adding a tie between two
   non-adopters never lowers anyone's probability.
 - ``bass``: the share-of-neighbours rule ``min(1, c^theta (p + q m))``, m the
@@ -26,6 +26,7 @@ from functools import cached_property
 import numpy as np
 import scipy.sparse as sp
 
+from mensi_sim.dynamics.contacts import met_ties
 from mensi_sim.registry import ADOPTION_RULES, AdoptionRule
 from mensi_sim.scenario.schema import AdoptionParams
 from mensi_sim.ties import TieTable
@@ -63,9 +64,10 @@ def adopting_neighbour_count(influence: sp.csr_matrix, adopted: np.ndarray) -> n
 
 
 def contact_exposure(ties: TieTable, met: np.ndarray, adopted: np.ndarray) -> np.ndarray:
-    """E_i: summed strength of the ties of school i that met this week with an adopter."""
+    """E_i: summed strength of the ties of school i that met this week with an adopter
+    (``met``: tie ids, or a bool mask per tie)."""
     n = adopted.size
-    e = np.flatnonzero(met)
+    e = met_ties(met)
     u, v = ties.src[e], ties.dst[e]
     s = ties.strength[e]
     return np.bincount(u, weights=s * adopted[v], minlength=n) + np.bincount(

@@ -30,17 +30,100 @@ class Meetings:
     """What met this week.
 
     Attributes:
-        tie: bool per tie: the tie met (in its cluster's meeting or on its own).
-        cluster: bool per cluster: the cluster met (and at least one of its ties was open).
+        tie: int64 ids of the ties that met (in their cluster's meeting or on their own),
+            ascending. Rules taking ``met`` accept these ids or a bool mask per tie.
+        cluster: bool per cluster: the cluster met (its mentor and at least one open tie).
     """
 
     tie: np.ndarray
     cluster: np.ndarray
 
     @classmethod
-    def none(cls, n_ties: int, n_clusters: int) -> Meetings:
+    def none(cls, n_clusters: int) -> Meetings:
         """No meeting at all."""
-        return cls(np.zeros(n_ties, dtype=bool), np.zeros(n_clusters, dtype=bool))
+        return cls(np.zeros(0, np.int64), np.zeros(n_clusters, dtype=bool))
+
+
+def met_ties(met: np.ndarray) -> np.ndarray:
+    """Ids of the ties that met, from ids or from a bool mask per tie."""
+    met = np.asarray(met)
+    return np.flatnonzero(met) if met.dtype == bool else met.astype(np.int64, copy=False)
+
+
+@dataclass(frozen=True)
+class MeetingPlan:
+    """What may meet, fixed until the ties, the schools' activity or the programme's phase
+    change (the model rebuilds it then): the week's draws work on these short lists only.
+
+    Attributes:
+        cluster_ids: Clusters with a positive rate: one draw each every term week.
+        cluster_p: Their meeting probability (rate times the programme's scale).
+        cluster_ok: Whether each of them can meet (its mentor active).
+        event_ties: The open ties of each cluster, by cluster: cluster c's are
+            ``event_ties[event_start[c]:event_start[c] + event_count[c]]``.
+        event_start, event_count: Per cluster (every cluster id).
+        pair_ids, pair_p, pair_open: Formal ties that meet on their own with a positive
+            rate, their probability, whether each is open (contacts stream).
+        informal_ids, informal_p: Proximity ties with a positive rate (informal stream).
+    """
+
+    cluster_ids: np.ndarray
+    cluster_p: np.ndarray
+    cluster_ok: np.ndarray
+    event_ties: np.ndarray
+    event_start: np.ndarray
+    event_count: np.ndarray
+    pair_ids: np.ndarray
+    pair_p: np.ndarray
+    pair_open: np.ndarray
+    informal_ids: np.ndarray
+    informal_p: np.ndarray
+
+    @property
+    def n_clusters(self) -> int:
+        """Number of cluster ids."""
+        return int(self.event_start.size)
+
+
+def plan_meetings(
+    ties: TieTable,
+    is_open: np.ndarray,
+    cluster_rate: np.ndarray,
+    cluster_scale: np.ndarray,
+    cluster_mentor: np.ndarray,
+    active: np.ndarray,
+    pair_rate: np.ndarray,
+) -> MeetingPlan:
+    """The meeting plan of the current ties (see ``MeetingPlan``).
+
+    A cluster can meet while its mentor is active (``cluster_mentor``, -1: no mentor); its
+    open ties then meet together. Ties that meet on their own are drawn whether open or not
+    (one number each), so that a dropout never shifts another tie's draw.
+    """
+    n_clusters = cluster_rate.size
+    drawn = np.flatnonzero(cluster_rate > 0)
+    mentor = cluster_mentor[drawn]
+    ok = (mentor >= 0) & active[np.maximum(mentor, 0)] if drawn.size else np.zeros(0, bool)
+    in_event = np.flatnonzero((ties.event >= 0) & is_open)
+    event_ties = in_event[np.argsort(ties.event[in_event], kind="stable")]
+    count = np.bincount(ties.event[event_ties], minlength=n_clusters)[:n_clusters]
+    start = np.concatenate([[0], np.cumsum(count)[:-1]]) if n_clusters else np.zeros(0, np.int64)
+    alone = (ties.event < 0) & (pair_rate > 0)
+    formal = np.flatnonzero(alone & ties.formal)
+    informal = np.flatnonzero(alone & ~ties.formal)
+    return MeetingPlan(
+        cluster_ids=drawn,
+        cluster_p=cluster_rate[drawn] * cluster_scale[drawn],
+        cluster_ok=ok,
+        event_ties=event_ties,
+        event_start=start.astype(np.int64),
+        event_count=count.astype(np.int64),
+        pair_ids=formal,
+        pair_p=pair_rate[formal],
+        pair_open=is_open[formal],
+        informal_ids=informal,
+        informal_p=pair_rate[informal],
+    )
 
 
 def delegates(teachers: np.ndarray, contacts: ContactParams) -> np.ndarray:
@@ -76,47 +159,46 @@ def pairwise_rates(ties: TieTable, contacts: ContactParams) -> np.ndarray:
 
 
 def draw_meetings(
-    ties: TieTable,
-    cluster_rate: np.ndarray,
-    pair_rate: np.ndarray,
-    is_open: np.ndarray,
-    cluster_scale: np.ndarray,
+    plan: MeetingPlan,
     in_term: bool,
     rng: np.random.Generator,
+    informal_rng: np.random.Generator,
 ) -> Meetings:
     """Which clusters and ties meet: Bernoulli(rate * scale) per cluster, Bernoulli(rate)
     per tie that meets on its own, in term weeks; only open ties meet.
 
-    One uniform number is drawn per cluster and per tie with a positive rate in every term
-    week, whatever the state (the contacts stream), so that scenarios differing only in
-    engagement, incentives or the programme's end keep their meetings aligned.
-    ``cluster_scale`` is 1 while the programme runs and the sustained share (or 0) after.
+    One uniform number is drawn per cluster and per formal tie with a positive rate in
+    every term week, whatever the state (the contacts stream), so that scenarios differing
+    only in engagement, incentives or the programme's end keep their meetings aligned; the
+    informal proximity ties draw from their own stream, so that they meet alike under
+    every structure (the same ties in every arm). ``scale`` is 1 while the programme runs
+    and the sustained share (or 0) after.
     """
-    n_clusters = cluster_rate.size
+    n_clusters = plan.n_clusters
     if not in_term:
-        return Meetings.none(ties.n_ties, n_clusters)
-    cluster_met = np.zeros(n_clusters, dtype=bool)
-    draw = cluster_rate > 0
-    if draw.any():
-        u = rng.random(int(np.count_nonzero(draw)))
-        cluster_met[draw] = u < cluster_rate[draw] * cluster_scale[draw]
-    pair_met = np.zeros(ties.n_ties, dtype=bool)
-    draw = pair_rate > 0
-    if draw.any():
-        pair_met[draw] = rng.random(int(np.count_nonzero(draw))) < pair_rate[draw]
-    in_event = ties.event >= 0
-    met = pair_met
-    if n_clusters:
-        met = np.where(in_event, cluster_met[np.where(in_event, ties.event, 0)], pair_met)
-    met &= is_open
+        return Meetings.none(n_clusters)
+    u = rng.random(plan.cluster_ids.size)
+    met_clusters = plan.cluster_ids[(u < plan.cluster_p) & plan.cluster_ok]
+    count = plan.event_count[met_clusters]
+    met_clusters = met_clusters[count > 0]
+    count = count[count > 0]
+    first = plan.event_start[met_clusters]
+    # the ties of the clusters that met: the runs first[k] .. first[k] + count[k] - 1
+    offsets = np.repeat(first - np.concatenate([[0], np.cumsum(count)[:-1]]), count)
+    in_events = plan.event_ties[offsets + np.arange(int(count.sum()))]
+    u = rng.random(plan.pair_ids.size)
+    pairs = plan.pair_ids[(u < plan.pair_p) & plan.pair_open]
+    u = informal_rng.random(plan.informal_ids.size)
+    informal = plan.informal_ids[u < plan.informal_p]
     held = np.zeros(n_clusters, dtype=bool)
-    held[ties.event[met & in_event]] = True
-    return Meetings(tie=met, cluster=held)
+    held[met_clusters] = True
+    return Meetings(tie=np.sort(np.concatenate([in_events, pairs, informal])), cluster=held)
 
 
 def meeting_count(ties: TieTable, meetings: Meetings) -> int:
     """Meetings held this week: cluster meetings plus formal ties that met on their own."""
-    alone = meetings.tie & (ties.event < 0) & (ties.kind != KIND_PROXIMITY)
+    met = met_ties(meetings.tie)
+    alone = (ties.event[met] < 0) & (ties.kind[met] != KIND_PROXIMITY)
     return int(np.count_nonzero(meetings.cluster)) + int(np.count_nonzero(alone))
 
 
@@ -160,23 +242,27 @@ def meeting_costs(
     n = delegates_per_school.size
     hours = np.zeros(n)
     travel = np.zeros(n)
-    met = meetings.tie
-    in_person = ties.mode == MODE_IN_PERSON
+    met = met_ties(meetings.tie)
+    if met.size == 0:
+        return MeetingCosts(staff_hours=hours, travel=travel)
+    kind, event = ties.kind[met], ties.event[met]
+    src, dst, distance = ties.src[met], ties.dst[met], ties.distance[met]
+    in_person = ties.mode[met] == MODE_IN_PERSON
     length = np.where(in_person, contacts.hours_in_person, contacts.hours_online)
-    trip_hours = np.where(in_person, 2.0 * ties.distance / contacts.travel_speed_kmh, 0.0)
-    trip_cost = np.where(in_person & funded, 2.0 * ties.distance * travel_per_km, 0.0)
+    trip_hours = np.where(in_person, 2.0 * distance / contacts.travel_speed_kmh, 0.0)
+    trip_cost = np.where(in_person & funded[met], 2.0 * distance * travel_per_km, 0.0)
 
     # cluster meetings: the mentees that met, and their mentors once per meeting
-    mentee_tie = np.flatnonzero(met & (ties.event >= 0) & (ties.kind == KIND_MENTORING))
-    mentee = ties.dst[mentee_tie]
+    mentee_tie = np.flatnonzero((event >= 0) & (kind == KIND_MENTORING))
+    mentee = dst[mentee_tie]
     hours += np.bincount(
         mentee,
         weights=delegates_per_school[mentee] * (length + trip_hours)[mentee_tie],
         minlength=n,
     )
     travel += np.bincount(mentee, weights=trip_cost[mentee_tie], minlength=n)
-    host_tie = mentee_tie[_first_per_event(ties.event[mentee_tie])]
-    host = ties.src[host_tie]
+    host_tie = mentee_tie[_first_per_event(event[mentee_tie])]
+    host = src[host_tie]
     hours += np.bincount(
         host,
         weights=delegates_per_school[host] * length[host_tie] + contacts.mentor_prep_hours,
@@ -184,14 +270,14 @@ def meeting_costs(
     )
 
     # ties that meet on their own (proximity: informal, free)
-    alone = met & (ties.event < 0) & (ties.kind != KIND_PROXIMITY)
-    community = np.flatnonzero(alone & (ties.kind == KIND_COMMUNITY))
-    for side in (ties.src, ties.dst):
+    alone = (event < 0) & (kind != KIND_PROXIMITY)
+    community = np.flatnonzero(alone & (kind == KIND_COMMUNITY))
+    for side in (src, dst):
         hours += np.bincount(
             side[community], weights=np.full(community.size, contacts.hours_community), minlength=n
         )
-    other = np.flatnonzero(alone & (ties.kind != KIND_COMMUNITY))
-    u, v = ties.src[other], ties.dst[other]
+    other = np.flatnonzero(alone & (kind != KIND_COMMUNITY))
+    u, v = src[other], dst[other]
     hours += np.bincount(u, weights=delegates_per_school[u] * length[other], minlength=n)
     hours += np.bincount(
         v, weights=delegates_per_school[v] * (length + trip_hours)[other], minlength=n

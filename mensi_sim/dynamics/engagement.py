@@ -8,12 +8,16 @@ from mensi_sim.scenario.schema import EngagementParams
 
 
 def engagement_target(
-    base: float, incentive_effect: np.ndarray, load: np.ndarray, fatigue_per_mentee: float
+    base: float | np.ndarray,
+    incentive_effect: np.ndarray,
+    load: np.ndarray,
+    fatigue_per_mentee: float,
 ) -> np.ndarray:
     """``target = base + incentive effects - fatigue_per_mentee * load``, clipped to [0, 1].
 
-    ``base`` is the voluntary or compulsory target; ``load`` is a mentor's number of
-    active mentees (0 for others).
+    ``base`` is the voluntary or compulsory target (per school: compulsory for the schools
+    a compulsory structure assigned, voluntary for every other); ``load`` is a mentor's
+    number of active mentees (0 for others).
     """
     return np.clip(base + incentive_effect - fatigue_per_mentee * load, 0.0, 1.0)
 
@@ -40,7 +44,9 @@ def dropout_step(
     return weeks, drops
 
 
-def initial_engagement(n: int, mean: float, spread_sd: float, motivation: np.ndarray) -> np.ndarray:
+def initial_engagement(
+    n: int, mean: float | np.ndarray, spread_sd: float, motivation: np.ndarray
+) -> np.ndarray:
     """Initial engagement: the mean shifted by the school's motivation (uniform in [0, 1]).
 
     ``e0 = mean + spread_sd * sqrt(12) * (motivation - 0.5)`` has the given mean and sd.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from mensi_sim.codes import KIND_MENTORING, KIND_PEER
+from mensi_sim.dynamics.contacts import met_ties
 from mensi_sim.scenario.schema import ContactParams, LearningParams
 from mensi_sim.ties import TieTable
 
@@ -47,7 +48,8 @@ def learning_change(
 ) -> np.ndarray:
     """Change of capacity this week from meetings and drift.
 
-    For each tie that met, the less capable side j learns from the more capable side i:
+    ``met``: the ties that met (ids, or a bool mask per tie). For each tie that met, the
+    less capable side j learns from the more capable side i:
 
         gain_j = rate * strength * e_i * e_j * absorb_j * reach_j * (c_i - c_j)+ / dilution
 
@@ -58,7 +60,7 @@ def learning_change(
     week drifts: ``drift * (baseline - c)``. Gains add up; the caller clips to [0, 1].
     """
     n = capacity.size
-    e = np.flatnonzero(met)
+    e = met_ties(met)
     change = np.zeros(n)
     if e.size:
         u, v = ties.src[e], ties.dst[e]

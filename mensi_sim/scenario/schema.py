@@ -568,7 +568,7 @@ class AdoptionParams(_Section):
     )
     theta: float = param(
         1.0,
-        "bass and threshold rules: capacity exponent, g(c) = c^theta (0: capacity irrelevant)",
+        "bass rule: capacity exponent, g(c) = c^theta (0: capacity irrelevant)",
         unit="",
         ge=0,
         le=10,
@@ -631,7 +631,10 @@ class EngagementParams(_Section):
 
     enabled: bool = Field(True, description="Engagement varies (off: everyone fully engaged)")
     participation: Literal["auto", "voluntary", "compulsory"] = Field(
-        "auto", description="auto: compulsory for top_down and hybrid, voluntary otherwise"
+        "auto",
+        description="How members take part (schools outside the programme act on their own, "
+        "as volunteers); auto: the structure's (voluntary for bottom_up, where schools opt in; "
+        "compulsory where they are assigned: top_down, virtual, hybrid)",
     )
     initial_voluntary: float = param(
         0.85, "Initial engagement of volunteers", unit="engagement", ge=0, le=1
@@ -838,6 +841,18 @@ class Scenario(BaseModel):
             raise ValueError(f"adoption.initial_ids: {bad[0]} outside 0 <= id < {n}")
         if self.network.structure == "file" and not self.network.file:
             raise ValueError("network.file: required when structure = 'file'")
+        prog = self.programme
+        if self.opening.enabled and self.opening.start_week >= prog.end_week:
+            raise ValueError(
+                f"opening.start_week: {self.opening.start_week}: schools join only while the "
+                f"programme runs (programme.end_week = {prog.end_week})"
+            )
+        for i, course in enumerate(self.training.courses):
+            if not prog.start_week <= course.start_week < prog.end_week:
+                raise ValueError(
+                    f"training.courses.{i}.start_week: {course.start_week}: a course is part of "
+                    f"the programme (weeks {prog.start_week} to {prog.end_week - 1})"
+                )
         return self
 
     def with_updates(self, updates: dict) -> Scenario:

@@ -146,16 +146,18 @@ def _cluster(extra: str | None):
 def _week_probabilities(extra: str | None, params: AdoptionParams) -> np.ndarray:
     table = _cluster(extra)
     contact = ContactParams(rate_in_person=1.0, rate_proximity=1.0)
-    meetings = contacts.draw_meetings(
+    plan = contacts.plan_meetings(
         table,
-        contacts.cluster_rates(np.array([MODE_IN_PERSON]), contact),
-        contacts.pairwise_rates(table, contact),
         np.ones(table.n_ties, bool),
+        contacts.cluster_rates(np.array([MODE_IN_PERSON]), contact),
         np.ones(1),
-        True,
-        np.random.default_rng(0),
+        np.array([0]),  # school 0 mentors cluster 0
+        np.ones(4, bool),
+        contacts.pairwise_rates(table, contact),
     )
-    assert meetings.tie.all()  # rate 1: every tie meets
+    rng = np.random.default_rng(0)
+    meetings = contacts.draw_meetings(plan, True, rng, rng)
+    assert meetings.tie.tolist() == list(range(table.n_ties))  # rate 1: every tie meets
     if params.rule == "contact":
         exposure = adoption.contact_exposure(table, meetings.tie, ADOPTED)
         return adoption.contact_probability(CAPACITY, exposure, params)

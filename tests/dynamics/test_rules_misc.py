@@ -65,18 +65,57 @@ def _cluster_of_three():
     )
 
 
+def _plan(table, cluster_rate, pair_rate, is_open, *, scale=None, mentor=None, active=None):
+    n = int(max(table.src.max(), table.dst.max())) + 1
+    k = len(cluster_rate)
+    return contacts.plan_meetings(
+        table,
+        np.asarray(is_open, bool),
+        np.asarray(cluster_rate, float),
+        np.ones(k) if scale is None else np.asarray(scale, float),
+        np.zeros(k, np.int64) if mentor is None else np.asarray(mentor),
+        np.ones(n, bool) if active is None else np.asarray(active, bool),
+        np.asarray(pair_rate, float),
+    )
+
+
 def test_a_cluster_meets_as_one_event_and_only_open_ties_meet():
     table = _cluster_of_three()
     rng = np.random.default_rng(0)
-    off = contacts.draw_meetings(
-        table, np.ones(1), np.ones(4), np.ones(4, bool), np.ones(1), False, rng
-    )
-    assert not off.tie.any() and not off.cluster.any()
-    is_open = np.array([True, False, True, True])
-    met = contacts.draw_meetings(table, np.ones(1), np.ones(4), is_open, np.ones(1), True, rng)
-    assert met.tie.tolist() == [True, False, True, True]
+    plan = _plan(table, [1.0], [0, 0, 0, 1.0], [True, False, True, True])
+    off = contacts.draw_meetings(plan, False, rng, rng)
+    assert off.tie.size == 0 and not off.cluster.any()
+    met = contacts.draw_meetings(plan, True, rng, rng)
+    assert met.tie.tolist() == [0, 2, 3]  # the closed mentoring tie 0-2 does not meet
     assert met.cluster.tolist() == [True]
     assert contacts.meeting_count(table, met) == 2  # one cluster meeting, one pairwise
+
+
+def test_a_cluster_whose_mentor_dropped_out_does_not_meet():
+    table = _cluster_of_three()
+    rng = np.random.default_rng(0)
+    active = [False, True, True, True, True]  # mentor 0 gone; its mentees 1 and 2 remain
+    is_open = [False, False, True, True]  # the mentoring ties closed with it
+    met = contacts.draw_meetings(
+        _plan(table, [1.0], [0, 0, 0, 1.0], is_open, active=active), True, rng, rng
+    )
+    assert met.tie.tolist() == [3]  # the peer tie 1-2 does not meet without the cluster
+    assert not met.cluster.any()
+
+
+def test_informal_ties_draw_from_their_own_stream():
+    # the same proximity tie meets alike whatever the formal ties draw
+    table = ties([0, 2, 4], [1, 3, 5], [KIND_PEER, KIND_PROXIMITY, KIND_PEER])
+    seen = []
+    for formal_rate in (0.0, 0.5):
+        plan = _plan(table, [], [formal_rate, 0.5, formal_rate], [True] * 3)
+        informal = np.random.default_rng(9)
+        met = [
+            contacts.draw_meetings(plan, True, np.random.default_rng(1), informal).tie
+            for _ in range(20)
+        ]
+        seen.append([1 in m.tolist() for m in met])
+    assert seen[0] == seen[1]
 
 
 def test_cluster_meeting_frequency_matches_rate_times_scale():
@@ -84,15 +123,9 @@ def test_cluster_meeting_frequency_matches_rate_times_scale():
     table = ties(
         np.zeros(n, int), np.arange(1, n + 1), np.full(n, KIND_MENTORING), event=np.arange(n)
     )
-    met = contacts.draw_meetings(
-        table,
-        np.full(n, 0.5),
-        np.zeros(n),
-        np.ones(n, bool),
-        np.full(n, 0.5),
-        True,
-        np.random.default_rng(5),
-    )
+    plan = _plan(table, np.full(n, 0.5), np.zeros(n), np.ones(n, bool), scale=np.full(n, 0.5))
+    rng = np.random.default_rng(5)
+    met = contacts.draw_meetings(plan, True, rng, rng)
     # Bernoulli(0.25) per cluster: binomial sd sqrt(p (1 - p) / n); 5 sd tolerance
     assert met.cluster.mean() == pytest.approx(0.25, abs=5 * np.sqrt(0.25 * 0.75 / n))
 
