@@ -183,7 +183,14 @@ def _print_sweep(console: Console, result: Results, elapsed: float) -> None:
 
 def sweep(
     ctx: typer.Context,
-    experiment: Annotated[Path, typer.Argument(help="Experiment file (TOML).", show_default=False)],
+    experiment: Annotated[
+        Path,
+        typer.Argument(
+            help="Experiment file (TOML), or the name of a shipped one (structures, "
+            "incentives, budget, sensitivity).",
+            show_default=False,
+        ),
+    ],
     executor: Annotated[
         str | None,
         typer.Option(
@@ -404,7 +411,8 @@ def sensitivity(
     experiment: Annotated[
         Path,
         typer.Argument(
-            help="Experiment file with [[factors.samples]] (morris and/or sobol).",
+            help="Experiment file with [[factors.samples]] (morris and/or sobol), or the "
+            "name of a shipped one (sensitivity).",
             show_default=False,
         ),
     ],

@@ -81,7 +81,13 @@ def _headline_table(result: Results) -> Table:
 
 def run(
     ctx: typer.Context,
-    scenario: Annotated[Path, typer.Argument(help="Scenario file (TOML).", show_default=False)],
+    scenario: Annotated[
+        Path,
+        typer.Argument(
+            help="Scenario file (TOML), or the name of a shipped one (mensi-sim scenarios).",
+            show_default=False,
+        ),
+    ],
     replications: Annotated[
         int, typer.Option("--replications", "-r", min=1, help="Number of replicates.")
     ] = 10,
@@ -170,7 +176,7 @@ def _check_world(scenario: Scenario) -> None:
 def validate(
     scenarios: Annotated[
         list[Path],
-        typer.Argument(help="Scenario files (TOML) to check.", show_default=False),
+        typer.Argument(help="Scenario files (TOML) or shipped names to check.", show_default=False),
     ],
     build: Annotated[
         bool,
@@ -203,13 +209,14 @@ def validate(
 
 
 def _scenario_dir(directory: Path | None) -> Path:
-    """The folder to list: as given, else ./scenarios, else the one beside the package."""
+    """The folder to list: as given, else ./scenarios, else the shipped scenarios."""
+    from mensi_sim import shipped
+
     if directory is not None:
         return directory
     if SCENARIO_DIR.is_dir():
         return SCENARIO_DIR
-    shipped = Path(__file__).resolve().parents[2] / "scenarios"
-    return shipped if shipped.is_dir() else SCENARIO_DIR
+    return shipped.folder("scenarios") or SCENARIO_DIR
 
 
 def list_scenarios(
@@ -218,7 +225,8 @@ def list_scenarios(
         typer.Option(
             "--dir",
             "-d",
-            help="Folder of scenario files (default: ./scenarios, else the shipped ones).",
+            help="Folder of scenario files (default: ./scenarios, else the shipped ones, "
+            "which run and sweep also take by name).",
             show_default=False,
         ),
     ] = None,

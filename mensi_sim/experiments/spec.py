@@ -324,13 +324,17 @@ def build_experiment(spec: ExperimentSpec, base: Scenario, where: str) -> Experi
 
 
 def load_experiment(path: str | Path) -> Experiment:
-    """Load and validate an experiment file; one-line ScenarioError on any problem.
+    """Load and validate an experiment file, given by path or by the name of a shipped one
+    (``load_experiment("structures")``); one-line ScenarioError on any problem.
 
     The base scenario path is resolved against the experiment file's folder.
     """
-    from mensi_sim.scenario.loader import read_toml
+    from mensi_sim import shipped
+    from mensi_sim.scenario.loader import not_found, read_toml
 
-    p = Path(path)
+    p = shipped.locate(path, "experiments")
+    if not p.exists():
+        raise ScenarioError(not_found(path, "experiments"))
     data = read_toml(p)
     spec = _validate(data, str(p))
     scenario_path = Path(spec.base.scenario)
