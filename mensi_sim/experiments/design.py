@@ -1,7 +1,7 @@
 """Expanding an experiment's factors into design points, and the SALib samplers.
 
 Named scenarios are crossed with the full-factorial grid; samples (Latin
-hypercube, Sobol/Saltelli, Morris) are drawn over ``factors.ranges`` with SALib,
+hypercube, Sobol/Saltelli, Morris) are drawn over ``factors.uncertainties`` with SALib,
 seeded, so the same file always gives the same design. Each sample is drawn once,
 here: its points (``SampleDesign.points``, before integer parameters are rounded)
 are kept on the ``Experiment`` for the sensitivity analysis.
@@ -52,7 +52,7 @@ class SampleDesign:
         label: The sample's label (its method, numbered when a method appears twice).
         spec: The ``[[factors.samples]]`` entry.
         seed: The sampler's seed.
-        problem: The SALib problem (names and bounds of ``factors.ranges``).
+        problem: The SALib problem (names and bounds of ``factors.uncertainties``).
         points: The points as sampled (rows, before integer parameters are rounded), in
             sample order: row i is the design point ``<label>-<i>``.
     """
@@ -176,10 +176,10 @@ def _expand_samples(
     integer = {}
     for path, (lo, hi) in ranges.items():
         for bound in (lo, hi):  # both ends must be valid values of the parameter
-            apply_overrides(base, {path: bound}, f"{where}: factors.ranges")
+            apply_overrides(base, {path: bound}, f"{where}: factors.uncertainties")
         value = get_parameter(base, path)
         if not isinstance(value, int | float) or isinstance(value, bool):
-            raise ScenarioError(f"{where}: factors.ranges: {path}: not a numeric parameter")
+            raise ScenarioError(f"{where}: factors.uncertainties: {path}: not a numeric parameter")
         integer[path] = isinstance(value, int)
     prob = problem(ranges)
     out = []
@@ -221,7 +221,7 @@ def expand(
     designs: list[SampleDesign] = []
     if f.samples:
         drawn, designs = _expand_samples(spec, base, where)
-        rows = [(n, v, s, "factors.ranges") for n, v, s in drawn]
+        rows = [(n, v, s, "factors.uncertainties") for n, v, s in drawn]
     else:
         grid = flatten_overrides(f.grid)
         combos = list(itertools.product(*grid.values())) if grid else [()]
@@ -230,18 +230,18 @@ def expand(
             for sc in named:
                 values = dict(zip(grid, combo, strict=True))
                 labels = [_label(p, v) for p, v in values.items()]
-                field = "factors.grid"
+                field = "factors.levers"
                 if sc is not None:
                     own = flatten_overrides(sc.overrides)
                     clash = sorted(set(own) & set(values))
                     if clash:
                         raise ScenarioError(
-                            f"{where}: factors.scenarios.{sc.name}: {clash[0]} is also in "
-                            "factors.grid (set it in one place)"
+                            f"{where}: factors.policies.{sc.name}: {clash[0]} is also in "
+                            "factors.levers (set it in one place)"
                         )
                     values.update(own)
                     labels.append(sc.name)
-                    field = f"factors.scenarios.{sc.name}.overrides"
+                    field = f"factors.policies.{sc.name}.overrides"
                 name = "/".join(labels) if labels else base.name
                 rows.append((name, values, None, field))
     names = [r[0] for r in rows]
