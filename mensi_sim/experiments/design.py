@@ -10,10 +10,12 @@ are kept on the ``Experiment`` for the sensitivity analysis.
 from __future__ import annotations
 
 import itertools
+import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 from pydantic import BaseModel, ValidationError
 
 from mensi_sim.errors import ScenarioError
@@ -175,12 +177,18 @@ def _expand_samples(
     ranges = flatten_overrides(spec.factors.ranges)
     integer = {}
     for path, (lo, hi) in ranges.items():
-        for bound in (lo, hi):  # both ends must be valid values of the parameter
-            apply_overrides(base, {path: bound}, f"{where}: factors.uncertainties")
-        value = get_parameter(base, path)
+        try:
+            value = get_parameter(base, path)
+        except KeyError:
+            raise ScenarioError(
+                f"{where}: factors.uncertainties: unknown parameter {path!r}"
+            ) from None
         if not isinstance(value, int | float) or isinstance(value, bool):
             raise ScenarioError(f"{where}: factors.uncertainties: {path}: not a numeric parameter")
         integer[path] = isinstance(value, int)
+        for bound in (lo, hi):  # both ends must be valid values of the parameter (rounded)
+            bound = int(round(bound)) if integer[path] else bound
+            apply_overrides(base, {path: bound}, f"{where}: factors.uncertainties")
     prob = problem(ranges)
     out = []
     designs = []
@@ -253,3 +261,24 @@ def expand(
         scenario = apply_overrides(base, {**values, "name": name}, f"{where}: {field}")
         points.append(DesignPoint(i, name, scenario, values, sample))
     return points, designs
+
+
+def typed_value(value: Any) -> Any:
+    """A parameter value as one typed cell: a number, string or bool as it is; anything
+    else (a list of incentive schemes, a table per country) as its JSON text."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def parameter_table(points: tuple[DesignPoint, ...] | list[DesignPoint]) -> pd.DataFrame:
+    """One row per design point (column ``point``) and a typed column per parameter that
+    any point's factors set, named by its dotted path (``adoption.p``), holding the value
+    the point's scenario has (a point that leaves it alone: the base value), so that
+    ``runs.parquet`` holds the sampled parameters as columns rather than one JSON text."""
+    names = list(dict.fromkeys(name for p in points for name in p.overrides))
+    rows = [
+        {"point": p.index, **{n: typed_value(get_parameter(p.scenario, n)) for n in names}}
+        for p in points
+    ]
+    return pd.DataFrame(rows, columns=["point", *names])

@@ -11,7 +11,6 @@ object; ``mensi_sim.sweep`` wraps the ``SweepOutput`` in a ``Results``.
 from __future__ import annotations
 
 import dataclasses
-import json
 import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
@@ -24,6 +23,7 @@ import pandas as pd
 from mensi_sim.errors import ResultsError
 from mensi_sim.experiments import runstore
 from mensi_sim.experiments.adaptive import AdaptiveStatus, adaptive_round
+from mensi_sim.experiments.design import parameter_table
 from mensi_sim.experiments.execution import (
     RunDone,
     RunTask,
@@ -32,7 +32,7 @@ from mensi_sim.experiments.execution import (
     make_executor,
     run_batch,
 )
-from mensi_sim.experiments.manifest import build_sweep_manifest, json_value, now_utc
+from mensi_sim.experiments.manifest import build_sweep_manifest, now_utc
 from mensi_sim.experiments.spec import Experiment, ExperimentSpec, load_experiment
 
 # Called as progress(done, total, failed) after every finished batch.
@@ -121,14 +121,11 @@ def _frames(done: list[RunDone], experiment: Experiment) -> dict[str, pd.DataFra
     """The three frames of one finished batch."""
     runs = []
     for d in done:
-        point = experiment.points[d.point]
-        params = json.dumps(json_value(point.overrides), sort_keys=True)
         record = dict(d.run)
         record = {
             "scenario": record.pop("scenario"),
             "replicate": record.pop("replicate"),
-            "point": point.index,
-            "parameters": params,
+            "point": experiment.points[d.point].index,
             **record,
         }
         runs.append(record)
@@ -139,6 +136,24 @@ def _frames(done: list[RunDone], experiment: Experiment) -> dict[str, pd.DataFra
         "summary": pd.DataFrame(summaries),
         "timeseries": pd.concat(series, ignore_index=True) if series else pd.DataFrame(),
     }
+
+
+def with_parameters(runs: pd.DataFrame, experiment: Experiment) -> pd.DataFrame:
+    """The run records with a typed column per parameter of the design after ``point``
+    (``design.parameter_table``); a batch written before there were such columns (one
+    JSON text ``parameters``) gets them too, from its design point."""
+    if runs.empty or "point" not in runs.columns:
+        return runs
+    table = parameter_table(experiment.points)
+    names = [c for c in table.columns if c != "point"]
+    clash = set(names) & (set(runs.columns) - {"parameters", *names})
+    table = table.rename(columns={n: f"parameters.{n}" for n in clash})
+    runs = runs.drop(columns=[c for c in ("parameters", *names) if c in runs.columns])
+    at = list(runs.columns).index("point") + 1
+    merged = runs.merge(table, on="point", how="left", validate="many_to_one")
+    added = [c for c in table.columns if c != "point"]
+    order = [*runs.columns[:at], *added, *runs.columns[at:]]
+    return merged[order]
 
 
 def prepare_out(out: Path, experiment: Experiment, resume: bool) -> None:
@@ -300,6 +315,7 @@ def _run(
         if handle.owned:
             handle.executor.shutdown(wait=True)
     tables = runstore.consolidate(out, order)
+    tables["runs"] = with_parameters(tables["runs"], exp)
     # keep only the runs the final targets ask for (a resumed sweep may hold more)
     for name, frame in tables.items():
         if not frame.empty:
