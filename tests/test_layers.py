@@ -51,7 +51,7 @@ FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("scenario", ("scenario",)),
     ("world", ("population", "networks", "world", "state", "ties")),
     ("dynamics", ("dynamics", "metrics", "outcomes")),
-    ("model", ("model", "agents", "calibration")),
+    ("model", ("model", "agents", "collector", "calibration")),
     ("experiments", ("experiments",)),
     ("results", ("results", "simulate", "")),
     ("analysis", ("analysis",)),
