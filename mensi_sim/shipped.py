@@ -46,7 +46,7 @@ def names(kind: str) -> list[str]:
 
 
 def locate(path: str | Path, kind: str) -> Path:
-    """The file to read for ``path``: the path itself when it exists, else the shipped file.
+    """The file to read for ``path``: the path itself when it is a file, else the shipped file.
 
     A bare name (``mensi_pilot`` or ``mensi_pilot.toml``) is looked up in the shipped
     folder ``kind``; a relative path that starts with a shipped folder
@@ -55,7 +55,7 @@ def locate(path: str | Path, kind: str) -> Path:
     "file not found" names what the user typed.
     """
     p = Path(path)
-    if p.exists() or p.is_absolute():
+    if p.is_file() or p.is_absolute():
         return p
     d = folder(kind)
     if d is None:

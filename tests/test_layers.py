@@ -66,7 +66,9 @@ UPWARD_CALLS = {
     ("mensi_sim.results.results", "Results.plot", "mensi_sim.plotting.timeseries"),
 }
 # modules outside the cli floor that still print, each with the reason it may
-PRINTING_ALLOWED: dict[str, str] = {}
+PRINTING_ALLOWED: dict[str, str] = {
+    "mensi_sim.results.progress": "the progress bar simulate(progress=True) asks for",
+}
 PRINTERS = {"print", "echo", "secho"}  # print(), typer.echo/secho; rich Console below
 # Above the model floor, a model is built only here: the model of a recorded run
 # (experiments.replicate.replicate_model; Results.model and the network view use it).

@@ -90,8 +90,8 @@ def scenario_from_dict(data: dict[str, Any], where: str = "scenario") -> Scenari
 
 
 def not_found(path: str | Path, kind: str) -> str:
-    """``<path>: file not found`` with the shipped names of ``kind`` a bare name may take."""
-    shown = shipped.names(kind)
+    """``<path>: file not found``; for a bare name, with the shipped names of ``kind``."""
+    shown = shipped.names(kind) if len(Path(path).parts) == 1 else []
     more = f" (nor a shipped {kind[:-1]}: {', '.join(shown)})" if shown else ""
     return f"{path}: file not found{more}"
 
