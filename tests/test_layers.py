@@ -54,7 +54,7 @@ FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("model", ("model", "agents", "collector", "calibration")),
     ("experiments", ("experiments",)),
     ("results", ("results", "simulate", "")),
-    ("analysis", ("analysis",)),
+    ("analysis", ("analysis", "ema")),
     ("views", ("plotting", "report", "viz")),
     ("cli", ("cli",)),
 )
