@@ -140,10 +140,16 @@ def naming(path: Path, exc: Exception) -> str:
 
 
 def simple_table(*columns: str) -> Table:
-    """A table with a rule under the header; the first column left, the others right."""
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, header_style="bold")
+    """A table with a rule under the header; the first column left, the others right.
+
+    No cell wraps (an interval stays on one line); a table wider than the terminal is
+    printed in parts of columns, each with the first one (``cli.tables.FitTable``).
+    """
+    from mensi_sim.cli.tables import FitTable
+
+    table = FitTable(box=box.SIMPLE_HEAD, show_edge=False, header_style="bold")
     for i, c in enumerate(columns):
-        table.add_column(c, justify="left" if i == 0 else "right")
+        table.add_column(c, justify="left" if i == 0 else "right", no_wrap=True)
     return table
 
 

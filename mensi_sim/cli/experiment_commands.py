@@ -88,11 +88,7 @@ def summary_table(result: Results) -> Table:
             if row.empty:
                 cells.append("n/a")
                 continue
-            row = row.iloc[0]
-            k = format_of(o).kind
-            cells.append(
-                f"{fmt(row['mean'], k)} [{fmt(row['ci_low'], k)}, {fmt(row['ci_high'], k)}]"
-            )
+            cells.append(row["formatted"].iloc[0])  # mean [95% CI]; the mean alone from one run
         table.add_row(name, *cells)
     if len(names) > MAX_TABLE_ROWS:
         table.add_row(f"... {len(names) - MAX_TABLE_ROWS} more", *[""] * (len(outcomes) + 1))
@@ -159,6 +155,10 @@ def _print_sweep(console: Console, result: Results, elapsed: float) -> None:
         soft_wrap=True,
     )
     console.print(summary_table(result))
+    if len(runs) and int(runs.groupby("scenario").size().min()) < 2:
+        from mensi_sim.cli.scenario_commands import NO_INTERVAL
+
+        console.print(NO_INTERVAL, soft_wrap=True)
     summary = result.summary
     if "weeks_to_half_adoption" in exp.spec.outcomes and "half_adoption_reached" in summary:
         reached = int(summary["half_adoption_reached"].sum())
@@ -210,6 +210,9 @@ def sweep(
             "--resume", help="Continue a sweep in --out: redo only missing or failed runs."
         ),
     ] = False,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an existing results directory --out.")
+    ] = False,
     out: OutOption = None,
     replications: Annotated[
         int | None,
@@ -250,6 +253,7 @@ def sweep(
         max_replications=max_replications,
         out=out,
         resume=resume,
+        overwrite=overwrite,
     )
     figure = figure_options(dpi, size)
     console = _stdout()
@@ -338,6 +342,12 @@ def compare(
             )
         t.add_row(name, *cells)
     console.print(t)
+    if int(table["n_pairs"].min()) < 2:
+        console.print(
+            "no paired intervals: one replicate per scenario gives no spread of the "
+            "differences (sweep with --replications 2 or more)",
+            soft_wrap=True,
+        )
     console.print(
         "cost-effectiveness (adopting schools at the end; ICER = extra EUR per "
         "additional adopting school, Fieller 95% CI), ordered by cost",

@@ -66,17 +66,26 @@ def _simulate(
 
 
 def _headline_table(result: Results) -> Table:
-    """The headline outcomes (mean and 95% CI over replicates) as a rich table."""
+    """The headline outcomes (mean and 95% CI over replicates) as a rich table; with one
+    replicate the mean alone (``NO_INTERVAL`` says why)."""
     head = result.headline()  # one row per (scenario, outcome)
+    intervals = len(head) and int(head["n"].min()) >= 2
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, header_style="bold")
     table.add_column("outcome", no_wrap=True)
     table.add_column("mean", justify="right", no_wrap=True)
-    table.add_column("95% CI", justify="right", no_wrap=True)
+    if intervals:
+        table.add_column("95% CI", justify="right", no_wrap=True)
     for _, row in head.drop_duplicates("outcome").iterrows():
         style = format_of(row["outcome"])
         ci = f"{fmt(row['ci_low'], style.kind)} to {fmt(row['ci_high'], style.kind)}"
-        table.add_row(style.label, fmt(row["mean"], style.kind), ci)
+        table.add_row(style.label, fmt(row["mean"], style.kind), *([ci] if intervals else []))
     return table
+
+
+NO_INTERVAL = (
+    "no confidence intervals: one replicate gives no spread to estimate them from "
+    "(--replications 2 or more)"
+)
 
 
 def run(
@@ -141,16 +150,19 @@ def run(
         written = result.save(out_dir, overwrite=overwrite, add_files=plots)
     n_schools = int(runs["n_schools"].iloc[0]) if "n_schools" in runs else sc.population.n_schools
     console.print(
-        f"{sc.name}: {replications} replicates x {sc.time.steps} weeks, "
+        f"{sc.name}: {replications} replicate{'s' if replications != 1 else ''} x "
+        f"{sc.time.steps} weeks, "
         f"{n_schools:,} schools ({sc.network.structure}), seed {seed}, {elapsed:.1f} s"
     )
     console.print(_headline_table(result))
+    if replications < 2:
+        console.print(NO_INTERVAL, soft_wrap=True)
     summary = result.summary
     if "half_adoption_reached" in summary.columns:
         reached = int(summary["half_adoption_reached"].sum())
         console.print(
             f"weeks to 50% adoption are censored at {sc.time.steps}: "
-            f"reached in {reached} of {len(summary)} replicates"
+            f"reached in {reached} of {len(summary)} replicate{'s' if len(summary) != 1 else ''}"
         )
     console.print(f"results: {written}", soft_wrap=True)
     files = sorted(p.name for p in written.iterdir())

@@ -11,6 +11,7 @@ object; ``mensi_sim.sweep`` wraps the ``SweepOutput`` in a ``Results``.
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
@@ -59,6 +60,9 @@ class SweepOptions:
         out: Results directory. Without it the runs go to a temporary folder that is
             removed afterwards (nothing is kept on disk).
         resume: Continue a sweep in ``out``: only missing or failed runs are run.
+        overwrite: Replace the results directory ``out`` (one with a manifest.json, never
+            another folder): it is removed once the executor has started, then the sweep
+            is written there as usual.
     """
 
     executor: str | Executor | None = None
@@ -70,6 +74,7 @@ class SweepOptions:
     max_replications: int | None = None
     out: str | Path | None = None
     resume: bool = False
+    overwrite: bool = False
 
     def resolved(self, spec: ExperimentSpec) -> SweepOptions:
         """These options with every default filled in from the experiment file.
@@ -156,17 +161,28 @@ def with_parameters(runs: pd.DataFrame, experiment: Experiment) -> pd.DataFrame:
     return merged[order]
 
 
-def prepare_out(out: Path, experiment: Experiment, resume: bool) -> None:
+def prepare_out(out: Path, experiment: Experiment, resume: bool, overwrite: bool = False) -> None:
     """Check that a sweep may write to ``out``; one-line ResultsError otherwise."""
     if out.exists() and not out.is_dir():
         raise ResultsError(f"{out}: exists and is not a directory")
+    if resume and overwrite:
+        raise ResultsError(
+            f"{out}: --resume continues the sweep there, --overwrite replaces it: give one"
+        )
     if not out.exists() or not any(out.iterdir()):
         return
     manifest = runstore.read_manifest(out)
+    if overwrite:
+        if not (out / runstore.MANIFEST_NAME).is_file():
+            raise ResultsError(
+                f"{out}: not overwriting a non-empty directory that is not a results directory "
+                f"(no {runstore.MANIFEST_NAME})"
+            )
+        return
     if not resume:
         raise ResultsError(
             f"{out}: directory exists and is not empty (use --resume to continue the sweep "
-            "there, or another --out)"
+            "there, --overwrite to replace it, or another --out)"
         )
     if manifest is None or manifest.get("kind") != "experiment":
         raise ResultsError(f"{out}: cannot resume: not a sweep's results directory")
@@ -220,7 +236,7 @@ def run_experiment(
     opts = dataclasses.replace(options or SweepOptions(), **changes).resolved(exp.spec)
     with tempfile.TemporaryDirectory(prefix="mensi-sweep-") as scratch:
         target_dir = Path(opts.out) if opts.out is not None else Path(scratch) / "results"
-        prepare_out(target_dir, exp, opts.resume)
+        prepare_out(target_dir, exp, opts.resume, opts.overwrite)
         return _run(
             exp,
             opts,
@@ -247,6 +263,8 @@ def _run(
     targets = {n: int(opts.replications) for n in names}
     # connect first: an unreachable scheduler must leave no results folder behind
     handle = make_executor(opts.executor, opts.workers)
+    if opts.overwrite and out.exists():  # checked by prepare_out: a results directory
+        shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
     runstore.remove_leftovers(out)
     done_runs = runstore.winning_runs(runstore.read_runs(out))

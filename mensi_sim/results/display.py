@@ -55,7 +55,8 @@ def describe(res: Results) -> str:
     schools, structure = _first(runs, "n_schools"), _first(runs, "structure")
     where = f", {int(schools):,} schools" if schools is not None else ""
     where += f" ({structure})" if structure is not None else ""
-    return f"{name}: {len(runs)} replicates{weeks}{where}, seed {res.seed}{bad}"
+    plural = "s" if len(runs) != 1 else ""
+    return f"{name}: {len(runs)} replicate{plural}{weeks}{where}, seed {res.seed}{bad}"
 
 
 def results_html(res: Results) -> str:
