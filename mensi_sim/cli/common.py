@@ -18,14 +18,6 @@ from typing import Annotated, Any
 import typer
 from rich import box
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 from typer.core import TyperGroup
 
@@ -160,24 +152,21 @@ def progress_bar(
     """A rich progress bar on stderr (done, elapsed, time left); hidden when not a terminal.
 
     Yields ``report(done, total, failed=0)``. ``unit`` names what is counted
-    ("replicates", "runs"); ``fields`` is more text after it (e.g. the failures).
+    ("replicates", "runs"); ``fields`` is more text after it (e.g. the failures). The bar
+    is ``results.progress.progress_bar``'s, gone when done.
     """
-    columns = (
-        TextColumn("{task.description}", style="bold", markup=False),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn(unit + fields),
-        TimeElapsedColumn(),
-        TextColumn("elapsed,"),
-        TimeRemainingColumn(),
-        TextColumn("left"),
-    )
-    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
-        task = bar.add_task(description, total=total, failed=0)
+    from mensi_sim.results.progress import progress_bar as bar
 
-        def report(done: int, total: int, failed: int = 0) -> None:
-            bar.update(task, completed=done, total=total, failed=failed)
-
+    options = {"fields": fields} if fields else {}
+    with bar(
+        description,
+        unit,
+        total,
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+        **options,
+    ) as report:
         yield report
 
 
