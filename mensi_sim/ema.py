@@ -123,16 +123,21 @@ def run_scenario(
     return {o: float(out.summary[o]) for o in outcomes}
 
 
-def _parameter(base: Scenario, name: str, spec: Range, where: str) -> ema.Parameter:
+def _parameter(
+    base: Scenario, name: str, spec: Range, where: str, options: bool = False
+) -> ema.Parameter:
     """An EMA parameter for a dotted parameter: Real or Integer over [low, high] of a
-    number, Categorical over a list of options (Boolean for both truth values)."""
+    number, Categorical over a list of options (Boolean for both truth values); with
+    ``options``, a list is always options (an experiment's levers: two numbers are two
+    values to choose from, not a range)."""
     try:
         current = get_parameter(base, name)
     except KeyError:
         raise ScenarioError(f"{where}: unknown parameter {name!r}") from None
     values = list(spec)
     numeric = isinstance(current, int | float) and not isinstance(current, bool)
-    if numeric and len(values) == 2 and all(isinstance(v, int | float) for v in values):
+    pair = len(values) == 2 and all(isinstance(v, int | float) for v in values)
+    if numeric and pair and not options:
         low, high = values
         if not low < high:
             raise ScenarioError(f"{where}: {name}: needs [low, high] with low < high, got {spec}")
@@ -192,6 +197,7 @@ def ema_model(
     base = experiment.base if experiment is not None else _scenario(source)
     spec = experiment.spec if experiment is not None else None
     policies: dict[str, dict[str, Any]] = {}
+    chosen_from: set[str] = set()  # levers whose values are options (an experiment's)
     if spec is not None:
         policies = {p.name: flatten_overrides(p.overrides) for p in spec.factors.scenarios}
         if len(policies) == 1:  # one policy: part of the model, not a choice
@@ -200,6 +206,7 @@ def ema_model(
             uncertainties = flatten_overrides(spec.factors.ranges)
         if levers is None:
             levers = dict(flatten_overrides(spec.factors.grid))
+            chosen_from = set(levers)
             if len(policies) > 1:
                 levers[POLICY] = list(policies)
         outcomes = outcomes or spec.outcomes
@@ -230,7 +237,7 @@ def ema_model(
     model.levers = [
         ema.CategoricalParameter(POLICY, list(policies))
         if n == POLICY
-        else _parameter(base, n, r, f"{where}: levers")
+        else _parameter(base, n, r, f"{where}: levers", options=n in chosen_from)
         for n, r in levers.items()
     ]
     model.constants = [ema.Constant(n, v) for n, v in (constants or {}).items()]

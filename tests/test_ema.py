@@ -105,6 +105,11 @@ def test_an_experiment_gives_its_levers_policies_and_design() -> None:
     funded = experiments["named_policy"] == "funding"
     assert (outcomes["cost_incentives"][funded] > 0).all()
     assert (outcomes["cost_incentives"][~funded] == 0).all()
+    # an experiment's lever of two numbers is two options, not a range
+    grid = exp.with_changes(factors={"grid": {"learning.rate": [0.1, 0.3]}}, baseline=None)
+    rate = ema_model(grid).levers["learning.rate"]
+    assert isinstance(rate, ema.CategoricalParameter)
+    assert [c.value for c in rate.categories] == [0.1, 0.3]
     # an experiment of sampled uncertainties: its uncertainties, no lever design
     sens = ema_model("sensitivity", steps=4, replications=1)
     assert set(sens.uncertainties.keys()) == set(default_uncertainties())

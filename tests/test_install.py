@@ -78,6 +78,17 @@ def test_the_wheel_holds_the_shipped_folders(installed: Path, tmp_path: Path) ->
     assert Path(package).is_relative_to(venv), package  # the wheel's copy, not the checkout's
     assert Path(scenarios) == Path(package).parent / "shipped" / "scenarios"
     assert Path(experiments) == Path(package).parent / "shipped" / "experiments"
+    # the app without a file starts from the shipped pilot, course and all (it used to fall
+    # back to schema defaults labelled "mensi_pilot")
+    app = _run(
+        installed / "python",
+        "-c",
+        "from mensi_sim.viz.model import base_scenario; s = base_scenario(); "
+        "print(s.source_path); print(s.training.courses[0].name)",
+        cwd=tmp_path,
+    )
+    source, course = app.stdout.split()
+    assert Path(source) == Path(scenarios) / "mensi_pilot.toml" and course == "mentor_course"
     for name in shipped.FOLDERS:  # every shipped folder of the checkout, file for file
         if (REPO / name).is_dir():
             ours = sorted(p.relative_to(REPO / name) for p in (REPO / name).rglob("*.*"))
