@@ -27,6 +27,7 @@ from mensi_sim.formats import fmt
 __all__ = [
     "EXIT_BAD_INPUT",
     "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
     "OneLineErrorGroup",
     "command_line",
     "default_out",
@@ -44,6 +45,7 @@ __all__ = [
 
 EXIT_FAILED = 1  # validate: some file is invalid; run/sweep: some runs failed
 EXIT_BAD_INPUT = 2  # bad input: nothing was written
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as a shell reports it)
 RESULTS_ROOT = Path("results")
 PLAIN_WIDTH = 120  # characters per line of tables when stdout is not a terminal
 

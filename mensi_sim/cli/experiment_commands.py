@@ -9,6 +9,7 @@ The command's options become one ``SweepOptions`` and go to ``mensi_sim.sweep``.
 from __future__ import annotations
 
 import dataclasses
+import shlex
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -20,6 +21,7 @@ from rich.table import Table
 
 from mensi_sim.cli.common import (
     EXIT_FAILED,
+    EXIT_INTERRUPTED,
     DpiOption,
     SizeOption,
     command_line,
@@ -127,9 +129,37 @@ def _sweep(
         options = dataclasses.replace(options, out=default_out(exp.name))
     started = time.perf_counter()
     fields = ", {task.fields[failed]} failed,"
-    with progress_bar(stderr_console(), f"sweep {exp.name}", "runs", fields) as report:
-        result = sweep(exp, options, progress=report, command_line=command_line(ctx))
+    typed = command_line(ctx)
+    try:
+        with progress_bar(stderr_console(), f"sweep {exp.name}", "runs", fields) as report:
+            result = sweep(exp, options, progress=report, command_line=typed)
+    except KeyboardInterrupt:
+        raise _interrupted(Path(options.out), typed) from None
     return result, time.perf_counter() - started
+
+
+def _interrupted(out: Path, typed: list[str]) -> typer.Exit:
+    """Ctrl-C during a sweep: say what is kept and the command that continues it."""
+    from mensi_sim.experiments import runstore
+
+    saved = len(runstore.winning_runs(runstore.read_runs(out))) if out.is_dir() else 0
+    typer.echo(
+        f"interrupted; {saved} runs are saved in {out}; continue with "
+        f"`{shlex.join(resume_command(typed, out))}`",
+        err=True,
+    )
+    return typer.Exit(EXIT_INTERRUPTED)
+
+
+def resume_command(typed: list[str], out: Path) -> list[str]:
+    """The command as typed, made to continue in ``out``: --resume instead of
+    --overwrite, and --out when it was the default."""
+    command = [a for a in typed if a != "--overwrite"]
+    if not any(a in ("--out", "-o") or a.startswith("--out=") for a in command):
+        command += ["--out", str(out)]
+    if "--resume" not in command:
+        command.append("--resume")
+    return command
 
 
 def _report_failures(result: Results) -> None:

@@ -32,6 +32,7 @@ from mensi_sim.experiments.execution import (
     batches,
     make_executor,
     run_batch,
+    stop_now,
 )
 from mensi_sim.experiments.manifest import build_sweep_manifest, now_utc
 from mensi_sim.experiments.spec import Experiment, ExperimentSpec, load_experiment
@@ -285,6 +286,7 @@ def _run(
     runstore.atomic_json(manifest, out / runstore.MANIFEST_NAME)
     status: dict[str, AdaptiveStatus] = {}
     n_done = n_failed = 0
+    interrupted = False
     try:
         while True:
             todo = [
@@ -329,8 +331,13 @@ def _run(
             if new_targets == targets:
                 break
             targets = new_targets
+    except KeyboardInterrupt:  # Ctrl-C: the batches written stay; --resume does the rest
+        interrupted = True
+        raise
     finally:
-        if handle.owned:
+        if handle.owned and interrupted:
+            stop_now(handle.executor)
+        elif handle.owned:
             handle.executor.shutdown(wait=True)
     tables = runstore.consolidate(out, order)
     tables["runs"] = with_parameters(tables["runs"], exp)
