@@ -17,6 +17,7 @@ from rich.table import Table
 
 from mensi_sim.cli.common import (
     EXIT_FAILED,
+    EXIT_INTERRUPTED,
     DpiOption,
     SizeOption,
     command_line,
@@ -141,6 +142,9 @@ def run(
             result = _simulate(sc, replications, seed, command_line(ctx), err)
         except MensiError as exc:
             raise fail(naming(scenario, exc)) from None
+        except KeyboardInterrupt:  # Ctrl-C: the replicates are in memory, nothing is written
+            typer.echo(f"interrupted; nothing written to {out_dir}", err=True)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
         elapsed = time.perf_counter() - started
         runs = result.runs
         failed = runs[runs["status"] != "ok"]
