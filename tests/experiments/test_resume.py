@@ -62,6 +62,13 @@ def sweep_command(experiment: Path, out: Path, *extra: str) -> list[str]:
 ENV = {**os.environ, "PYTHONPATH": str(REPO)}
 
 
+def _continued(command: list[str], out: Path) -> Results:
+    """Run the command that continues a sweep in ``out`` (it must succeed); its Results."""
+    done = subprocess.run(command, cwd=REPO, env=ENV, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return Results.load(out)
+
+
 def test_killed_sweep_resumes_to_the_uninterrupted_result(tmp_path: Path, processes) -> None:
     # waits on conditions only (batches written, the process gone): a loaded machine makes
     # this slower, never wrong. The sweep is started through the `processes` fixture, which
@@ -86,15 +93,7 @@ def test_killed_sweep_resumes_to_the_uninterrupted_result(tmp_path: Path, proces
     assert 8 <= written < 120, written  # killed mid-way
     assert not (out / "summary.parquet").exists()
 
-    done = subprocess.run(
-        sweep_command(exp_path, out, "--resume"),
-        cwd=REPO,
-        env=ENV,
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stderr
-    resumed = Results.load(out)
+    resumed = _continued(sweep_command(exp_path, out, "--resume"), out)
     assert len(resumed.runs) == 120
     # only the missing runs were redone: the folders written before the kill are kept
     # and nothing was run twice (one record per run across all batch folders)
@@ -170,15 +169,7 @@ def test_ctrl_c_ends_a_sweep_saying_how_to_continue(
         return
     # the command it names continues the sweep (workers ended mid-batch) to the
     # uninterrupted result
-    done = subprocess.run(
-        [sys.executable, "-m", "mensi_sim.cli", *said[1:]],
-        cwd=REPO,
-        env=ENV,
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stderr
-    resumed = Results.load(out)
+    resumed = _continued([sys.executable, "-m", "mensi_sim.cli", *said[1:]], out)
     assert len(resumed.runs) == 40 and resumed.manifest["status"] == "complete"
     fresh = sweep(load_experiment(exp_path), executor="serial")
     pd.testing.assert_frame_equal(resumed.summary, fresh.summary, check_exact=True)
