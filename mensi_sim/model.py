@@ -14,6 +14,7 @@ from mensi_sim.codes import (
     MODE_ONLINE,
     ROLE_MENTEE,
     ROLE_MENTOR,
+    ROLE_NAMES,
     ROLE_NONE,
 )
 from mensi_sim.dynamics import (
@@ -27,6 +28,7 @@ from mensi_sim.dynamics import (
     programme,
     training,
 )
+from mensi_sim.groups import GroupTracker, Snapshot, group_keys, group_outcomes
 from mensi_sim.metrics import STEP_METRICS, step_metrics
 from mensi_sim.population import Population
 from mensi_sim.registry import ADOPTION_RULES
@@ -151,6 +153,9 @@ class MentoringModel(mesa.Model):
         self._meetings = 0
         self._refresh_ties()
         self._records: list[np.ndarray] = []
+        keys = group_keys(population, scenario.population.disadvantage_bands)
+        prog = scenario.programme
+        self._groups = GroupTracker(keys, prog.start_week, prog.end_week)
         self._record()
         School.create_agents(self, n, index=list(range(n)))
 
@@ -434,6 +439,37 @@ class MentoringModel(mesa.Model):
                 cost_by_category=st.cost_by_category(),
                 staff_hours=float(st.staff_hours.sum()),
             )
+        )
+        self._groups.record(self.week, st)
+
+    def group_outcomes(self) -> pd.DataFrame:
+        """The run's outcomes so far by country, region and disadvantage band, one row per
+        group (``mensi_sim.groups.group_outcomes``)."""
+        years = programme.years_run(self.spec.programme, self.week)
+        return group_outcomes(self._groups, Snapshot.of(self.state), self._disadvantaged, years)
+
+    def schools(self) -> pd.DataFrame:
+        """One row per school: its id (a roster's ids), country, region, attributes and
+        current role, cluster, capacity and adoption."""
+        pop, st = self.population, self.state
+        return pd.DataFrame(
+            {
+                "id": pop.ids,
+                "country": np.asarray(pop.country_codes, dtype=object)[pop.country],
+                "region": np.asarray(
+                    [pop.region_label(r) for r in range(pop.n_regions)], dtype=object
+                )[pop.region],
+                "x": pop.x,
+                "y": pop.y,
+                "teachers": pop.teachers,
+                "disadvantaged": pop.disadvantaged,
+                "motivation": pop.motivation,
+                "initial_capacity": pop.capacity,
+                "role": np.asarray(ROLE_NAMES, dtype=object)[st.role],
+                "cluster": st.cluster,
+                "capacity": st.capacity,
+                "adopted": st.adopted,
+            }
         )
 
     def timeseries(self) -> pd.DataFrame:

@@ -50,7 +50,7 @@ FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("foundation", ("errors", "codes", "seeds", "stats", "formats", "registry")),
     ("scenario", ("scenario",)),
     ("world", ("population", "networks", "world", "state", "ties")),
-    ("dynamics", ("dynamics", "metrics", "outcomes")),
+    ("dynamics", ("dynamics", "metrics", "outcomes", "groups")),
     ("model", ("model", "agents", "calibration")),
     ("experiments", ("experiments",)),
     ("results", ("results", "simulate", "")),

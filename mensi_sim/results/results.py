@@ -2,8 +2,9 @@
 
 ``simulate()`` and ``sweep()`` return one, ``Results.load(folder)`` reads one back from
 a results directory and ``.save(folder)`` writes one, atomically. It holds the three
-tables of every run (``timeseries``, ``summary``, ``runs``), the ``manifest``, and the
-tables analyses added (``tables``: comparison, sensitivity, budget).
+tables of every run (``timeseries``, ``summary``, ``runs``), the same outcomes by country,
+region and disadvantage band (``group_summary``), the ``manifest``, and the tables
+analyses added (``tables``: comparison, sensitivity, budget, group_comparison).
 
 Comparisons, sensitivity indices and the quick figure hang off it: ``.comparison()``,
 ``.sensitivity()`` and ``.plot()`` call the floors above this one (``mensi_sim.analysis``,
@@ -23,7 +24,7 @@ import pandas as pd
 from mensi_sim.errors import ResultsError
 from mensi_sim.experiments.manifest import build_manifest
 from mensi_sim.experiments.replicate import replicate_model
-from mensi_sim.experiments.runstore import KEY
+from mensi_sim.experiments.runstore import FRAME_NAMES, GROUP_TABLE, KEY
 from mensi_sim.experiments.spec import resolve_baseline
 from mensi_sim.metrics import SUMMARY_OUTCOMES
 from mensi_sim.results import rebuild
@@ -52,6 +53,9 @@ class Results:
         runs: One row per run: seed, scenario hash, status, error, duration (a sweep:
             also the design point and its parameters).
         path: The results directory it was loaded from or saved to (None in memory).
+        group_summary: One row per (scenario, replicate, grouping, group): the summary's
+            outcomes by country, region and disadvantage band (``mensi_sim.groups``;
+            empty for results made before it existed).
         tables: Tables analyses added, by name (``comparison``, ``sensitivity``,
             ``budget``), saved as ``<name>.parquet``.
         adaptive: A sweep with adaptive replications: where each scenario stopped.
@@ -71,6 +75,7 @@ class Results:
         experiment: Experiment | None = None,
         path: str | Path | None = None,
         tables: Mapping[str, pd.DataFrame] | None = None,
+        group_summary: pd.DataFrame | None = None,
         adaptive: Mapping[str, AdaptiveStatus] | None = None,
         notes: Sequence[str] | None = None,
         command_line: str | Sequence[str] | None = None,
@@ -85,7 +90,8 @@ class Results:
             seed: The root seed (default: the manifest's).
             experiment: The experiment of a sweep (default: rebuilt from the manifest).
             path: Where the results directory is.
-            tables: Further tables (comparison, sensitivity, budget).
+            tables: Further tables (comparison, sensitivity, budget, group_comparison).
+            group_summary: The outcomes by group (``mensi_sim.groups``).
             adaptive: The adaptive rule's status per scenario.
             notes: Notes so far.
             command_line: Recorded in the manifest built on demand (default: sys.argv).
@@ -97,6 +103,7 @@ class Results:
         self.runs = runs
         self.path = Path(path) if path is not None else None
         self.tables: dict[str, pd.DataFrame] = dict(tables or {})
+        self.group_summary = group_summary if group_summary is not None else pd.DataFrame()
         self.adaptive: dict[str, AdaptiveStatus] = dict(adaptive or {})
         self.notes: list[str] = list(notes or [])
         self._manifest = dict(manifest) if manifest is not None else None
@@ -125,13 +132,23 @@ class Results:
             table = read_table(d / f"{name}.parquet", notes)
             if table is not None:
                 tables[name] = table
-        return cls(**frames, manifest=manifest, path=d, tables=tables, notes=notes)
+        groups = read_table(d / f"{GROUP_TABLE}.parquet", notes)
+        return cls(
+            **frames,
+            manifest=manifest,
+            path=d,
+            tables=tables,
+            group_summary=groups,
+            notes=notes,
+        )
 
     @classmethod
     def from_sweep(cls, output: SweepOutput) -> Results:
         """The Results of a sweep from what the runner returned."""
+        frames = {k: v for k, v in output.tables.items() if k in FRAME_NAMES}
         return cls(
-            **output.tables,
+            **frames,
+            group_summary=output.tables.get(GROUP_TABLE),
             manifest=output.manifest,
             experiment=output.experiment,
             path=output.out,
@@ -162,10 +179,13 @@ class Results:
             manifest=self.manifest,
             overwrite=overwrite,
             add_files=add_files,
-            tables=self.tables,
+            tables={**self.tables, **self._group_table()},
         )
         self.path = written
         return written
+
+    def _group_table(self) -> dict[str, pd.DataFrame]:
+        return {GROUP_TABLE: self.group_summary} if len(self.group_summary) else {}
 
     def write_table(self, name: str, frame: pd.DataFrame) -> Path:
         """Add a table to the results and write it into the results directory, atomically."""
@@ -290,7 +310,8 @@ class Results:
 
         Args:
             kind: ``"runs"``: a row per run, its record and its outcomes side by side
-                (outcomes missing for a failed run); ``"summary"``, ``"timeseries"``, or
+                (outcomes missing for a failed run); ``"summary"``, ``"timeseries"``,
+                ``"group_summary"``, or
                 the name of one of ``tables``.
         """
         if kind == "runs":
@@ -299,11 +320,11 @@ class Results:
             shared = [c for c in self.summary.columns if c in self.runs.columns]
             outcomes = self.summary.drop(columns=[c for c in shared if c not in KEY])
             return self.runs.merge(outcomes, on=KEY, how="left")
-        if kind in ("summary", "timeseries"):
+        if kind in ("summary", "timeseries", GROUP_TABLE):
             return getattr(self, kind).copy()
         if kind in self.tables:
             return self.tables[kind].copy()
-        allowed = ", ".join(["runs", "summary", "timeseries", *self.tables])
+        allowed = ", ".join(["runs", "summary", "timeseries", GROUP_TABLE, *self.tables])
         raise ValueError(f"to_df: unknown table {kind!r} (allowed: {allowed})")
 
     # --- comparisons ---------------------------------------------------------------
@@ -462,6 +483,12 @@ class Results:
         """
         source = self.replay_source(name)
         return replicate_model(source.scenario, source.root_seed, replicate)
+
+    def schools(self, name: str | None = None, replicate: int = 0) -> pd.DataFrame:
+        """The schools of replicate ``replicate`` of scenario ``name``, one row each: id (a
+        roster's ids), country, region, attributes, and role and cluster at week 0
+        (``MentoringModel.schools`` of the re-created run)."""
+        return self.model(name, replicate).schools()
 
     # --- figure --------------------------------------------------------------------
 

@@ -9,12 +9,14 @@ docs/ODD.md lists the same parameters; ``python -m mensi_sim.cli.reference`` pri
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mensi_sim.registry import ADOPTION_RULES, INCENTIVE_TYPES, STRUCTURES, structure_names
 from mensi_sim.scenario.fields import param
+from mensi_sim.scenario.roster import read_roster
 
 WEEKS_PER_YEAR = 52
 
@@ -123,8 +125,16 @@ class ProgrammeParams(_Section):
 
 
 class PopulationParams(_Section):
-    """Generated school attributes."""
+    """The schools: generated, or read from a roster with the missing attributes generated."""
 
+    roster: str | list[str] = Field(
+        "",
+        description="School roster: a CSV or Parquet file (or a list, read in order) with "
+        "columns id, country, region and optional location, teachers, disadvantaged, "
+        "capacity or SELFIE scores, motivation, volunteers_to_mentor (mensi_sim/scenario/"
+        "roster.py); relative to the scenario file. It sets n_schools and countries; "
+        "attributes it lacks are drawn as for generated schools",
+    )
     n_schools: int = param(120, "Number of schools", unit="schools", ge=1, le=2_000_000)
     countries: list[str] = Field(
         default_factory=lambda: list(MENSI_COUNTRIES),
@@ -194,9 +204,34 @@ class PopulationParams(_Section):
         description="Shift of mean initial capacity per country code",
         json_schema_extra={"unit": "capacity", "source": "assumption"},
     )
+    disadvantage_bands: list[float] = Field(
+        default_factory=lambda: [0.1, 0.2, 0.3],
+        description="Edges of the disadvantage bands that outcomes are reported by "
+        "(share of disadvantaged pupils; ascending, each in (0, 1))",
+        json_schema_extra={
+            "unit": "share",
+            "source": "assumption: about quartiles of the default Beta(0.2, 0.12) shares",
+        },
+    )
+
+    @property
+    def roster_files(self) -> tuple[str, ...]:
+        """The roster's files (empty without a roster)."""
+        if isinstance(self.roster, str):
+            return (self.roster,) if self.roster else ()
+        return tuple(self.roster)
 
     @model_validator(mode="after")
     def _check_countries(self) -> PopulationParams:
+        edges = self.disadvantage_bands
+        if any(not 0 < e < 1 for e in edges) or any(
+            b <= a for a, b in zip(edges, edges[1:], strict=False)
+        ):
+            raise ValueError(
+                f"disadvantage_bands: {edges}: edges must be ascending and each in (0, 1)"
+            )
+        if isinstance(self.roster, list) and not all(self.roster):
+            raise ValueError("roster: an empty file name in the list")
         if len(set(self.countries)) != len(self.countries):
             raise ValueError("countries: duplicate country code")
         if self.country_weights is not None:
@@ -830,6 +865,37 @@ class Scenario(BaseModel):
     incentives: list[IncentiveScheme] = Field(default_factory=list)
     source_path: str = Field("", description="Set by load_scenario: the file it came from")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _read_roster(cls, data: object) -> object:
+        """With ``population.roster``: resolve its files against the scenario file's folder,
+        read them (a one-line RosterError if they are bad) and take n_schools and countries
+        from the roster."""
+        if not isinstance(data, dict):
+            return data
+        pop = data.get("population")
+        if isinstance(pop, PopulationParams):
+            pop = pop.model_dump()
+        if not isinstance(pop, dict) or not pop.get("roster"):
+            return data
+        files = pop["roster"] if isinstance(pop["roster"], list) else [pop["roster"]]
+        if not all(isinstance(f, str) and f for f in files):
+            return data  # the field's own validation names the problem
+        folder = Path(str(data.get("source_path") or "")).parent
+        resolved = [
+            str(p if p.is_absolute() else (folder / p).resolve())
+            for p in (Path(f).expanduser() for f in files)
+        ]
+        roster = read_roster(resolved)
+        pop = {
+            **pop,
+            "roster": resolved if isinstance(pop["roster"], list) else resolved[0],
+            "n_schools": roster.n,
+            "countries": list(roster.country_codes),
+            "country_weights": None,
+        }
+        return {**data, "population": pop}
+
     @model_validator(mode="after")
     def _check_cross_fields(self) -> Scenario:
         n = self.population.n_schools
@@ -841,6 +907,11 @@ class Scenario(BaseModel):
             raise ValueError(f"adoption.initial_ids: {bad[0]} outside 0 <= id < {n}")
         if self.network.structure == "file" and not self.network.file:
             raise ValueError("network.file: required when structure = 'file'")
+        if self.network.structure == "file" and self.population.roster:
+            raise ValueError(
+                "population.roster: a roster cannot be combined with structure = 'file' "
+                "(the network file brings its own schools)"
+            )
         prog = self.programme
         if self.opening.enabled and self.opening.start_week >= prog.end_week:
             raise ValueError(
