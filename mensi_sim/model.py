@@ -30,6 +30,7 @@ from mensi_sim.dynamics import (
 )
 from mensi_sim.groups import GroupTracker, Snapshot, group_keys, group_outcomes
 from mensi_sim.metrics import STEP_METRICS, step_metrics
+from mensi_sim.networks import country_structures
 from mensi_sim.population import Population
 from mensi_sim.registry import ADOPTION_RULES
 from mensi_sim.scenario.schema import WEEKS_PER_YEAR, Scenario
@@ -88,6 +89,9 @@ class MentoringModel(mesa.Model):
         self.population: Population = population
         n = population.n
         role = network.role.copy()
+        # the structure of each country (one and the same without structure_by_country)
+        by_country = country_structures(scenario, population)
+        self._programme = any(s.programme for s in by_country)
         self.ties = TieTable.build(
             network.src,
             network.dst,
@@ -98,7 +102,7 @@ class MentoringModel(mesa.Model):
             population.y,
             role,
             network.cluster,
-            self.structure.programme,
+            self._programme,
         )
         self._n_clusters = int(
             max(network.cluster.max(initial=-1), self.ties.event.max(initial=-1))
@@ -111,7 +115,8 @@ class MentoringModel(mesa.Model):
         capacity = population.capacity.astype(float)
         # compulsory participation binds the schools the structure assigned; every other
         # school (outside the programme, or joining it) acts on its own, as a volunteer
-        self._assigned = member & (scenario.participation == "compulsory")
+        compulsory = np.array([scenario.participation_under(s) == "compulsory" for s in by_country])
+        self._assigned = member & compulsory[population.country]
         eng = scenario.engagement
         if eng.enabled:
             mean = np.where(self._assigned, eng.initial_compulsory, eng.initial_voluntary)
@@ -146,7 +151,8 @@ class MentoringModel(mesa.Model):
         self._hour_rate = rate_of_country[population.country]
         self._disadvantaged = population.disadvantaged >= scenario.population.disadvantaged_cutoff
         self._enrolled = [np.zeros(n, dtype=bool) for _ in scenario.training.courses]
-        self._coordination_rate = costs.coordination_rate(self.structure, scenario.costs)
+        rates = np.array([costs.coordination_rate(s, scenario.costs) for s in by_country])
+        self._coordination_rate = rates[population.country]  # EUR per cluster-year, by mentor
         self._opening_mode = self._new_tie_mode()
         self._phase = programme.phase(0, scenario.programme)
         self._dropouts = 0
@@ -416,7 +422,7 @@ class MentoringModel(mesa.Model):
                 pop.y,
                 st.role,
                 st.cluster,
-                self.structure.programme,
+                self._programme,
             )
         )
         eng = sc.engagement

@@ -354,6 +354,12 @@ class NetworkParams(_Section):
         description="structure = 'file': path (relative to the scenario file) of a GraphML, "
         "GEXF or edge-list CSV network",
     )
+    structure_by_country: dict[str, str] = Field(
+        default_factory=dict,
+        description="A policy structure per country code, each built on its country's "
+        "schools only (countries not named use structure); e.g. one approach per ministry",
+        json_schema_extra={"unit": "", "source": "", "choices": "structures"},
+    )
     proximity: bool = Field(True, description="Add weak informal ties to nearby schools")
     proximity_radius_km: float = param(
         10.0, "Proximity ties link schools closer than this", unit="km", gt=0, le=1000
@@ -366,6 +372,16 @@ class NetworkParams(_Section):
     @classmethod
     def _known_structure(cls, value: str) -> str:
         return _registered(STRUCTURES, value, "structure")
+
+    @field_validator("structure_by_country")
+    @classmethod
+    def _policy_by_country(cls, value: dict[str, str]) -> dict[str, str]:
+        policy = structure_names("policy")
+        for code, name in value.items():
+            if name not in policy:
+                choices = ", ".join(repr(n) for n in policy)
+                raise ValueError(f"{code}: {name!r} is not a policy structure ({choices})")
+        return value
 
 
 class ContactParams(_Section):
@@ -907,6 +923,19 @@ class Scenario(BaseModel):
             raise ValueError(f"adoption.initial_ids: {bad[0]} outside 0 <= id < {n}")
         if self.network.structure == "file" and not self.network.file:
             raise ValueError("network.file: required when structure = 'file'")
+        unknown = [
+            c for c in self.network.structure_by_country if c not in self.population.countries
+        ]
+        if unknown:
+            raise ValueError(
+                f"network.structure_by_country: {unknown[0]!r} is not a country of the "
+                f"population ({', '.join(self.population.countries)})"
+            )
+        if self.network.structure_by_country and self.structure.family != "policy":
+            raise ValueError(
+                "network.structure_by_country: needs a policy structure as network.structure "
+                f"(for the countries it does not name), not {self.network.structure!r}"
+            )
         if self.network.structure == "file" and self.population.roster:
             raise ValueError(
                 "population.roster: a roster cannot be combined with structure = 'file' "
@@ -949,13 +978,29 @@ class Scenario(BaseModel):
     @property
     def participation(self) -> Literal["voluntary", "compulsory"]:
         """Whether taking part is voluntary or compulsory (the structure's default for auto)."""
+        return self.participation_under(self.structure)
+
+    def participation_under(self, structure) -> Literal["voluntary", "compulsory"]:  # noqa: ANN001
+        """Participation under a structure (a registry entry): ``engagement.participation``
+        unless it is auto, else the structure's default."""
         if self.engagement.participation != "auto":
             return self.engagement.participation
-        return self.structure.participation
+        return structure.participation
 
     @property
     def has_community(self) -> bool:
         """Whether an online community of practice links the participants."""
+        return self.community_under(self.structure)
+
+    def community_under(self, structure) -> bool:  # noqa: ANN001 - a registry Structure
+        """Whether a community of practice links a structure's participants:
+        ``network.community`` unless it is None, else the structure's default."""
         if self.network.community is not None:
             return self.network.community
-        return self.structure.community
+        return structure.community
+
+    def structure_of(self, country_code: str):  # noqa: ANN201 - a registry Structure
+        """The registry entry of the structure a country's schools are organised by."""
+        return STRUCTURES.get(
+            self.network.structure_by_country.get(country_code, self.network.structure)
+        )
