@@ -282,13 +282,25 @@ def compare(
             show_default=False,
         ),
     ] = None,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by",
+            help="Also compare within each country, region or disadvantage band "
+            "(country, region, disadvantage); writes group_comparison.parquet.",
+            show_default=False,
+        ),
+    ] = None,
     dpi: DpiOption = None,
     size: SizeOption = None,
 ) -> None:
     """Paired differences against a baseline, ICERs, dominance and the frontier."""
     figure = figure_options(dpi, size)
     from mensi_sim.analysis import COMPARE_OUTCOMES, at_budget, comparison_table
+    from mensi_sim.cli.group_views import check_by, print_group_comparison
     from mensi_sim.errors import ResultsError
+
+    check_by(by)
 
     console = _stdout()
     with user_errors():
@@ -395,6 +407,9 @@ def compare(
                 f"{fmt(s['ci_high'], 'dpct')}]",
             )
         console.print(t)
+    if by is not None:
+        written = print_group_comparison(res, by, baseline, console)
+        console.print(f"written: {written}", soft_wrap=True)
     console.print(f"written: {Path(results) / 'comparison.parquet'}", soft_wrap=True)
     _write_plots(Path(results), console, figure)
 

@@ -7,10 +7,11 @@ region and disadvantage band (``group_summary``), the ``manifest``, and the tabl
 analyses added (``tables``: comparison, sensitivity, budget, group_comparison).
 
 Comparisons, sensitivity indices and the quick figure hang off it: ``.comparison()``,
-``.sensitivity()`` and ``.plot()`` call the floors above this one (``mensi_sim.analysis``,
-``mensi_sim.plotting``) through a deferred import; they are the only calls upward in
-the package, listed in tests/test_layers.py. A stored table is read, never computed
-again; a computed one is kept, so the figures and the report share it.
+``.group_comparison()``, ``.headline_by()``, ``.sensitivity()`` and ``.plot()`` call the
+floors above this one (``mensi_sim.analysis``, ``mensi_sim.plotting``) through a deferred
+import; they are the only calls upward in the package, listed in tests/test_layers.py. A
+stored table is read, never computed again; a computed one is kept, so the figures and the
+report share it.
 """
 
 from __future__ import annotations
@@ -400,6 +401,48 @@ class Results:
 
             self._comparisons[key] = comparison_table(self.summary, base, level=level)
         return self._comparisons[key]
+
+    def headline_by(
+        self, by: str = "country", outcomes: Sequence[str] | None = None, level: float = 0.95
+    ) -> pd.DataFrame:
+        """Mean and interval of the outcomes of interest per scenario and group of ``by``
+        (``"country"``, ``"region"`` or ``"disadvantage"``), long format.
+
+        Raises:
+            ValueError: ``by`` is not a grouping, or there are no outcomes by group.
+        """
+        from mensi_sim.analysis.groups import group_headline  # upward: see module doc
+
+        outcomes = tuple(outcomes or self.outcomes)
+        return group_headline(self.group_summary, by, outcomes, level=level)
+
+    def group_comparison(
+        self, by: str = "country", baseline: str | None = None, level: float = 0.95
+    ) -> pd.DataFrame:
+        """``comparison()`` within every group of ``by``: one row per (group, scenario).
+
+        The stored ``group_comparison`` table (``compare --by``) when it was made by that
+        grouping against that baseline, else ``analysis.groups.group_comparison``.
+
+        Raises:
+            ResultsError: Fewer than two scenarios, or no such baseline.
+            ValueError: ``by`` is not a grouping, or there are no outcomes by group.
+        """
+        base = self.baseline if baseline is None else self.baseline_for(baseline)
+        if base is None or len(self.scenarios) < 2:
+            raise ResultsError("fewer than two scenarios; nothing to compare")
+        stored = self.tables.get("group_comparison")
+        if (
+            stored is not None
+            and len(stored)
+            and level == 0.95
+            and set(stored["by"]) == {by}
+            and str(stored["baseline"].iloc[0]) == base
+        ):
+            return stored
+        from mensi_sim.analysis.groups import group_comparison  # upward: see module doc
+
+        return group_comparison(self.group_summary, base, by=by, level=level)
 
     def try_comparison(self) -> pd.DataFrame | None:
         """The comparison the figures and the report show, or None (the reason in ``notes``).
