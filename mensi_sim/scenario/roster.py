@@ -43,6 +43,7 @@ column. Reading is cached per file (path, size and modification time).
 from __future__ import annotations
 
 import functools
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -431,3 +432,35 @@ def read_roster(paths: str | Path | list[str] | tuple[str, ...]) -> Roster:
         location=location,
         ignored=ignored,
     )
+
+
+@functools.lru_cache(maxsize=16)
+def _digest(path: str, size: int, mtime_ns: int) -> str:
+    sha = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            sha.update(block)
+    return sha.hexdigest()
+
+
+def describe_roster(files: tuple[str, ...] | list[str]) -> dict:
+    """What a manifest records of a roster: its files with their SHA-256, the number of
+    schools, the countries, the attributes drawn (and for how many schools) and the
+    columns ignored."""
+    roster = read_roster(list(files))
+    entries = []
+    for path in roster.paths:
+        stat = Path(path).stat()
+        entries.append(
+            {"path": path, "sha256": _digest(path, stat.st_size, stat.st_mtime_ns),
+             "bytes": stat.st_size}
+        )  # fmt: skip
+    return {
+        "files": entries,
+        "schools": roster.n,
+        "countries": list(roster.country_codes),
+        "regions": len(roster.region_names),
+        "location": roster.location or "drawn",
+        "drawn": dict(roster.drawn),
+        "ignored_columns": list(roster.ignored),
+    }
