@@ -58,6 +58,11 @@ def print_group_comparison(res: Results, by: str, baseline: str, console: Consol
     if res.group_summary.empty:
         raise fail(f"{res.path}: no outcomes by group (results made before they existed)")
     table = group_comparison(res.group_summary, baseline, by=by)
+    order = {name: i for i, name in enumerate(res.scenarios)}
+    groups = {g: i for i, g in enumerate(dict.fromkeys(table["group"]))}
+    table = table.sort_values(
+        ["group", "scenario"], key=lambda c: c.map(groups if c.name == "group" else order)
+    ).reset_index(drop=True)  # each group's scenarios in design order
     with user_errors():
         written = res.write_table("group_comparison", table)
     console.print(
