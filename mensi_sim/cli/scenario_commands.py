@@ -248,7 +248,7 @@ def list_scenarios(
             continue
         table.add_row(
             path.name,
-            sc.network.structure,
+            "by country" if sc.network.structure_by_country else sc.network.structure,
             f"{sc.population.n_schools:,}",
             str(sc.time.steps),
             sc.description,
