@@ -114,6 +114,7 @@ def country_exchange(
     baseline: str,
     structures: dict[str, str] | None = None,
     level: float = 0.95,
+    comparison: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """What ``scenario`` achieved in each country against the baseline, at what cost,
     how sure: one row per country.
@@ -124,13 +125,18 @@ def country_exchange(
     (``delta_effect`` with interval), the ICER (extra EUR of total cost per additional
     adopting school, Fieller interval, ``icer_note``) and the cash per participating
     school and programme year. Every cost is the country's own (its schools' staff
-    hours at its hour rate, its mentors' coordination).
+    hours at its hour rate, its mentors' coordination). ``comparison``: the
+    ``group_comparison`` by country against ``baseline``, when already computed.
 
     Raises:
         ValueError: The table has no country rows.
         KeyError: ``scenario`` or ``baseline`` is not a scenario of the table.
     """
-    wide = group_comparison(table, baseline, by="country", level=level)
+    wide = (
+        comparison
+        if comparison is not None
+        else group_comparison(table, baseline, by="country", level=level)
+    )
     rows = wide[wide["scenario"] == scenario]
     if rows.empty:
         raise KeyError(f"no scenario {scenario!r} in the outcomes by country")

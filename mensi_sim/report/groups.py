@@ -235,10 +235,14 @@ def exchange(res: Results) -> str:
         "another; the scenario that puts one approach everywhere (if the experiment has "
         "one) is the comparison for that question.</p>"
     ]
+    try:
+        wide = res.group_comparison("country")
+    except (ResultsError, ValueError, KeyError) as exc:
+        return f"<p class='muted'>No cross-country comparison: {esc(exc)}.</p>"
     for name in [s for s in res.scenarios if s != base]:
         structures = _structures(res, name)
         try:
-            rows = country_exchange(res.group_summary, name, base, structures)
+            rows = country_exchange(res.group_summary, name, base, structures, comparison=wide)
         except (KeyError, ValueError):
             continue
         items = []

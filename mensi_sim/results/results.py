@@ -113,6 +113,7 @@ class Results:
         self._experiment = experiment
         self._command_line = command_line
         self._comparisons: dict[tuple[str, float], pd.DataFrame] = {}
+        self._group_comparisons: dict[tuple[str, str, float], pd.DataFrame] = {}
         self._tried: tuple[pd.DataFrame | None, str] | None = None
         self._sources: dict[str | None, rebuild.ReplaySource] = {}
 
@@ -194,6 +195,7 @@ class Results:
             raise ResultsError(f"{name}: the results are not in a folder (save them first)")
         written = _write_table(frame, self.path, name)
         self.tables[name] = frame
+        self._group_comparisons.clear()
         if name == "comparison":
             self._tried = None
         return written
@@ -440,9 +442,14 @@ class Results:
             and str(stored["baseline"].iloc[0]) == base
         ):
             return stored
-        from mensi_sim.analysis.groups import group_comparison  # upward: see module doc
+        key = (by, base, level)
+        if key not in self._group_comparisons:
+            from mensi_sim.analysis.groups import group_comparison  # upward: see module doc
 
-        return group_comparison(self.group_summary, base, by=by, level=level)
+            self._group_comparisons[key] = group_comparison(
+                self.group_summary, base, by=by, level=level
+            )
+        return self._group_comparisons[key]
 
     def try_comparison(self) -> pd.DataFrame | None:
         """The comparison the figures and the report show, or None (the reason in ``notes``).

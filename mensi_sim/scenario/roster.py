@@ -361,14 +361,6 @@ def _cached_part(path: str, size: int, mtime_ns: int) -> _Part:
     return _read_part(Path(path))
 
 
-def _part(path: Path) -> _Part:
-    try:
-        stat = path.stat()
-    except OSError:
-        raise _fail(path, "no such file") from None
-    return _cached_part(str(path), stat.st_size, stat.st_mtime_ns)
-
-
 def read_roster(paths: str | Path | list[str] | tuple[str, ...]) -> Roster:
     """Read and validate a roster from one file or several (concatenated, in order).
 
@@ -379,7 +371,20 @@ def read_roster(paths: str | Path | list[str] | tuple[str, ...]) -> Roster:
         paths = [paths]
     if not paths:
         raise RosterError("population.roster: no file given")
-    parts = [_part(Path(p)) for p in paths]
+    keys = []
+    for p in paths:
+        try:
+            stat = Path(p).stat()
+        except OSError:
+            raise _fail(Path(p), "no such file") from None
+        keys.append((str(p), stat.st_size, stat.st_mtime_ns))
+    return _cached_roster(tuple(keys))
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_roster(keys: tuple[tuple[str, int, int], ...]) -> Roster:
+    """The roster of these files (path, size, modification time), read once."""
+    parts = [_cached_part(*key) for key in keys]
     ids = np.concatenate([p.ids for p in parts])
     seen: dict[str, Path] = {}
     for part in parts:
