@@ -29,6 +29,7 @@ country, region and band).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -128,14 +129,8 @@ class Snapshot:
 
     @classmethod
     def of(cls, state: SchoolState) -> Snapshot:
-        return cls(
-            adopted=state.adopted.copy(),
-            capacity=state.capacity.copy(),
-            member=state.member.copy(),
-            active=state.active.copy(),
-            cost=state.cost.copy(),
-            staff_hours=state.staff_hours.copy(),
-        )
+        """Copies of the state's arrays of the same names (later steps leave them alone)."""
+        return cls(**{f.name: getattr(state, f.name).copy() for f in dataclasses.fields(cls)})
 
 
 class GroupTracker:
@@ -179,7 +174,8 @@ class GroupTracker:
 
 
 def _sums(code: np.ndarray, size: int, values: np.ndarray) -> np.ndarray:
-    return np.bincount(code, weights=values.astype(float), minlength=size)
+    weights = values if values.dtype == np.float64 else values.astype(float)
+    return np.bincount(code, weights=weights, minlength=size)
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:

@@ -133,3 +133,31 @@ def test_bands_hold_the_shares_between_their_edges():
     shares = np.array([0.0, 0.0999, 0.1, 0.15, 0.2, 0.3, 0.99, 1.0])
     assert disadvantage_band(shares, edges).tolist() == [0, 0, 1, 1, 2, 3, 3, 3]
     assert band_labels(edges) == ("0-10%", "10-20%", "20-30%", "30-100%")
+
+
+@pytest.mark.benchmark
+def test_benchmark_what_groups_cost_a_run():
+    """Prints the per-step cost of the group tracker and the once-per-run cost of the group
+    outcomes against a step, at 250,000 schools (eu_scale); asserts nothing about time."""
+    import time
+
+    from mensi_sim import MentoringModel
+
+    sc = load_scenario(REPO / "scenarios" / "eu_scale.toml")
+    model = MentoringModel(sc, rng=1)
+    model.run_for(3)
+    started = time.perf_counter()
+    model.run_for(10)
+    step = (time.perf_counter() - started) / 10
+    started = time.perf_counter()
+    for _ in range(50):
+        model._groups.record(model.week, model.state)
+    record = (time.perf_counter() - started) / 50
+    started = time.perf_counter()
+    model.group_outcomes()
+    outcomes = time.perf_counter() - started
+    print(
+        f"250,000 schools: step {1000 * step:.1f} ms, group record {1000 * record:.2f} ms "
+        f"({100 * record / step:.1f} % of a step), group outcomes once per run "
+        f"{1000 * outcomes:.0f} ms"
+    )
