@@ -358,7 +358,7 @@ class NetworkParams(_Section):
         default_factory=dict,
         description="A policy structure per country code, each built on its country's "
         "schools only (countries not named use structure); e.g. one approach per ministry",
-        json_schema_extra={"unit": "", "source": "", "choices": "structures"},
+        json_schema_extra={"unit": "", "source": ""},
     )
     proximity: bool = Field(True, description="Add weak informal ties to nearby schools")
     proximity_radius_km: float = param(
