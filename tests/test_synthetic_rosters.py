@@ -80,3 +80,17 @@ def test_the_exchange_experiment_runs_and_reads_by_country(tmp_path: Path):
     html = build_report(res, network=False)
     assert "Cross-country comparison" in html and "own_approaches against none" in html
     assert "These are SYNTHETIC schools" in html
+    # the manifest and the report say what the rosters gave and what was drawn
+    n = sum(COUNTS.values())
+    (record,) = res.manifest["rosters"]
+    assert [Path(f["path"]).name for f in record["files"]] == [p.name for p in FILES.values()]
+    assert all(len(f["sha256"]) == 64 for f in record["files"])
+    assert record["schools"] == n and record["countries"] == list(COUNTS)
+    drawn = {code: read_roster(path).drawn for code, path in FILES.items()}
+    for attribute in ("capacity", "teachers", "motivation"):
+        k = sum(dict(d).get(attribute, 0) for d in drawn.values())
+        assert record["drawn"][attribute] == k
+        assert f"({k:,} of {n:,} schools)" in html
+    assert record["drawn"]["motivation"] == n  # no roster gives motivation
+    assert "location" not in record["drawn"]  # every school has lat/lon
+    assert "Columns not used: " in html and "nuts2" in html
