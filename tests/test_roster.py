@@ -278,6 +278,24 @@ def test_the_command_line_reports_a_bad_roster_in_one_line(tmp_path: Path):
     assert "Traceback" not in result.output and not out.exists()
 
 
+def test_run_says_what_the_roster_gave_and_what_was_drawn(tmp_path: Path):
+    table = roster_of(generated(PILOT, 2)).drop(columns=["motivation"]).assign(note="x")
+    table.loc[[3, 8], "teachers"] = np.nan  # two sizes unknown: drawn
+    _write(table, tmp_path / "schools.csv")
+    (tmp_path / "s.toml").write_text('[population]\nroster = "schools.csv"\n[time]\nsteps = 3\n')
+    args = ["run", str(tmp_path / "s.toml"), "--replications", "2", "--out", str(tmp_path / "o")]
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    n, regions = len(table), table["region"].nunique()
+    countries = list(dict.fromkeys(table["country"]))
+    line = next(x for x in result.output.splitlines() if x.startswith("roster "))
+    assert line == (
+        f"roster schools.csv: {n} schools in {len(countries)} countries "
+        f"({', '.join(countries)}), {regions} regions; drawn: number of teachers "
+        f"(2 of {n} schools); motivation ({n} of {n} schools); columns not used: note"
+    )
+
+
 @pytest.mark.parametrize(
     ("name", "message"),
     [("missing.csv", "no such file"), ("schools.txt", "unknown format '.txt'")],

@@ -35,6 +35,7 @@ from mensi_sim.cli.common import (
 )
 from mensi_sim.outcomes import format_of
 from mensi_sim.results import Results
+from mensi_sim.scenario.roster import roster_line
 
 if TYPE_CHECKING:
     from mensi_sim.experiments.spec import Experiment
@@ -158,6 +159,8 @@ def _print_sweep(console: Console, result: Results, elapsed: float) -> None:
         f"root seed {exp.spec.root_seed}, executor {result.manifest['executor']}, {elapsed:.1f} s",
         soft_wrap=True,
     )
+    for record in result.manifest.get("rosters") or []:
+        console.print(roster_line(record), soft_wrap=True, markup=False)
     console.print(summary_table(result))
     summary = result.summary
     if "weeks_to_half_adoption" in exp.spec.outcomes and "half_adoption_reached" in summary:

@@ -18,7 +18,7 @@ from mensi_sim.formats import fmt, with_ci
 from mensi_sim.outcomes import format_of
 from mensi_sim.report.html import esc, table
 from mensi_sim.results import Results
-from mensi_sim.scenario.roster import ATTRIBUTES
+from mensi_sim.scenario.roster import drawn_attributes
 
 #: (outcome, kind of its value) of the per-country tables
 COUNTRY_OUTCOMES = (
@@ -29,13 +29,6 @@ COUNTRY_OUTCOMES = (
     ("total_staff_time", "eur"),
     ("cash_per_participant_year", "eur"),
 )
-ATTRIBUTE_TEXT = {
-    "location": "location",
-    "teachers": "number of teachers",
-    "disadvantaged": "share of disadvantaged pupils",
-    "capacity": "capacity (no capacity or SELFIE score)",
-    "motivation": "motivation",
-}
 VERDICT_TEXT = {
     "higher": "higher than under {base} (the 95% interval excludes zero)",
     "lower": "lower than under {base} (the 95% interval excludes zero)",
@@ -60,12 +53,7 @@ def roster_paragraph(res: Results) -> str:
     for r in rosters:
         files = ", ".join(f"<code>{esc(f['path'])}</code>" for f in r.get("files", []))
         n = int(r.get("schools", 0))
-        drawn = r.get("drawn") or {}
-        listed = [
-            f"{ATTRIBUTE_TEXT.get(a, a)} ({fmt(k, 'int')} of {fmt(n, 'int')} schools)"
-            for a in ATTRIBUTES
-            if (k := int(drawn.get(a, 0)))
-        ]
+        listed = drawn_attributes(r)
         drawn_text = (
             "Drawn as for generated schools, because the roster does not give them: "
             + "; ".join(esc(x) for x in listed)

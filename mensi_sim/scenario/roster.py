@@ -86,6 +86,14 @@ KNOWN = (*REQUIRED, *NUMERIC, HINT_COLUMN)
 #: the school attributes a roster may give, each drawn as for generated schools where
 #: it gives none (``Roster.given``)
 ATTRIBUTES = ("location", "teachers", "disadvantaged", "capacity", "motivation")
+#: how the report and the command line name each attribute
+ATTRIBUTE_TEXT = {
+    "location": "location",
+    "teachers": "number of teachers",
+    "disadvantaged": "share of disadvantaged pupils",
+    "capacity": "capacity (no capacity or SELFIE score)",
+    "motivation": "motivation",
+}
 EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG)
 SUFFIXES = (".csv", ".parquet", ".pq")
 
@@ -469,3 +477,33 @@ def describe_roster(files: tuple[str, ...] | list[str]) -> dict:
         "drawn": dict(roster.drawn),
         "ignored_columns": list(roster.ignored),
     }
+
+
+def drawn_attributes(record: dict) -> list[str]:
+    """What a roster record (``describe_roster``) says was drawn, one phrase per attribute
+    in ``ATTRIBUTES`` order: "number of teachers (134 of 1,340 schools)"."""
+    n = int(record.get("schools", 0))
+    drawn = record.get("drawn") or {}
+    return [
+        f"{ATTRIBUTE_TEXT[a]} ({int(drawn[a]):,} of {n:,} schools)"
+        for a in ATTRIBUTES
+        if int(drawn.get(a, 0))
+    ]
+
+
+def roster_line(record: dict) -> str:
+    """One plain line on a roster record for the command line: its files, schools,
+    countries, what was drawn and the columns not used."""
+    names = ", ".join(Path(f["path"]).name for f in record.get("files", []))
+    drawn = drawn_attributes(record)
+    ignored = record.get("ignored_columns") or []
+    synthetic = "synthetic" in names.lower()
+    codes = list(record.get("countries", []))
+    return (
+        f"roster {names}{' (SYNTHETIC schools)' if synthetic else ''}: "
+        f"{int(record.get('schools', 0)):,} schools in {len(codes)} "
+        f"{'country' if len(codes) == 1 else 'countries'} ({', '.join(codes)}), "
+        f"{int(record.get('regions', 0)):,} regions; "
+        + ("drawn: " + "; ".join(drawn) if drawn else "nothing drawn")
+        + (f"; columns not used: {', '.join(ignored)}" if ignored else "")
+    )
