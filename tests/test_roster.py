@@ -263,7 +263,7 @@ def test_a_bad_roster_is_one_line_naming_row_and_column(tmp_path: Path, case, ch
         load_scenario(scenario)
     text = str(err.value)
     assert "\n" not in text
-    assert text.startswith(f"population.roster: {path}: ")
+    assert text.startswith(f"{scenario}: population.roster: {path}: ")
     assert message in text
 
 
@@ -275,6 +275,7 @@ def test_the_command_line_reports_a_bad_roster_in_one_line(tmp_path: Path):
     assert result.exit_code == 2
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and "needs column(s) region" in lines[0]
+    assert lines[0].startswith(f"error: {tmp_path / 's.toml'}: population.roster: ")
     assert "Traceback" not in result.output and not out.exists()
 
 
