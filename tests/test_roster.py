@@ -279,6 +279,15 @@ def test_the_command_line_reports_a_bad_roster_in_one_line(tmp_path: Path):
     assert "Traceback" not in result.output and not out.exists()
 
 
+def test_a_bad_roster_is_named_as_the_user_typed_it(tmp_path: Path, monkeypatch):
+    _write(roster_of(generated(PILOT, 1)).drop(columns="region"), tmp_path / "bad.csv")
+    (tmp_path / "s.toml").write_text('[population]\nroster = "bad.csv"\n')
+    monkeypatch.chdir(tmp_path)  # the roster's path is resolved; shown relative to here
+    result = CliRunner().invoke(app, ["validate", "s.toml"])
+    assert result.exit_code == 1
+    assert result.output.startswith("error: s.toml: population.roster: bad.csv: ")
+
+
 def test_run_says_what_the_roster_gave_and_what_was_drawn(tmp_path: Path):
     table = roster_of(generated(PILOT, 2)).drop(columns=["motivation"]).assign(note="x")
     table.loc[[3, 8], "teachers"] = np.nan  # two sizes unknown: drawn

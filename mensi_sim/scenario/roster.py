@@ -147,8 +147,18 @@ class Roster:
         return tuple((a, k) for a, k in counts if k)
 
 
+def _shown(path: Path) -> Path:
+    """``path`` as the user would type it: relative to the working directory when inside it
+    (the scenario's roster paths are resolved to absolute ones)."""
+    cwd = Path.cwd()
+    try:
+        return Path(path).relative_to(cwd) if cwd != Path(cwd.anchor) else Path(path)
+    except ValueError:
+        return Path(path)
+
+
 def _fail(path: Path, message: str) -> RosterError:
-    return RosterError(f"population.roster: {path}: {message}")
+    return RosterError(f"population.roster: {_shown(path)}: {message}")
 
 
 def _where(path: Path, row: int) -> str:
@@ -398,7 +408,7 @@ def _cached_roster(keys: tuple[tuple[str, int, int], ...]) -> Roster:
     for part in parts:
         for school in part.ids.tolist():
             if school in seen:
-                raise _fail(part.path, f"column id: {school!r} is also in {seen[school]}")
+                raise _fail(part.path, f"column id: {school!r} is also in {_shown(seen[school])}")
         seen.update(dict.fromkeys(part.ids.tolist(), part.path))
     kinds = {_location_kind(p) for p in parts}
     if len(kinds) > 1:
