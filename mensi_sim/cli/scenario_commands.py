@@ -38,6 +38,7 @@ from mensi_sim.outcomes import format_of
 from mensi_sim.results import Results
 from mensi_sim.scenario import Scenario, load_scenario
 from mensi_sim.scenario.loader import format_validation_error
+from mensi_sim.scenario.roster import roster_line
 
 SCENARIO_DIR = Path("scenarios")
 
@@ -158,6 +159,8 @@ def run(
         f"{sc.time.steps} weeks, "
         f"{n_schools:,} schools ({sc.network.structure}), seed {seed}, {elapsed:.1f} s"
     )
+    for record in result.manifest.get("rosters") or []:
+        console.print(roster_line(record), soft_wrap=True, markup=False)
     console.print(_headline_table(result))
     if replications < 2:
         console.print(NO_INTERVAL, soft_wrap=True)
@@ -272,7 +275,7 @@ def list_scenarios(
             continue
         table.add_row(
             path.name,
-            sc.network.structure,
+            "by country" if sc.network.structure_by_country else sc.network.structure,
             f"{sc.population.n_schools:,}",
             str(sc.time.steps),
             sc.description,
