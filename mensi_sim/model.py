@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import mesa
 import numpy as np
 import pandas as pd
@@ -17,6 +20,7 @@ from mensi_sim.codes import (
     ROLE_NAMES,
     ROLE_NONE,
 )
+from mensi_sim.collector import StepCollector
 from mensi_sim.dynamics import (
     adoption,
     contacts,
@@ -71,14 +75,26 @@ class MentoringModel(mesa.Model):
     Rules 1-5 and 7 read the state at t; the state at t + 1 is then written, and rule 6
     runs last on it, so schools that join this week meet from next week on.
 
+    ``model.datacollector`` is a Mesa ``DataCollector`` (``collector.StepCollector``) of the
+    step metrics, so ``mesa.batch_run(MentoringModel, {"scenario": [sc]}, rng=[1, 2])``
+    works; ``running`` turns False after ``time.steps`` weeks.
+
     Args:
         scenario: A validated Scenario.
         rng: An int seed, a ``numpy.random.SeedSequence`` or None (fresh entropy). It is
             split into separate streams for the population, the networks and each rule of
             the dynamics (``mensi_sim.seeds.run_streams``); ``model.rng`` is Mesa's stream.
+        agent_reporters: Mesa agent reporters for ``model.datacollector`` (default none:
+            reading every school every week is slow).
     """
 
-    def __init__(self, scenario: Scenario, rng: SeedLike = None) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        rng: SeedLike = None,
+        *,
+        agent_reporters: Mapping[str, Any] | None = None,
+    ) -> None:
         streams = run_streams(rng)
         super().__init__(rng=streams.dynamics)
         self.spec = scenario
@@ -164,6 +180,8 @@ class MentoringModel(mesa.Model):
         self._groups = GroupTracker(keys, prog.start_week, prog.end_week)
         self._record()
         School.create_agents(self, n, index=list(range(n)))
+        self._collector = StepCollector(agent_reporters)
+        self._collector.collect(self)
 
     # ---- ties -------------------------------------------------------------------------
     @property
@@ -375,6 +393,9 @@ class MentoringModel(mesa.Model):
             self._refresh_ties()
         self.week += 1
         self._record()
+        self.running = self.week < sc.time.steps
+        if self._collector.agent_reporters:
+            self._collector.collect(self)
 
     def _open_up(self, load: np.ndarray, rng: np.random.Generator) -> bool:
         """Rule 6: outside schools join capable adopters. Returns whether ties were added."""
@@ -477,6 +498,11 @@ class MentoringModel(mesa.Model):
                 "adopted": st.adopted,
             }
         )
+
+    @property
+    def datacollector(self) -> StepCollector:
+        """Mesa's DataCollector of this run: the step metrics of every recorded week."""
+        return self._collector.sync(self._records)
 
     def timeseries(self) -> pd.DataFrame:
         """One row per recorded week (0 = initial state), one column per metric."""

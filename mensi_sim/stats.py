@@ -44,11 +44,16 @@ def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, floa
 def describe_outcomes(
     summary: pd.DataFrame, outcomes: tuple[str, ...], by: str = "scenario", level: float = 0.95
 ) -> pd.DataFrame:
-    """Mean and confidence interval of each outcome per group: one row per (group, outcome)."""
+    """Mean and confidence interval of each outcome per group: one row per (group, outcome).
+
+    A group of one replicate has the interval NaN: no spread can be estimated from it.
+    """
     rows = []
     for group, frame in summary.groupby(by, sort=False):
         for outcome in outcomes:
             mean, low, high = mean_ci(frame[outcome].to_numpy(), level)
+            if len(frame) < 2:  # no spread from one replicate: no interval, not a point
+                low = high = float("nan")
             rows.append(
                 {
                     by: group,

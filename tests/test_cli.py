@@ -293,6 +293,19 @@ def test_run_all_replicates_failed(tiny_result, tiny_scenario_file, tmp_path, mo
     assert not (tmp_path / "res").exists()
 
 
+def test_ctrl_c_ends_a_run_writing_nothing(tiny_scenario_file, tmp_path, monkeypatch):
+    # Ctrl-C arrives as KeyboardInterrupt inside simulate (the replicates run in this
+    # process); a real SIGINT to a sweep's process group: tests/experiments/test_resume.py
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(mensi_simulate, "simulate", interrupted)
+    res = invoke("run", tiny_scenario_file, "--out", tmp_path / "res")
+    assert res.exit_code == 130
+    assert res.stderr.strip() == f"interrupted; nothing written to {tmp_path / 'res'}"
+    assert not (tmp_path / "res").exists()
+
+
 def test_run_some_replicates_failed(tiny_result, tiny_scenario_file, tmp_path, monkeypatch):
     failing = _with_failures(tiny_result, 1)
     monkeypatch.setattr(mensi_simulate, "simulate", lambda *a, **k: failing)

@@ -48,14 +48,14 @@ ROOT = Path(__file__).resolve().parents[1] / PACKAGE
 # floor name -> the top-level modules and packages of mensi_sim on it, bottom first;
 # "" is the package itself (mensi_sim/__init__.py)
 FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("foundation", ("errors", "codes", "seeds", "stats", "formats", "registry")),
+    ("foundation", ("errors", "codes", "seeds", "stats", "formats", "registry", "shipped")),
     ("scenario", ("scenario",)),
     ("world", ("population", "networks", "world", "state", "ties")),
     ("dynamics", ("dynamics", "metrics", "outcomes", "groups")),
-    ("model", ("model", "agents", "calibration")),
+    ("model", ("model", "agents", "collector", "calibration")),
     ("experiments", ("experiments",)),
     ("results", ("results", "simulate", "")),
-    ("analysis", ("analysis",)),
+    ("analysis", ("analysis", "ema")),
     ("views", ("plotting", "report", "viz")),
     ("cli", ("cli",)),
 )
@@ -69,7 +69,9 @@ UPWARD_CALLS = {
     ("mensi_sim.results.results", "Results.group_comparison", "mensi_sim.analysis.groups"),
 }
 # modules outside the cli floor that still print, each with the reason it may
-PRINTING_ALLOWED: dict[str, str] = {}
+PRINTING_ALLOWED: dict[str, str] = {
+    "mensi_sim.results.progress": "the progress bar simulate(progress=True) asks for",
+}
 PRINTERS = {"print", "echo", "secho"}  # print(), typer.echo/secho; rich Console below
 # Above the model floor, a model is built only here: the model of a recorded run
 # (experiments.replicate.replicate_model; Results.model and the network view use it).

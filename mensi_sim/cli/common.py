@@ -18,14 +18,6 @@ from typing import Annotated, Any
 import typer
 from rich import box
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 from typer.core import TyperGroup
 
@@ -35,6 +27,7 @@ from mensi_sim.formats import fmt
 __all__ = [
     "EXIT_BAD_INPUT",
     "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
     "OneLineErrorGroup",
     "command_line",
     "default_out",
@@ -52,6 +45,7 @@ __all__ = [
 
 EXIT_FAILED = 1  # validate: some file is invalid; run/sweep: some runs failed
 EXIT_BAD_INPUT = 2  # bad input: nothing was written
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as a shell reports it)
 RESULTS_ROOT = Path("results")
 PLAIN_WIDTH = 120  # characters per line of tables when stdout is not a terminal
 
@@ -140,10 +134,16 @@ def naming(path: Path, exc: Exception) -> str:
 
 
 def simple_table(*columns: str) -> Table:
-    """A table with a rule under the header; the first column left, the others right."""
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, header_style="bold")
+    """A table with a rule under the header; the first column left, the others right.
+
+    No cell wraps (an interval stays on one line); a table wider than the terminal is
+    printed in parts of columns, each with the first one (``cli.tables.FitTable``).
+    """
+    from mensi_sim.cli.tables import FitTable
+
+    table = FitTable(box=box.SIMPLE_HEAD, show_edge=False, header_style="bold")
     for i, c in enumerate(columns):
-        table.add_column(c, justify="left" if i == 0 else "right")
+        table.add_column(c, justify="left" if i == 0 else "right", no_wrap=True)
     return table
 
 
@@ -154,24 +154,21 @@ def progress_bar(
     """A rich progress bar on stderr (done, elapsed, time left); hidden when not a terminal.
 
     Yields ``report(done, total, failed=0)``. ``unit`` names what is counted
-    ("replicates", "runs"); ``fields`` is more text after it (e.g. the failures).
+    ("replicates", "runs"); ``fields`` is more text after it (e.g. the failures). The bar
+    is ``results.progress.progress_bar``'s, gone when done.
     """
-    columns = (
-        TextColumn("{task.description}", style="bold", markup=False),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn(unit + fields),
-        TimeElapsedColumn(),
-        TextColumn("elapsed,"),
-        TimeRemainingColumn(),
-        TextColumn("left"),
-    )
-    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
-        task = bar.add_task(description, total=total, failed=0)
+    from mensi_sim.results.progress import progress_bar as bar
 
-        def report(done: int, total: int, failed: int = 0) -> None:
-            bar.update(task, completed=done, total=total, failed=failed)
-
+    options = {"fields": fields} if fields else {}
+    with bar(
+        description,
+        unit,
+        total,
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+        **options,
+    ) as report:
         yield report
 
 

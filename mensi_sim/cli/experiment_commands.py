@@ -9,6 +9,7 @@ The command's options become one ``SweepOptions`` and go to ``mensi_sim.sweep``.
 from __future__ import annotations
 
 import dataclasses
+import shlex
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -20,6 +21,7 @@ from rich.table import Table
 
 from mensi_sim.cli.common import (
     EXIT_FAILED,
+    EXIT_INTERRUPTED,
     DpiOption,
     SizeOption,
     command_line,
@@ -89,11 +91,7 @@ def summary_table(result: Results) -> Table:
             if row.empty:
                 cells.append("n/a")
                 continue
-            row = row.iloc[0]
-            k = format_of(o).kind
-            cells.append(
-                f"{fmt(row['mean'], k)} [{fmt(row['ci_low'], k)}, {fmt(row['ci_high'], k)}]"
-            )
+            cells.append(row["formatted"].iloc[0])  # mean [95% CI]; the mean alone from one run
         table.add_row(name, *cells)
     if len(names) > MAX_TABLE_ROWS:
         table.add_row(f"... {len(names) - MAX_TABLE_ROWS} more", *[""] * (len(outcomes) + 1))
@@ -132,9 +130,37 @@ def _sweep(
         options = dataclasses.replace(options, out=default_out(exp.name))
     started = time.perf_counter()
     fields = ", {task.fields[failed]} failed,"
-    with progress_bar(stderr_console(), f"sweep {exp.name}", "runs", fields) as report:
-        result = sweep(exp, options, progress=report, command_line=command_line(ctx))
+    typed = command_line(ctx)
+    try:
+        with progress_bar(stderr_console(), f"sweep {exp.name}", "runs", fields) as report:
+            result = sweep(exp, options, progress=report, command_line=typed)
+    except KeyboardInterrupt:
+        raise _interrupted(Path(options.out), typed) from None
     return result, time.perf_counter() - started
+
+
+def _interrupted(out: Path, typed: list[str]) -> typer.Exit:
+    """Ctrl-C during a sweep: say what is kept and the command that continues it."""
+    from mensi_sim.experiments import runstore
+
+    saved = len(runstore.winning_runs(runstore.read_runs(out))) if out.is_dir() else 0
+    typer.echo(
+        f"interrupted; {saved} runs are saved in {out}; continue with "
+        f"`{shlex.join(resume_command(typed, out))}`",
+        err=True,
+    )
+    return typer.Exit(EXIT_INTERRUPTED)
+
+
+def resume_command(typed: list[str], out: Path) -> list[str]:
+    """The command as typed, made to continue in ``out``: --resume instead of
+    --overwrite, and --out when it was the default."""
+    command = [a for a in typed if a != "--overwrite"]
+    if not any(a in ("--out", "-o") or a.startswith("--out=") for a in command):
+        command += ["--out", str(out)]
+    if "--resume" not in command:
+        command.append("--resume")
+    return command
 
 
 def _report_failures(result: Results) -> None:
@@ -162,6 +188,10 @@ def _print_sweep(console: Console, result: Results, elapsed: float) -> None:
     for record in result.manifest.get("rosters") or []:
         console.print(roster_line(record), soft_wrap=True, markup=False)
     console.print(summary_table(result))
+    if len(runs) and int(runs.groupby("scenario").size().min()) < 2:
+        from mensi_sim.cli.scenario_commands import NO_INTERVAL
+
+        console.print(NO_INTERVAL, soft_wrap=True)
     summary = result.summary
     if "weeks_to_half_adoption" in exp.spec.outcomes and "half_adoption_reached" in summary:
         reached = int(summary["half_adoption_reached"].sum())
@@ -186,7 +216,14 @@ def _print_sweep(console: Console, result: Results, elapsed: float) -> None:
 
 def sweep(
     ctx: typer.Context,
-    experiment: Annotated[Path, typer.Argument(help="Experiment file (TOML).", show_default=False)],
+    experiment: Annotated[
+        Path,
+        typer.Argument(
+            help="Experiment file (TOML), or the name of a shipped one (structures, "
+            "incentives, budget, sensitivity).",
+            show_default=False,
+        ),
+    ],
     executor: Annotated[
         str | None,
         typer.Option(
@@ -205,6 +242,9 @@ def sweep(
         typer.Option(
             "--resume", help="Continue a sweep in --out: redo only missing or failed runs."
         ),
+    ] = False,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an existing results directory --out.")
     ] = False,
     out: OutOption = None,
     replications: Annotated[
@@ -246,6 +286,7 @@ def sweep(
         max_replications=max_replications,
         out=out,
         resume=resume,
+        overwrite=overwrite,
     )
     figure = figure_options(dpi, size)
     console = _stdout()
@@ -346,6 +387,12 @@ def compare(
             )
         t.add_row(name, *cells)
     console.print(t)
+    if int(table["n_pairs"].min()) < 2:
+        console.print(
+            "no paired intervals: one replicate per scenario gives no spread of the "
+            "differences (sweep with --replications 2 or more)",
+            soft_wrap=True,
+        )
     console.print(
         "cost-effectiveness (adopting schools at the end; ICER = extra EUR per "
         "additional adopting school, Fieller 95% CI), ordered by cost",
@@ -422,7 +469,8 @@ def sensitivity(
     experiment: Annotated[
         Path,
         typer.Argument(
-            help="Experiment file with [[factors.samples]] (morris and/or sobol).",
+            help="Experiment file with [[factors.samples]] (morris and/or sobol), or the "
+            "name of a shipped one (sensitivity).",
             show_default=False,
         ),
     ],

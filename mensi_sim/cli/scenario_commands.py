@@ -17,6 +17,7 @@ from rich.table import Table
 
 from mensi_sim.cli.common import (
     EXIT_FAILED,
+    EXIT_INTERRUPTED,
     DpiOption,
     SizeOption,
     command_line,
@@ -67,22 +68,37 @@ def _simulate(
 
 
 def _headline_table(result: Results) -> Table:
-    """The headline outcomes (mean and 95% CI over replicates) as a rich table."""
+    """The headline outcomes (mean and 95% CI over replicates) as a rich table; with one
+    replicate the mean alone (``NO_INTERVAL`` says why)."""
     head = result.headline()  # one row per (scenario, outcome)
+    intervals = len(head) and int(head["n"].min()) >= 2
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, header_style="bold")
     table.add_column("outcome", no_wrap=True)
     table.add_column("mean", justify="right", no_wrap=True)
-    table.add_column("95% CI", justify="right", no_wrap=True)
+    if intervals:
+        table.add_column("95% CI", justify="right", no_wrap=True)
     for _, row in head.drop_duplicates("outcome").iterrows():
         style = format_of(row["outcome"])
         ci = f"{fmt(row['ci_low'], style.kind)} to {fmt(row['ci_high'], style.kind)}"
-        table.add_row(style.label, fmt(row["mean"], style.kind), ci)
+        table.add_row(style.label, fmt(row["mean"], style.kind), *([ci] if intervals else []))
     return table
+
+
+NO_INTERVAL = (
+    "no confidence intervals: one replicate gives no spread to estimate them from "
+    "(--replications 2 or more)"
+)
 
 
 def run(
     ctx: typer.Context,
-    scenario: Annotated[Path, typer.Argument(help="Scenario file (TOML).", show_default=False)],
+    scenario: Annotated[
+        Path,
+        typer.Argument(
+            help="Scenario file (TOML), or the name of a shipped one (mensi-sim scenarios).",
+            show_default=False,
+        ),
+    ],
     replications: Annotated[
         int, typer.Option("--replications", "-r", min=1, help="Number of replicates.")
     ] = 10,
@@ -127,6 +143,9 @@ def run(
             result = _simulate(sc, replications, seed, command_line(ctx), err)
         except MensiError as exc:
             raise fail(naming(scenario, exc)) from None
+        except KeyboardInterrupt:  # Ctrl-C: the replicates are in memory, nothing is written
+            typer.echo(f"interrupted; nothing written to {out_dir}", err=True)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
         elapsed = time.perf_counter() - started
         runs = result.runs
         failed = runs[runs["status"] != "ok"]
@@ -136,18 +155,21 @@ def run(
         written = result.save(out_dir, overwrite=overwrite, add_files=plots)
     n_schools = int(runs["n_schools"].iloc[0]) if "n_schools" in runs else sc.population.n_schools
     console.print(
-        f"{sc.name}: {replications} replicates x {sc.time.steps} weeks, "
+        f"{sc.name}: {replications} replicate{'s' if replications != 1 else ''} x "
+        f"{sc.time.steps} weeks, "
         f"{n_schools:,} schools ({sc.network.structure}), seed {seed}, {elapsed:.1f} s"
     )
     for record in result.manifest.get("rosters") or []:
         console.print(roster_line(record), soft_wrap=True, markup=False)
     console.print(_headline_table(result))
+    if replications < 2:
+        console.print(NO_INTERVAL, soft_wrap=True)
     summary = result.summary
     if "half_adoption_reached" in summary.columns:
         reached = int(summary["half_adoption_reached"].sum())
         console.print(
             f"weeks to 50% adoption are censored at {sc.time.steps}: "
-            f"reached in {reached} of {len(summary)} replicates"
+            f"reached in {reached} of {len(summary)} replicate{'s' if len(summary) != 1 else ''}"
         )
     console.print(f"results: {written}", soft_wrap=True)
     files = sorted(p.name for p in written.iterdir())
@@ -173,7 +195,7 @@ def _check_world(scenario: Scenario) -> None:
 def validate(
     scenarios: Annotated[
         list[Path],
-        typer.Argument(help="Scenario files (TOML) to check.", show_default=False),
+        typer.Argument(help="Scenario files (TOML) or shipped names to check.", show_default=False),
     ],
     build: Annotated[
         bool,
@@ -206,13 +228,14 @@ def validate(
 
 
 def _scenario_dir(directory: Path | None) -> Path:
-    """The folder to list: as given, else ./scenarios, else the one beside the package."""
+    """The folder to list: as given, else ./scenarios, else the shipped scenarios."""
+    from mensi_sim import shipped
+
     if directory is not None:
         return directory
     if SCENARIO_DIR.is_dir():
         return SCENARIO_DIR
-    shipped = Path(__file__).resolve().parents[2] / "scenarios"
-    return shipped if shipped.is_dir() else SCENARIO_DIR
+    return shipped.folder("scenarios") or SCENARIO_DIR
 
 
 def list_scenarios(
@@ -221,7 +244,8 @@ def list_scenarios(
         typer.Option(
             "--dir",
             "-d",
-            help="Folder of scenario files (default: ./scenarios, else the shipped ones).",
+            help="Folder of scenario files (default: ./scenarios, else the shipped ones, "
+            "which run and sweep also take by name).",
             show_default=False,
         ),
     ] = None,

@@ -162,7 +162,8 @@ def viz(
     scenario: Annotated[
         Path | None,
         typer.Argument(
-            help="Scenario file to start from (default: the MenSI pilot).", show_default=False
+            help="Scenario file or shipped name to start from (default: the shipped MenSI pilot).",
+            show_default=False,
         ),
     ] = None,
     port: Annotated[
@@ -185,7 +186,7 @@ def viz(
         name = f"{sc.name} ({scenario})"
         from mensi_sim.viz.model import ENV_SCENARIO
 
-        env[ENV_SCENARIO] = str(scenario.resolve())
+        env[ENV_SCENARIO] = str(Path(sc.source_path).resolve())  # a shipped name: its file
     import importlib.util
 
     for module in ("solara", "altair"):  # what mesa[viz] adds

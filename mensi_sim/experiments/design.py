@@ -1,7 +1,7 @@
 """Expanding an experiment's factors into design points, and the SALib samplers.
 
 Named scenarios are crossed with the full-factorial grid; samples (Latin
-hypercube, Sobol/Saltelli, Morris) are drawn over ``factors.ranges`` with SALib,
+hypercube, Sobol/Saltelli, Morris) are drawn over ``factors.uncertainties`` with SALib,
 seeded, so the same file always gives the same design. Each sample is drawn once,
 here: its points (``SampleDesign.points``, before integer parameters are rounded)
 are kept on the ``Experiment`` for the sensitivity analysis.
@@ -10,10 +10,12 @@ are kept on the ``Experiment`` for the sensitivity analysis.
 from __future__ import annotations
 
 import itertools
+import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 from pydantic import BaseModel, ValidationError
 
 from mensi_sim.errors import ScenarioError
@@ -52,7 +54,7 @@ class SampleDesign:
         label: The sample's label (its method, numbered when a method appears twice).
         spec: The ``[[factors.samples]]`` entry.
         seed: The sampler's seed.
-        problem: The SALib problem (names and bounds of ``factors.ranges``).
+        problem: The SALib problem (names and bounds of ``factors.uncertainties``).
         points: The points as sampled (rows, before integer parameters are rounded), in
             sample order: row i is the design point ``<label>-<i>``.
     """
@@ -175,12 +177,18 @@ def _expand_samples(
     ranges = flatten_overrides(spec.factors.ranges)
     integer = {}
     for path, (lo, hi) in ranges.items():
-        for bound in (lo, hi):  # both ends must be valid values of the parameter
-            apply_overrides(base, {path: bound}, f"{where}: factors.ranges")
-        value = get_parameter(base, path)
+        try:
+            value = get_parameter(base, path)
+        except KeyError:
+            raise ScenarioError(
+                f"{where}: factors.uncertainties: unknown parameter {path!r}"
+            ) from None
         if not isinstance(value, int | float) or isinstance(value, bool):
-            raise ScenarioError(f"{where}: factors.ranges: {path}: not a numeric parameter")
+            raise ScenarioError(f"{where}: factors.uncertainties: {path}: not a numeric parameter")
         integer[path] = isinstance(value, int)
+        for bound in (lo, hi):  # both ends must be valid values of the parameter (rounded)
+            bound = int(round(bound)) if integer[path] else bound
+            apply_overrides(base, {path: bound}, f"{where}: factors.uncertainties")
     prob = problem(ranges)
     out = []
     designs = []
@@ -221,7 +229,7 @@ def expand(
     designs: list[SampleDesign] = []
     if f.samples:
         drawn, designs = _expand_samples(spec, base, where)
-        rows = [(n, v, s, "factors.ranges") for n, v, s in drawn]
+        rows = [(n, v, s, "factors.uncertainties") for n, v, s in drawn]
     else:
         grid = flatten_overrides(f.grid)
         combos = list(itertools.product(*grid.values())) if grid else [()]
@@ -230,18 +238,18 @@ def expand(
             for sc in named:
                 values = dict(zip(grid, combo, strict=True))
                 labels = [_label(p, v) for p, v in values.items()]
-                field = "factors.grid"
+                field = "factors.levers"
                 if sc is not None:
                     own = flatten_overrides(sc.overrides)
                     clash = sorted(set(own) & set(values))
                     if clash:
                         raise ScenarioError(
-                            f"{where}: factors.scenarios.{sc.name}: {clash[0]} is also in "
-                            "factors.grid (set it in one place)"
+                            f"{where}: factors.policies.{sc.name}: {clash[0]} is also in "
+                            "factors.levers (set it in one place)"
                         )
                     values.update(own)
                     labels.append(sc.name)
-                    field = f"factors.scenarios.{sc.name}.overrides"
+                    field = f"factors.policies.{sc.name}.overrides"
                 name = "/".join(labels) if labels else base.name
                 rows.append((name, values, None, field))
     names = [r[0] for r in rows]
@@ -253,3 +261,24 @@ def expand(
         scenario = apply_overrides(base, {**values, "name": name}, f"{where}: {field}")
         points.append(DesignPoint(i, name, scenario, values, sample))
     return points, designs
+
+
+def typed_value(value: Any) -> Any:
+    """A parameter value as one typed cell: a number, string or bool as it is; anything
+    else (a list of incentive schemes, a table per country) as its JSON text."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def parameter_table(points: tuple[DesignPoint, ...] | list[DesignPoint]) -> pd.DataFrame:
+    """One row per design point (column ``point``) and a typed column per parameter that
+    any point's factors set, named by its dotted path (``adoption.p``), holding the value
+    the point's scenario has (a point that leaves it alone: the base value), so that
+    ``runs.parquet`` holds the sampled parameters as columns rather than one JSON text."""
+    names = list(dict.fromkeys(name for p in points for name in p.overrides))
+    rows = [
+        {"point": p.index, **{n: typed_value(get_parameter(p.scenario, n)) for n in names}}
+        for p in points
+    ]
+    return pd.DataFrame(rows, columns=["point", *names])

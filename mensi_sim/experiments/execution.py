@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
@@ -56,8 +57,8 @@ class SerialExecutor(Executor):
         future: Future = Future()
         try:
             future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller via the Future
-            future.set_exception(exc)
+        except Exception as exc:  # noqa: BLE001 - handed to the caller via the Future
+            future.set_exception(exc)  # (Ctrl-C, KeyboardInterrupt, is not: it stops the sweep)
         return future
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
@@ -119,7 +120,36 @@ def process_pool(workers: int | None = None) -> ProcessPoolExecutor:
         )
     else:
         context = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(max_workers=workers or available_cores(), mp_context=context)
+    return ProcessPoolExecutor(
+        max_workers=workers or available_cores(),
+        mp_context=context,
+        initializer=leave_interrupt_to_the_sweep,
+    )
+
+
+def leave_interrupt_to_the_sweep() -> None:
+    """A pool worker's start: ignore SIGINT. Ctrl-C in a terminal reaches every process of
+    the group; the sweep's process stops the workers (``stop_now``), so none prints a
+    traceback of its own."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def stop_now(executor: Executor) -> None:
+    """Stop an executor at once (a sweep interrupted): cancel what is queued and end the
+    runs under way; what they had not written is redone by ``--resume``."""
+    terminate = getattr(executor, "terminate_workers", None)  # Python >= 3.14
+    if isinstance(executor, ProcessPoolExecutor) and terminate is not None:
+        terminate()  # pragma: no cover
+        return
+    # before 3.14 concurrent.futures has no public way to end busy workers, and without
+    # it the interpreter's exit waits for every batch under way; shutdown forgets them,
+    # so they are taken first
+    workers = list((getattr(executor, "_processes", None) or {}).values())
+    executor.shutdown(wait=False, cancel_futures=True)
+    for process in workers:
+        process.terminate()
+    for process in workers:
+        process.join(timeout=5)
 
 
 @dataclass

@@ -11,7 +11,7 @@ object; ``mensi_sim.sweep`` wraps the ``SweepOutput`` in a ``Results``.
 from __future__ import annotations
 
 import dataclasses
-import json
+import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
@@ -24,6 +24,7 @@ import pandas as pd
 from mensi_sim.errors import ResultsError
 from mensi_sim.experiments import runstore
 from mensi_sim.experiments.adaptive import AdaptiveStatus, adaptive_round
+from mensi_sim.experiments.design import parameter_table
 from mensi_sim.experiments.execution import (
     RunDone,
     RunTask,
@@ -31,8 +32,9 @@ from mensi_sim.experiments.execution import (
     batches,
     make_executor,
     run_batch,
+    stop_now,
 )
-from mensi_sim.experiments.manifest import build_sweep_manifest, json_value, now_utc
+from mensi_sim.experiments.manifest import build_sweep_manifest, now_utc
 from mensi_sim.experiments.spec import Experiment, ExperimentSpec, load_experiment
 
 # Called as progress(done, total, failed) after every finished batch.
@@ -59,6 +61,9 @@ class SweepOptions:
         out: Results directory. Without it the runs go to a temporary folder that is
             removed afterwards (nothing is kept on disk).
         resume: Continue a sweep in ``out``: only missing or failed runs are run.
+        overwrite: Replace the results directory ``out`` (one with a manifest.json, never
+            another folder): it is removed once the executor has started, then the sweep
+            is written there as usual.
     """
 
     executor: str | Executor | None = None
@@ -70,6 +75,7 @@ class SweepOptions:
     max_replications: int | None = None
     out: str | Path | None = None
     resume: bool = False
+    overwrite: bool = False
 
     def resolved(self, spec: ExperimentSpec) -> SweepOptions:
         """These options with every default filled in from the experiment file.
@@ -121,14 +127,11 @@ def _frames(done: list[RunDone], experiment: Experiment) -> dict[str, pd.DataFra
     """The three frames of one finished batch."""
     runs = []
     for d in done:
-        point = experiment.points[d.point]
-        params = json.dumps(json_value(point.overrides), sort_keys=True)
         record = dict(d.run)
         record = {
             "scenario": record.pop("scenario"),
             "replicate": record.pop("replicate"),
-            "point": point.index,
-            "parameters": params,
+            "point": experiment.points[d.point].index,
             **record,
         }
         runs.append(record)
@@ -143,17 +146,46 @@ def _frames(done: list[RunDone], experiment: Experiment) -> dict[str, pd.DataFra
     }
 
 
-def prepare_out(out: Path, experiment: Experiment, resume: bool) -> None:
+def with_parameters(runs: pd.DataFrame, experiment: Experiment) -> pd.DataFrame:
+    """The run records with a typed column per parameter of the design after ``point``
+    (``design.parameter_table``); a batch written before there were such columns (one
+    JSON text ``parameters``) gets them too, from its design point."""
+    if runs.empty or "point" not in runs.columns:
+        return runs
+    table = parameter_table(experiment.points)
+    names = [c for c in table.columns if c != "point"]
+    clash = set(names) & (set(runs.columns) - {"parameters", *names})
+    table = table.rename(columns={n: f"parameters.{n}" for n in clash})
+    runs = runs.drop(columns=[c for c in ("parameters", *names) if c in runs.columns])
+    at = list(runs.columns).index("point") + 1
+    merged = runs.merge(table, on="point", how="left", validate="many_to_one")
+    added = [c for c in table.columns if c != "point"]
+    order = [*runs.columns[:at], *added, *runs.columns[at:]]
+    return merged[order]
+
+
+def prepare_out(out: Path, experiment: Experiment, resume: bool, overwrite: bool = False) -> None:
     """Check that a sweep may write to ``out``; one-line ResultsError otherwise."""
     if out.exists() and not out.is_dir():
         raise ResultsError(f"{out}: exists and is not a directory")
+    if resume and overwrite:
+        raise ResultsError(
+            f"{out}: --resume continues the sweep there, --overwrite replaces it: give one"
+        )
     if not out.exists() or not any(out.iterdir()):
         return
     manifest = runstore.read_manifest(out)
+    if overwrite:
+        if not (out / runstore.MANIFEST_NAME).is_file():
+            raise ResultsError(
+                f"{out}: not overwriting a non-empty directory that is not a results directory "
+                f"(no {runstore.MANIFEST_NAME})"
+            )
+        return
     if not resume:
         raise ResultsError(
             f"{out}: directory exists and is not empty (use --resume to continue the sweep "
-            "there, or another --out)"
+            "there, --overwrite to replace it, or another --out)"
         )
     if manifest is None or manifest.get("kind") != "experiment":
         raise ResultsError(f"{out}: cannot resume: not a sweep's results directory")
@@ -207,7 +239,7 @@ def run_experiment(
     opts = dataclasses.replace(options or SweepOptions(), **changes).resolved(exp.spec)
     with tempfile.TemporaryDirectory(prefix="mensi-sweep-") as scratch:
         target_dir = Path(opts.out) if opts.out is not None else Path(scratch) / "results"
-        prepare_out(target_dir, exp, opts.resume)
+        prepare_out(target_dir, exp, opts.resume, opts.overwrite)
         return _run(
             exp,
             opts,
@@ -234,6 +266,8 @@ def _run(
     targets = {n: int(opts.replications) for n in names}
     # connect first: an unreachable scheduler must leave no results folder behind
     handle = make_executor(opts.executor, opts.workers)
+    if opts.overwrite and out.exists():  # checked by prepare_out: a results directory
+        shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
     runstore.remove_leftovers(out)
     done_runs = runstore.winning_runs(runstore.read_runs(out))
@@ -254,6 +288,7 @@ def _run(
     runstore.atomic_json(manifest, out / runstore.MANIFEST_NAME)
     status: dict[str, AdaptiveStatus] = {}
     n_done = n_failed = 0
+    interrupted = False
     try:
         while True:
             todo = [
@@ -298,10 +333,16 @@ def _run(
             if new_targets == targets:
                 break
             targets = new_targets
+    except KeyboardInterrupt:  # Ctrl-C: the batches written stay; --resume does the rest
+        interrupted = True
+        raise
     finally:
-        if handle.owned:
+        if handle.owned and interrupted:
+            stop_now(handle.executor)
+        elif handle.owned:
             handle.executor.shutdown(wait=True)
     tables = runstore.consolidate(out, order)
+    tables["runs"] = with_parameters(tables["runs"], exp)
     # keep only the runs the final targets ask for (a resumed sweep may hold more)
     for name, frame in tables.items():
         if not frame.empty:

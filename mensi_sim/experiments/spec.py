@@ -17,7 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from mensi_sim.errors import ScenarioError
 from mensi_sim.experiments.design import (
@@ -116,7 +124,7 @@ class NamedScenario(_Strict):
 
 
 class SampleSpec(_Strict):
-    """A sample over ``factors.ranges`` (SALib)."""
+    """A sample over ``factors.uncertainties`` (SALib)."""
 
     method: Literal["lhs", "sobol", "morris"]
     n: int = Field(
@@ -139,13 +147,35 @@ class SampleSpec(_Strict):
         return self
 
 
-class Factors(_Strict):
-    """What varies: named scenarios x grid, or samples over ranges."""
+# The keys of [factors] in EMA Workbench's words, and the names they had first (still
+# accepted; docs/EXPERIMENTS.md): what is decided (levers, a full factorial of options;
+# policies, named settings of them) and what is not controlled (uncertainties, sampled).
+FACTOR_ALIASES = {"policies": "scenarios", "levers": "grid", "uncertainties": "ranges"}
 
-    scenarios: list[NamedScenario] = Field(default_factory=list)
-    grid: dict[str, list[Any]] = Field(default_factory=dict)
-    ranges: dict[str, list[float]] = Field(default_factory=dict)
+
+def _key(name: str) -> Any:
+    """The validation alias of a [factors] field: its EMA name, then its first name."""
+    ema = next(k for k, v in FACTOR_ALIASES.items() if v == name)
+    return AliasChoices(ema, name)
+
+
+class Factors(_Strict):
+    """What varies: policies (named scenarios) x levers (a grid), or samples over
+    uncertainties (ranges). Attributes keep the first names; files may use either."""
+
+    scenarios: list[NamedScenario] = Field(default_factory=list, validation_alias=_key("scenarios"))
+    grid: dict[str, list[Any]] = Field(default_factory=dict, validation_alias=_key("grid"))
+    ranges: dict[str, list[float]] = Field(default_factory=dict, validation_alias=_key("ranges"))
     samples: list[SampleSpec] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_name_each(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for ema, first in FACTOR_ALIASES.items():
+                if ema in data and first in data:
+                    raise ValueError(f"{ema} and {first} are one key ({first} is its old name)")
+        return data
 
     @field_validator("grid")
     @classmethod
@@ -170,11 +200,13 @@ class Factors(_Strict):
         if dup:
             raise ValueError(f"scenarios: duplicate name {dup[0]!r}")
         if self.samples and (self.scenarios or self.grid):
-            raise ValueError("samples cannot be combined with scenarios or grid")
+            raise ValueError(
+                "samples cannot be combined with policies (scenarios) or levers (grid)"
+            )
         if self.samples and not self.ranges:
-            raise ValueError("samples need [factors.ranges] (parameter = [low, high])")
+            raise ValueError("samples need [factors.uncertainties] (parameter = [low, high])")
         if self.ranges and not self.samples:
-            raise ValueError("ranges are only used by samples; add [[factors.samples]]")
+            raise ValueError("uncertainties are only used by samples; add [[factors.samples]]")
         return self
 
 
@@ -324,13 +356,17 @@ def build_experiment(spec: ExperimentSpec, base: Scenario, where: str) -> Experi
 
 
 def load_experiment(path: str | Path) -> Experiment:
-    """Load and validate an experiment file; one-line ScenarioError on any problem.
+    """Load and validate an experiment file, given by path or by the name of a shipped one
+    (``load_experiment("structures")``); one-line ScenarioError on any problem.
 
     The base scenario path is resolved against the experiment file's folder.
     """
-    from mensi_sim.scenario.loader import read_toml
+    from mensi_sim import shipped
+    from mensi_sim.scenario.loader import not_found, read_toml
 
-    p = Path(path)
+    p = shipped.locate(path, "experiments")
+    if not p.exists():
+        raise ScenarioError(not_found(path, "experiments"))
     data = read_toml(p)
     spec = _validate(data, str(p))
     scenario_path = Path(spec.base.scenario)

@@ -12,7 +12,14 @@ import pandas as pd
 from mensi_sim.errors import ResultsError
 from mensi_sim.formats import fmt, with_ci
 from mensi_sim.plotting.collect import FigureSpec
-from mensi_sim.report.common import MAX_ROWS, differences, more
+from mensi_sim.report.common import (
+    CENSORED,
+    MAX_ROWS,
+    censored_note,
+    differences,
+    fully_censored,
+    more,
+)
 from mensi_sim.report.html import esc, table
 from mensi_sim.results import Results
 
@@ -34,6 +41,8 @@ def comparison(res: Results, figures: str) -> str:
         else "computed from the summary"
     )
     present = differences(ce)
+    dropped = fully_censored(res)
+    present = [d for d in present if not (dropped and d[0] == CENSORED)]
     rows = []
     for _, r in ce[ce["scenario"] != base].head(MAX_ROWS).iterrows():
         cells = [r["scenario"], int(r.get("n_pairs", 0))]
@@ -55,6 +64,7 @@ def comparison(res: Results, figures: str) -> str:
             caption=f"Paired differences from {base} (mean [95% CI])",
         )
         + more(len(ce) - 1)
+        + (censored_note(res) if dropped else "")
         + figures
     )
 

@@ -35,6 +35,7 @@ caption { caption-side: top; text-align: left; padding-bottom: 0.3rem; font-size
 th, td { border-bottom: 1px solid var(--rule); padding: 0.3rem 0.55rem; vertical-align: top; }
 th { text-align: left; background: var(--band); font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { white-space: nowrap; }
 .table-wrap { overflow-x: auto; max-width: 100%; }
 tr.frontier td { background: #eaf3fa; }
 tr.changed td { background: #fff7e0; }

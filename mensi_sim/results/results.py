@@ -29,6 +29,7 @@ from mensi_sim.experiments.runstore import FRAME_NAMES, GROUP_TABLE, KEY
 from mensi_sim.experiments.spec import resolve_baseline
 from mensi_sim.metrics import SUMMARY_OUTCOMES
 from mensi_sim.results import rebuild
+from mensi_sim.results.display import formatted_headline, results_html
 from mensi_sim.results.store import OPTIONAL_TABLES, read_folder, read_table, write_results
 from mensi_sim.results.store import write_table as _write_table
 from mensi_sim.stats import describe_outcomes
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     from mensi_sim.model import MentoringModel
     from mensi_sim.scenario.schema import Scenario
 
-HEADLINE_COLUMNS = ["scenario", "outcome", "mean", "ci_low", "ci_high", "n"]
+HEADLINE_COLUMNS = ["scenario", "outcome", "label", "mean", "ci_low", "ci_high", "n", "formatted"]
 
 
 class Results:
@@ -300,13 +301,15 @@ class Results:
     def headline(self, outcomes: Sequence[str] | None = None, level: float = 0.95) -> pd.DataFrame:
         """Mean and confidence interval of the outcomes of interest per scenario (long format).
 
-        One row per (scenario, outcome): ``mean``, ``ci_low``, ``ci_high`` (Student t over
-        the replicates) and ``n``.
+        One row per (scenario, outcome): its ``label``, the numbers ``mean``, ``ci_low``,
+        ``ci_high`` (Student t over the replicates; NaN with one replicate, where no spread
+        can be estimated) and ``n``, and ``formatted``, the value as the command line shows
+        it (``25.0% [23.7%, 26.3%]``).
         """
         outcomes = tuple(outcomes or self.outcomes)
         if self.summary.empty:
             return pd.DataFrame(columns=HEADLINE_COLUMNS)
-        return describe_outcomes(self.summary, outcomes, level=level)
+        return formatted_headline(describe_outcomes(self.summary, outcomes, level=level))
 
     def to_df(self, kind: str = "runs") -> pd.DataFrame:
         """One table as a DataFrame (a copy).
@@ -547,6 +550,10 @@ class Results:
         from mensi_sim.plotting.timeseries import plot_adoption_and_cost  # upward: module doc
 
         return plot_adoption_and_cost(self.timeseries)
+
+    def _repr_html_(self) -> str:
+        """A compact table in a notebook: what ran, and the headline with 95% CIs."""
+        return results_html(self)
 
     def __repr__(self) -> str:
         if self.is_sweep:

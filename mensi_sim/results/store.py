@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from mensi_sim.errors import ResultsError
+from mensi_sim.experiments.design import typed_value
 from mensi_sim.experiments.runstore import FRAME_NAMES, MANIFEST_NAME, atomic_parquet
 
 # tables a results directory may hold besides the three of every run and the outcomes by
@@ -216,6 +217,7 @@ def read_folder(results_dir: str | Path) -> tuple[dict[str, pd.DataFrame], dict[
             raise ResultsError(
                 f"{path}: cannot read Parquet: {' '.join(str(exc).split())}"
             ) from None
+    frames["runs"] = expand_parameters(frames["runs"])
     path = d / MANIFEST_NAME
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
@@ -224,6 +226,22 @@ def read_folder(results_dir: str | Path) -> tuple[dict[str, pd.DataFrame], dict[
     if not isinstance(manifest, dict):
         raise ResultsError(f"{path}: manifest is not a JSON object")
     return frames, manifest
+
+
+def expand_parameters(runs: pd.DataFrame) -> pd.DataFrame:
+    """The run records of a sweep written before parameters had typed columns: the one
+    JSON text ``parameters`` becomes a column per parameter, in its place (as
+    ``experiments.design.parameter_table`` makes them; a point's column is empty where
+    its factors did not set it). Newer records come back as they are."""
+    if "parameters" not in runs.columns or not runs["parameters"].map(type).eq(str).all():
+        return runs
+    values = [json.loads(text) for text in runs["parameters"]]
+    wide = pd.DataFrame(
+        [{k: typed_value(v) for k, v in row.items()} for row in values], index=runs.index
+    )
+    wide = wide.drop(columns=[c for c in wide.columns if c in runs.columns])
+    at = list(runs.columns).index("parameters")
+    return pd.concat([runs.iloc[:, :at], wide, runs.iloc[:, at + 1 :]], axis=1)
 
 
 def read_table(path: Path, notes: list[str]) -> pd.DataFrame | None:

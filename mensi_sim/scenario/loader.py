@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from mensi_sim import shipped
 from mensi_sim.errors import RosterError, ScenarioError
 from mensi_sim.scenario.fields import allowed_range
 from mensi_sim.scenario.schema import Scenario
@@ -90,13 +91,23 @@ def scenario_from_dict(data: dict[str, Any], where: str = "scenario") -> Scenari
         raise ScenarioError(f"{where}: {err}") from None
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Load and validate a scenario file.
+def not_found(path: str | Path, kind: str) -> str:
+    """``<path>: file not found``; for a bare name, with the shipped names of ``kind``."""
+    shown = shipped.names(kind) if len(Path(path).parts) == 1 else []
+    more = f" (nor a shipped {kind[:-1]}: {', '.join(shown)})" if shown else ""
+    return f"{path}: file not found{more}"
 
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load and validate a scenario file, given by path or by the name of a shipped one.
+
+    ``load_scenario("mensi_pilot")`` reads the shipped MenSI pilot (``shipped.locate``).
     Relative paths inside the file (``network.file``) are resolved against the
     file's folder. Raises ScenarioError with a one-line message on any problem.
     """
-    p = Path(path)
+    p = shipped.locate(path, "scenarios")
+    if not p.exists():
+        raise ScenarioError(not_found(path, "scenarios"))
     data = read_toml(p)
     data = dict(data)
     data["source_path"] = str(p)

@@ -955,6 +955,17 @@ class Scenario(BaseModel):
                 )
         return self
 
+    def __repr__(self) -> str:
+        from mensi_sim.scenario.display import scenario_repr
+
+        return scenario_repr(self)
+
+    def _repr_html_(self) -> str:
+        """A compact table in a notebook: structure, schools, weeks, rule, incentives."""
+        from mensi_sim.scenario.display import scenario_html
+
+        return scenario_html(self)
+
     def with_updates(self, updates: dict) -> Scenario:
         """A copy with dotted-path updates applied and validated, e.g. ``{"adoption.p": 0.01}``."""
         data = self.model_dump()
