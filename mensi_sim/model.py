@@ -40,8 +40,11 @@ from mensi_sim.world import build_world
 class MentoringModel(mesa.Model):
     """Schools learning from each other in a mentoring network, one step per week.
 
-    Every school is a ``School`` agent in ``model.agents``; its attributes are views
-    of the arrays in ``model.state`` (``SchoolState``); every tie is an entry of
+    Every school is a ``School`` agent in ``model.agents``, created the first time
+    ``model.agents`` (or ``agents_by_type``, ``agent_types``) is read, so that a run that
+    never asks for them (a sweep, a benchmark) does not pay for a million Python objects;
+    a school's attributes are views of the arrays in ``model.state`` (``SchoolState``),
+    so agents created at any week show that week's state. Every tie is an entry of
     ``model.ties`` (``TieTable``). A step runs these rules in order, each a vectorised
     function over all schools and ties (``mensi_sim.dynamics``), each drawing from its own
     random stream. The step is synchronous: every rule reads the state at week t; the new
@@ -152,7 +155,33 @@ class MentoringModel(mesa.Model):
         self._refresh_ties()
         self._records: list[np.ndarray] = []
         self._record()
-        School.create_agents(self, n, index=list(range(n)))
+        self._schools_pending = True  # School agents: created when first asked for
+
+    # ---- the Mesa face ----------------------------------------------------------------
+    def _create_schools(self) -> None:
+        """Create the School agents (once): one per school, ``index`` its array slot."""
+        if getattr(self, "_schools_pending", False):
+            self._schools_pending = False
+            School.create_agents(self, self.state.n, index=list(range(self.state.n)))
+
+    @property
+    def agents(self) -> mesa.agent.AgentSet:
+        """Every agent of the model (Mesa's ``Model.agents``): the School agents, created
+        on the first read."""
+        self._create_schools()
+        return mesa.Model.agents.fget(self)
+
+    @property
+    def agents_by_type(self) -> dict:
+        """Mesa's ``Model.agents_by_type``, with the School agents created."""
+        self._create_schools()
+        return mesa.Model.agents_by_type.fget(self)
+
+    @property
+    def agent_types(self) -> list[type]:
+        """Mesa's ``Model.agent_types``, with the School agents created."""
+        self._create_schools()
+        return mesa.Model.agent_types.fget(self)
 
     # ---- ties -------------------------------------------------------------------------
     @property

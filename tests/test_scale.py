@@ -300,7 +300,8 @@ def test_benchmark_harness_still_fits_the_model():
     result = _benchmark_child("size", {"n": 120, "structure": "top_down", "steps": 4})
     assert result["n"] == 120 and result["ties"] > 0 and result["steps"] == 4
     assert result["rss_peak_mb"] >= result["rss_baseline_mb"] > 0
-    assert "Mesa agents" in result["setup_phases"] and "learning" in result["step_phases"]
+    assert "population" in result["setup_phases"] and "learning" in result["step_phases"]
+    assert "Mesa agents" not in result["setup_phases"]  # created when first asked for
 
 
 @pytest.mark.benchmark
