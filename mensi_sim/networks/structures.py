@@ -288,7 +288,7 @@ def with_community(
     n = np.int64(network.n)
     low = np.minimum(network.src, network.dst)
     high = np.maximum(network.src, network.dst)
-    pairs = pairs[~np.isin(pairs[:, 0] * n + pairs[:, 1], low * n + high)]
+    pairs = pairs[~_is_in(pairs[:, 0] * n + pairs[:, 1], low * n + high)]
     k = len(pairs)
     # the existing ties were added first: sorting all of them again, stably, by the smaller
     # school puts the community ties where networkx would have listed them
@@ -303,6 +303,16 @@ def with_community(
         cluster=network.cluster,
     )
     return _in_network_order(added)
+
+
+def _is_in(values: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """``np.isin(values, among)`` by sorting and binary search: numpy's hash table took
+    half a second for a million-school community."""
+    among = np.sort(among)
+    if among.size == 0:
+        return np.zeros(values.size, dtype=bool)
+    pos = np.minimum(np.searchsorted(among, values), among.size - 1)
+    return among[pos] == values
 
 
 def _groups(labels: np.ndarray) -> list[np.ndarray]:
@@ -381,15 +391,17 @@ def nearest_assignment(mentor_xy: np.ndarray, school_xy: np.ndarray, k: int) -> 
         mentor_idx = np.repeat(np.arange(n_mentors), width)
         flat_d, flat_s = dist.ravel(), idx.ravel()
         order = np.lexsort((flat_s, mentor_idx, flat_d))
-        owner[:] = -1
-        slots = np.full(n_mentors, k, np.int64)
-        used = np.zeros(n_mentors, np.int64)  # candidates of each mentor already passed
+        # the greedy walks the candidate pairs one by one: plain Python lists, whose
+        # items cost a tenth of a numpy scalar's each (the loop is most of a top_down)
+        own = [-1] * n_schools
+        slots = [k] * n_mentors
+        used = [0] * n_mentors  # candidates of each mentor already passed
         open_mentors, free_schools = n_mentors, n_schools
         exhausted = False
         for m, s in zip(mentor_idx[order].tolist(), flat_s[order].tolist(), strict=True):
             used[m] += 1
-            if slots[m] and owner[s] < 0:
-                owner[s] = m
+            if slots[m] and own[s] < 0:
+                own[s] = m
                 slots[m] -= 1
                 free_schools -= 1
                 open_mentors -= slots[m] == 0
@@ -398,6 +410,7 @@ def nearest_assignment(mentor_xy: np.ndarray, school_xy: np.ndarray, k: int) -> 
             if slots[m] and used[m] == width and width < n_schools:
                 exhausted = True
                 break
+        owner[:] = own
         if not exhausted:
             return owner
         width = min(n_schools, 2 * width)
