@@ -191,8 +191,9 @@ class FloorKernel:
         trip_cost = np.where(in_person & funded, 2.0 * self.distance * self.travel_per_km, 0.0)
         d = self.delegates
         cluster_tie = (event >= 0) & mentoring
-        community = (event < 0) & (kind == KIND_COMMUNITY)
-        other = (event < 0) & self.formal & ~community
+        alone = (event < 0) & self.formal
+        community = alone & (kind == KIND_COMMUNITY)
+        other = alone & ~community
         self.hours_src = np.where(community, c.hours_community, np.where(other, d[src] * length, 0))
         self.hours_dst = np.where(
             community,
@@ -200,7 +201,7 @@ class FloorKernel:
             np.where(cluster_tie | other, d[dst] * (length + trip_hours), 0.0),
         )
         self.travel_dst = np.where(cluster_tie | other, trip_cost, 0.0)
-        self.pays = self.formal & ((event < 0) | cluster_tie)
+        self.src_pays, self.dst_pays = alone, cluster_tie | alone
         # the host of a cluster meeting: the mentor, once, by its first open mentoring tie
         host_tie = np.flatnonzero(cluster_tie & is_open)
         ids, first = np.unique(event[host_tie], return_index=True)
@@ -226,6 +227,7 @@ class FloorKernel:
         self.ledger[category] += np.add.reduce(amounts)
 
     def _book_hours(self, schools: np.ndarray, hours: np.ndarray) -> None:
+        hours = np.broadcast_to(hours, schools.shape)
         np.add.at(self.staff_hours, schools, hours)
         self.hours_total += np.add.reduce(hours)
         self._book(_STAFF, schools, hours * self.hour_rate[schools])
@@ -259,16 +261,17 @@ class FloorKernel:
             u = self.rng["informal"].random(self.inf_ids.size)
             informal = self.inf_ids[u < self.inf_p]
             met = np.sort(np.concatenate([in_events, pairs, informal]))
-            paying = met[self.pays[met]]
+            by_src, by_dst = met[self.src_pays[met]], met[self.dst_pays[met]]
             host = self.host[met_cl]
-            has_host = host >= 0
-            schools = np.concatenate([self.src[paying], self.dst[paying], host[has_host]])
+            hosted = met_cl[host >= 0]
+            travellers = self.dst[by_dst]
+            schools = np.concatenate([self.src[by_src], travellers, self.host[hosted]])
             hours = np.concatenate(
-                [self.hours_src[paying], self.hours_dst[paying], self.host_hours[met_cl[has_host]]]
+                [self.hours_src[by_src], self.hours_dst[by_dst], self.host_hours[hosted]]
             )
             self._book_hours(schools, hours)
-            self._book(_TRAVEL, self.dst[paying], self.travel_dst[paying])
-            self.meetings = met_cl.size + int(np.count_nonzero(self.event[paying] < 0))
+            self._book(_TRAVEL, travellers, self.travel_dst[by_dst])
+            self.meetings = met_cl.size + int(np.count_nonzero(self.event[by_src] < 0))
         else:
             met = np.zeros(0, np.int64)
             self.meetings = 0
@@ -330,7 +333,7 @@ class FloorKernel:
                 self.enrolled[i] = offered & (draw < course.enrol_prob)
                 ids = np.flatnonzero(self.enrolled[i])
                 self._book(_TRAINING, ids, course.cost_per_participant)
-                self._book_hours(ids, np.full(ids.size, course.staff_hours))
+                self._book_hours(ids, np.broadcast_to(course.staff_hours, ids.shape))
             if week == course.start_week + course.duration_weeks - 1:
                 draw = self.rng["training"].random(n)
                 done = self.enrolled[i] & self.active & (draw < course.completion_prob)

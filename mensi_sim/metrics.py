@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -51,20 +54,50 @@ def gini(values: np.ndarray) -> float:
     took a core from the step (twice the time per step at 250,000 schools on 2 cores).
     """
     x = np.sort(np.asarray(values, dtype=float))
-    n, total = x.size, x.sum()
+    n, total = x.size, np.add.reduce(x)
     if n == 0 or total <= 0:
         return 0.0
-    ranks = np.arange(1, n + 1)
+    ranks = _ranks(n)
     weighted = np.dot(ranks, x) if n <= BLAS_ONE_THREAD_MAX else np.add.reduce(ranks * x)
     return float(2.0 * weighted / (n * total) - (n + 1) / n)
 
 
-def equity_gap(capacity: np.ndarray, disadvantaged: np.ndarray) -> float:
-    """Mean capacity of other schools minus that of disadvantaged ones (0 if a group is empty)."""
-    k = np.count_nonzero(disadvantaged)
-    if k == 0 or k == disadvantaged.size:
+@functools.lru_cache(maxsize=4)
+def _ranks(n: int) -> np.ndarray:
+    """1, 2, ..., n as floats (exact), kept for the next week's Gini of as many schools."""
+    ranks = np.arange(1, n + 1, dtype=float)
+    ranks.setflags(write=False)
+    return ranks
+
+
+@dataclass(frozen=True)
+class EquityGroups:
+    """The disadvantaged schools and the others, by id (fixed for a run): the equity gap
+    of a week gathers their capacities instead of masking all schools twice."""
+
+    disadvantaged: np.ndarray
+    other: np.ndarray
+
+    @classmethod
+    def of(cls, disadvantaged: np.ndarray) -> EquityGroups:
+        """The groups of a boolean mask."""
+        return cls(np.flatnonzero(disadvantaged), np.flatnonzero(~disadvantaged))
+
+
+def equity_gap(capacity: np.ndarray, disadvantaged: np.ndarray | EquityGroups) -> float:
+    """Mean capacity of other schools minus that of disadvantaged ones (0 if a group is empty).
+
+    ``disadvantaged`` is a boolean mask or its ``EquityGroups``.
+    """
+    groups = (
+        disadvantaged
+        if isinstance(disadvantaged, EquityGroups)
+        else EquityGroups.of(np.asarray(disadvantaged, dtype=bool))
+    )
+    if groups.disadvantaged.size == 0 or groups.other.size == 0:
         return 0.0
-    return float(_mean(capacity[~disadvantaged]) - _mean(capacity[disadvantaged]))
+    # the same values in the same order as a boolean mask selects them: the same sums
+    return float(_mean(capacity[groups.other]) - _mean(capacity[groups.disadvantaged]))
 
 
 def _mean(values: np.ndarray) -> np.float64:
@@ -78,26 +111,36 @@ def step_metrics(
     capacity: np.ndarray,
     member: np.ndarray,
     active: np.ndarray,
-    disadvantaged: np.ndarray,
+    disadvantaged: np.ndarray | EquityGroups,
     dropouts: int,
     meetings: int,
     cost_by_category: np.ndarray,
     staff_hours: float,
 ) -> np.ndarray:
-    """One row of STEP_METRICS (costs and staff hours cumulative; costs in EUR)."""
+    """One row of STEP_METRICS (costs and staff hours cumulative; costs in EUR).
+
+    Counts are taken once each (adopters, members, adopting members) and the outside
+    share follows from them; ``cost_by_category`` are the running totals (the ledger).
+    """
+    n = adopted.size
+    adopters = np.count_nonzero(adopted)
+    members = np.count_nonzero(member)
+    adopting_members = np.count_nonzero(adopted & member)
+    outside = n - members
+    costs = cost_by_category.tolist()
     return np.array(
         [
-            share(adopted),
-            share(adopted, member),
-            share(adopted, ~member),
+            adopters / n if n else 0.0,
+            adopting_members / members if members else 0.0,
+            (adopters - adopting_members) / outside if outside else 0.0,
             float(_mean(capacity)),
             equity_gap(capacity, disadvantaged),
             gini(capacity),
             float(np.count_nonzero(member & active)),
-            float(np.count_nonzero(member)),
+            float(members),
             float(dropouts),
             float(meetings),
-            *cost_by_category.tolist(),
+            *costs,
             float(cost_by_category[_CASH_INDEX].sum()),
             float(cost_by_category.sum()),
             staff_hours,
