@@ -255,30 +255,38 @@ def meeting_prices(
     length of that tie's mode.
     """
     src, dst, kind, event = ties.src, ties.dst, ties.kind, ties.event
-    in_person = ties.mode == MODE_IN_PERSON
-    length = np.where(in_person, contacts.hours_in_person, contacts.hours_online)
-    trip_hours = np.where(in_person, 2.0 * ties.distance / contacts.travel_speed_kmh, 0.0)
-    trip_cost = np.where(in_person & funded, 2.0 * ties.distance * travel_per_km, 0.0)
-    d = delegates_per_school
+    m = ties.n_ties
     mentee_side = (event >= 0) & (kind == KIND_MENTORING)
     alone = (event < 0) & (kind != KIND_PROXIMITY)
-    community = alone & (kind == KIND_COMMUNITY)
-    other = alone & (kind != KIND_COMMUNITY)
     dst_pays = mentee_side | alone
-    hours_src = np.where(community, contacts.hours_community, np.where(other, d[src] * length, 0.0))
-    hours_dst = np.where(
+    # only the ties that pay get a price (most ties of a big run are free proximity ties)
+    p = np.flatnonzero(dst_pays)
+    in_person = ties.mode[p] == MODE_IN_PERSON
+    distance = ties.distance[p]
+    length = np.where(in_person, contacts.hours_in_person, contacts.hours_online)
+    trip_hours = np.where(in_person, 2.0 * distance / contacts.travel_speed_kmh, 0.0)
+    trip_cost = np.where(in_person & funded[p], 2.0 * distance * travel_per_km, 0.0)
+    d = delegates_per_school
+    community = alone[p] & (kind[p] == KIND_COMMUNITY)
+    other = alone[p] & ~community
+    mentee = mentee_side[p]
+    hours_src, hours_dst, travel_dst = np.zeros(m), np.zeros(m), np.zeros(m)
+    hours_src[p] = np.where(
+        community, contacts.hours_community, np.where(other, d[src[p]] * length, 0.0)
+    )
+    hours_dst[p] = np.where(
         community,
         contacts.hours_community,
-        np.where(mentee_side | other, d[dst] * (length + trip_hours), 0.0),
+        np.where(mentee | other, d[dst[p]] * (length + trip_hours), 0.0),
     )
-    travel_dst = np.where(mentee_side | other, trip_cost, 0.0)
-    hosting = np.flatnonzero(mentee_side & is_open)
-    ids, first = np.unique(event[hosting], return_index=True)
+    travel_dst[p] = np.where(mentee | other, trip_cost, 0.0)
+    hosting = np.flatnonzero(mentee & is_open[p])
+    ids, first = np.unique(event[p[hosting]], return_index=True)
     hosting = hosting[first]
     host = np.full(n_clusters, -1, np.int64)
-    host[ids] = src[hosting]
+    host[ids] = src[p[hosting]]
     host_hours = np.zeros(n_clusters)
-    host_hours[ids] = d[src[hosting]] * length[hosting] + contacts.mentor_prep_hours
+    host_hours[ids] = d[src[p[hosting]]] * length[hosting] + contacts.mentor_prep_hours
     return MeetingPrices(
         src=src,
         dst=dst,
