@@ -23,14 +23,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 
 from mensi_sim.dynamics.contacts import met_ties
 from mensi_sim.registry import ADOPTION_RULES, AdoptionRule
 from mensi_sim.scenario.schema import AdoptionParams
 from mensi_sim.ties import TieTable
+
+if TYPE_CHECKING:  # imported where used: the command line starts without scipy.sparse
+    import scipy.sparse as sp
 
 
 def influence_matrix(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray) -> sp.csr_matrix:
@@ -39,6 +42,8 @@ def influence_matrix(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarra
     rows = np.concatenate([src[keep], dst[keep]])
     cols = np.concatenate([dst[keep], src[keep]])
     vals = np.concatenate([weight[keep], weight[keep]])
+    import scipy.sparse as sp
+
     return sp.csr_matrix((vals, (rows, cols)), shape=(n, n))
 
 

@@ -7,7 +7,6 @@ Built straight into array form with a k-d tree (no all-pairs distances), so
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from mensi_sim.codes import KIND_PROXIMITY, MODE_IN_PERSON, ROLE_NONE
 from mensi_sim.networks.school_network import SchoolNetwork
@@ -35,6 +34,8 @@ def nearest_within(
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     xy = np.column_stack([x, y])
     k = min(max_ties + 1, n)
+    from scipy.spatial import cKDTree  # imported where used (a fast start)
+
     tree = cKDTree(xy)
     # ask in the tree's own order (nearby schools one after the other), which keeps the
     # tree's nodes in cache: the same answers in 0.6 of the time at a million schools

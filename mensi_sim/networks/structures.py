@@ -28,11 +28,9 @@ as its seed, so the same generator state gives the same graph.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import networkx as nx
 import numpy as np
-from scipy.spatial import cKDTree
 
 from mensi_sim.codes import (
     KIND_COMMUNITY,
@@ -48,6 +46,9 @@ from mensi_sim.errors import NetworkError
 from mensi_sim.networks.school_network import SchoolNetwork
 from mensi_sim.population import Population
 from mensi_sim.scenario.schema import ContactParams, NetworkParams
+
+if TYPE_CHECKING:  # networkx and scipy.spatial are imported where used (a fast start)
+    import networkx as nx
 
 #: ties per participant in the community of practice (fewer when there are fewer participants)
 COMMUNITY_DEGREE = 4
@@ -95,6 +96,8 @@ def sorted_unique(values: np.ndarray) -> np.ndarray:
 
 def empty_school_graph(n: int) -> nx.Graph:
     """n schools, no ties, every school role ``none`` and cluster -1."""
+    import networkx as nx
+
     graph = nx.Graph()
     graph.add_nodes_from(range(n), role="none", cluster=-1)
     return graph
@@ -232,6 +235,8 @@ def random_regular_pairs(m: int, degree: int, rng: np.random.Generator) -> np.nd
     if m < 2 or degree <= 0:
         return np.zeros((0, 2), np.int64)
     if m <= COMMUNITY_EXACT_LIMIT:
+        import networkx as nx
+
         h = nx.random_regular_graph(degree, m, seed=nx_seed(rng))
         pairs = np.array(list(h.edges()), dtype=np.int64).reshape(-1, 2)
         return np.sort(pairs, axis=1)
@@ -382,6 +387,8 @@ def nearest_assignment(mentor_xy: np.ndarray, school_xy: np.ndarray, k: int) -> 
     owner = np.full(n_schools, -1, np.int64)
     if n_mentors == 0 or n_schools == 0 or k <= 0:
         return owner
+    from scipy.spatial import cKDTree
+
     tree = cKDTree(school_xy)
     width = min(n_schools, 2 * k + 8)
     while True:
@@ -509,6 +516,8 @@ def _candidate_lists(
         (candidates, score): (S, K) arrays; candidates are school ids, padded with -1
         (score -inf).
     """
+    from scipy.spatial import cKDTree
+
     width = min(BOTTOM_UP_CANDIDATES, volunteers.size)
     cand = np.full((seekers.size, width), -1, np.int64)
     score = np.full((seekers.size, width), -np.inf)
