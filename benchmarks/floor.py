@@ -222,14 +222,18 @@ class FloorKernel:
 
     # ---- booking -----------------------------------------------------------------------
     def _book(self, category: int, schools: np.ndarray, amounts: np.ndarray | float) -> None:
-        amounts = np.broadcast_to(amounts, schools.shape)
+        if schools.size == 0:
+            return
         np.add.at(self.cost[category], schools, amounts)
-        self.ledger[category] += np.add.reduce(amounts)
+        scalar = np.ndim(amounts) == 0
+        self.ledger[category] += amounts * schools.size if scalar else np.add.reduce(amounts)
 
-    def _book_hours(self, schools: np.ndarray, hours: np.ndarray) -> None:
-        hours = np.broadcast_to(hours, schools.shape)
+    def _book_hours(self, schools: np.ndarray, hours: np.ndarray | float) -> None:
+        if schools.size == 0:
+            return
         np.add.at(self.staff_hours, schools, hours)
-        self.hours_total += np.add.reduce(hours)
+        scalar = np.ndim(hours) == 0
+        self.hours_total += hours * schools.size if scalar else np.add.reduce(hours)
         self._book(_STAFF, schools, hours * self.hour_rate[schools])
 
     # ---- one week ----------------------------------------------------------------------
@@ -333,7 +337,7 @@ class FloorKernel:
                 self.enrolled[i] = offered & (draw < course.enrol_prob)
                 ids = np.flatnonzero(self.enrolled[i])
                 self._book(_TRAINING, ids, course.cost_per_participant)
-                self._book_hours(ids, np.broadcast_to(course.staff_hours, ids.shape))
+                self._book_hours(ids, course.staff_hours)
             if week == course.start_week + course.duration_weeks - 1:
                 draw = self.rng["training"].random(n)
                 done = self.enrolled[i] & self.active & (draw < course.completion_prob)

@@ -68,13 +68,15 @@ def size_scenario(n: int, structure: str, steps: int = 52) -> Scenario:
 
 
 def like_for_like(scenario: Scenario) -> Scenario:
-    """The scenario with only the rules the Mesa reference has: learning and Bass adoption
-    (engagement fixed at 1, no course; a random 20 % adopted at the start)."""
+    """The scenario with only the rules the Mesa reference has: learning and the contact
+    adoption rule (engagement fixed at 1, no course, no advanced schools; a random 20 %
+    adopted at the start)."""
     return scenario.with_updates(
         {
             "engagement.enabled": False,
             "training.courses": [],
             "adoption.initial": "share",
+            "population.advanced_share": 0.0,
         }
     )
 

@@ -60,11 +60,13 @@ class SchoolState:
 
     def book_at(self, category: str, schools: np.ndarray, amounts: np.ndarray | float) -> None:
         """Add amounts (EUR) to a cost category, one per entry of ``schools`` (a school may
-        appear more than once)."""
+        appear more than once), or the same ``amounts`` (a number) to each; the ledger adds
+        their sum (``amounts * len(schools)`` for a number)."""
+        if schools.size == 0:
+            return
         k = _CATEGORY[category]
-        amounts = np.broadcast_to(amounts, schools.shape)
         np.add.at(self.cost[:, k], schools, amounts)
-        self.cost_totals[k] += np.add.reduce(amounts)
+        self.cost_totals[k] += _total(amounts, schools.size)
 
     def book_time(self, hours: np.ndarray, hour_rate: np.ndarray) -> None:
         """Add per-school staff hours, valued at each school's hour rate (EUR) as staff time."""
@@ -72,9 +74,19 @@ class SchoolState:
         self.staff_hours_total += np.add.reduce(hours)
         self.book("staff_time", hours * hour_rate)
 
-    def book_time_at(self, schools: np.ndarray, hours: np.ndarray, hour_rate: np.ndarray) -> None:
-        """Add staff hours, one per entry of ``schools``, valued at each school's hour rate."""
-        hours = np.broadcast_to(hours, schools.shape)
+    def book_time_at(
+        self, schools: np.ndarray, hours: np.ndarray | float, hour_rate: np.ndarray
+    ) -> None:
+        """Add staff hours, one per entry of ``schools`` (or the same number to each),
+        valued at each school's hour rate."""
+        if schools.size == 0:
+            return
         np.add.at(self.staff_hours, schools, hours)
-        self.staff_hours_total += np.add.reduce(hours)
+        self.staff_hours_total += _total(hours, schools.size)
         self.book_at("staff_time", schools, hours * hour_rate[schools])
+
+
+def _total(amounts: np.ndarray | float, count: int) -> float:
+    """What a booking adds to the ledger: the sum of its amounts, or a number times the
+    number of entries."""
+    return amounts * count if np.ndim(amounts) == 0 else np.add.reduce(amounts)
