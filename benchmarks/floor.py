@@ -104,6 +104,11 @@ class FloorKernel:
         disadvantaged = model._disadvantaged
         self.disadvantaged_ids = np.flatnonzero(disadvantaged)
         self.other_ids = np.flatnonzero(~disadvantaged)
+        # work arrays of the metrics, kept from week to week
+        self._sorted, self._work = np.empty(n), np.empty(n)
+        self._ranks = np.arange(1, n + 1, dtype=float)
+        self._both = np.empty(n, dtype=bool)
+        self._dis = np.empty(self.disadvantaged_ids.size)
         eng = sc.engagement
         self.base_target = np.where(model._assigned, eng.target_compulsory, eng.target_voluntary)
         self.enrolled = [np.zeros(n, dtype=bool) for _ in self.courses]
@@ -410,23 +415,27 @@ class FloorKernel:
     # ---- the metrics of a week ----------------------------------------------------------
     def _metrics(self) -> np.ndarray:
         n, adopted, capacity, member = self.n, self.adopted, self.capacity, self.member
+        both = self._both
         k_member = np.count_nonzero(member)
         k_adopted = np.count_nonzero(adopted)
-        k_adopted_member = np.count_nonzero(adopted & member)
+        k_adopted_member = np.count_nonzero(np.logical_and(adopted, member, out=both))
+        k_active_member = np.count_nonzero(np.logical_and(member, self.active, out=both))
         total = np.add.reduce(capacity)
         dis, other = self.disadvantaged_ids, self.other_ids
         if dis.size and other.size:
-            gap = float(
-                np.add.reduce(capacity[other]) / other.size
-                - np.add.reduce(capacity[dis]) / dis.size
-            )
+            dis_total = np.add.reduce(np.take(capacity, dis, out=self._dis))
+            gap = float((total - dis_total) / other.size - dis_total / dis.size)
         else:
             gap = 0.0
-        x = np.sort(capacity)
+        x = self._sorted
+        np.copyto(x, capacity)
+        x.sort()
         sorted_total = np.add.reduce(x)
         if n and sorted_total > 0:
-            ranks = np.arange(1, n + 1)
-            weighted = np.dot(ranks, x) if n <= 10_000 else np.add.reduce(ranks * x)
+            if n <= 10_000:
+                weighted = np.dot(self._ranks, x)
+            else:
+                weighted = np.add.reduce(np.multiply(self._ranks, x, out=self._work))
             gini = float(2.0 * weighted / (n * sorted_total) - (n + 1) / n)
         else:
             gini = 0.0
@@ -439,7 +448,7 @@ class FloorKernel:
                 float(total / n),
                 gap,
                 gini,
-                float(np.count_nonzero(member & self.active)),
+                float(k_active_member),
                 float(k_member),
                 float(self.dropouts),
                 float(self.meetings),

@@ -27,7 +27,7 @@ from mensi_sim.dynamics import (
     programme,
     training,
 )
-from mensi_sim.metrics import STEP_METRICS, EquityGroups, step_metrics
+from mensi_sim.metrics import STEP_METRICS, MetricsRecorder
 from mensi_sim.population import Population
 from mensi_sim.registry import ADOPTION_RULES
 from mensi_sim.scenario.schema import WEEKS_PER_YEAR, Scenario
@@ -146,7 +146,7 @@ class MentoringModel(mesa.Model):
         )
         self._hour_rate = rate_of_country[population.country]
         self._disadvantaged = population.disadvantaged >= scenario.population.disadvantaged_cutoff
-        self._equity_groups = EquityGroups.of(self._disadvantaged)
+        self._metrics = MetricsRecorder(self._disadvantaged)
         self._base_target = np.where(self._assigned, eng.target_compulsory, eng.target_voluntary)
         self._enrolled = [np.zeros(n, dtype=bool) for _ in scenario.training.courses]
         self._coordination_rate = costs.coordination_rate(self.structure, scenario.costs)
@@ -497,12 +497,11 @@ class MentoringModel(mesa.Model):
     def _record(self) -> None:
         st = self.state
         self._records.append(
-            step_metrics(
+            self._metrics.row(
                 adopted=st.adopted,
                 capacity=st.capacity,
                 member=st.member,
                 active=st.active,
-                disadvantaged=self._equity_groups,
                 dropouts=self._dropouts,
                 meetings=self._meetings,
                 cost_by_category=st.cost_totals,
