@@ -9,7 +9,8 @@ It writes ``benchmarks/results.md`` (targets met or missed, tables) and
 ``benchmarks/results.csv`` (every figure, one row each: section, case, structure,
 n_schools, metric, value, unit); ``--out DIR`` writes them elsewhere, ``--profile``
 also saves pyinstrument profiles of every size under ``DIR/profiles`` (needs
-``pip install pyinstrument``).
+``pip install pyinstrument``). Every figure is kept in ``results.json`` too;
+``--render results.json`` writes the report again from it without measuring.
 
 What it measures, each case in a fresh Python process (so that sizes do not
 contaminate each other's memory or caches):
@@ -98,7 +99,8 @@ def say(message: str) -> None:
 
 def _label(spec: dict[str, Any]) -> str:
     name = Path(spec["scenario"]).stem if spec.get("scenario") else spec.get("structure", "")
-    return f"{name} {spec.get('n', 0):,d} schools {spec.get('steps', 52)} weeks"
+    size = f"{spec['n']:,d} schools" if spec.get("n") else "its schools"
+    return f"{name} {size} {spec.get('steps', 52)} weeks"
 
 
 def run_all(quick: bool, out: Path, profile: bool, baseline: Path | None = None) -> dict[str, Any]:
@@ -216,6 +218,12 @@ def main(argv: list[str] | None = None) -> int:
         help="a checkout of another version (e.g. main): the floor, sweep, replication and "
         "Mesa cases also run on it, beside this one, for a before/after table",
     )
+    parser.add_argument(
+        "--render",
+        type=Path,
+        metavar="JSON",
+        help="write results.md and results.csv again from a run's results.json (no measuring)",
+    )
     parser.add_argument("--child", nargs=2, metavar=("KIND", "SPEC"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -224,9 +232,18 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(measure(args.child[0], json.loads(args.child[1]))))
         return 0
     args.out.mkdir(parents=True, exist_ok=True)
-    results = run_all(args.quick, args.out, args.profile, args.baseline)
-    md = write_markdown(results, args.out / "results.md")
+    if args.render:
+        results = json.loads(args.render.read_text(encoding="utf-8"))
+    else:
+        results = run_all(args.quick, args.out, args.profile, args.baseline)
+    md = write_markdown(results, args.out / "results.md")  # adds versions, commit, machine
     write_csv(results, args.out / "results.csv")
+    if not args.render:
+        # every measured figure, so that the report can be rewritten without measuring again
+        raw = args.out / "results.json"
+        tmp = raw.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
+        tmp.replace(raw)
     say(f"wrote {md} and {args.out / 'results.csv'} ({results['elapsed_s']:.0f} s)")
     return 0
 
