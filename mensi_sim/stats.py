@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 
 def t_quantile(level: float, df: float | np.ndarray) -> float | np.ndarray:
-    """The two-sided Student-t quantile ``t(0.5 + level / 2, df)``."""
-    return stats.t.ppf(0.5 + level / 2, df)
+    """The two-sided Student-t quantile ``t(0.5 + level / 2, df)``.
+
+    ``scipy.special.stdtrit``, the function ``scipy.stats.t.ppf`` evaluates (the same
+    values), imported here: scipy.stats takes a second to import.
+    """
+    from scipy.special import stdtrit
+
+    return stdtrit(df, 0.5 + level / 2)
 
 
 def t_half_width(

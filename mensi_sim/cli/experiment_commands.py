@@ -64,12 +64,28 @@ OutOption = Annotated[
 StepsOption = Annotated[int | None, typer.Option(min=1, help="Weeks, overriding the file.")]
 
 
-def _write_plots(results: Path, console: Console, figure: dict[str, Any]) -> None:
-    """The basic figures that fit the results directory (PNG and SVG), listed in one line;
-    ``figure`` holds the dpi and size (``figure_options``)."""
+PlotsOption = Annotated[
+    bool,
+    typer.Option(
+        "--plots/--no-plots",
+        help="Also write the basic figures (PNG and SVG; implied by --dpi or --size). "
+        "Without it the sweep draws nothing: `mensi-sim plot DIR` writes them any time.",
+    ),
+]
+
+
+def _wants_plots(plots: bool, dpi: float | None, size: str | None) -> bool:
+    """Plots were asked for: ``--plots``, or a figure option that only plots use."""
+    return plots or dpi is not None or size is not None
+
+
+def _write_plots(results: Path | Results, console: Console, figure: dict[str, Any]) -> None:
+    """The basic figures that fit the results (PNG and SVG), written into its directory and
+    listed in one line; ``figure`` holds the dpi and size (``figure_options``). matplotlib
+    is imported here, when a figure is written."""
     from mensi_sim.plotting import write_basic_plots
 
-    paths = write_basic_plots(Path(results), **figure)
+    paths = write_basic_plots(results, **figure)
     if paths:
         names = sorted({p.stem for p in paths})
         console.print(f"plots: {', '.join(names)} (png, svg)", soft_wrap=True)
@@ -270,6 +286,7 @@ def sweep(
     batch_size: Annotated[
         int | None, typer.Option(min=1, help="Runs per task (default: automatic, at most 16).")
     ] = None,
+    plots: PlotsOption = False,
     dpi: DpiOption = None,
     size: SizeOption = None,
 ) -> None:
@@ -293,7 +310,8 @@ def sweep(
     with user_errors():
         result, elapsed = _sweep(ctx, experiment, steps, options)
     _print_sweep(console, result, elapsed)
-    _write_plots(result.path, console, figure)
+    if _wants_plots(plots, dpi, size):
+        _write_plots(result, console, figure)
     _report_failures(result)
 
 
@@ -493,6 +511,7 @@ def sensitivity(
         ),
     ] = None,
     steps: StepsOption = None,
+    plots: PlotsOption = False,
     dpi: DpiOption = None,
     size: SizeOption = None,
 ) -> None:
@@ -543,7 +562,8 @@ def sensitivity(
     for note in notes:
         typer.echo(f"warning: {note}", err=True)
     console.print(f"results: {result.path}", soft_wrap=True)
-    _write_plots(result.path, console, figure)
+    if _wants_plots(plots, dpi, size):
+        _write_plots(result, console, figure)
     _report_failures(result)
 
 

@@ -116,7 +116,11 @@ def process_pool(workers: int | None = None) -> ProcessPoolExecutor:
         # numpy and pandas already loaded (about 2 s saved per worker). This adds to
         # the forkserver's preload list only; the start method is not changed.
         context.set_forkserver_preload(
-            ["mensi_sim.experiments.replicate", "mensi_sim.experiments.execution"]
+            [
+                "mensi_sim.model",
+                "mensi_sim.experiments.replicate",
+                "mensi_sim.experiments.execution",
+            ]
         )
     else:
         context = multiprocessing.get_context("spawn")

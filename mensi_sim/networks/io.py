@@ -31,14 +31,17 @@ import dataclasses
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 
 from mensi_sim.codes import KIND_NAMES, MODE_NAMES, ROLE_NAMES
 from mensi_sim.errors import NetworkError
 from mensi_sim.population import Population
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 #: school attributes read from a graph file (role and cluster go to the graph itself)
 NODE_COLUMNS = (
@@ -98,6 +101,8 @@ def _from_networkx(graph: nx.Graph) -> Raw:
 
 def _read_xml(path: Path, fmt: str) -> Raw:
     _check_unique_xml_ids(path, fmt)
+    import networkx as nx  # imported where used: the command line starts without it
+
     reader = nx.read_graphml if fmt == "GraphML" else nx.read_gexf
     try:
         graph = reader(path)
@@ -294,6 +299,8 @@ def load_graph_file(
     ids = _school_ids(labels)
     ordered = sorted(labels, key=ids.__getitem__)
     table = _node_table(path, ordered, attrs)
+    import networkx as nx  # imported where used: the command line starts without it
+
     graph = nx.Graph()
     role = table["role"].tolist() if table is not None and "role" in table else ["none"] * n
     cluster = (

@@ -24,7 +24,6 @@ import pandas as pd
 
 from mensi_sim.errors import ResultsError
 from mensi_sim.experiments.manifest import build_manifest
-from mensi_sim.experiments.replicate import replicate_model
 from mensi_sim.experiments.runstore import FRAME_NAMES, GROUP_TABLE, KEY
 from mensi_sim.experiments.spec import resolve_baseline
 from mensi_sim.metrics import SUMMARY_OUTCOMES
@@ -534,6 +533,8 @@ class Results:
         Built by ``experiments.replicate.replicate_model``, the one entry point, so it is
         the recorded run bit for bit.
         """
+        from mensi_sim.experiments.replicate import replicate_model  # imports the model
+
         source = self.replay_source(name)
         return replicate_model(source.scenario, source.root_seed, replicate)
 
