@@ -27,6 +27,7 @@ from mensi_sim.experiments.design import (
     expand,
     get_parameter,
 )
+from mensi_sim.files import path_problem
 from mensi_sim.metrics import SUMMARY_COLUMNS, SUMMARY_OUTCOMES
 from mensi_sim.scenario.loader import format_validation_error, load_scenario, scenario_hash
 from mensi_sim.scenario.schema import Scenario
@@ -336,8 +337,9 @@ def load_experiment(path: str | Path) -> Experiment:
     scenario_path = Path(spec.base.scenario)
     if not scenario_path.is_absolute():
         scenario_path = p.parent / scenario_path
-    if not scenario_path.is_file():
-        raise ScenarioError(f"{p}: base.scenario: file not found: {scenario_path}")
+    problem = path_problem(scenario_path)
+    if problem is not None:
+        raise ScenarioError(f"{p}: base.scenario: {problem}: {scenario_path}")
     try:
         base = load_scenario(scenario_path)
     except ScenarioError as exc:

@@ -332,6 +332,13 @@ class NetworkParams(_Section):
     def _known_structure(cls, value: str) -> str:
         return _registered(STRUCTURES, value, "structure")
 
+    @field_validator("file")
+    @classmethod
+    def _usable_path(cls, value: str) -> str:
+        if "\x00" in value:
+            raise ValueError("the path contains a NUL byte")
+        return value
+
 
 class ContactParams(_Section):
     """Meetings: how often each kind of tie meets, how strong it is, who goes, for how long.
