@@ -17,6 +17,7 @@ from mensi_sim.experiments.runner import Progress, SweepOptions, run_experiment
 from mensi_sim.experiments.spec import Experiment
 from mensi_sim.results.results import Results
 from mensi_sim.scenario.schema import Scenario
+from mensi_sim.seeds import MAX_SEED
 
 SimulationResult = Results  # the name simulate()'s result had before Results
 
@@ -57,6 +58,8 @@ def simulate(
     """
     if replications < 1:
         raise ValueError(f"replications: {replications} < 1")
+    if not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"seed: {seed} outside 0 <= seed <= 2^63 - 1")
     outputs = []
     for r in range(replications):
         outputs.append(run_once(scenario, seed, r, steps))

@@ -9,6 +9,7 @@ The command's options become one ``SweepOptions`` and go to ``mensi_sim.sweep``.
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -125,8 +126,8 @@ def _sweep(
     outcome = options.outcome
     if outcome is not None and outcome not in OUTCOME_NAMES:
         raise fail(f"--outcome: unknown outcome {outcome!r} (allowed: {', '.join(OUTCOME_NAMES)})")
-    if options.precision is not None and not options.precision > 0:
-        raise fail(f"--precision: must be > 0, got {options.precision}")
+    if options.precision is not None and not 0 < options.precision < math.inf:
+        raise fail(f"--precision: must be a finite number > 0, got {options.precision}")
     if options.out is None:
         options = dataclasses.replace(options, out=default_out(exp.name))
     started = time.perf_counter()

@@ -21,6 +21,7 @@ from mensi_sim.cli.common import (
     SizeOption,
     command_line,
     default_out,
+    error_line,
     fail,
     figure_options,
     fmt,
@@ -37,6 +38,7 @@ from mensi_sim.outcomes import format_of
 from mensi_sim.results import Results
 from mensi_sim.scenario import Scenario, load_scenario
 from mensi_sim.scenario.loader import format_validation_error
+from mensi_sim.seeds import MAX_SEED
 
 SCENARIO_DIR = Path("scenarios")
 
@@ -86,7 +88,10 @@ def run(
         int, typer.Option("--replications", "-r", min=1, help="Number of replicates.")
     ] = 10,
     seed: Annotated[
-        int, typer.Option("--seed", "-s", min=0, help="Root seed; replicate i uses its i-th child.")
+        int,
+        typer.Option(
+            "--seed", "-s", min=0, max=MAX_SEED, help="Root seed; replicate i uses its i-th child."
+        ),
     ] = 0,
     out: Annotated[
         Path | None,
@@ -191,7 +196,7 @@ def validate(
                 _check_world(sc)
         except MensiError as exc:
             failures += 1
-            typer.echo(f"error: {naming(path, exc)}", err=True)
+            typer.echo(f"error: {error_line(naming(path, exc))}", err=True)
             continue
         console.print(
             f"ok {path} ({sc.name}: {sc.network.structure}, {sc.population.n_schools} schools, "

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mensi_sim.errors import MensiError
+from mensi_sim.experiments.dask_address import probe_scheduler
 from mensi_sim.scenario.schema import Scenario
 
 CONNECT_TIMEOUT_S = 10.0  # waiting for a Dask scheduler given by address
@@ -87,10 +88,23 @@ class DaskExecutor(Executor):
             self.client = Client(self.cluster)
         else:
             try:
+                problem = probe_scheduler(address, CONNECT_TIMEOUT_S)
+            except ValueError as exc:
+                raise ExecutorError(f"--executor: {exc}") from None
+            if problem is not None:
+                raise ExecutorError(f"cannot reach Dask scheduler {address}: {problem}")
+            try:
                 self.client = Client(address, timeout=CONNECT_TIMEOUT_S)
-            except (OSError, TimeoutError) as exc:
+            except Exception as exc:  # noqa: BLE001 - Client raises many types (TLS: TypeError)
                 msg = " ".join(str(exc).split())
-                raise ExecutorError(f"cannot reach Dask scheduler {address}: {msg}") from None
+                hint = ""
+                if address.startswith("tls://"):
+                    hint = (
+                        " (tls:// needs Dask's TLS settings: distributed.comm.tls.* in its config)"
+                    )
+                raise ExecutorError(
+                    f"cannot reach Dask scheduler {address}: {type(exc).__name__}: {msg}{hint}"
+                ) from None
             self.n_workers = max(1, sum(self.client.nthreads().values()))
         self._executor = self.client.get_executor(pure=False)
 

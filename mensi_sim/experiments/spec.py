@@ -20,6 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from mensi_sim.errors import ScenarioError
+from mensi_sim.experiments.dask_address import SCHEMES, parse_address
 from mensi_sim.experiments.design import (
     DesignPoint,
     SampleDesign,
@@ -31,6 +32,7 @@ from mensi_sim.files import path_problem
 from mensi_sim.metrics import SUMMARY_COLUMNS, SUMMARY_OUTCOMES
 from mensi_sim.scenario.loader import format_validation_error, load_scenario, scenario_hash
 from mensi_sim.scenario.schema import Scenario
+from mensi_sim.seeds import MAX_SEED
 
 # Every per-run outcome a summary row holds: metrics.SUMMARY_COLUMNS (from run_summary).
 OUTCOME_NAMES: tuple[str, ...] = tuple(c for c in SUMMARY_COLUMNS if c != "half_adoption_reached")
@@ -91,10 +93,12 @@ def _check_outcome(name: str) -> str:
 
 
 def check_executor(value: str) -> str:
-    """An executor name (serial, local, dask) or a Dask scheduler address tcp://host:port."""
+    """An executor name (serial, local, dask) or a Dask scheduler address tcp://host:port
+    (``dask_address.parse_address``: a host and a port from 1 to 65535)."""
     if value in EXECUTOR_NAMES:
         return value
-    if value.startswith(("tcp://", "tls://")) and ":" in value.split("://", 1)[1]:
+    if value.startswith(SCHEMES):
+        parse_address(value)
         return value
     raise ValueError(f"unknown executor {value!r} (allowed: serial, local, dask, tcp://host:port)")
 
@@ -182,7 +186,7 @@ class Factors(_Strict):
 class AdaptiveSpec(_Strict):
     """Adaptive replications: add replicates until the CI half-width is below ``precision``."""
 
-    precision: float = Field(..., gt=0, description="Target 95% CI half-width")
+    precision: float = Field(..., gt=0, allow_inf_nan=False, description="Target 95% CI half-width")
     outcome: str = Field("final_adoption_share")
     max_replications: int = Field(1000, ge=2, le=1_000_000)
 
@@ -207,7 +211,7 @@ class ExperimentSpec(_Strict):
     base: BaseSpec
     factors: Factors = Field(default_factory=Factors)
     replications: int = Field(10, ge=1, le=1_000_000)
-    root_seed: int = Field(0, ge=0, le=2**63 - 1)
+    root_seed: int = Field(0, ge=0, le=MAX_SEED)
     steps: int | None = Field(None, ge=1, le=5200, description="Weeks (default: the scenario's)")
     outcomes: list[str] = Field(default_factory=lambda: list(DEFAULT_OUTCOMES), min_length=1)
     executor: str = "local"
