@@ -37,8 +37,15 @@ def os_reason(exc: OSError) -> str:
     if exc.errno in (errno.EACCES, errno.EPERM):
         return "permission denied"
     if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-        return f"{exc.strerror} (the disk is full or the file is too large)"
+        return f"{os.strerror(exc.errno)} (the disk is full, or the file is over a size limit)"
     return exc.strerror or str(exc) or type(exc).__name__
+
+
+def naming_file(exc: OSError, path: str | os.PathLike[str]) -> OSError:
+    """The same error, naming ``path`` (the errors of pyarrow and of write() name no file)."""
+    if exc.filename is not None:
+        return exc
+    return OSError(exc.errno, os_reason(exc), os.fspath(path))
 
 
 def path_problem(path: str | os.PathLike[str], kind: str = "file") -> str | None:

@@ -5,7 +5,9 @@ Every executor has ``submit``, ``map``, ``shutdown`` and is a context manager:
 - ``serial``: in this process, one task after the other (a completed Future per submit);
 - ``local``: a ``ProcessPoolExecutor`` sized to the machine, with the ``forkserver``
   start method (``spawn`` where forkserver is missing) taken from
-  ``multiprocessing.get_context`` -- the global start method is never changed;
+  ``multiprocessing.get_context`` -- the global start method is never changed; its
+  workers die with the sweep, even after ``kill -9`` (``worker_guard``), and are
+  terminated on an interrupt (``ExecutorHandle.abort``);
 - ``dask``: a local ``dask.distributed`` cluster (processes, one worker per core,
   one thread each), started here and closed on shutdown;
 - ``tcp://host:port``: an existing Dask scheduler.
@@ -28,6 +30,7 @@ from typing import Any
 
 from mensi_sim.errors import MensiError
 from mensi_sim.experiments.dask_address import probe_scheduler
+from mensi_sim.experiments.worker_guard import watch_parent
 from mensi_sim.scenario.schema import Scenario
 
 CONNECT_TIMEOUT_S = 10.0  # waiting for a Dask scheduler given by address
@@ -133,7 +136,12 @@ def process_pool(workers: int | None = None) -> ProcessPoolExecutor:
         )
     else:
         context = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(max_workers=workers or available_cores(), mp_context=context)
+    return ProcessPoolExecutor(
+        max_workers=workers or available_cores(),
+        mp_context=context,
+        initializer=watch_parent,  # workers die with this process, even after kill -9
+        initargs=(os.getpid(),),
+    )
 
 
 @dataclass
@@ -144,6 +152,23 @@ class ExecutorHandle:
     description: str
     workers: int
     owned: bool
+
+    def abort(self) -> None:
+        """Stop at once (an interrupt, an error): queued runs are cancelled and the worker
+        processes of a process pool are terminated rather than waited for. Only for an
+        executor made here (``owned``)."""
+        if not self.owned:
+            return
+        ex = self.executor
+        if isinstance(ex, ProcessPoolExecutor):
+            workers = list((getattr(ex, "_processes", None) or {}).values())
+            ex.shutdown(wait=False, cancel_futures=True)
+            for process in workers:
+                process.terminate()
+            for process in workers:
+                process.join(timeout=5)
+        else:
+            ex.shutdown(wait=False, cancel_futures=True)
 
 
 def make_executor(spec: str | Executor, workers: int | None = None) -> ExecutorHandle:

@@ -136,6 +136,7 @@ class Results:
             experiment=output.experiment,
             path=output.out,
             adaptive=output.adaptive,
+            notes=output.notes,
         )
 
     def save(
