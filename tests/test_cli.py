@@ -17,6 +17,7 @@ from mensi_sim.cli import app
 from mensi_sim.results import Results
 
 RESULT_FILES = {
+    ".mensi_sim",  # the mark of a folder mensi_sim wrote (experiments.marker)
     "timeseries.parquet",
     "summary.parquet",
     "runs.parquet",

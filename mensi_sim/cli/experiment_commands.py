@@ -25,6 +25,7 @@ from mensi_sim.cli.common import (
     SizeOption,
     command_line,
     default_out,
+    error_line,
     fail,
     figure_options,
     fmt,
@@ -134,6 +135,8 @@ def _sweep(
     fields = ", {task.fields[failed]} failed,"
     with progress_bar(stderr_console(), f"sweep {exp.name}", "runs", fields) as report:
         result = sweep(exp, options, progress=report, command_line=command_line(ctx))
+    for note in result.notes:  # what a resume found (damaged batch folders redone)
+        typer.echo(f"note: {error_line(note)}", err=True)
     return result, time.perf_counter() - started
 
 
@@ -306,9 +309,18 @@ def compare(
     names = res.scenarios
     if len(names) < 2:
         raise fail(f"{results}: one scenario only; nothing to compare")
-    table = comparison_table(summary, baseline)
+    try:
+        table = comparison_table(summary, baseline)
+    except ValueError as exc:
+        raise fail(f"{results}: {exc}") from None
+    budget_spec = manifest.get("budget") or {}
+    amount = budget if budget is not None else budget_spec.get("amount")
+    ab = at_budget(summary, res.groups, float(amount), baseline) if amount else None
+    # both tables are computed before either is written: a failure leaves neither behind
     with user_errors():
         res.write_table("comparison", table)
+        if ab is not None:
+            res.write_table("budget", ab)
 
     console.print(
         f"paired differences against {baseline!r} (same replicate, 95% paired-t CI; "
@@ -365,12 +377,7 @@ def compare(
             front,
         )
     console.print(t)
-    budget_spec = manifest.get("budget") or {}
-    amount = budget if budget is not None else budget_spec.get("amount")
-    if amount:
-        ab = at_budget(summary, res.groups, float(amount), baseline)
-        with user_errors():
-            res.write_table("budget", ab)
+    if ab is not None:
         console.print(
             f"at a budget of {fmt(amount, 'eur')} per run (mix of the two sizes "
             "whose mean costs bracket it; difference from the baseline, paired)",
