@@ -47,7 +47,10 @@ ROOT = Path(__file__).resolve().parents[1] / PACKAGE
 # floor name -> the top-level modules and packages of mensi_sim on it, bottom first;
 # "" is the package itself (mensi_sim/__init__.py)
 FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("foundation", ("errors", "codes", "seeds", "stats", "formats", "registry", "files")),
+    (
+        "foundation",
+        ("errors", "codes", "seeds", "stats", "formats", "registry", "files", "resources"),
+    ),
     ("scenario", ("scenario",)),
     ("world", ("population", "networks", "world", "state", "ties")),
     ("dynamics", ("dynamics", "metrics", "outcomes")),

@@ -10,6 +10,7 @@ are kept on the ``Experiment`` for the sensitivity analysis.
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -244,8 +245,8 @@ def expand(
                     field = f"factors.scenarios.{sc.name}.overrides"
                 name = "/".join(labels) if labels else base.name
                 rows.append((name, values, None, field))
-    names = [r[0] for r in rows]
-    dup = sorted({n for n in names if names.count(n) > 1})
+    counts = Counter(r[0] for r in rows)  # linear: a 16,000-point sample is checked at once
+    dup = sorted(n for n, c in counts.items() if c > 1)
     if dup:
         raise ScenarioError(f"{where}: factors: two design points are named {dup[0]!r}")
     points = []

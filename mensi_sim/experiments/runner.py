@@ -34,9 +34,11 @@ from mensi_sim.experiments.execution import (
     make_executor,
     run_batch,
 )
+from mensi_sim.experiments.limits import runs_problem
 from mensi_sim.experiments.manifest import build_sweep_manifest, json_value, now_utc
 from mensi_sim.experiments.marker import OWN_HIDDEN
 from mensi_sim.experiments.spec import Experiment, ExperimentSpec, load_experiment
+from mensi_sim.networks.size import check_network_size
 
 # Called as progress(done, total, failed) after every finished batch.
 Progress = Callable[[int, int, int], None]
@@ -168,6 +170,15 @@ def prepare_out(out: Path, experiment: Experiment, resume: bool) -> None:
         )
 
 
+def check_sizes(exp: Experiment, replications: int) -> None:
+    """Refuse, before anything runs, a sweep whose runs or tables would not fit in memory."""
+    for point in exp.points:
+        check_network_size(point.scenario)
+    problem = runs_problem([p.scenario for p in exp.points], replications)
+    if problem is not None:
+        raise ResultsError(f"replications: {problem}")
+
+
 def _outcome_values(out: Path, outcome: str) -> dict[tuple[str, int], float]:
     """The outcome of every successful run on disk (for the adaptive rule)."""
     frame = runstore.read_summaries(out, ["scenario", "replicate", outcome])
@@ -212,6 +223,7 @@ def run_experiment(
     opts = dataclasses.replace(options or SweepOptions(), **changes).resolved(exp.spec)
     if opts.precision is not None and not 0 < opts.precision < math.inf:
         raise ValueError(f"precision: must be a finite number > 0, got {opts.precision}")
+    check_sizes(exp, int(opts.replications))
     with tempfile.TemporaryDirectory(prefix="mensi-sweep-") as scratch:
         target_dir = Path(opts.out) if opts.out is not None else Path(scratch) / "results"
         prepare_out(target_dir, exp, opts.resume)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ from mensi_sim.experiments.design import (
     expand,
     get_parameter,
 )
+from mensi_sim.experiments.limits import check_design
 from mensi_sim.files import path_problem
 from mensi_sim.metrics import SUMMARY_COLUMNS, SUMMARY_OUTCOMES
 from mensi_sim.scenario.loader import format_validation_error, load_scenario, scenario_hash
@@ -170,8 +172,8 @@ class Factors(_Strict):
 
     @model_validator(mode="after")
     def _check(self) -> Factors:
-        names = [s.name for s in self.scenarios]
-        dup = sorted({n for n in names if names.count(n) > 1})
+        counts = Counter(s.name for s in self.scenarios)
+        dup = sorted(n for n, c in counts.items() if c > 1)
         if dup:
             raise ValueError(f"scenarios: duplicate name {dup[0]!r}")
         if self.samples and (self.scenarios or self.grid):
@@ -312,6 +314,7 @@ def build_experiment(spec: ExperimentSpec, base: Scenario, where: str) -> Experi
     if spec.steps is not None:
         updates["time.steps"] = spec.steps
     base = apply_overrides(base, updates, f"{where}: base.overrides")
+    check_design(spec, where)  # before a single point is built
     points, samples = expand(spec, base, where)
     if spec.baseline is not None and spec.baseline not in {p.name for p in points}:
         names = ", ".join(p.name for p in points[:8])
