@@ -40,3 +40,45 @@ def test_python_api_section_runs(tmp_path: Path, monkeypatch) -> None:
     assert set(table["scenario"]) == {"none", "top_down", "bottom_up", "virtual", "hybrid"}
     assert set(back.comparison(baseline="top_down")["baseline"]) == {"top_down"}
     assert len(back.to_df()) == 5 * 10
+
+
+def shell_examples(markdown: str, command: str) -> list[tuple[str, list[str]]]:
+    """The ``$ mensi-sim <command> ...`` lines of the README's code blocks, each with the
+    output lines printed under it (up to the next ``$`` line or the end of the block)."""
+    examples = []
+    for block in re.findall(r"```\n(.*?)```", markdown, flags=re.DOTALL):
+        lines = block.splitlines()
+        for i, line in enumerate(lines):
+            if line.startswith(f"$ mensi-sim {command} "):
+                out = []
+                for follow in lines[i + 1 :]:
+                    if follow.startswith("$ "):
+                        break
+                    out.append(follow)
+                examples.append((line[len("$ ") :], out))
+    return examples
+
+
+def test_readme_draft_examples_run_as_shown() -> None:
+    # the drafts/*.toml files the README shows exist, and validate and run print what it says
+    import subprocess
+    import sys
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    examples = shell_examples(readme, "validate") + [
+        (c, out) for c, out in shell_examples(readme, "run") if " drafts/" in c
+    ]
+    assert len(examples) >= 2, "the README has no validate or run example of drafts/"
+    for command, shown in examples:
+        args = command.split()[1:]
+        done = subprocess.run(
+            [sys.executable, "-m", "mensi_sim.cli", *args],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        printed = done.stdout.splitlines() + done.stderr.splitlines()
+        assert sorted(printed) == sorted(shown), (command, printed)
+        failed = any(s.startswith("error:") for s in shown)
+        assert done.returncode == ((1 if args[0] == "validate" else 2) if failed else 0)

@@ -176,12 +176,16 @@ def _expand_samples(
     ranges = flatten_overrides(spec.factors.ranges)
     integer = {}
     for path, (lo, hi) in ranges.items():
-        for bound in (lo, hi):  # both ends must be valid values of the parameter
-            apply_overrides(base, {path: bound}, f"{where}: factors.ranges")
-        value = get_parameter(base, path)
+        try:
+            value = get_parameter(base, path)
+        except KeyError:
+            raise ScenarioError(f"{where}: factors.ranges: unknown parameter {path!r}") from None
         if not isinstance(value, int | float) or isinstance(value, bool):
             raise ScenarioError(f"{where}: factors.ranges: {path}: not a numeric parameter")
         integer[path] = isinstance(value, int)
+        for bound in (lo, hi):  # both ends, rounded as the samples will be, must be valid
+            shown = int(round(bound)) if integer[path] else float(bound)
+            apply_overrides(base, {path: shown}, f"{where}: factors.ranges")
     prob = problem(ranges)
     out = []
     designs = []
