@@ -32,6 +32,7 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
 LOCK_NAME = ".mensi_sim.lock"
+HOLDER_WAIT_S = 5.0  # at most this long for a new holder to write who it is
 # folders this process holds, with how many ``locked`` blocks hold each (a lock is
 # re-entrant within a process: ``compare`` holds it and writes tables that take it)
 _HELD: dict[Path, int] = {}
@@ -44,7 +45,10 @@ def lock_path(folder: Path) -> Path:
 
 def _holder_text(path: Path) -> str:
     """Who holds the lock, from its file: ``PID 123 on host h (mensi-sim sweep ..., since t)``."""
-    for _ in range(50):  # the holder writes its line right after locking; wait for it briefly
+    # the holder writes its line right after locking; wait for it, but not for ever (a
+    # holder stopped between the two would keep a second writer waiting)
+    deadline = time.monotonic() + HOLDER_WAIT_S
+    while True:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -55,8 +59,9 @@ def _holder_text(path: Path) -> str:
                 f"PID {data.get('pid')} on host {data.get('host')} "
                 f"({command}, since {data.get('since')})"
             )
+        if time.monotonic() >= deadline:
+            return "another process (its PID could not be read)"
         time.sleep(0.01)
-    return "another process (its PID could not be read)"
 
 
 def holder(folder: Path) -> str | None:
