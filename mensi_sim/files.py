@@ -82,6 +82,15 @@ def exists(path: str | os.PathLike[str]) -> bool:
     return True
 
 
+def nearest_existing(path: str | os.PathLike[str]) -> Path:
+    """``path`` itself if it exists, else its nearest ancestor that does (where a file
+    or folder to be created would have to be made)."""
+    found = Path(path)
+    while not found.exists() and found != found.parent:
+        found = found.parent
+    return found
+
+
 def read_bytes(path: str | os.PathLike[str], max_bytes: int = MAX_TEXT_BYTES) -> bytes:
     """The bytes of a file of at most ``max_bytes``; UnreadableFile otherwise.
 

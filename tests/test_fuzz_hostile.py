@@ -48,6 +48,7 @@ from test_fuzz_inputs import (
     listing,
 )
 from test_fuzz_inputs import to_toml as doc_to_toml
+from test_hostile_inputs import TINY_SWEEP
 
 from mensi_sim import sweep
 from mensi_sim.experiments import load_experiment
@@ -297,16 +298,6 @@ def test_fuzz_names_are_printed_neutralised():
 # hostile option values, refused before anything runs
 # ---------------------------------------------------------------------------------------
 
-SWEEP = """\
-name = "sw"
-replications = 2
-executor = "serial"
-[base]
-scenario = "tiny.toml"
-[factors.grid]
-"adoption.q" = [0.005, 0.01]
-"""
-
 bad_port = st.one_of(
     st.integers(65536, 10**12).map(str),
     st.integers(-(10**6), 0).map(str),
@@ -344,7 +335,7 @@ def check_hostile_option(case: tuple[str, str, str]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         (folder / "tiny.toml").write_text(TINY, encoding="utf-8")
-        (folder / "sweep.toml").write_text(SWEEP, encoding="utf-8")
+        (folder / "sweep.toml").write_text(TINY_SWEEP, encoding="utf-8")
         target = folder / ("tiny.toml" if command == "run" else "sweep.toml")
         before = listing(folder)
         res = invoke(command, target, option, value, "--out", folder / "o")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from mensi_sim.errors import ResultsError
 from mensi_sim.experiments.marker import add_written
-from mensi_sim.files import os_reason
+from mensi_sim.files import nearest_existing, os_reason
 from mensi_sim.plotting.collect import as_results, plan_figures
 from mensi_sim.report import comparisons, sections
 from mensi_sim.report.html import esc, page
@@ -138,9 +138,7 @@ def write_report(
 
 def check_writable(target: Path) -> None:
     """ResultsError naming the folder when the report cannot be written there."""
-    folder = target.parent
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
+    folder = nearest_existing(target.parent)
     if not folder.is_dir():
         raise ResultsError(f"{target}: cannot write: {folder} is not a folder")
     if not os.access(folder, os.W_OK | os.X_OK):

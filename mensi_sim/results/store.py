@@ -27,7 +27,7 @@ from mensi_sim.experiments import folder_lock
 from mensi_sim.experiments.folder_lock import holder
 from mensi_sim.experiments.marker import MARKER_NAME, add_written, foreign_entries, write_marker
 from mensi_sim.experiments.runstore import FRAME_NAMES, MANIFEST_NAME, atomic_parquet
-from mensi_sim.files import os_reason
+from mensi_sim.files import nearest_existing, os_reason
 from mensi_sim.results.checks import check_manifest, check_tables, optional_table_problem
 
 # tables a results directory may hold besides the three of every run: written by
@@ -111,9 +111,7 @@ def check_target(out_dir: str | Path, overwrite: bool = False) -> bool:
     """
     out = Path(out_dir)
     if not out.exists():
-        ancestor = out.absolute().parent
-        while not ancestor.exists() and ancestor != ancestor.parent:
-            ancestor = ancestor.parent
+        ancestor = nearest_existing(out.absolute().parent)
         if not ancestor.is_dir():
             raise ResultsError(f"{out}: cannot create: {ancestor} is not a directory")
         if not os.access(ancestor, os.W_OK | os.X_OK):

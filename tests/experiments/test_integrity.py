@@ -10,12 +10,10 @@ other is told who holds the folder (PID and host) and does nothing.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -30,7 +28,7 @@ from mensi_sim.experiments import folder_lock, load_experiment
 from mensi_sim.experiments.batch_record import RECORD_NAME, batch_problem, check_consolidated
 from mensi_sim.experiments.runstore import batch_dirs, read_runs
 
-from .helpers import REPO, SMALL, write_experiment
+from .helpers import ENV, REPO, SMALL, sweep_command, write_experiment
 
 
 @pytest.fixture(scope="module")
@@ -172,26 +170,10 @@ def test_consolidated_tables_must_cover_every_successful_run(made) -> None:
 # one writer at a time: two resumes at once
 # ---------------------------------------------------------------------------------------
 
-ENV = {**os.environ, "PYTHONPATH": str(REPO)}
-
 
 def resume_command(exp_path: Path, out: Path, replications: int) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "mensi_sim.cli",
-        "sweep",
-        str(exp_path),
-        "--executor",
-        "serial",
-        "--out",
-        str(out),
-        "--resume",
-        "--replications",
-        str(replications),
-        "--batch-size",
-        "1",
-    ]
+    extra = ("--resume", "--replications", str(replications), "--batch-size", "1")
+    return sweep_command(exp_path, out, *extra)
 
 
 def lock_holder_pid(out: Path) -> int | None:

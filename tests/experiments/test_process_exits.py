@@ -28,11 +28,10 @@ from mensi_sim import Results, sweep
 from mensi_sim.experiments import load_experiment
 from mensi_sim.experiments.runstore import batch_dirs
 
-from .helpers import REPO, SMALL, write_experiment
+from .helpers import ENV, REPO, SMALL, sweep_command, write_experiment
 
 LONG = SMALL.replace("replications = 3", "replications = 60")
 ORPHAN_BOUND_S = 60.0
-ENV = {**os.environ, "PYTHONPATH": str(REPO)}
 
 
 def session_members(sid: int) -> list[tuple[int, str]]:
@@ -78,21 +77,7 @@ def experiment(tmp_path_factory):
 
 
 def start_sweep(processes, exp_path: Path, out: Path, log: Path) -> subprocess.Popen:
-    command = [
-        sys.executable,
-        "-m",
-        "mensi_sim.cli",
-        "sweep",
-        str(exp_path),
-        "--executor",
-        "local",
-        "--workers",
-        "2",
-        "--batch-size",
-        "1",
-        "--out",
-        str(out),
-    ]
+    command = sweep_command(exp_path, out, "--workers", "2", "--batch-size", "1", executor="local")
     with open(log, "wb") as sink:  # a file, not a pipe: a full pipe would stall the sweep
         return processes(command, cwd=REPO, env=ENV, stdout=sink, stderr=sink)
 
@@ -111,10 +96,13 @@ def computing(proc: subprocess.Popen, out: Path, log: Path) -> list[tuple[int, s
 
 def resumed_equals_fresh(exp_path: Path, out: Path, fresh: Results) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "mensi_sim.cli", "sweep", str(exp_path), "--executor", "serial",
-         "--out", str(out), "--resume"],
-        cwd=REPO, env=ENV, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        sweep_command(exp_path, out, "--resume"),
+        cwd=REPO,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr
     back = Results.load(out)
     pd.testing.assert_frame_equal(back.summary, fresh.summary, check_exact=True)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -20,7 +18,7 @@ from mensi_sim.errors import ResultsError
 from mensi_sim.experiments import load_experiment
 from mensi_sim.experiments.runstore import batch_dirs
 
-from .helpers import REPO, SMALL, write_experiment
+from .helpers import ENV, REPO, SMALL, sweep_command, write_experiment
 
 # 2 scenarios x 60 replicates of 10 weeks, one run per batch folder: about 120 folders
 # written over a few seconds, so the kill lands in the middle.
@@ -41,24 +39,6 @@ def app() -> typer.Typer:
     a = typer.Typer()
     register(a)
     return a
-
-
-def sweep_command(experiment: Path, out: Path, *extra: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "mensi_sim.cli",
-        "sweep",
-        str(experiment),
-        "--executor",
-        "serial",
-        "--out",
-        str(out),
-        *extra,
-    ]
-
-
-ENV = {**os.environ, "PYTHONPATH": str(REPO)}
 
 
 def test_killed_sweep_resumes_to_the_uninterrupted_result(tmp_path: Path, processes) -> None:
