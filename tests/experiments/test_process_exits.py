@@ -7,6 +7,8 @@ for any process of that session: the workers, the forkserver and the resource tr
 must all be gone (they stayed 60 s and more before: 4 processes at 6 of 10 kill points).
 SIGTERM and Ctrl-C end with one line, ``error: interrupted; continue with --resume``, and
 exit code 128 + the signal; the resumed sweep equals the uninterrupted one bit for bit.
+kill -9 and SIGTERM are also sent earlier: as soon as the command has its handlers, when
+the forkserver has started, and when the workers are up but none has finished a batch.
 
 Waits are on conditions (batches written, a handler installed, processes gone); the
 only bound is the issue's own: nothing may be left 60 s after the end.
@@ -118,6 +120,45 @@ def test_kill_9_leaves_no_process(experiment, tmp_path: Path, processes) -> None
     assert proc.wait() == -signal.SIGKILL
     assert wait_until_gone(proc.pid) == []
     resumed_equals_fresh(exp_path, out, fresh)
+
+
+def pool_members(sid: int) -> list[tuple[int, str]]:
+    """The forkserver and the workers forked from it, in session ``sid``."""
+    return [m for m in session_members(sid) if "forkserver" in m[1]]
+
+
+# moments of a sweep before its first batch, each a condition on the process (the issue
+# found orphans at 6 of 10 kill points: the moment matters); the tests below stop it
+# later, once its workers compute
+MOMENTS = {
+    "started": lambda proc, out: catches(proc.pid, signal.SIGTERM),
+    "workers_starting": lambda proc, out: len(pool_members(proc.pid)) >= 1,
+    "workers_up": lambda proc, out: len(pool_members(proc.pid)) >= 3,
+}
+
+
+@pytest.mark.parametrize("moment", sorted(MOMENTS))
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "sigterm"])
+def test_no_process_is_left_whenever_the_sweep_is_stopped(
+    experiment, tmp_path: Path, processes, moment: str, signum: int
+) -> None:
+    exp_path, _ = experiment
+    out, log = tmp_path / "res", tmp_path / "sweep.log"
+    proc = start_sweep(processes, exp_path, out, log)
+    reached = MOMENTS[moment]
+    while proc.poll() is None and not reached(proc, out):
+        time.sleep(0.005)
+    assert proc.poll() is None, f"the sweep ended before the test: {log.read_text()[-2000:]}"
+    proc.send_signal(signum)
+    code = proc.wait()
+    assert wait_until_gone(proc.pid) == []
+    if signum == signal.SIGKILL:
+        assert code == -signal.SIGKILL
+    else:
+        assert code == 128 + signum, log.read_text()
+        assert log.read_text() == "error: interrupted; continue with --resume\n"
+        # an interrupt leaves no temporary batch folder (kill -9 may: a resume removes it)
+        assert not list(out.glob("runs/.tmp-*"))
 
 
 @pytest.mark.parametrize(
