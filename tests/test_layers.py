@@ -49,7 +49,17 @@ ROOT = Path(__file__).resolve().parents[1] / PACKAGE
 FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "foundation",
-        ("errors", "codes", "seeds", "stats", "formats", "registry", "files", "resources"),
+        (
+            "errors",
+            "codes",
+            "seeds",
+            "stats",
+            "formats",
+            "registry",
+            "files",
+            "resources",
+            "interrupts",
+        ),
     ),
     ("scenario", ("scenario",)),
     ("world", ("population", "networks", "world", "state", "ties")),

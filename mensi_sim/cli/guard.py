@@ -27,6 +27,8 @@ from collections.abc import Iterator, Sequence
 
 import typer
 
+from mensi_sim import interrupts as held_signals
+
 EXIT_INTERNAL = 3
 MAX_ERROR_CHARS = 400
 DEBUG_FLAG = "--debug"
@@ -88,7 +90,8 @@ def interrupts() -> Iterator[None]:
         return
 
     def handler(signum: int, frame: object) -> None:
-        raise Interrupted(signum)
+        if not held_signals.hold(signum):  # sent again at the end of a held step
+            raise Interrupted(signum)
 
     before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     for s in before:

@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from mensi_sim import interrupts
 from mensi_sim.errors import ResultsError
 from mensi_sim.experiments import batch_record, folder_lock, marker, runstore
 from mensi_sim.experiments.adaptive import AdaptiveStatus, adaptive_round
@@ -321,9 +322,10 @@ def _sweep(
         if progress is not None:
             progress(n_done, total, n_failed)
         size = opts.batch or batch_size(len(todo), handle.workers)
-        pending: set[Future] = {
-            handle.executor.submit(run_batch, chunk) for chunk in batches(todo, size)
-        }
+        with interrupts.held():  # a pool forks its workers here: let none start unknown
+            pending: set[Future] = {
+                handle.executor.submit(run_batch, chunk) for chunk in batches(todo, size)
+            }
         while pending:
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
