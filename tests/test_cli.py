@@ -20,6 +20,7 @@ RESULT_FILES = {
     ".mensi_sim",  # the mark of a folder mensi_sim wrote (experiments.marker)
     "timeseries.parquet",
     "summary.parquet",
+    "group_summary.parquet",
     "runs.parquet",
     "manifest.json",
     "adoption_cost.png",

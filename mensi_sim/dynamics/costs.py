@@ -28,9 +28,10 @@ def coordination_rate(structure: Structure, costs: CostParams) -> float:
 
 
 def coordination_cost(
-    role: np.ndarray, active: np.ndarray, rate_per_cluster_year: float
+    role: np.ndarray, active: np.ndarray, rate_per_cluster_year: float | np.ndarray
 ) -> np.ndarray:
-    """This week's coordination cost, booked to each active mentor (one mentor = one cluster)."""
+    """This week's coordination cost, booked to each active mentor (one mentor = one
+    cluster); the rate is one price or one per school (its country's structure's)."""
     return np.where((role == ROLE_MENTOR) & active, rate_per_cluster_year / WEEKS_PER_YEAR, 0.0)
 
 

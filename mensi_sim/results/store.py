@@ -30,9 +30,10 @@ from mensi_sim.experiments.runstore import FRAME_NAMES, MANIFEST_NAME, atomic_pa
 from mensi_sim.files import nearest_existing, os_reason
 from mensi_sim.results.checks import check_manifest, check_tables, optional_table_problem
 
-# tables a results directory may hold besides the three of every run: written by
-# ``compare`` (comparison, budget) and ``sensitivity``
-OPTIONAL_TABLES = ("comparison", "sensitivity", "budget")
+# tables a results directory may hold besides the three of every run and the outcomes by
+# group (GROUP_TABLE): written by ``compare`` (comparison, budget, group_comparison) and
+# ``sensitivity``
+OPTIONAL_TABLES = ("comparison", "sensitivity", "budget", "group_comparison")
 
 
 def _frames_of(result_or_frames: Any) -> dict[str, pd.DataFrame]:
