@@ -12,12 +12,16 @@ from typing import Any
 
 import pandas as pd
 
+from mensi_sim.errors import ResultsError
+from mensi_sim.experiments.limits import runs_problem
 from mensi_sim.experiments.replicate import RunOutput, failed_run, run_once
 from mensi_sim.experiments.runner import Progress, SweepOptions, run_experiment
 from mensi_sim.experiments.spec import Experiment, load_experiment
+from mensi_sim.networks.size import check_network_size
 from mensi_sim.results.progress import reporting
 from mensi_sim.results.results import Results
 from mensi_sim.scenario.schema import Scenario
+from mensi_sim.seeds import MAX_SEED
 
 SimulationResult = Results  # the name simulate()'s result had before Results
 
@@ -59,6 +63,12 @@ def simulate(
     """
     if replications < 1:
         raise ValueError(f"replications: {replications} < 1")
+    if not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"seed: {seed} outside 0 <= seed <= 2^63 - 1")
+    check_network_size(scenario)
+    problem = runs_problem([scenario], replications)
+    if problem is not None:
+        raise ResultsError(f"replications: {problem}")
     outputs = []
     with reporting(progress, scenario.name, "replicates", replications) as report:
         for r in range(replications):

@@ -17,6 +17,7 @@ from mensi_sim.cli import app
 from mensi_sim.results import Results
 
 RESULT_FILES = {
+    ".mensi_sim",  # the mark of a folder mensi_sim wrote (experiments.marker)
     "timeseries.parquet",
     "summary.parquet",
     "group_summary.parquet",
@@ -302,7 +303,7 @@ def test_ctrl_c_ends_a_run_writing_nothing(tiny_scenario_file, tmp_path, monkeyp
     monkeypatch.setattr(mensi_simulate, "simulate", interrupted)
     res = invoke("run", tiny_scenario_file, "--out", tmp_path / "res")
     assert res.exit_code == 130
-    assert res.stderr.strip() == f"interrupted; nothing written to {tmp_path / 'res'}"
+    assert res.stderr.strip() == f"error: interrupted; nothing written to {tmp_path / 'res'}"
     assert not (tmp_path / "res").exists()
 
 

@@ -48,7 +48,21 @@ ROOT = Path(__file__).resolve().parents[1] / PACKAGE
 # floor name -> the top-level modules and packages of mensi_sim on it, bottom first;
 # "" is the package itself (mensi_sim/__init__.py)
 FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("foundation", ("errors", "codes", "seeds", "stats", "formats", "registry", "shipped")),
+    (
+        "foundation",
+        (
+            "errors",
+            "codes",
+            "seeds",
+            "stats",
+            "formats",
+            "registry",
+            "files",
+            "resources",
+            "interrupts",
+            "shipped",
+        ),
+    ),
     ("scenario", ("scenario",)),
     ("world", ("population", "networks", "world", "state", "ties")),
     ("dynamics", ("dynamics", "metrics", "outcomes", "groups")),

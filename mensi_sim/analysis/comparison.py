@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mensi_sim.analysis.cost_effectiveness import cost_effectiveness
+from mensi_sim.analysis.cost_effectiveness import COST, EFFECT, cost_effectiveness
 from mensi_sim.analysis.paired import COMPARE_OUTCOMES, paired_comparison, scenario_names
 from mensi_sim.experiments.spec import resolve_baseline
+from mensi_sim.results.checks import finite_problem
 
 PAIRED_COLUMNS = ("mean", "difference", "ci_low", "ci_high", "p_value", "significant")
 
@@ -24,7 +25,11 @@ def comparison_table(
 
     Raises:
         KeyError: ``baseline`` is not a scenario of the summary.
+        ValueError: The cost or the effect is not a finite number in some run.
     """
+    problem = finite_problem(summary, (COST, EFFECT))
+    if problem is not None:
+        raise ValueError(f"summary: {problem}; cannot compare costs")
     baseline = resolve_baseline(scenario_names(summary), baseline)
     ce = cost_effectiveness(summary, baseline, level=level)
     pc = paired_comparison(summary, baseline, level=level)

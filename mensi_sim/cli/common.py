@@ -21,6 +21,17 @@ from rich.console import Console
 from rich.table import Table
 from typer.core import TyperGroup
 
+from mensi_sim.cli.guard import (
+    EXIT_INTERNAL,
+    Interrupted,
+    error_line,
+    internal_error,
+    interrupted_message,
+    interrupts,
+    printable,
+    report_and_exit,
+    split_debug,
+)
 from mensi_sim.errors import MensiError
 from mensi_sim.formats import fmt
 
@@ -28,9 +39,11 @@ __all__ = [
     "EXIT_BAD_INPUT",
     "EXIT_FAILED",
     "EXIT_INTERRUPTED",
+    "EXIT_INTERNAL",
     "OneLineErrorGroup",
     "command_line",
     "default_out",
+    "error_line",
     "fail",
     "fmt",
     "last_line",
@@ -63,8 +76,9 @@ def describe_os_error(exc: OSError) -> str:
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
-    """Print ``error: message`` as one line on stderr; return the Exit to raise."""
-    typer.echo(f"error: {one_line(message)}", err=True)
+    """Print ``error: message`` as one line on stderr (``guard.error_line``: printable, cut
+    to a sane length); return the Exit to raise."""
+    typer.echo(f"error: {error_line(message)}", err=True)
     return typer.Exit(code)
 
 
@@ -79,13 +93,21 @@ def user_errors() -> Iterator[None]:
         raise fail(describe_os_error(exc)) from None
 
 
+class PlainConsole(Console):
+    """A rich Console that shows control characters in what it prints as escapes
+    (``guard.printable``): a name holding ANSI escapes cannot repaint the terminal."""
+
+    def render_str(self, text: str, **options: Any) -> Any:  # noqa: D102 - rich's
+        return super().render_str(printable(text), **options)
+
+
 def stdout_console(width: int | None = None) -> Console:
     """Console on the current stdout: plain text (no colour, no markup) unless a TTY.
 
     When stdout is a file or a pipe and COLUMNS is unset, tables are laid out ``width``
     (default PLAIN_WIDTH) characters wide rather than rich's 80.
     """
-    console = Console(highlight=False, soft_wrap=False, markup=False)
+    console = PlainConsole(highlight=False, soft_wrap=False, markup=False)
     if not console.is_terminal and "COLUMNS" not in os.environ:
         console.width = width or PLAIN_WIDTH
     return console
@@ -93,7 +115,7 @@ def stdout_console(width: int | None = None) -> Console:
 
 def stderr_console() -> Console:
     """Console on stderr for progress bars and warnings (no markup: names are printed as is)."""
-    return Console(stderr=True, highlight=False, markup=False)
+    return PlainConsole(stderr=True, highlight=False, markup=False)
 
 
 def command_line(ctx: typer.Context) -> list[str]:
@@ -195,12 +217,15 @@ class OneLineErrorGroup(TyperGroup):
     ) -> Any:
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-        argv = [str(a) for a in (sys.argv[1:] if args is None else args)]
+        argv, debug = split_debug(str(a) for a in (sys.argv[1:] if args is None else args))
         obj = extra.setdefault("obj", {})
         if isinstance(obj, dict):
             obj.setdefault("argv", argv)
         try:
-            rv = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+            with interrupts():
+                rv = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+        except Interrupted as stop:
+            report_and_exit(stop.message or interrupted_message(argv), 128 + stop.signum)
         except _ClickException as exc:  # type: ignore[misc]
             if _NoArgsIsHelpError is not None and isinstance(exc, _NoArgsIsHelpError):
                 # the help text (typer's rich help has printed itself already)
@@ -209,11 +234,15 @@ class OneLineErrorGroup(TyperGroup):
                 sys.exit(0)
             ctx = getattr(exc, "ctx", None)
             hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
-            typer.echo(f"error: {one_line(exc.format_message())}{hint}", err=True)
+            typer.echo(f"error: {error_line(exc.format_message())}{hint}", err=True)
             sys.exit(exc.exit_code)
         except typer.Abort:
             typer.echo("error: aborted", err=True)
             sys.exit(1)
+        except Exception as exc:  # the guard at the top: see mensi_sim.cli.guard
+            if debug:
+                raise
+            report_and_exit(internal_error(exc), EXIT_INTERNAL)
         sys.exit(rv if isinstance(rv, int) else 0)
 
 

@@ -9,6 +9,7 @@ The command's options become one ``SweepOptions`` and go to ``mensi_sim.sweep``.
 from __future__ import annotations
 
 import dataclasses
+import math
 import shlex
 import time
 from pathlib import Path
@@ -21,11 +22,11 @@ from rich.table import Table
 
 from mensi_sim.cli.common import (
     EXIT_FAILED,
-    EXIT_INTERRUPTED,
     DpiOption,
     SizeOption,
     command_line,
     default_out,
+    error_line,
     fail,
     figure_options,
     fmt,
@@ -35,6 +36,7 @@ from mensi_sim.cli.common import (
     stdout_console,
     user_errors,
 )
+from mensi_sim.cli.guard import Interrupted
 from mensi_sim.outcomes import format_of
 from mensi_sim.results import Results
 from mensi_sim.scenario.roster import roster_line
@@ -140,8 +142,8 @@ def _sweep(
     outcome = options.outcome
     if outcome is not None and outcome not in OUTCOME_NAMES:
         raise fail(f"--outcome: unknown outcome {outcome!r} (allowed: {', '.join(OUTCOME_NAMES)})")
-    if options.precision is not None and not options.precision > 0:
-        raise fail(f"--precision: must be > 0, got {options.precision}")
+    if options.precision is not None and not 0 < options.precision < math.inf:
+        raise fail(f"--precision: must be a finite number > 0, got {options.precision}")
     if options.out is None:
         options = dataclasses.replace(options, out=default_out(exp.name))
     started = time.perf_counter()
@@ -150,22 +152,23 @@ def _sweep(
     try:
         with progress_bar(stderr_console(), f"sweep {exp.name}", "runs", fields) as report:
             result = sweep(exp, options, progress=report, command_line=typed)
-    except KeyboardInterrupt:
-        raise _interrupted(Path(options.out), typed) from None
+    except (KeyboardInterrupt, Interrupted) as stop:
+        raise Interrupted.saying(stop, _interrupted(Path(options.out), typed)) from None
+    for note in result.notes:  # what a resume found (damaged batch folders redone)
+        typer.echo(f"note: {error_line(note)}", err=True)
     return result, time.perf_counter() - started
 
 
-def _interrupted(out: Path, typed: list[str]) -> typer.Exit:
-    """Ctrl-C during a sweep: say what is kept and the command that continues it."""
+def _interrupted(out: Path, typed: list[str]) -> str:
+    """Ctrl-C or SIGTERM during a sweep: what is kept and the command that continues it
+    (the guard prints it as the one line and exits 128 + the signal)."""
     from mensi_sim.experiments import runstore
 
     saved = len(runstore.winning_runs(runstore.read_runs(out))) if out.is_dir() else 0
-    typer.echo(
+    return (
         f"interrupted; {saved} runs are saved in {out}; continue with "
-        f"`{shlex.join(resume_command(typed, out))}`",
-        err=True,
+        f"`{shlex.join(resume_command(typed, out))}`"
     )
-    return typer.Exit(EXIT_INTERRUPTED)
 
 
 def resume_command(typed: list[str], out: Path) -> list[str]:
@@ -379,9 +382,18 @@ def compare(
     names = res.scenarios
     if len(names) < 2:
         raise fail(f"{results}: one scenario only; nothing to compare")
-    table = comparison_table(summary, baseline)
+    try:
+        table = comparison_table(summary, baseline)
+    except ValueError as exc:
+        raise fail(f"{results}: {exc}") from None
+    budget_spec = manifest.get("budget") or {}
+    amount = budget if budget is not None else budget_spec.get("amount")
+    ab = at_budget(summary, res.groups, float(amount), baseline) if amount else None
+    # both tables are computed before either is written: a failure leaves neither behind
     with user_errors():
         res.write_table("comparison", table)
+        if ab is not None:
+            res.write_table("budget", ab)
 
     console.print(
         f"paired differences against {baseline!r} (same replicate, 95% paired-t CI; "
@@ -444,12 +456,7 @@ def compare(
             front,
         )
     console.print(t)
-    budget_spec = manifest.get("budget") or {}
-    amount = budget if budget is not None else budget_spec.get("amount")
-    if amount:
-        ab = at_budget(summary, res.groups, float(amount), baseline)
-        with user_errors():
-            res.write_table("budget", ab)
+    if ab is not None:
         console.print(
             f"at a budget of {fmt(amount, 'eur')} per run (mix of the two sizes "
             "whose mean costs bracket it; difference from the baseline, paired)",

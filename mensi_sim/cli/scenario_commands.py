@@ -17,11 +17,11 @@ from rich.table import Table
 
 from mensi_sim.cli.common import (
     EXIT_FAILED,
-    EXIT_INTERRUPTED,
     DpiOption,
     SizeOption,
     command_line,
     default_out,
+    error_line,
     fail,
     figure_options,
     fmt,
@@ -33,12 +33,14 @@ from mensi_sim.cli.common import (
     stdout_console,
     user_errors,
 )
+from mensi_sim.cli.guard import Interrupted
 from mensi_sim.errors import MensiError, ScenarioError
 from mensi_sim.outcomes import format_of
 from mensi_sim.results import Results
 from mensi_sim.scenario import Scenario, load_scenario
 from mensi_sim.scenario.loader import format_validation_error
 from mensi_sim.scenario.roster import roster_line
+from mensi_sim.seeds import MAX_SEED
 
 SCENARIO_DIR = Path("scenarios")
 
@@ -103,7 +105,10 @@ def run(
         int, typer.Option("--replications", "-r", min=1, help="Number of replicates.")
     ] = 10,
     seed: Annotated[
-        int, typer.Option("--seed", "-s", min=0, help="Root seed; replicate i uses its i-th child.")
+        int,
+        typer.Option(
+            "--seed", "-s", min=0, max=MAX_SEED, help="Root seed; replicate i uses its i-th child."
+        ),
     ] = 0,
     out: Annotated[
         Path | None,
@@ -143,9 +148,8 @@ def run(
             result = _simulate(sc, replications, seed, command_line(ctx), err)
         except MensiError as exc:
             raise fail(naming(scenario, exc)) from None
-        except KeyboardInterrupt:  # Ctrl-C: the replicates are in memory, nothing is written
-            typer.echo(f"interrupted; nothing written to {out_dir}", err=True)
-            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except (KeyboardInterrupt, Interrupted) as stop:  # the replicates were in memory
+            raise Interrupted.saying(stop, f"interrupted; nothing written to {out_dir}") from None
         elapsed = time.perf_counter() - started
         runs = result.runs
         failed = runs[runs["status"] != "ok"]
@@ -216,7 +220,7 @@ def validate(
                 _check_world(sc)
         except MensiError as exc:
             failures += 1
-            typer.echo(f"error: {naming(path, exc)}", err=True)
+            typer.echo(f"error: {error_line(naming(path, exc))}", err=True)
             continue
         console.print(
             f"ok {path} ({sc.name}: {sc.network.structure}, {sc.population.n_schools} schools, "

@@ -7,6 +7,7 @@ extra missing) end as one line ``error: ...`` on stderr with exit code 2.
 
 from __future__ import annotations
 
+import errno
 import os
 import socket
 import sys
@@ -149,13 +150,26 @@ def report(
     typer.echo(f"report: {path} ({size / 1e6:.1f} MB); open it in any browser, offline")
 
 
-def _port_free(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+def listen_problem(host: str, port: int) -> str | None:
+    """Why the app cannot listen on ``host:port``, naming the option to change; or None."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        return f"--host: cannot listen on {host!r}: {reason}"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as s:
         try:
-            s.bind((host, port))
-        except OSError:
-            return False
-    return True
+            s.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return f"--port: {host}:{port} is in use (--port 0 picks a free one)"
+            if exc.errno == errno.EADDRNOTAVAIL:
+                return f"--host: {host} is not an address of this machine"
+            if exc.errno in (errno.EACCES, errno.EPERM):
+                return f"--port: {port} needs more privileges here (use a port above 1023)"
+            return f"--host {host} --port {port}: cannot listen: {exc.strerror or exc}"
+    return None
 
 
 def viz(
@@ -197,10 +211,11 @@ def viz(
     from mensi_sim.viz import assets
     from mensi_sim.viz.browser import free_port, solara_command
 
+    problem = listen_problem(host, port)
+    if problem is not None:
+        raise fail(problem)
     if port == 0:
         port = free_port(host)
-    elif not _port_free(host, port):
-        raise fail(f"--port: {host}:{port} is in use (--port 0 picks a free one)")
     if assets.missing():
         try:
             added = assets.install_assets()

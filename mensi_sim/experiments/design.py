@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -186,9 +187,9 @@ def _expand_samples(
         if not isinstance(value, int | float) or isinstance(value, bool):
             raise ScenarioError(f"{where}: factors.uncertainties: {path}: not a numeric parameter")
         integer[path] = isinstance(value, int)
-        for bound in (lo, hi):  # both ends must be valid values of the parameter (rounded)
-            bound = int(round(bound)) if integer[path] else bound
-            apply_overrides(base, {path: bound}, f"{where}: factors.uncertainties")
+        for bound in (lo, hi):  # both ends, rounded as the samples will be, must be valid
+            shown = int(round(bound)) if integer[path] else float(bound)
+            apply_overrides(base, {path: shown}, f"{where}: factors.uncertainties")
     prob = problem(ranges)
     out = []
     designs = []
@@ -252,8 +253,8 @@ def expand(
                     field = f"factors.policies.{sc.name}.overrides"
                 name = "/".join(labels) if labels else base.name
                 rows.append((name, values, None, field))
-    names = [r[0] for r in rows]
-    dup = sorted({n for n in names if names.count(n) > 1})
+    counts = Counter(r[0] for r in rows)  # linear: a 16,000-point sample is checked at once
+    dup = sorted(n for n, c in counts.items() if c > 1)
     if dup:
         raise ScenarioError(f"{where}: factors: two design points are named {dup[0]!r}")
     points = []

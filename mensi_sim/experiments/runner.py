@@ -11,6 +11,7 @@ object; ``mensi_sim.sweep`` wraps the ``SweepOutput`` in a ``Results``.
 from __future__ import annotations
 
 import dataclasses
+import math
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
@@ -21,21 +22,25 @@ from typing import Any
 
 import pandas as pd
 
+from mensi_sim import interrupts
 from mensi_sim.errors import ResultsError
-from mensi_sim.experiments import runstore
+from mensi_sim.experiments import batch_record, folder_lock, marker, runstore
 from mensi_sim.experiments.adaptive import AdaptiveStatus, adaptive_round
 from mensi_sim.experiments.design import parameter_table
 from mensi_sim.experiments.execution import (
+    ExecutorHandle,
     RunDone,
     RunTask,
     batch_size,
     batches,
     make_executor,
     run_batch,
-    stop_now,
 )
+from mensi_sim.experiments.limits import runs_problem
 from mensi_sim.experiments.manifest import build_sweep_manifest, now_utc
+from mensi_sim.experiments.marker import OWN_HIDDEN
 from mensi_sim.experiments.spec import Experiment, ExperimentSpec, load_experiment
+from mensi_sim.networks.size import check_network_size
 
 # Called as progress(done, total, failed) after every finished batch.
 Progress = Callable[[int, int, int], None]
@@ -114,6 +119,7 @@ class SweepOutput:
         manifest: What the manifest.json of the results directory holds.
         out: The results directory (None when run without one).
         adaptive: Per scenario, where the adaptive rule stopped (empty without it).
+        notes: What a resume found and did about it (damaged batch folders redone).
     """
 
     experiment: Experiment
@@ -121,6 +127,7 @@ class SweepOutput:
     manifest: dict[str, Any]
     out: Path | None = None
     adaptive: dict[str, AdaptiveStatus] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
 
 def _frames(done: list[RunDone], experiment: Experiment) -> dict[str, pd.DataFrame]:
@@ -164,6 +171,17 @@ def with_parameters(runs: pd.DataFrame, experiment: Experiment) -> pd.DataFrame:
     return merged[order]
 
 
+def _check_replaceable(out: Path) -> None:
+    """``--overwrite`` replaces only a folder mensi_sim wrote, holding nothing else, that
+    no other process is writing (the same rules as ``run --overwrite``)."""
+    problem = marker.replace_problem(out)
+    if problem is not None:
+        raise ResultsError(f"{out}: {problem}")
+    writer = folder_lock.holder(out)
+    if writer is not None:
+        raise ResultsError(f"{out}: not overwriting: in use by {writer}")
+
+
 def prepare_out(out: Path, experiment: Experiment, resume: bool, overwrite: bool = False) -> None:
     """Check that a sweep may write to ``out``; one-line ResultsError otherwise."""
     if out.exists() and not out.is_dir():
@@ -172,15 +190,11 @@ def prepare_out(out: Path, experiment: Experiment, resume: bool, overwrite: bool
         raise ResultsError(
             f"{out}: --resume continues the sweep there, --overwrite replaces it: give one"
         )
-    if not out.exists() or not any(out.iterdir()):
+    if not out.exists() or not any(p.name not in OWN_HIDDEN for p in out.iterdir()):
         return
     manifest = runstore.read_manifest(out)
     if overwrite:
-        if not (out / runstore.MANIFEST_NAME).is_file():
-            raise ResultsError(
-                f"{out}: not overwriting a non-empty directory that is not a results directory "
-                f"(no {runstore.MANIFEST_NAME})"
-            )
+        _check_replaceable(out)
         return
     if not resume:
         raise ResultsError(
@@ -195,6 +209,15 @@ def prepare_out(out: Path, experiment: Experiment, resume: bool, overwrite: bool
             f"({manifest.get('experiment')!r}, hash {manifest.get('experiment_hash')}; "
             f"this is {experiment.name!r}, hash {experiment.hash})"
         )
+
+
+def check_sizes(exp: Experiment, replications: int) -> None:
+    """Refuse, before anything runs, a sweep whose runs or tables would not fit in memory."""
+    for point in exp.points:
+        check_network_size(point.scenario)
+    problem = runs_problem([p.scenario for p in exp.points], replications)
+    if problem is not None:
+        raise ResultsError(f"replications: {problem}")
 
 
 def _outcome_values(out: Path, outcome: str) -> dict[tuple[str, int], float]:
@@ -232,11 +255,16 @@ def run_experiment(
 
     Raises:
         TypeError: A keyword that is not a field of ``SweepOptions``.
-        ResultsError: ``out`` exists and is not resumable by this experiment.
+        ValueError: A precision that is not a finite number > 0.
+        ResultsError: ``out`` exists and is not resumable by this experiment, or another
+            process is writing there (the message names it).
         ExecutorError: The executor cannot be started.
     """
     exp = experiment if isinstance(experiment, Experiment) else load_experiment(experiment)
     opts = dataclasses.replace(options or SweepOptions(), **changes).resolved(exp.spec)
+    if opts.precision is not None and not 0 < opts.precision < math.inf:
+        raise ValueError(f"precision: must be a finite number > 0, got {opts.precision}")
+    check_sizes(exp, int(opts.replications))
     with tempfile.TemporaryDirectory(prefix="mensi-sweep-") as scratch:
         target_dir = Path(opts.out) if opts.out is not None else Path(scratch) / "results"
         prepare_out(target_dir, exp, opts.resume, opts.overwrite)
@@ -259,17 +287,51 @@ def _run(
     progress: Progress | None,
     command_line: str | Sequence[str] | None,
 ) -> SweepOutput:
-    """The rounds of runs of a sweep, with ``opts`` resolved (``SweepOptions.resolved``)."""
+    """A sweep on its executor, in its folder, holding the folder's lock.
+
+    The executor is made first (an unreachable scheduler leaves no results folder
+    behind) and stopped at the end; on an interrupt or an error its queued runs are
+    cancelled and its workers terminated (``ExecutorHandle.abort``).
+    """
+    handle = make_executor(opts.executor, opts.workers)
+    try:
+        if opts.overwrite and out.exists():  # checked by prepare_out: ours, and idle
+            shutil.rmtree(out)
+        out.mkdir(parents=True, exist_ok=True)
+        with folder_lock.locked(out):
+            prepare_out(out, exp, opts.resume)  # again: another writer may have been first
+            return _sweep(
+                exp, opts, out, handle, keep=keep, progress=progress, command_line=command_line
+            )
+    except BaseException:
+        handle.abort()
+        raise
+    finally:
+        if handle.owned:
+            handle.executor.shutdown(wait=True)
+
+
+def _sweep(
+    exp: Experiment,
+    opts: SweepOptions,
+    out: Path,
+    handle: ExecutorHandle,
+    *,
+    keep: bool,
+    progress: Progress | None,
+    command_line: str | Sequence[str] | None,
+) -> SweepOutput:
+    """The rounds of runs of a sweep, with ``opts`` resolved (``SweepOptions.resolved``).
+
+    Only batch folders that pass ``batch_record.batch_problem`` are trusted; the others
+    are removed first and their runs done again.
+    """
     precision, outcome, cap = opts.precision, str(opts.outcome), int(opts.max_replications)
     names = [p.name for p in exp.points]
     order = {n: i for i, n in enumerate(names)}
     targets = {n: int(opts.replications) for n in names}
-    # connect first: an unreachable scheduler must leave no results folder behind
-    handle = make_executor(opts.executor, opts.workers)
-    if opts.overwrite and out.exists():  # checked by prepare_out: a results directory
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
     runstore.remove_leftovers(out)
+    notes = runstore.drop_damaged(out)
     done_runs = runstore.winning_runs(runstore.read_runs(out))
     ok = set()
     failed = set()
@@ -286,61 +348,53 @@ def _run(
         replications=targets,
     )
     runstore.atomic_json(manifest, out / runstore.MANIFEST_NAME)
+    marker.write_marker(out, [runstore.MANIFEST_NAME, runstore.RUNS_DIR])
     status: dict[str, AdaptiveStatus] = {}
     n_done = n_failed = 0
-    interrupted = False
-    try:
-        while True:
-            todo = [
-                RunTask(
-                    exp.points[order[n]].index, exp.points[order[n]].scenario, exp.spec.root_seed, r
-                )
-                for n in names
-                for r in range(targets[n])
-                if (n, r) not in ok
-            ]
-            total = n_done + len(todo)
-            if progress is not None:
-                progress(n_done, total, n_failed)
-            size = opts.batch or batch_size(len(todo), handle.workers)
+    while True:
+        todo = [
+            RunTask(
+                exp.points[order[n]].index, exp.points[order[n]].scenario, exp.spec.root_seed, r
+            )
+            for n in names
+            for r in range(targets[n])
+            if (n, r) not in ok
+        ]
+        total = n_done + len(todo)
+        if progress is not None:
+            progress(n_done, total, n_failed)
+        size = opts.batch or batch_size(len(todo), handle.workers)
+        with interrupts.held():  # a pool forks its workers here: let none start unknown
             pending: set[Future] = {
                 handle.executor.submit(run_batch, chunk) for chunk in batches(todo, size)
             }
-            while pending:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    results: list[RunDone] = future.result()
-                    runstore.write_batch(out, _frames(results, exp))
-                    for d in results:
-                        key = (exp.points[d.point].name, d.replicate)
-                        n_done += 1
-                        if d.run["status"] == "ok":
-                            ok.add(key)
-                            failed.discard(key)
-                            if d.summary is not None and outcome in d.summary:
-                                values[key] = float(d.summary[outcome])
-                        else:
-                            failed.add(key)
-                            n_failed += 1
-                    if progress is not None:
-                        progress(n_done, total, n_failed)
-            if precision is None:
-                break
-            per_scenario = {
-                n: [values[(n, r)] for r in range(targets[n]) if (n, r) in values] for n in names
-            }
-            new_targets, status = adaptive_round(per_scenario, targets, precision, cap)
-            if new_targets == targets:
-                break
-            targets = new_targets
-    except KeyboardInterrupt:  # Ctrl-C: the batches written stay; --resume does the rest
-        interrupted = True
-        raise
-    finally:
-        if handle.owned and interrupted:
-            stop_now(handle.executor)
-        elif handle.owned:
-            handle.executor.shutdown(wait=True)
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                results: list[RunDone] = future.result()
+                runstore.write_batch(out, _frames(results, exp))
+                for d in results:
+                    key = (exp.points[d.point].name, d.replicate)
+                    n_done += 1
+                    if d.run["status"] == "ok":
+                        ok.add(key)
+                        failed.discard(key)
+                        if d.summary is not None and outcome in d.summary:
+                            values[key] = float(d.summary[outcome])
+                    else:
+                        failed.add(key)
+                        n_failed += 1
+                if progress is not None:
+                    progress(n_done, total, n_failed)
+        if precision is None:
+            break
+        per_scenario = {
+            n: [values[(n, r)] for r in range(targets[n]) if (n, r) in values] for n in names
+        }
+        new_targets, status = adaptive_round(per_scenario, targets, precision, cap)
+        if new_targets == targets:
+            break
+        targets = new_targets
     tables = runstore.consolidate(out, order)
     tables["runs"] = with_parameters(tables["runs"], exp)
     # keep only the runs the final targets ask for (a resumed sweep may hold more)
@@ -350,6 +404,7 @@ def _run(
                 r < targets[s] for s, r in zip(frame["scenario"], frame["replicate"], strict=True)
             ]
             tables[name] = frame[mask].reset_index(drop=True)
+    batch_record.check_consolidated(tables, out)
     runs = tables["runs"]
     n_fail = int((runs["status"] != "ok").sum()) if not runs.empty else 0
     extra: dict[str, Any] = {
@@ -393,10 +448,12 @@ def _run(
     if keep:
         runstore.write_tables(out, tables)
         runstore.atomic_json(manifest, out / runstore.MANIFEST_NAME)
+        marker.write_marker(out, [f"{name}.parquet" for name in runstore.FRAME_NAMES])
     return SweepOutput(
         experiment=exp,
         tables=tables,
         manifest=manifest,
         out=out if keep else None,
         adaptive=status,
+        notes=notes,
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ from pydantic import (
 )
 
 from mensi_sim.errors import ScenarioError
+from mensi_sim.experiments.dask_address import SCHEMES, parse_address
 from mensi_sim.experiments.design import (
     DesignPoint,
     SampleDesign,
@@ -35,9 +37,12 @@ from mensi_sim.experiments.design import (
     expand,
     get_parameter,
 )
+from mensi_sim.experiments.limits import check_design
+from mensi_sim.files import path_problem
 from mensi_sim.metrics import SUMMARY_COLUMNS, SUMMARY_OUTCOMES
 from mensi_sim.scenario.loader import format_validation_error, load_scenario, scenario_hash
 from mensi_sim.scenario.schema import Scenario
+from mensi_sim.seeds import MAX_SEED
 
 # Every per-run outcome a summary row holds: metrics.SUMMARY_COLUMNS (from run_summary).
 OUTCOME_NAMES: tuple[str, ...] = tuple(c for c in SUMMARY_COLUMNS if c != "half_adoption_reached")
@@ -98,10 +103,12 @@ def _check_outcome(name: str) -> str:
 
 
 def check_executor(value: str) -> str:
-    """An executor name (serial, local, dask) or a Dask scheduler address tcp://host:port."""
+    """An executor name (serial, local, dask) or a Dask scheduler address tcp://host:port
+    (``dask_address.parse_address``: a host and a port from 1 to 65535)."""
     if value in EXECUTOR_NAMES:
         return value
-    if value.startswith(("tcp://", "tls://")) and ":" in value.split("://", 1)[1]:
+    if value.startswith(SCHEMES):
+        parse_address(value)
         return value
     raise ValueError(f"unknown executor {value!r} (allowed: serial, local, dask, tcp://host:port)")
 
@@ -195,8 +202,8 @@ class Factors(_Strict):
 
     @model_validator(mode="after")
     def _check(self) -> Factors:
-        names = [s.name for s in self.scenarios]
-        dup = sorted({n for n in names if names.count(n) > 1})
+        counts = Counter(s.name for s in self.scenarios)
+        dup = sorted(n for n, c in counts.items() if c > 1)
         if dup:
             raise ValueError(f"scenarios: duplicate name {dup[0]!r}")
         if self.samples and (self.scenarios or self.grid):
@@ -213,7 +220,7 @@ class Factors(_Strict):
 class AdaptiveSpec(_Strict):
     """Adaptive replications: add replicates until the CI half-width is below ``precision``."""
 
-    precision: float = Field(..., gt=0, description="Target 95% CI half-width")
+    precision: float = Field(..., gt=0, allow_inf_nan=False, description="Target 95% CI half-width")
     outcome: str = Field("final_adoption_share")
     max_replications: int = Field(1000, ge=2, le=1_000_000)
 
@@ -238,7 +245,7 @@ class ExperimentSpec(_Strict):
     base: BaseSpec
     factors: Factors = Field(default_factory=Factors)
     replications: int = Field(10, ge=1, le=1_000_000)
-    root_seed: int = Field(0, ge=0, le=2**63 - 1)
+    root_seed: int = Field(0, ge=0, le=MAX_SEED)
     steps: int | None = Field(None, ge=1, le=5200, description="Weeks (default: the scenario's)")
     outcomes: list[str] = Field(default_factory=lambda: list(DEFAULT_OUTCOMES), min_length=1)
     executor: str = "local"
@@ -339,6 +346,7 @@ def build_experiment(spec: ExperimentSpec, base: Scenario, where: str) -> Experi
     if spec.steps is not None:
         updates["time.steps"] = spec.steps
     base = apply_overrides(base, updates, f"{where}: base.overrides")
+    check_design(spec, where)  # before a single point is built
     points, samples = expand(spec, base, where)
     if spec.baseline is not None and spec.baseline not in {p.name for p in points}:
         names = ", ".join(p.name for p in points[:8])
@@ -372,8 +380,9 @@ def load_experiment(path: str | Path) -> Experiment:
     scenario_path = Path(spec.base.scenario)
     if not scenario_path.is_absolute():
         scenario_path = p.parent / scenario_path
-    if not scenario_path.is_file():
-        raise ScenarioError(f"{p}: base.scenario: file not found: {scenario_path}")
+    problem = path_problem(scenario_path)
+    if problem is not None:
+        raise ScenarioError(f"{p}: base.scenario: {problem}: {scenario_path}")
     try:
         base = load_scenario(scenario_path)
     except ScenarioError as exc:

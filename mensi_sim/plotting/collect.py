@@ -21,6 +21,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from mensi_sim.errors import ResultsError
+from mensi_sim.experiments.marker import add_written
 from mensi_sim.plotting.common import MAX_SCENARIOS, figure_size, save_figure
 from mensi_sim.results import Results
 
@@ -334,6 +335,7 @@ def write_plots(
             res.notes.append(f"{spec.name}: skipped ({' '.join(str(exc).split())})")
             continue
         written += save_figure(fig, out / spec.name, formats, dpi=dpi)
+    add_written(out, written)  # the figures are mensi_sim's in its results folder's mark
     return written, res.notes
 
 

@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from mensi_sim.errors import ResultsError
+from mensi_sim.experiments.marker import add_written
+from mensi_sim.files import nearest_existing, os_reason
 from mensi_sim.plotting.collect import as_results, plan_figures
 from mensi_sim.report import comparisons, groups, sections
 from mensi_sim.report.html import esc, page
@@ -119,17 +121,33 @@ def write_report(
     res = as_results(results)
     if out is None and res.path is None:
         raise ResultsError("write_report: the results are not in a folder; give out")
-    text = build_report(res, **options)
     target = Path(out) if out is not None else Path(res.path) / REPORT_NAME
+    if target.is_dir():  # --out . or another folder: the report goes into it
+        target = target / REPORT_NAME
+    check_writable(target)
+    text = build_report(res, **options)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex[:12]}")
     try:
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, target)
+    except OSError as exc:  # name the report, not the temporary file
+        tmp.unlink(missing_ok=True)
+        raise OSError(exc.errno, os_reason(exc), str(target)) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    add_written(target.parent, [target])
     return target
+
+
+def check_writable(target: Path) -> None:
+    """ResultsError naming the folder when the report cannot be written there."""
+    folder = nearest_existing(target.parent)
+    if not folder.is_dir():
+        raise ResultsError(f"{target}: cannot write: {folder} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ResultsError(f"{target}: cannot write: the folder {folder} is not writable")
 
 
 __all__ = ["REPORT_NAME", "SECTIONS", "build_report", "write_report"]

@@ -155,6 +155,7 @@ class Results:
             experiment=output.experiment,
             path=output.out,
             adaptive=output.adaptive,
+            notes=output.notes,
         )
 
     def save(

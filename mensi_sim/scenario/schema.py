@@ -373,6 +373,13 @@ class NetworkParams(_Section):
     def _known_structure(cls, value: str) -> str:
         return _registered(STRUCTURES, value, "structure")
 
+    @field_validator("file")
+    @classmethod
+    def _usable_path(cls, value: str) -> str:
+        if "\x00" in value:
+            raise ValueError("the path contains a NUL byte")
+        return value
+
     @field_validator("structure_by_country")
     @classmethod
     def _policy_by_country(cls, value: dict[str, str]) -> dict[str, str]:

@@ -6,7 +6,6 @@ import os
 import shlex
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from mensi_sim.errors import ResultsError
 from mensi_sim.experiments import load_experiment
 from mensi_sim.experiments.runstore import batch_dirs
 
-from .helpers import REPO, SMALL, write_experiment
+from .helpers import ENV, REPO, SMALL, sweep_command, write_experiment
 
 # 2 scenarios x 60 replicates of 10 weeks, one run per batch folder: about 120 folders
 # written over a few seconds, so the kill lands in the middle.
@@ -42,24 +41,6 @@ def app() -> typer.Typer:
     a = typer.Typer()
     register(a)
     return a
-
-
-def sweep_command(experiment: Path, out: Path, *extra: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "mensi_sim.cli",
-        "sweep",
-        str(experiment),
-        "--executor",
-        "serial",
-        "--out",
-        str(out),
-        *extra,
-    ]
-
-
-ENV = {**os.environ, "PYTHONPATH": str(REPO)}
 
 
 def _continued(command: list[str], out: Path) -> Results:
@@ -160,7 +141,9 @@ def test_ctrl_c_ends_a_sweep_saying_how_to_continue(
     lines = [line for line in log.read_text().splitlines() if line.strip()]
     assert len(lines) == 1 and "Traceback" not in log.read_text(), lines
     message = lines[-1]
-    assert message.startswith(f"interrupted; {saved} runs are saved in {out}; continue with `")
+    assert message.startswith(
+        f"error: interrupted; {saved} runs are saved in {out}; continue with `"
+    )
     assert not (out / "summary.parquet").exists()
 
     said = shlex.split(message.split("`")[1])
