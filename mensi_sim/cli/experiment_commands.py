@@ -260,6 +260,32 @@ def _ci(row: pd.Series, prefix: str, kind: str) -> str:
     )
 
 
+def _icer_text(r: pd.Series) -> str:
+    """The ICER with Fieller's set: an interval, two rays (the excluded range), or any value."""
+    note = str(r["icer_note"])
+    if note.startswith("no difference"):
+        return "undefined (no difference in adopters)"
+    if note.startswith("Fieller"):
+        return (
+            f"{fmt(r['icer'], 'eur')} [{fmt(r['icer_ci_low'], 'eur')}, "
+            f"{fmt(r['icer_ci_high'], 'eur')}]"
+        )
+    if r.get("icer_set") == "two rays":
+        return (
+            f"{fmt(r['icer'], 'eur')} (two rays: <= {fmt(r['icer_excluded_low'], 'eur')} or "
+            f">= {fmt(r['icer_excluded_high'], 'eur')})"
+        )
+    return f"{fmt(r['icer'], 'eur')} (CI unbounded: any value)"
+
+
+def _verdict_text(p: float, verdict: str) -> str:
+    from mensi_sim.analysis.verdicts import firmness
+
+    if p != p:
+        return verdict
+    return f"{verdict} (P {p:.2f}, {firmness(p)})"
+
+
 def compare(
     results: Annotated[
         Path, typer.Argument(help="Results directory of a sweep.", show_default=False)
@@ -282,12 +308,31 @@ def compare(
             show_default=False,
         ),
     ] = None,
+    perspective: Annotated[
+        str | None,
+        typer.Option(
+            help="Cost of ICERs and budgets: total (cash + staff time) or cash (what the "
+            "programme pays). Default: the experiment's, else total.",
+            show_default=False,
+        ),
+    ] = None,
+    wtp: Annotated[
+        float | None,
+        typer.Option(
+            help="PSA: willingness to pay per additional adopting school, EUR, for the net "
+            "benefit table (default: the experiment's [uncertainty] wtp).",
+            show_default=False,
+        ),
+    ] = None,
     dpi: DpiOption = None,
     size: SizeOption = None,
 ) -> None:
-    """Paired differences against a baseline, ICERs, dominance and the frontier."""
+    """Paired differences against a baseline, ICERs, dominance and the frontier, with the
+    probability of each verdict; a PSA's net benefit, acceptability and EVPI."""
     figure = figure_options(dpi, size)
     from mensi_sim.analysis import COMPARE_OUTCOMES, at_budget, comparison_table
+    from mensi_sim.analysis.cost_effectiveness import PERSPECTIVES
+    from mensi_sim.analysis.verdicts import VERDICT_PROBABILITY, leading_options
     from mensi_sim.errors import ResultsError
 
     console = _stdout()
@@ -296,8 +341,22 @@ def compare(
     summary, manifest = res.summary, res.manifest
     if budget is not None and not budget > 0:
         raise fail(f"--budget: must be > 0, got {budget}")
+    if wtp is not None and not wtp >= 0:
+        raise fail(f"--wtp: must be >= 0, got {wtp}")
+    perspective = perspective or (manifest.get("budget") or {}).get("perspective") or "total"
+    if perspective not in PERSPECTIVES:
+        raise fail(
+            f"--perspective: unknown perspective {perspective!r} "
+            f"(allowed: {', '.join(PERSPECTIVES)})"
+        )
     if summary.empty:
         raise fail(f"{results}: no successful runs to compare")
+    if res.is_psa:
+        from mensi_sim.cli.psa_commands import compare_psa
+
+        compare_psa(res, console, baseline=baseline, perspective=perspective, wtp=wtp)
+        _write_plots(Path(results), console, figure)
+        return
     try:
         baseline = res.baseline_for(baseline)
     except ResultsError as exc:
@@ -305,22 +364,24 @@ def compare(
     names = res.scenarios
     if len(names) < 2:
         raise fail(f"{results}: one scenario only; nothing to compare")
-    table = comparison_table(summary, baseline)
+    table = comparison_table(summary, baseline, perspective=perspective)
     with user_errors():
         res.write_table("comparison", table)
 
     console.print(
         f"paired differences against {baseline!r} (same replicate, 95% paired-t CI; "
-        "* = CI excludes 0)",
+        "* = Holm-adjusted p < 0.05 over the schemes compared, per outcome)",
         soft_wrap=True,
     )
     t = simple_table("scenario", "pairs", *(format_of(o).heading for o in COMPARE_OUTCOMES))
+    p_table = simple_table("scenario", *(format_of(o).heading for o in COMPARE_OUTCOMES))
     by_name = table.set_index("scenario")
     for name in names:
         if name == baseline:
             continue
         r = by_name.loc[name]
         cells = [str(int(r["n_pairs"]))]
+        p_cells = []
         for o in COMPARE_OUTCOMES:
             kind = format_of(o).kind
             k = "dpct" if kind == "pct" else kind
@@ -329,50 +390,62 @@ def compare(
                 f"{fmt(r[f'{o}_difference'], k)}{star} "
                 f"[{fmt(r[f'{o}_ci_low'], k)}, {fmt(r[f'{o}_ci_high'], k)}]"
             )
+            p_cells.append(f"{r[f'{o}_p_value']:.2g} / {r[f'{o}_p_holm']:.2g}")
         t.add_row(name, *cells)
+        p_table.add_row(name, *p_cells)
     console.print(t)
+    console.print("p-values, unadjusted / Holm-adjusted (the stars follow the adjusted)")
+    console.print(p_table)
     console.print(
-        "cost-effectiveness (adopting schools at the end; ICER = extra EUR per "
-        "additional adopting school, Fieller 95% CI), ordered by cost",
+        f"cost-effectiveness ({perspective} cost: {PERSPECTIVES[perspective]}; effect: adopting "
+        "schools at the end; ICER = extra EUR per additional adopting school, Fieller 95% set), "
+        f"ordered by cost; P = share of {int(table['bootstrap_replicates'].iloc[0])}-replicate "
+        f"bootstrap resamples giving the verdict (firm at >= {VERDICT_PROBABILITY:.2f})",
         soft_wrap=True,
     )
     t = simple_table(
-        "scenario", "mean cost", "Δ adopters [CI]", "ICER [CI]", "vs baseline", "frontier"
+        "scenario",
+        "mean cost",
+        "Δ adopters [CI]",
+        "ICER vs baseline [CI]",
+        "vs baseline",
+        "frontier",
+        "frontier ICER",
+        "P(frontier)",
     )
     for _, r in table.iterrows():
         if r["scenario"] == baseline:
             icer, dom = "-", "baseline"
         else:
-            icer = (
-                f"{fmt(r['icer'], 'eur')} [{fmt(r['icer_ci_low'], 'eur')}, "
-                f"{fmt(r['icer_ci_high'], 'eur')}]"
-            )
-            if r["icer_note"].startswith("no difference"):
-                icer = "undefined (no difference in adopters)"
-            elif not r["icer_note"].startswith("Fieller"):
-                icer = f"{fmt(r['icer'], 'eur')} (CI unbounded: Δ adopters CI includes 0)"
+            icer = _icer_text(r)
             dom = r["dominance"] + (" (significant)" if r["dominance_significant"] else "")
         front = r["frontier"]
         if front.startswith("dominated by") and r["frontier_dominance_significant"]:
             front += " (significant)"
+        step = r["frontier_icer"]
         t.add_row(
             r["scenario"],
             fmt(r["mean_cost"], "eur"),
             _ci(r, "delta_effect", "num1"),
             icer,
             dom,
-            front,
+            _verdict_text(r["p_status"], front),
+            fmt(step, "eur") if step == step else "-",
+            f"{r['p_frontier']:.2f}",
         )
     console.print(t)
+    lead = leading_options(summary, baseline)
+    if lead is not None:
+        console.print(f"verdict: {lead.sentence()}", soft_wrap=True)
     budget_spec = manifest.get("budget") or {}
     amount = budget if budget is not None else budget_spec.get("amount")
     if amount:
-        ab = at_budget(summary, res.groups, float(amount), baseline)
+        ab = at_budget(summary, res.groups, float(amount), baseline, perspective=perspective)
         with user_errors():
             res.write_table("budget", ab)
         console.print(
-            f"at a budget of {fmt(amount, 'eur')} per run (mix of the two sizes "
-            "whose mean costs bracket it; difference from the baseline, paired)",
+            f"at a budget of {fmt(amount, 'eur')} per run ({perspective} cost; mix of the two "
+            "sizes whose mean costs bracket it; difference from the baseline, paired)",
             soft_wrap=True,
         )
         t = simple_table("group", "sizes mixed", "spent", "adopters Δ [CI]", "adoption Δ [CI]")

@@ -35,6 +35,10 @@ class DesignPoint:
         overrides: The dotted parameters the factors set (not the base overrides).
         sample: ``(sample label, row)`` for sample points (label: the method, numbered
             when a method appears twice), else None.
+        option: A PSA point: the option (named scenario x grid point) it evaluates.
+        draw: A PSA point: the parameter draw (row of ``Experiment.draws``).
+        root_seed: The root seed of its replicates when it is not the experiment's (a PSA
+            draw's own stream, ``uncertainty.draw_root_seed``).
     """
 
     index: int
@@ -42,6 +46,13 @@ class DesignPoint:
     scenario: Scenario
     overrides: dict[str, Any]
     sample: tuple[str, int] | None = None  # (sample label, row in the sample)
+    option: str | None = None
+    draw: int | None = None
+    root_seed: int | None = None
+
+    def seed(self, root_seed: int) -> int:
+        """The root seed its replicates run under (its own, else the experiment's)."""
+        return self.root_seed if self.root_seed is not None else root_seed
 
 
 @dataclass(frozen=True)
@@ -248,8 +259,57 @@ def expand(
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
         raise ScenarioError(f"{where}: factors: two design points are named {dup[0]!r}")
+    if spec.uncertainty is not None:
+        return _expand_draws(spec, base, where, rows), designs
     points = []
     for i, (name, values, sample, field) in enumerate(rows):
         scenario = apply_overrides(base, {**values, "name": name}, f"{where}: {field}")
         points.append(DesignPoint(i, name, scenario, values, sample))
     return points, designs
+
+
+def _expand_draws(
+    spec: ExperimentSpec, base: Scenario, where: str, options: list[tuple[str, dict, Any, str]]
+) -> list[DesignPoint]:
+    """A PSA's points: every option on every draw (``<option>/draw-0007``), option-major;
+    draw d of every option runs under ``draw_root_seed(root_seed, d)``."""
+    from mensi_sim.experiments.uncertainty import draw_root_seed, psa_draws
+
+    draws = psa_draws(spec.uncertainty, spec.root_seed, where)
+    integer = {}
+    for path in draws.names:
+        try:
+            value = get_parameter(base, path)
+        except KeyError:
+            raise ScenarioError(f"{where}: uncertainty: unknown parameter {path!r}") from None
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise ScenarioError(f"{where}: uncertainty: {path}: not a numeric parameter")
+        integer[path] = isinstance(value, int)
+    width = max(4, len(str(draws.n - 1)))
+    points = []
+    for option, values, _, where_set in options:
+        clash = sorted(set(values) & set(draws.names))
+        if clash:
+            raise ScenarioError(
+                f"{where}: {where_set}: {clash[0]} is also drawn in [uncertainty] "
+                "(set it in one place)"
+            )
+        for d in range(draws.n):
+            name = f"{option}/draw-{d:0{width}d}"
+            drawn = draws.overrides(d, integer)
+            scenario = apply_overrides(
+                base, {**values, **drawn, "name": name}, f"{where}: uncertainty: draw {d}"
+            )
+            points.append(
+                DesignPoint(
+                    len(points),
+                    name,
+                    scenario,
+                    {**values, **drawn},
+                    None,
+                    option=option,
+                    draw=d,
+                    root_seed=draw_root_seed(spec.root_seed, d),
+                )
+            )
+    return points

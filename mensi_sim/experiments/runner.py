@@ -256,7 +256,10 @@ def _run(
         while True:
             todo = [
                 RunTask(
-                    exp.points[order[n]].index, exp.points[order[n]].scenario, exp.spec.root_seed, r
+                    exp.points[order[n]].index,
+                    exp.points[order[n]].scenario,
+                    exp.points[order[n]].seed(exp.spec.root_seed),
+                    r,
                 )
                 for n in names
                 for r in range(targets[n])
