@@ -22,6 +22,9 @@ STEP_METRICS = (
     "cost_cash",
     "cost_total",
     "staff_hours",
+    "courses_enrolled",
+    "course_completion_share",
+    "mentee_gap_closure",
 )
 
 
@@ -83,8 +86,17 @@ def step_metrics(
     meetings: int,
     cost_by_category: np.ndarray,
     staff_hours: float,
+    courses_enrolled: int = 0,
+    courses_completed: int = 0,
+    gap_closed: np.ndarray | None = None,
 ) -> np.ndarray:
-    """One row of STEP_METRICS (costs and staff hours cumulative; costs in EUR)."""
+    """One row of STEP_METRICS (costs and staff hours cumulative; costs in EUR).
+
+    ``courses_enrolled`` and ``course_completion_share`` count school enrolments over every
+    course so far and the share of them completed (0 before any); ``mentee_gap_closure`` is
+    the mean of ``gap_closed``, each week-0 mentee's share of its initial gap to its mentor
+    closed since week 0 (0 without mentees): the learning-rate calibration target.
+    """
     return np.array(
         [
             share(adopted),
@@ -101,6 +113,9 @@ def step_metrics(
             float(cost_by_category[_CASH_INDEX].sum()),
             float(cost_by_category.sum()),
             staff_hours,
+            float(courses_enrolled),
+            courses_completed / courses_enrolled if courses_enrolled else 0.0,
+            float(_mean(gap_closed)) if gap_closed is not None and gap_closed.size else 0.0,
         ]
     )
 

@@ -107,6 +107,9 @@ def get_parameter(scenario: Scenario, path: str) -> Any:
     """The value of a dotted parameter of a scenario (KeyError if there is none)."""
     node: Any = scenario.model_dump()
     for key in path.split("."):
+        if isinstance(node, list) and key.isdigit() and int(key) < len(node):
+            node = node[int(key)]  # an item of a list: "training.courses.0.completion_prob"
+            continue
         if not isinstance(node, dict) or key not in node:
             raise KeyError(path)
         node = node[key]

@@ -85,26 +85,32 @@ class Prior(_Strict):
             raise ValueError("beta: give both low and high (a rescaled beta) or neither")
         return self
 
-    def frozen(self) -> Any:
-        """The scipy.stats frozen distribution."""
+    def scipy_spec(self) -> tuple[str, tuple[float, ...], dict[str, float]]:
+        """(scipy.stats name, shape args, keyword args) of the distribution (pyabc's ``RV``
+        takes the same)."""
         d = self.dist
         if d == "uniform":
-            return stats.uniform(self.low, self.high - self.low)
+            return "uniform", (self.low, self.high - self.low), {}
         if d == "loguniform":
-            return stats.loguniform(self.low, self.high)
+            return "loguniform", (self.low, self.high), {}
         if d == "normal":
             if self.low is None and self.high is None:
-                return stats.norm(self.mean, self.sd)
+                return "norm", (self.mean, self.sd), {}
             lo = -math.inf if self.low is None else (self.low - self.mean) / self.sd
             hi = math.inf if self.high is None else (self.high - self.mean) / self.sd
-            return stats.truncnorm(lo, hi, loc=self.mean, scale=self.sd)
+            return "truncnorm", (lo, hi), {"loc": self.mean, "scale": self.sd}
         if d == "lognormal":
-            return stats.lognorm(self.sd_log, scale=self.median)
+            return "lognorm", (self.sd_log,), {"scale": self.median}
         if d == "beta":
             lo, hi = (0.0, 1.0) if self.low is None else (self.low, self.high)
-            return stats.beta(self.a, self.b, loc=lo, scale=hi - lo)
+            return "beta", (self.a, self.b), {"loc": lo, "scale": hi - lo}
         c = (self.mode - self.low) / (self.high - self.low)
-        return stats.triang(c, loc=self.low, scale=self.high - self.low)
+        return "triang", (c,), {"loc": self.low, "scale": self.high - self.low}
+
+    def frozen(self) -> Any:
+        """The scipy.stats frozen distribution."""
+        name, args, kwargs = self.scipy_spec()
+        return getattr(stats, name)(*args, **kwargs)
 
     def support(self) -> tuple[float, float]:
         """The smallest and largest value the distribution can take."""
