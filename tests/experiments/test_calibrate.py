@@ -4,7 +4,6 @@ files load with one-line errors, and ``mensi-sim calibrate`` writes its folder."
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
