@@ -515,10 +515,28 @@ def sensitivity(
     console = _stdout()
     with user_errors():
         exp = load_experiment(experiment)
-        if not any(s.method in ("morris", "sobol") for s in exp.spec.factors.samples):
-            raise fail(f"{experiment}: factors.samples: no morris or sobol sample to analyse")
+        psa = exp.spec.uncertainty is not None
+        if not psa and not any(s.method in ("morris", "sobol") for s in exp.spec.factors.samples):
+            raise fail(
+                f"{experiment}: factors.samples: no morris or sobol sample to analyse "
+                "(or an [uncertainty] table: options on parameter draws)"
+            )
         result, elapsed = _sweep(ctx, exp, steps, options)
     exp = result.experiment
+    if psa:
+        from mensi_sim.cli.psa_commands import sensitivity_psa
+
+        console.print(
+            f"{exp.name}: {len(exp.points)} points ({len(exp.options)} options x "
+            f"{exp.spec.uncertainty.draws} draws), {exp.steps} weeks, {elapsed:.1f} s",
+            soft_wrap=True,
+        )
+        for note in sensitivity_psa(result, console):
+            typer.echo(f"warning: {note}", err=True)
+        console.print(f"results: {result.path}", soft_wrap=True)
+        _write_plots(result.path, console, figure)
+        _report_failures(result)
+        return
     table, notes = experiment_sensitivity(exp, result.summary)
     if not table.empty:
         result.write_table("sensitivity", table)
@@ -534,18 +552,20 @@ def sensitivity(
         wide = wide.reindex(list(dict.fromkeys(part["parameter"])))
         share = part["noise_share"].iloc[0]
         console.print(
-            f"{method} - {outcome} (replicate noise {fmt(share, 'pct')} of the variance "
-            "of the means)",
+            f"{method} - {outcome} (point-specific replicate noise {fmt(share, 'pct')} of the "
+            "variance of the means; * = above the dummy parameter, whose index is noise)",
             soft_wrap=True,
         )
         cols = ["mu_star", "sigma"] if method == "morris" else ["S1", "ST"]
         t = simple_table("parameter", *cols)
         for name, row in wide.iterrows():
             cells = []
+            above = part[(part["parameter"] == name)]["above_dummy"]
+            star = "*" if ("above_dummy" in part.columns and bool(above.all())) else ""
             for c in cols:
                 cf = conf.loc[name, c]
                 cells.append(f"{row[c]:.4g}" + ("" if pd.isna(cf) else f" ± {cf:.2g}"))
-            t.add_row(str(name), *cells)
+            t.add_row(str(name) + (star if name != "dummy" else " (no effect)"), *cells)
         console.print(t)
     for note in notes:
         typer.echo(f"warning: {note}", err=True)

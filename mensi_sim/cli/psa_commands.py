@@ -170,3 +170,85 @@ def compare_psa(
     console.print(
         f"written: {res.path / 'psa.parquet'}, ceac.parquet, evppi.parquet", soft_wrap=True
     )
+
+
+def sensitivity_long(table: pd.DataFrame) -> pd.DataFrame:
+    """The PSA's sensitivity indices in the long format of sensitivity.parquet."""
+    return pd.DataFrame(
+        {
+            "method": "regression",
+            "outcome": table["option"] + ": Δ " + table["outcome"].replace({"effect": "adopters"}),
+            "parameter": table["parameter"],
+            "index": "S1",
+            "value": table["S1"],
+            "conf": np.nan,
+            "replications": np.nan,
+            "noise_share": np.nan,
+            "noise_warning": False,
+            "noise_se": np.nan,
+            "dummy": table["dummy"],
+            "floor": table["floor"],
+            "above_dummy": table["above_dummy"],
+        }
+    )
+
+
+def sensitivity_psa(res: Results, console: Console) -> list[str]:
+    """Print and write the sensitivity of a PSA design: first-order indices of each option's
+    difference from the baseline per parameter (against the dummy and a permutation floor),
+    and how often the ranking of the options changes across the draws. Returns warnings."""
+    from mensi_sim.analysis.psa import psa_frame, psa_sensitivity, ranking_changes
+
+    base = res.baseline_for(None)
+    frame = psa_frame(res.summary, res.psa_design())
+    table = psa_sensitivity(frame, res.psa_draws(), base)
+    ranking = ranking_changes(frame, base)
+    draws = int(ranking["draws"].iloc[0])
+    console.print(
+        f"sensitivity over {draws} draws of {len(res.psa_draws().columns) - 2} parameters "
+        f"(+ the dummy): first-order index S1 of each option's additional adopting schools "
+        f"against {base!r} (given-data regression estimator); * = above the dummy and the "
+        "permutation noise floor",
+        soft_wrap=True,
+    )
+    options = list(dict.fromkeys(table["option"]))
+    params = list(dict.fromkeys(table["parameter"]))
+    t = simple_table("parameter", *options)
+    wide = table.set_index(["parameter", "option"])
+    for p in params:
+        cells = []
+        for o in options:
+            r = wide.loc[(p, o)]
+            cells.append(f"{r['S1']:.3f}{'*' if r['above_dummy'] else ''}")
+        t.add_row(p, *cells)
+    floor = table.groupby("option", sort=False)["floor"].median()
+    t.add_row("(noise floor, median)", *[f"{floor[o]:.3f}" for o in options])
+    console.print(t)
+    lead = ranking[ranking["expected_rank"] == 1].iloc[0]
+    console.print(
+        f"ranking of the options by additional adopting schools: on the means "
+        f"{' > '.join(ranking.sort_values('expected_rank')['option'])}; the leader "
+        f"({lead['option']}) changes in {lead['p_leader_changes']:.0%} of the draws, the whole "
+        f"ranking in {lead['p_ranking_changes']:.0%}",
+        soft_wrap=True,
+    )
+    t = simple_table("option", "rank on the means", "P(first)", "P(same rank)")
+    for _, r in ranking.sort_values("expected_rank").iterrows():
+        t.add_row(
+            r["option"],
+            str(int(r["expected_rank"])),
+            f"{r['p_first']:.2f}",
+            f"{r['p_rank_as_expected']:.2f}",
+        )
+    console.print(t)
+    with user_errors():
+        res.write_table("sensitivity", sensitivity_long(table))
+        res.write_table("ranking", ranking)
+    below = table[(table["parameter"] != "dummy") & ~table["above_dummy"]]
+    notes = []
+    if len(below):
+        notes.append(
+            f"{len(below)} of {len(table[table['parameter'] != 'dummy'])} indices are not above "
+            "the dummy and the noise floor: indistinguishable from noise"
+        )
+    return notes

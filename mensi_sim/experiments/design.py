@@ -138,13 +138,21 @@ def _label(path: str, value: Any) -> str:
     return f"{leaf}={value}"
 
 
-def problem(ranges: dict[str, list[float]]) -> dict[str, Any]:
-    """The SALib problem dict of parameter ranges (names are the dotted parameters)."""
-    return {
-        "num_vars": len(ranges),
-        "names": list(ranges),
-        "bounds": [[float(lo), float(hi)] for lo, hi in ranges.values()],
-    }
+#: the dummy parameter every sensitivity sample carries (last column, on [0, 1]): the model
+#: never reads it, so its index is what noise and estimation error alone produce, and every
+#: other index is reported against it
+DUMMY = "dummy"
+
+
+def problem(ranges: dict[str, list[float]], *, dummy: bool = True) -> dict[str, Any]:
+    """The SALib problem dict of parameter ranges (names are the dotted parameters), with
+    the ``DUMMY`` parameter last unless ``dummy=False``."""
+    names = list(ranges)
+    bounds = [[float(lo), float(hi)] for lo, hi in ranges.values()]
+    if dummy:
+        names.append(DUMMY)
+        bounds.append([0.0, 1.0])
+    return {"num_vars": len(names), "names": names, "bounds": bounds}
 
 
 def sample_matrix(
@@ -213,9 +221,9 @@ def _expand_samples(
         designs.append(SampleDesign(prefix, sample, seed, prob, x))
         width = max(4, len(str(len(x) - 1)))
         for i, row in enumerate(x):
-            values = {
+            values = {  # the dummy (last column) is never applied
                 path: int(round(v)) if integer[path] else float(v)
-                for path, v in zip(ranges, row, strict=True)
+                for path, v in zip(ranges, row[: len(ranges)], strict=True)
             }
             out.append((f"{prefix}-{i:0{width}d}", values, (prefix, i)))
     return out, designs

@@ -154,6 +154,7 @@ def _psa_entry(experiment: Experiment) -> dict[str, Any]:
             "options": experiment.options,
             "wtp": u.wtp,
             "wtp_max": u.wtp_max,
+            "dummy": [float(v) for v in draws.dummy],
         }
     }
 

@@ -305,11 +305,15 @@ class Experiment:
     def with_changes(self, **changes: Any) -> Experiment:
         """A copy with top-level spec keys replaced (``steps``, ``replications``, ...).
 
-        ``sample_n`` sets ``n`` of every sample. The design is expanded again.
+        ``sample_n`` sets ``n`` of every sample, ``draws`` the draws of a PSA. The design
+        is expanded again.
         """
         data = self.spec.model_dump()
         sample_n = changes.pop("sample_n", None)
+        draws = changes.pop("draws", None)
         data.update(changes)
+        if draws is not None and data.get("uncertainty"):
+            data["uncertainty"]["draws"] = draws
         if sample_n is not None:
             for s in data["factors"]["samples"]:
                 s["n"] = sample_n

@@ -33,6 +33,8 @@ from mensi_sim.errors import ScenarioError
 
 DISTRIBUTIONS = ("uniform", "loguniform", "normal", "lognormal", "beta", "triangular")
 PSA_STREAM = 0x5053_4100  # spawn key of the draws' seeds ("PSA"): apart from replicate keys
+DUMMY_STREAM = 0x44554D  # spawn key of the dummy parameter's draws ("DUM")
+DUMMY = "dummy"  # the same name as experiments.design.DUMMY (sensitivity samples)
 
 
 class _Strict(BaseModel):
@@ -181,15 +183,27 @@ class PSADraws:
     groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
     source: str = "priors"
     seed: int = 0
+    dummy: np.ndarray | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.dummy is None:  # a uniform draw per draw, from its own stream, never applied
+            rng = np.random.default_rng(
+                np.random.SeedSequence(self.seed, spawn_key=(DUMMY_STREAM,))
+            )
+            object.__setattr__(self, "dummy", rng.random(self.values.shape[0]))
 
     @property
     def n(self) -> int:
         return int(self.values.shape[0])
 
-    def frame(self) -> pd.DataFrame:
-        """One row per draw (``draw`` column), a column per parameter."""
+    def frame(self, dummy: bool = True) -> pd.DataFrame:
+        """One row per draw (``draw`` column), a column per parameter, and the dummy
+        parameter (``design.DUMMY``: drawn like the others, applied to nothing, so an
+        analysis of the draws can measure its own noise floor) unless ``dummy=False``."""
         f = pd.DataFrame(self.values, columns=list(self.names))
         f.insert(0, "draw", np.arange(self.n))
+        if dummy:
+            f[DUMMY] = self.dummy
         return f
 
     def overrides(self, d: int, integer: Mapping[str, bool] | None = None) -> dict[str, Any]:
@@ -201,8 +215,10 @@ class PSADraws:
         }
 
     def group_items(self) -> dict[str, tuple[str, ...]]:
-        """The EVPPI groups: the declared ones, else one group per parameter."""
-        return dict(self.groups) if self.groups else {n: (n,) for n in self.names}
+        """The EVPPI groups: the declared ones, else one group per parameter; and the dummy
+        alone (its EVPPI is the estimator's own bias: it should be about 0)."""
+        groups = dict(self.groups) if self.groups else {n: (n,) for n in self.names}
+        return {**groups, DUMMY: (DUMMY,)}
 
     @classmethod
     def from_priors(

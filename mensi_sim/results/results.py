@@ -226,7 +226,8 @@ class Results:
         )
 
     def psa_draws(self) -> pd.DataFrame:
-        """A PSA's parameter draws from the manifest: ``draw`` and a column per parameter."""
+        """A PSA's parameter draws from the manifest: ``draw``, a column per parameter, and
+        the ``dummy`` parameter (drawn, applied to nothing)."""
         info = self.manifest.get("psa") or {}
         names = list(info.get("parameters", []))
         entries = [e for e in self.manifest.get("scenarios", []) if e.get("option") is not None]
@@ -236,7 +237,11 @@ class Results:
             for e in entries
             if e["option"] == first
         ]
-        return pd.DataFrame(rows, columns=["draw", *names])
+        frame = pd.DataFrame(rows, columns=["draw", *names])
+        dummy = info.get("dummy")
+        if dummy is not None and len(dummy) == len(frame):
+            frame["dummy"] = [dummy[int(d)] for d in frame["draw"]]
+        return frame
 
     def psa(
         self,

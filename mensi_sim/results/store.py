@@ -27,7 +27,16 @@ from mensi_sim.experiments.runstore import FRAME_NAMES, MANIFEST_NAME, atomic_pa
 
 # tables a results directory may hold besides the three of every run: written by
 # ``compare`` (comparison, budget) and ``sensitivity``
-OPTIONAL_TABLES = ("comparison", "sensitivity", "budget", "psa", "ceac", "evppi", "psa_budget")
+OPTIONAL_TABLES = (
+    "comparison",
+    "sensitivity",
+    "budget",
+    "psa",
+    "ceac",
+    "evppi",
+    "psa_budget",
+    "ranking",
+)
 
 
 def _frames_of(result_or_frames: Any) -> dict[str, pd.DataFrame]:
