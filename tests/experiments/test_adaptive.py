@@ -111,7 +111,8 @@ def test_adaptive_coverage_on_a_skewed_outcome() -> None:
     cov10, cov2 = np.mean([c for c, _ in skew10]), np.mean([c for c, _ in skew2])
     cov_normal = np.mean([c for c, _ in normal])
     print(
-        f"ADAPTIVE COVERAGE lognormal: {cov10:.3f} from 10, {cov2:.3f} from 2; normal {cov_normal:.3f}"
+        f"ADAPTIVE COVERAGE lognormal: {cov10:.3f} from 10, {cov2:.3f} from 2; "
+        f"normal {cov_normal:.3f}"
     )
     assert cov10 >= 0.80 - 3 * math.sqrt(0.8 * 0.2 / runs)
     assert cov10 >= cov2 + 0.05
