@@ -33,6 +33,7 @@ SECTIONS = (
     ("figures", "Figures"),
     ("comparison", "Comparison with the baseline"),
     ("cost-effectiveness", "Cost-effectiveness ranking"),
+    ("uncertainty", "Decision under uncertainty"),
     ("sensitivity", "Sensitivity"),
     ("provenance", "Provenance"),
     ("reading", "How to read this report"),
@@ -71,7 +72,8 @@ def build_report(
 
     body: dict[str, str] = {}
     body["figures"] = group("outcomes", "network") or "<p class='muted'>No figure fits.</p>"
-    body["comparison"] = comparisons.comparison(res, group("comparison"))
+    body["comparison"] = comparisons.comparison(res, "" if res.is_psa else group("comparison"))
+    body["uncertainty"] = comparisons.uncertainty(res, group("comparison") if res.is_psa else "")
     body["sensitivity"] = comparisons.sensitivity(res, group("sensitivity"))
     body["summary"] = sections.in_brief(res)
     body["what-was-run"] = sections.what_was_run(res)
