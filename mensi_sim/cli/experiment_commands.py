@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
+import numpy as np
 import pandas as pd
 import typer
 from rich.console import Console
@@ -72,8 +73,29 @@ def _write_plots(results: Path, console: Console, figure: dict[str, Any]) -> Non
         console.print(f"plots: {', '.join(names)} (png, svg)", soft_wrap=True)
 
 
+def psa_summary_table(result: Results) -> Table:
+    """A PSA: per option, the mean of each outcome over the draws and the range holding 95%
+    of the draws (each draw the mean of its replicates): parameter uncertainty."""
+    outcomes = list(result.outcomes)
+    s = result.summary.merge(result.psa_design(), on="scenario")
+    per_draw = s.groupby(["option", "draw"], sort=False)[outcomes].mean().reset_index()
+    table = simple_table("option", "draws", *(format_of(o).heading for o in outcomes))
+    for option, part in per_draw.groupby("option", sort=False):
+        cells = [str(len(part))]
+        for o in outcomes:
+            k = format_of(o).kind
+            v = part[o].to_numpy(float)
+            lo, hi = np.percentile(v, [2.5, 97.5])
+            cells.append(f"{fmt(v.mean(), k)} [{fmt(lo, k)}, {fmt(hi, k)}]")
+        table.add_row(str(option), *cells)
+    return table
+
+
 def summary_table(result: Results) -> Table:
-    """Mean [95% CI] of the outcomes of interest per scenario."""
+    """Mean [95% CI] of the outcomes of interest per scenario (a PSA: per option, the mean
+    and 95% range over the draws)."""
+    if result.is_psa:
+        return psa_summary_table(result)
     outcomes = list(result.outcomes)
     head = result.headline()
     runs = result.runs
@@ -153,8 +175,13 @@ def _report_failures(result: Results) -> None:
 def _print_sweep(console: Console, result: Results, elapsed: float) -> None:
     exp = result.experiment
     runs = result.runs
+    what = (
+        f"{len(exp.options)} options x {exp.spec.uncertainty.draws} parameter draws"
+        if exp.spec.uncertainty is not None
+        else f"{len(exp.points)} scenarios"
+    )
     console.print(
-        f"{exp.name}: {len(exp.points)} scenarios, {len(runs)} runs x {exp.steps} weeks, "
+        f"{exp.name}: {what}, {len(runs)} runs x {exp.steps} weeks, "
         f"root seed {exp.spec.root_seed}, executor {result.manifest['executor']}, {elapsed:.1f} s",
         soft_wrap=True,
     )
