@@ -13,11 +13,19 @@ from scipy import stats
 from typer.testing import CliRunner
 
 from mensi_sim import Results, sweep
-from mensi_sim.analysis.psa import ceac, evppi, psa_summary
+from mensi_sim.analysis.psa import (
+    ceac,
+    evppi,
+    psa_at_budget,
+    psa_sensitivity,
+    psa_summary,
+    ranking_changes,
+)
 from mensi_sim.cli import app
 from mensi_sim.errors import ScenarioError
 from mensi_sim.experiments import load_experiment
 from mensi_sim.experiments.uncertainty import Prior, PSADraws
+from mensi_sim.report import build_report
 
 from .helpers import PILOT, write_experiment
 
@@ -167,8 +175,10 @@ def test_psa_points_are_paired_by_draw(psa_results: Results) -> None:
     y = s.pivot(index="draw", columns="option", values="adopters_final")
     assert (y["placebo"] == y["none"]).all()
     draws = psa_results.psa_draws()
-    assert list(draws.columns) == ["draw", "adoption.exposure", "contacts.rate_online"]
-    assert np.array_equal(draws.drop(columns="draw").to_numpy(), exp.draws.values)
+    # the drawn parameters, then the dummy (drawn from its own stream, applied to nothing)
+    assert list(draws.columns) == ["draw", "adoption.exposure", "contacts.rate_online", "dummy"]
+    assert np.array_equal(draws.drop(columns=["draw", "dummy"]).to_numpy(), exp.draws.values)
+    assert np.array_equal(draws["dummy"].to_numpy(), exp.draws.dummy)
 
 
 def test_psa_compare_writes_its_tables(psa_results: Results) -> None:
@@ -194,3 +204,92 @@ def test_psa_spec_errors(tmp_path: Path) -> None:
     path = write_experiment(tmp_path, unknown, "u.toml")
     with pytest.raises(ScenarioError, match="unknown parameter 'contacts.nope'"):
         load_experiment(path)
+
+
+def _frame(effects: dict[str, list[float]], costs: dict[str, float]) -> pd.DataFrame:
+    """A psa_frame by hand: per option, its effect in each draw and a constant cost."""
+    rows = [
+        {"option": o, "draw": d, "cost": float(costs[o]), "effect": float(e), "replicates": 1}
+        for o, values in effects.items()
+        for d, e in enumerate(values)
+    ]
+    return pd.DataFrame(rows)
+
+
+def test_ranking_changes_by_hand() -> None:
+    # means a 2.5 > b 1.75 > c 1.0; draw 2: b leads (a, b swapped); draw 3: b and c swapped
+    frame = _frame(
+        {"none": [0, 0, 0, 0], "a": [3, 3, 1, 3], "b": [2, 2, 2, 1], "c": [1, 1, 0, 2]},
+        {"none": 0, "a": 1, "b": 1, "c": 1},
+    )
+    r = ranking_changes(frame, "none").set_index("option")
+    assert list(r.index) == ["a", "b", "c"]  # the baseline is not ranked
+    assert r["expected_rank"].to_dict() == {"a": 1, "b": 2, "c": 3}
+    assert r["p_first"].to_dict() == {"a": 0.75, "b": 0.25, "c": 0.0}
+    assert r["p_rank_as_expected"].to_dict() == {"a": 0.75, "b": 0.5, "c": 0.75}
+    assert (r["p_leader_changes"] == 0.25).all() and (r["p_ranking_changes"] == 0.5).all()
+
+
+def test_psa_sensitivity_finds_the_driver_and_not_the_others() -> None:
+    # option a's difference = 3 x + noise (sd 0.5), x ~ U(0, 1): S1(x) = 0.75 / (0.75 + 0.25)
+    # = 0.75. Tolerance: the sd of an R^2 near 0.75 from n = 400 draws is about
+    # 2 R (1 - R^2) / sqrt(n) = 0.019 (normal approximation); 4 of them is 0.075.
+    # z and the dummy are never read: their indices are noise, not above the floor.
+    n = 400
+    rng = np.random.default_rng(12)
+    x, z, dummy = rng.uniform(size=(3, n))
+    a = 3 * x + rng.normal(0, 0.5, n)
+    frame = _frame({"none": [0.0] * n, "a": list(a)}, {"none": 0, "a": 1})
+    draws = pd.DataFrame({"draw": np.arange(n), "x": x, "z": z, "dummy": dummy})
+    s = psa_sensitivity(frame, draws, "none", seed=1).set_index("parameter")
+    assert set(s["option"]) == {"a"} and set(s.index) == {"x", "z", "dummy"}
+    assert s.loc["x", "S1"] == pytest.approx(0.75, abs=0.075)
+    assert s.loc["x", "above_dummy"]
+    assert not s.loc["z", "above_dummy"] and not s.loc["dummy", "above_dummy"]
+    assert s.loc["z", "S1"] < 0.05 and s.loc["x", "dummy"] == s.loc["dummy", "S1"]
+
+
+def test_psa_at_budget_by_hand() -> None:
+    # group a: sizes a1 (cost 100, effect 1) and a2 (300, 3): a budget of 200 mixes half of
+    # each (effect 2 in every draw); group b: one size b1 (150) below the budget, bought whole
+    frame = _frame(
+        {
+            "none": [0, 0, 0, 0],
+            "a1": [1, 1, 1, 1],
+            "a2": [3, 3, 3, 3],
+            "b1": [1, 3, 1, 1.5],
+        },
+        {"none": 0, "a1": 100, "a2": 300, "b1": 150},
+    )
+    t = psa_at_budget(frame, {"a1": "a", "a2": "a", "b1": "b"}, 200.0, "none")
+    t = t.set_index("group")
+    assert (t.loc["a", "lower"], t.loc["a", "upper"]) == ("a1", "a2")
+    assert t.loc["a", "weight"] == pytest.approx(0.5) and t.loc["a", "spent"] == 200.0
+    assert t.loc["a", "difference"] == pytest.approx(2.0)
+    assert t.loc["b", "lower"] == t.loc["b", "upper"] == "b1" and t.loc["b", "spent"] == 150.0
+    assert t.loc["b", "difference"] == pytest.approx(6.5 / 4)
+    # a achieves the most in draws 0, 2, 3; b in draw 1: neither reaches 0.95
+    assert t["p_most"].to_dict() == {"a": 0.75, "b": 0.25}
+    assert t["verdict"].to_dict() == {"a": "uncertain", "b": "unlikely"}  # no "most"
+
+
+def test_psa_report_and_sensitivity_commands(psa_results: Results, tmp_path: Path) -> None:
+    # compare, then the report: the PSA's In brief and its Decision under uncertainty section
+    out = CliRunner().invoke(app, ["compare", str(psa_results.path)])
+    assert out.exit_code == 0, out.output
+    html = build_report(psa_results.path, network=False)
+    assert "Decision under uncertainty" in html and "P(best)" in html
+    assert "Over 5 draws of the uncertain parameters" in html
+    table = Results.load(psa_results.path).tables["psa"]
+    best = table[table["verdict"] != ""].iloc[0]
+    if best["p_best"] < 0.95:  # no firm verdict from 5 draws unless every draw agrees
+        assert "below the 95% needed to call it better" in html
+    assert "Expected value of partial perfect information" in html
+    # sensitivity of a PSA design: indices per option against the dummy, the ranking table
+    path = write_experiment(tmp_path, PSA)
+    res = CliRunner().invoke(app, ["sensitivity", str(path), "--out", str(tmp_path / "sens")])
+    assert res.exit_code == 0, res.output
+    assert "above the dummy" in res.output and "the whole ranking in" in res.output
+    back = Results.load(tmp_path / "sens")
+    assert {"sensitivity", "ranking"} <= set(back.tables)
+    assert set(back.tables["ranking"]["option"]) == {"placebo", "virtual"}
