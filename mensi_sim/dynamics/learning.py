@@ -54,8 +54,9 @@ def learning_change(
         gain_j = rate * strength * e_i * e_j * absorb_j * reach_j * (c_i - c_j)+ / dilution
 
     where the dilution is ``load_i^gamma`` when the mentor i teaches over a mentoring tie
-    (its attention is split over its mentees), ``peers_j^gamma`` over a peer tie (j learns
-    from the average of the peers it met this week, not their sum) and 1 otherwise. The
+    (its attention is split over its mentees), ``peers_j^gamma`` over a peer tie (j's
+    peer meetings this week share its attention: gamma = 1 averages its peers' lessons,
+    gamma = 0 adds them up) and 1 otherwise. The
     teacher learns back ``reciprocity * gain_j * (1 - c_i)``. A school with no meeting this
     week drifts: ``drift * (baseline - c)``. Gains add up; the caller clips to [0, 1].
     """
