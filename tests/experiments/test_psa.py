@@ -22,7 +22,7 @@ from mensi_sim.analysis.psa import (
     ranking_changes,
 )
 from mensi_sim.cli import app
-from mensi_sim.errors import ScenarioError
+from mensi_sim.errors import ResultsError, ScenarioError
 from mensi_sim.experiments import load_experiment
 from mensi_sim.experiments.uncertainty import Prior, PSADraws
 from mensi_sim.report import build_report
@@ -293,3 +293,26 @@ def test_psa_report_and_sensitivity_commands(psa_results: Results, tmp_path: Pat
     back = Results.load(tmp_path / "sens")
     assert {"sensitivity", "ranking"} <= set(back.tables)
     assert set(back.tables["ranking"]["option"]) == {"placebo", "virtual"}
+
+
+def test_psa_python_api(psa_results: Results) -> None:
+    # Results.psa: the tables at another willingness to pay and the cash perspective
+    tables = psa_results.psa(wtp=1000.0, perspective="cash")
+    assert {"psa", "ceac", "evppi"} <= set(tables)
+    t = tables["psa"].set_index("option")
+    assert (t["perspective"] == "cash").all() and (t["wtp"] == 1000.0).all()
+    assert t.loc["placebo", "inb"] == 0.0  # the baseline under another name
+    frame = pd.DataFrame(psa_results.summary)
+    cash = frame.groupby("scenario")["total_cash"].mean()
+    total = frame.groupby("scenario")["total_cost"].mean()
+    assert (cash <= total + 1e-9).all()  # cash is a part of the total cost
+    with pytest.raises(ResultsError, match="no option 'nope'"):
+        psa_results.psa(baseline="nope")
+
+
+def test_psa_of_a_plain_sweep_is_refused(tmp_path: Path) -> None:
+    plain = PSA.split("[uncertainty]")[0].replace("steps = 20", "steps = 3")
+    res = sweep(load_experiment(write_experiment(tmp_path, plain)))
+    assert not res.is_psa
+    with pytest.raises(ResultsError, match="not a PSA"):
+        res.psa()

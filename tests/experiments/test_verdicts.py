@@ -151,3 +151,30 @@ def test_cost_perspectives() -> None:
         cost_column("societal")
     wide = comparison_table(s, "none", perspective="cash").set_index("scenario")
     assert {"p_frontier", "p_status", "final_adoption_share_p_holm"} <= set(wide.columns)
+
+
+def test_frontier_icers_are_the_steps_along_the_frontier() -> None:
+    # replicate r: cost and adopters over "none" exactly (0, 0), a (100, 2), b (300, 3),
+    # c (250, 1) -> frontier none -> a -> b; a's step 100 / 2 = 50, b's (300 - 100) / 1 = 200
+    rows = []
+    for r in range(6):
+        for name, (cost, gain) in {
+            "none": (0, 0),
+            "a": (100, 2),
+            "b": (300, 3),
+            "c": (250, 1),
+        }.items():
+            rows.append(
+                {
+                    "scenario": name,
+                    "replicate": r,
+                    "adopters_final": 20.0 + gain + 0.1 * r,
+                    "total_cost": float(cost),
+                }
+            )
+    t = cost_effectiveness(pd.DataFrame(rows), "none").set_index("scenario")
+    assert t.loc["a", "frontier"] == t.loc["b", "frontier"] == "frontier"
+    assert t.loc["c", "frontier"].startswith("dominated")
+    assert t.loc["a", "frontier_icer"] == pytest.approx(50.0)
+    assert t.loc["b", "frontier_icer"] == pytest.approx(200.0)
+    assert math.isnan(t.loc["none", "frontier_icer"]) and math.isnan(t.loc["c", "frontier_icer"])
