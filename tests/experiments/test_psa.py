@@ -190,6 +190,8 @@ def test_psa_compare_writes_its_tables(psa_results: Results) -> None:
     table = back.tables["psa"].set_index("option")
     assert table.loc["placebo", "inb"] == 0.0 and table.loc["placebo", "p_inb_positive"] == 0.0
     assert back.try_comparison() is None  # no per-point comparison of 15 "scenarios"
+    for name in ("ceac.png", "ceac.svg"):  # the acceptability curves and their frontier
+        assert (psa_results.path / name).stat().st_size > 0
 
 
 def test_psa_spec_errors(tmp_path: Path) -> None:
