@@ -12,8 +12,6 @@ the style sheet is inline: the file opens anywhere, offline, and can be mailed.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +19,7 @@ from pathlib import Path
 from mensi_sim.errors import ResultsError
 from mensi_sim.plotting.collect import as_results, plan_figures
 from mensi_sim.report import comparisons, sections
-from mensi_sim.report.html import esc, page
+from mensi_sim.report.html import esc, page, write_page
 from mensi_sim.results import Results
 
 REPORT_NAME = "report.html"
@@ -119,14 +117,7 @@ def write_report(
     text = build_report(res, **options)
     target = Path(out) if out is not None else Path(res.path) / REPORT_NAME
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex[:12]}")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return target
+    return write_page(text, target)
 
 
 __all__ = ["REPORT_NAME", "SECTIONS", "build_report", "write_report"]

@@ -7,13 +7,11 @@ marginals, the posterior-predictive check, the figures and the provenance.
 
 from __future__ import annotations
 
-import os
-import uuid
 from pathlib import Path
 
 from mensi_sim.analysis.calibrate import CalibrationResult
 from mensi_sim.experiments.uncertainty import Prior
-from mensi_sim.report.html import esc, figure, page, table
+from mensi_sim.report.html import esc, figure, page, table, write_page
 
 
 def _priors(result: CalibrationResult) -> dict[str, Prior]:
@@ -172,11 +170,4 @@ def write_calibration_report(folder: str | Path, out: str | Path | None = None) 
     result = CalibrationResult.load(folder)
     text = build_calibration_report(result)
     target = Path(out) if out is not None else Path(folder) / "report.html"
-    tmp = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex[:12]}")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return target
+    return write_page(text, target)

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import base64
 import html
+import os
+import uuid
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 CSS = """
@@ -124,3 +127,16 @@ def page(title: str, subtitle: str, sections: Sequence[tuple[str, str, str]], fo
         f'<nav class="toc"><ul>{toc}</ul></nav>'
         f"<main>{body}<footer>{footer}</footer></main></body></html>\n"
     )
+
+
+def write_page(text: str, target: Path) -> Path:
+    """Write an HTML page atomically: a hidden temporary sibling renamed into place, so a
+    reader never sees half a report (the temporary file is removed on any error)."""
+    tmp = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex[:12]}")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return target
