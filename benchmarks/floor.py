@@ -112,6 +112,10 @@ class FloorKernel:
         eng = sc.engagement
         self.base_target = np.where(model._assigned, eng.target_compulsory, eng.target_voluntary)
         self.enrolled = [np.zeros(n, dtype=bool) for _ in self.courses]
+        self.courses_enrolled = self.courses_completed = 0
+        # the week-0 mentees' gaps to their mentors (the mentee gap closure metric)
+        self.gap_mentee, self.gap = model._gap_mentee, model._gap
+        self.gap_start = model._gap_start
         # costs: per school and category (EUR), staff hours per school, and the ledger
         self.cost = np.zeros((len(COST_CATEGORIES), n))
         self.staff_hours = np.zeros(n)
@@ -342,11 +346,13 @@ class FloorKernel:
                 draw = self.rng["training"].random(n)
                 self.enrolled[i] = offered & (draw < course.enrol_prob)
                 ids = np.flatnonzero(self.enrolled[i])
+                self.courses_enrolled += int(ids.size)
                 self._book(_TRAINING, ids, course.cost_per_participant)
                 self._book_hours(ids, course.staff_hours)
             if week == course.start_week + course.duration_weeks - 1:
                 draw = self.rng["training"].random(n)
                 done = self.enrolled[i] & self.active & (draw < course.completion_prob)
+                self.courses_completed += int(np.count_nonzero(done))
                 completed.append((done, course))
 
         # 4. adoption: the contact rule
@@ -441,6 +447,7 @@ class FloorKernel:
         else:
             gini = 0.0
         ledger = self.ledger
+        closed = (capacity[self.gap_mentee] - self.gap_start) / self.gap
         return np.array(
             [
                 k_adopted / n if n else 0.0,
@@ -457,6 +464,9 @@ class FloorKernel:
                 float(ledger[_CASH].sum()),
                 float(ledger.sum()),
                 float(self.hours_total),
+                float(self.courses_enrolled),
+                self.courses_completed / self.courses_enrolled if self.courses_enrolled else 0.0,
+                float(np.add.reduce(closed) / closed.size) if closed.size else 0.0,
             ]
         )
 

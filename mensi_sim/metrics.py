@@ -25,6 +25,9 @@ STEP_METRICS = (
     "cost_cash",
     "cost_total",
     "staff_hours",
+    "courses_enrolled",
+    "course_completion_share",
+    "mentee_gap_closure",
 )
 
 
@@ -148,9 +151,19 @@ class MetricsRecorder:
         meetings: int,
         cost_by_category: np.ndarray,
         staff_hours: float,
+        courses_enrolled: int = 0,
+        courses_completed: int = 0,
+        gap_closed: np.ndarray | None = None,
     ) -> np.ndarray:
         """One row of STEP_METRICS (costs and staff hours cumulative; costs in EUR;
-        ``cost_by_category`` the running totals, the ledger)."""
+        ``cost_by_category`` the running totals, the ledger).
+
+        ``courses_enrolled`` and ``course_completion_share`` count school enrolments over
+        every course so far and the share of them completed (0 before any);
+        ``mentee_gap_closure`` is the mean of ``gap_closed``, each week-0 mentee's share of
+        its initial gap to its mentor closed since week 0 (0 without mentees): the
+        learning-rate calibration target.
+        """
         n = adopted.size
         both = self._both
         adopters = np.count_nonzero(adopted)
@@ -179,6 +192,11 @@ class MetricsRecorder:
                 float(cost_by_category[_CASH_INDEX].sum()),
                 float(cost_by_category.sum()),
                 staff_hours,
+                float(courses_enrolled),
+                courses_completed / courses_enrolled if courses_enrolled else 0.0,
+                float(np.add.reduce(gap_closed) / gap_closed.size)
+                if gap_closed is not None and gap_closed.size
+                else 0.0,
             ]
         )
 
@@ -194,6 +212,9 @@ def step_metrics(
     meetings: int,
     cost_by_category: np.ndarray,
     staff_hours: float,
+    courses_enrolled: int = 0,
+    courses_completed: int = 0,
+    gap_closed: np.ndarray | None = None,
 ) -> np.ndarray:
     """One row of STEP_METRICS (``MetricsRecorder.row`` for one week)."""
     return MetricsRecorder(disadvantaged).row(
@@ -205,6 +226,9 @@ def step_metrics(
         meetings=meetings,
         cost_by_category=cost_by_category,
         staff_hours=staff_hours,
+        courses_enrolled=courses_enrolled,
+        courses_completed=courses_completed,
+        gap_closed=gap_closed,
     )
 
 

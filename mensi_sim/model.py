@@ -179,6 +179,14 @@ class MentoringModel(mesa.Model):
         self._dropouts = 0
         self._meetings = 0
         self._refresh_ties()
+        self._courses_enrolled = self._courses_completed = 0
+        # the mentee-mentor pairs of week 0 with a gap above 0.05, for the gap closure metric
+        # (calibration.mentee_gap_closure's definition)
+        mentoring = self.ties.kind == KIND_MENTORING
+        mentor, mentee = self.ties.src[mentoring], self.ties.dst[mentoring]
+        gap = self.state.capacity[mentor] - self.state.capacity[mentee]
+        self._gap_mentee, self._gap = mentee[gap > 0.05], gap[gap > 0.05]
+        self._gap_start = self.state.capacity[self._gap_mentee].copy()
         self._records: list[np.ndarray] = []
         keys = group_keys(population, scenario.population.disadvantage_bands)
         prog = scenario.programme
@@ -387,12 +395,14 @@ class MentoringModel(mesa.Model):
                     offered, course, self.streams["training"]
                 )
                 enrolled = np.flatnonzero(self._enrolled[i])
+                self._courses_enrolled += int(enrolled.size)
                 st.book_at("training", enrolled, course.cost_per_participant)
                 st.book_time_at(enrolled, course.staff_hours, self._hour_rate)
             if week == course.start_week + course.duration_weeks - 1:
                 done = training.course_completion(
                     self._enrolled[i] & st.active, course, self.streams["training"]
                 )
+                self._courses_completed += int(np.count_nonzero(done))
                 if change is None:
                     change = np.zeros(n)
                 if baseline_change is None:
@@ -541,6 +551,9 @@ class MentoringModel(mesa.Model):
                 meetings=self._meetings,
                 cost_by_category=st.cost_totals,
                 staff_hours=float(st.staff_hours_total),
+                courses_enrolled=self._courses_enrolled,
+                courses_completed=self._courses_completed,
+                gap_closed=(st.capacity[self._gap_mentee] - self._gap_start) / self._gap,
             )
         )
         self._groups.record(self.week, st)

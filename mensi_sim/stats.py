@@ -70,3 +70,23 @@ def describe_outcomes(
                 }
             )
     return pd.DataFrame(rows)
+
+
+def holm_adjust(p_values: np.ndarray | list[float]) -> np.ndarray:
+    """Holm's step-down adjusted p-values of one family of tests (NaN stays NaN).
+
+    With the m finite p-values sorted, ``p_(i)`` becomes ``max_{j <= i} min(1, (m - j + 1)
+    p_(j))``; rejecting where the adjusted value is below alpha controls the family-wise
+    error rate at alpha (Holm 1979). Written here, not imported: these few lines are all
+    of it, and statsmodels (which has ``multipletests``) is not otherwise a dependency.
+    """
+    p = np.asarray(p_values, dtype=float)
+    out = np.full(p.shape, np.nan)
+    finite = np.flatnonzero(np.isfinite(p))
+    m = finite.size
+    if m == 0:
+        return out
+    order = finite[np.argsort(p[finite], kind="mergesort")]
+    scaled = np.minimum(1.0, (m - np.arange(m)) * p[order])
+    out[order] = np.maximum.accumulate(scaled)
+    return out

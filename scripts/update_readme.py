@@ -67,7 +67,8 @@ DRAFTS = {
 }
 
 FENCE = re.compile(r"^```[a-z]*\n(.*?)^```\n", re.MULTILINE | re.DOTALL)
-OUT = re.compile(r"(?:--out|-o)[ =](results/[^\s]+)")
+# a folder name ends at a blank or a shell separator (run() appends "; echo ...")
+OUT = re.compile(r"(?:--out|-o)[ =](results/[^\s;&|]+)")
 
 
 def run(command: str) -> str:

@@ -24,8 +24,8 @@ model's outputs beside the rules; simulate makes Results, so it is on their floo
 Checked here, by parsing every module (``ast``): every import -- at module level,
 inside a function (deferred), or under ``if TYPE_CHECKING`` -- goes to the same floor
 or one below, except those listed in ``UPWARD_CALLS`` (``Results.comparison``,
-``.group_comparison``, ``.headline_by``, ``.sensitivity`` and ``.plot`` call the floors
-above through a deferred import, by design); and the runtime imports (all but
+``.group_comparison``, ``.headline_by``, ``.sensitivity``, ``.psa`` and ``.plot`` call the
+floors above through a deferred import, by design); and the runtime imports (all but
 TYPE_CHECKING ones and those) form
 no cycle, counting that importing ``a.b.c`` first runs the ``__init__`` of ``a.b``.
 A module on no floor fails too: a new top-level module needs a line in ``FLOORS``
@@ -81,6 +81,7 @@ UPWARD_CALLS = {
     ("mensi_sim.results.results", "Results.plot", "mensi_sim.plotting.timeseries"),
     ("mensi_sim.results.results", "Results.headline_by", "mensi_sim.analysis.groups"),
     ("mensi_sim.results.results", "Results.group_comparison", "mensi_sim.analysis.groups"),
+    ("mensi_sim.results.results", "Results.psa", "mensi_sim.analysis.psa"),
 }
 # modules outside the cli floor that still print, each with the reason it may
 PRINTING_ALLOWED: dict[str, str] = {

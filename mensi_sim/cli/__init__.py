@@ -3,6 +3,7 @@
 - ``scenario_commands``: ``run``, ``validate``, ``scenarios``;
 - ``experiment_commands``: ``sweep``, ``compare``, ``sensitivity``;
 - ``view_commands``: ``plot``, ``report``, ``viz``;
+- ``calibrate_commands``: ``calibrate``; ``psa_commands``: ``compare`` of a PSA;
 - ``common``: one-line errors, consoles, progress bars, tables, the default folder.
 
 This is the only floor of the package that prints. Errors a user can cause
@@ -16,7 +17,12 @@ from __future__ import annotations
 
 import typer
 
-from mensi_sim.cli import experiment_commands, scenario_commands, view_commands
+from mensi_sim.cli import (
+    calibrate_commands,
+    experiment_commands,
+    scenario_commands,
+    view_commands,
+)
 from mensi_sim.cli.common import OneLineErrorGroup
 
 app = typer.Typer(
@@ -31,6 +37,7 @@ app = typer.Typer(
 scenario_commands.register(app)  # run, validate, scenarios
 experiment_commands.register(app)  # sweep, compare, sensitivity
 view_commands.register(app)  # plot, report, viz
+calibrate_commands.register(app)  # calibrate
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
+import numpy as np
 import pandas as pd
 import typer
 from rich.console import Console
@@ -93,8 +94,29 @@ def _write_plots(results: Path | Results, console: Console, figure: dict[str, An
         console.print(f"plots: {', '.join(names)} (png, svg)", soft_wrap=True)
 
 
+def psa_summary_table(result: Results) -> Table:
+    """A PSA: per option, the mean of each outcome over the draws and the range holding 95%
+    of the draws (each draw the mean of its replicates): parameter uncertainty."""
+    outcomes = list(result.outcomes)
+    s = result.summary.merge(result.psa_design(), on="scenario")
+    per_draw = s.groupby(["option", "draw"], sort=False)[outcomes].mean().reset_index()
+    table = simple_table("option", "draws", *(format_of(o).heading for o in outcomes))
+    for option, part in per_draw.groupby("option", sort=False):
+        cells = [str(len(part))]
+        for o in outcomes:
+            k = format_of(o).kind
+            v = part[o].to_numpy(float)
+            lo, hi = np.percentile(v, [2.5, 97.5])
+            cells.append(f"{fmt(v.mean(), k)} [{fmt(lo, k)}, {fmt(hi, k)}]")
+        table.add_row(str(option), *cells)
+    return table
+
+
 def summary_table(result: Results) -> Table:
-    """Mean [95% CI] of the outcomes of interest per scenario."""
+    """Mean [95% CI] of the outcomes of interest per scenario (a PSA: per option, the mean
+    and 95% range over the draws)."""
+    if result.is_psa:
+        return psa_summary_table(result)
     outcomes = list(result.outcomes)
     head = result.headline()
     runs = result.runs
@@ -199,8 +221,13 @@ def _report_failures(result: Results) -> None:
 def _print_sweep(console: Console, result: Results, elapsed: float) -> None:
     exp = result.experiment
     runs = result.runs
+    what = (
+        f"{len(exp.options)} options x {exp.spec.uncertainty.draws} parameter draws"
+        if exp.spec.uncertainty is not None
+        else f"{len(exp.points)} scenarios"
+    )
     console.print(
-        f"{exp.name}: {len(exp.points)} scenarios, {len(runs)} runs x {exp.steps} weeks, "
+        f"{exp.name}: {what}, {len(runs)} runs x {exp.steps} weeks, "
         f"root seed {exp.spec.root_seed}, executor {result.manifest['executor']}, {elapsed:.1f} s",
         soft_wrap=True,
     )
@@ -325,6 +352,32 @@ def _ci(row: pd.Series, prefix: str, kind: str) -> str:
     )
 
 
+def _icer_text(r: pd.Series) -> str:
+    """The ICER with Fieller's set: an interval, two rays (the excluded range), or any value."""
+    note = str(r["icer_note"])
+    if note.startswith("no difference"):
+        return "undefined (no difference in adopters)"
+    if note.startswith("Fieller"):
+        return (
+            f"{fmt(r['icer'], 'eur')} [{fmt(r['icer_ci_low'], 'eur')}, "
+            f"{fmt(r['icer_ci_high'], 'eur')}]"
+        )
+    if r.get("icer_set") == "two rays":
+        return (
+            f"{fmt(r['icer'], 'eur')} (two rays: <= {fmt(r['icer_excluded_low'], 'eur')} or "
+            f">= {fmt(r['icer_excluded_high'], 'eur')})"
+        )
+    return f"{fmt(r['icer'], 'eur')} (CI unbounded: any value)"
+
+
+def _verdict_text(p: float, verdict: str) -> str:
+    from mensi_sim.analysis.verdicts import firmness
+
+    if p != p:
+        return verdict
+    return f"{verdict} (P {p:.2f}, {firmness(p)})"
+
+
 def compare(
     results: Annotated[
         Path, typer.Argument(help="Results directory of a sweep.", show_default=False)
@@ -356,12 +409,31 @@ def compare(
             show_default=False,
         ),
     ] = None,
+    perspective: Annotated[
+        str | None,
+        typer.Option(
+            help="Cost of ICERs and budgets: total (cash + staff time) or cash (what the "
+            "programme pays). Default: the experiment's, else total.",
+            show_default=False,
+        ),
+    ] = None,
+    wtp: Annotated[
+        float | None,
+        typer.Option(
+            help="PSA: willingness to pay per additional adopting school, EUR, for the net "
+            "benefit table (default: the experiment's [uncertainty] wtp).",
+            show_default=False,
+        ),
+    ] = None,
     dpi: DpiOption = None,
     size: SizeOption = None,
 ) -> None:
-    """Paired differences against a baseline, ICERs, dominance and the frontier."""
+    """Paired differences against a baseline, ICERs, dominance and the frontier, with the
+    probability of each verdict; a PSA's net benefit, acceptability and EVPI."""
     figure = figure_options(dpi, size)
     from mensi_sim.analysis import COMPARE_OUTCOMES, at_budget, comparison_table
+    from mensi_sim.analysis.cost_effectiveness import PERSPECTIVES
+    from mensi_sim.analysis.verdicts import VERDICT_PROBABILITY, leading_options
     from mensi_sim.cli.group_views import check_by, print_group_comparison
     from mensi_sim.errors import ResultsError
 
@@ -373,8 +445,22 @@ def compare(
     summary, manifest = res.summary, res.manifest
     if budget is not None and not budget > 0:
         raise fail(f"--budget: must be > 0, got {budget}")
+    if wtp is not None and not wtp >= 0:
+        raise fail(f"--wtp: must be >= 0, got {wtp}")
+    perspective = perspective or (manifest.get("budget") or {}).get("perspective") or "total"
+    if perspective not in PERSPECTIVES:
+        raise fail(
+            f"--perspective: unknown perspective {perspective!r} "
+            f"(allowed: {', '.join(PERSPECTIVES)})"
+        )
     if summary.empty:
         raise fail(f"{results}: no successful runs to compare")
+    if res.is_psa:
+        from mensi_sim.cli.psa_commands import compare_psa
+
+        compare_psa(res, console, baseline=baseline, perspective=perspective, wtp=wtp)
+        _write_plots(Path(results), console, figure)
+        return
     try:
         baseline = res.baseline_for(baseline)
     except ResultsError as exc:
@@ -383,12 +469,16 @@ def compare(
     if len(names) < 2:
         raise fail(f"{results}: one scenario only; nothing to compare")
     try:
-        table = comparison_table(summary, baseline)
+        table = comparison_table(summary, baseline, perspective=perspective)
     except ValueError as exc:
         raise fail(f"{results}: {exc}") from None
     budget_spec = manifest.get("budget") or {}
     amount = budget if budget is not None else budget_spec.get("amount")
-    ab = at_budget(summary, res.groups, float(amount), baseline) if amount else None
+    ab = (
+        at_budget(summary, res.groups, float(amount), baseline, perspective=perspective)
+        if amount
+        else None
+    )
     # both tables are computed before either is written: a failure leaves neither behind
     with user_errors():
         res.write_table("comparison", table)
@@ -397,16 +487,18 @@ def compare(
 
     console.print(
         f"paired differences against {baseline!r} (same replicate, 95% paired-t CI; "
-        "* = CI excludes 0)",
+        "* = Holm-adjusted p < 0.05 over the schemes compared, per outcome)",
         soft_wrap=True,
     )
     t = simple_table("scenario", "pairs", *(format_of(o).heading for o in COMPARE_OUTCOMES))
+    p_table = simple_table("scenario", *(format_of(o).heading for o in COMPARE_OUTCOMES))
     by_name = table.set_index("scenario")
     for name in names:
         if name == baseline:
             continue
         r = by_name.loc[name]
         cells = [str(int(r["n_pairs"]))]
+        p_cells = []
         for o in COMPARE_OUTCOMES:
             kind = format_of(o).kind
             k = "dpct" if kind == "pct" else kind
@@ -415,7 +507,9 @@ def compare(
                 f"{fmt(r[f'{o}_difference'], k)}{star} "
                 f"[{fmt(r[f'{o}_ci_low'], k)}, {fmt(r[f'{o}_ci_high'], k)}]"
             )
+            p_cells.append(f"{r[f'{o}_p_value']:.2g} / {r[f'{o}_p_holm']:.2g}")
         t.add_row(name, *cells)
+        p_table.add_row(name, *p_cells)
     console.print(t)
     if int(table["n_pairs"].min()) < 2:
         console.print(
@@ -423,43 +517,53 @@ def compare(
             "differences (sweep with --replications 2 or more)",
             soft_wrap=True,
         )
+    console.print("p-values, unadjusted / Holm-adjusted (the stars follow the adjusted)")
+    console.print(p_table)
     console.print(
-        "cost-effectiveness (adopting schools at the end; ICER = extra EUR per "
-        "additional adopting school, Fieller 95% CI), ordered by cost",
+        f"cost-effectiveness ({perspective} cost: {PERSPECTIVES[perspective]}; effect: adopting "
+        "schools at the end; ICER = extra EUR per additional adopting school, Fieller 95% set), "
+        f"ordered by cost; P = share of {int(table['bootstrap_replicates'].iloc[0])}-replicate "
+        f"bootstrap resamples giving the verdict (firm at >= {VERDICT_PROBABILITY:.2f})",
         soft_wrap=True,
     )
     t = simple_table(
-        "scenario", "mean cost", "Δ adopters [CI]", "ICER [CI]", "vs baseline", "frontier"
+        "scenario",
+        "mean cost",
+        "Δ adopters [CI]",
+        "ICER vs baseline [CI]",
+        "vs baseline",
+        "frontier",
+        "frontier ICER",
+        "P(frontier)",
     )
     for _, r in table.iterrows():
         if r["scenario"] == baseline:
             icer, dom = "-", "baseline"
         else:
-            icer = (
-                f"{fmt(r['icer'], 'eur')} [{fmt(r['icer_ci_low'], 'eur')}, "
-                f"{fmt(r['icer_ci_high'], 'eur')}]"
-            )
-            if r["icer_note"].startswith("no difference"):
-                icer = "undefined (no difference in adopters)"
-            elif not r["icer_note"].startswith("Fieller"):
-                icer = f"{fmt(r['icer'], 'eur')} (CI unbounded: Δ adopters CI includes 0)"
+            icer = _icer_text(r)
             dom = r["dominance"] + (" (significant)" if r["dominance_significant"] else "")
         front = r["frontier"]
         if front.startswith("dominated by") and r["frontier_dominance_significant"]:
             front += " (significant)"
+        step = r["frontier_icer"]
         t.add_row(
             r["scenario"],
             fmt(r["mean_cost"], "eur"),
             _ci(r, "delta_effect", "num1"),
             icer,
             dom,
-            front,
+            _verdict_text(r["p_status"], front),
+            fmt(step, "eur") if step == step else "-",
+            f"{r['p_frontier']:.2f}",
         )
     console.print(t)
+    lead = leading_options(summary, baseline)
+    if lead is not None:
+        console.print(f"verdict: {lead.sentence()}", soft_wrap=True)
     if ab is not None:
         console.print(
-            f"at a budget of {fmt(amount, 'eur')} per run (mix of the two sizes "
-            "whose mean costs bracket it; difference from the baseline, paired)",
+            f"at a budget of {fmt(amount, 'eur')} per run ({perspective} cost; mix of the two "
+            "sizes whose mean costs bracket it; difference from the baseline, paired)",
             soft_wrap=True,
         )
         t = simple_table("group", "sizes mixed", "spent", "adopters Δ [CI]", "adoption Δ [CI]")
@@ -534,10 +638,28 @@ def sensitivity(
     console = _stdout()
     with user_errors():
         exp = load_experiment(experiment)
-        if not any(s.method in ("morris", "sobol") for s in exp.spec.factors.samples):
-            raise fail(f"{experiment}: factors.samples: no morris or sobol sample to analyse")
+        psa = exp.spec.uncertainty is not None
+        if not psa and not any(s.method in ("morris", "sobol") for s in exp.spec.factors.samples):
+            raise fail(
+                f"{experiment}: factors.samples: no morris or sobol sample to analyse "
+                "(or an [uncertainty] table: options on parameter draws)"
+            )
         result, elapsed = _sweep(ctx, exp, steps, options)
     exp = result.experiment
+    if psa:
+        from mensi_sim.cli.psa_commands import sensitivity_psa
+
+        console.print(
+            f"{exp.name}: {len(exp.points)} points ({len(exp.options)} options x "
+            f"{exp.spec.uncertainty.draws} draws), {exp.steps} weeks, {elapsed:.1f} s",
+            soft_wrap=True,
+        )
+        for note in sensitivity_psa(result, console):
+            typer.echo(f"warning: {note}", err=True)
+        console.print(f"results: {result.path}", soft_wrap=True)
+        _write_plots(result.path, console, figure)
+        _report_failures(result)
+        return
     table, notes = experiment_sensitivity(exp, result.summary)
     if not table.empty:
         result.write_table("sensitivity", table)
@@ -553,18 +675,20 @@ def sensitivity(
         wide = wide.reindex(list(dict.fromkeys(part["parameter"])))
         share = part["noise_share"].iloc[0]
         console.print(
-            f"{method} - {outcome} (replicate noise {fmt(share, 'pct')} of the variance "
-            "of the means)",
+            f"{method} - {outcome} (point-specific replicate noise {fmt(share, 'pct')} of the "
+            "variance of the means; * = above the dummy parameter, whose index is noise)",
             soft_wrap=True,
         )
         cols = ["mu_star", "sigma"] if method == "morris" else ["S1", "ST"]
         t = simple_table("parameter", *cols)
         for name, row in wide.iterrows():
             cells = []
+            above = part[(part["parameter"] == name)]["above_dummy"]
+            star = "*" if ("above_dummy" in part.columns and bool(above.all())) else ""
             for c in cols:
                 cf = conf.loc[name, c]
                 cells.append(f"{row[c]:.4g}" + ("" if pd.isna(cf) else f" ± {cf:.2g}"))
-            t.add_row(str(name), *cells)
+            t.add_row(str(name) + (star if name != "dummy" else " (no effect)"), *cells)
         console.print(t)
     for note in notes:
         typer.echo(f"warning: {note}", err=True)

@@ -25,7 +25,12 @@ import pandas as pd
 from mensi_sim import interrupts
 from mensi_sim.errors import ResultsError
 from mensi_sim.experiments import batch_record, folder_lock, marker, runstore
-from mensi_sim.experiments.adaptive import AdaptiveStatus, adaptive_round
+from mensi_sim.experiments.adaptive import (
+    MIN_START,
+    AdaptiveStatus,
+    adaptive_round,
+    paired_round,
+)
 from mensi_sim.experiments.design import parameter_table
 from mensi_sim.experiments.execution import (
     ExecutorHandle,
@@ -59,8 +64,9 @@ class SweepOptions:
         workers: Processes (local, dask); default: the machine's cores.
         batch: Runs per task (default: about four tasks per worker, at most 16).
         replications: Replicates per scenario (default: the file's).
-        precision: Adaptive replications: target 95% CI half-width of ``outcome``
-            (default: the file's ``[adaptive]`` table, if any).
+        precision: Adaptive replications: target 95% CI half-width of ``outcome``'s paired
+            difference from the baseline (of its mean in a sample design; default: the
+            file's ``[adaptive]`` table, if any).
         outcome: Outcome of the adaptive rule (default: final_adoption_share).
         max_replications: Cap of the adaptive rule (default 1000).
         out: Results directory. Without it the runs go to a temporary folder that is
@@ -86,7 +92,7 @@ class SweepOptions:
         """These options with every default filled in from the experiment file.
 
         ``replications`` becomes the first round's replicates: with adaptive
-        replications at least 2 (a spread needs two) and at most the cap.
+        replications at least ``adaptive.MIN_START`` (10) and at most the cap.
         """
         adaptive = spec.adaptive
         precision = self.precision
@@ -98,7 +104,7 @@ class SweepOptions:
         )
         n0 = self.replications or spec.replications
         if precision is not None:
-            n0 = min(max(n0, 2), cap)
+            n0 = min(max(n0, MIN_START), cap)
         return dataclasses.replace(
             self,
             executor=self.executor if self.executor is not None else spec.executor,
@@ -329,6 +335,9 @@ def _sweep(
     precision, outcome, cap = opts.precision, str(opts.outcome), int(opts.max_replications)
     names = [p.name for p in exp.points]
     order = {n: i for i, n in enumerate(names)}
+    # the precision of the comparison: paired differences from the baseline, whenever named
+    # scenarios are compared (not a sample design or a PSA, not a single scenario)
+    paired = len(names) > 1 and not exp.samples and not exp.options
     targets = {n: int(opts.replications) for n in names}
     runstore.remove_leftovers(out)
     notes = runstore.drop_damaged(out)
@@ -354,7 +363,10 @@ def _sweep(
     while True:
         todo = [
             RunTask(
-                exp.points[order[n]].index, exp.points[order[n]].scenario, exp.spec.root_seed, r
+                exp.points[order[n]].index,
+                exp.points[order[n]].scenario,
+                exp.points[order[n]].seed(exp.spec.root_seed),
+                r,
             )
             for n in names
             for r in range(targets[n])
@@ -388,10 +400,17 @@ def _sweep(
                     progress(n_done, total, n_failed)
         if precision is None:
             break
-        per_scenario = {
-            n: [values[(n, r)] for r in range(targets[n]) if (n, r) in values] for n in names
-        }
-        new_targets, status = adaptive_round(per_scenario, targets, precision, cap)
+        if paired:
+            by_replicate = {
+                n: {r: values[(n, r)] for r in range(targets[n]) if (n, r) in values}
+                for n in names
+            }
+            new_targets, status = paired_round(by_replicate, targets, precision, cap, exp.baseline)
+        else:
+            per_scenario = {
+                n: [values[(n, r)] for r in range(targets[n]) if (n, r) in values] for n in names
+            }
+            new_targets, status = adaptive_round(per_scenario, targets, precision, cap)
         if new_targets == targets:
             break
         targets = new_targets
@@ -424,6 +443,7 @@ def _sweep(
         extra["adaptive"] = {
             "precision": precision,
             "outcome": outcome,
+            "target": f"paired difference from {exp.baseline}" if paired else "each mean",
             "max_replications": cap,
             "scenarios": {
                 n: {

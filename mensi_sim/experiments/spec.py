@@ -38,6 +38,7 @@ from mensi_sim.experiments.design import (
     get_parameter,
 )
 from mensi_sim.experiments.limits import check_design
+from mensi_sim.experiments.uncertainty import PSADraws, UncertaintySpec, psa_draws
 from mensi_sim.files import path_problem
 from mensi_sim.metrics import SUMMARY_COLUMNS, SUMMARY_OUTCOMES
 from mensi_sim.scenario.loader import format_validation_error, load_scenario, scenario_hash
@@ -235,6 +236,9 @@ class BudgetSpec(_Strict):
 
     amount: float = Field(..., gt=0, le=1e12, description="Budget, EUR (total over the run)")
     group_by: str = Field("network.structure", description="Dotted parameter naming the group")
+    perspective: Literal["total", "cash"] = Field(
+        "total", description="Cost the budget counts: total (cash + staff time) or cash"
+    )
 
 
 class ExperimentSpec(_Strict):
@@ -252,6 +256,13 @@ class ExperimentSpec(_Strict):
     baseline: str | None = None
     adaptive: AdaptiveSpec | None = None
     budget: BudgetSpec | None = None
+    uncertainty: UncertaintySpec | None = None
+
+    @model_validator(mode="after")
+    def _psa(self) -> ExperimentSpec:
+        if self.uncertainty is not None and self.factors.samples:
+            raise ValueError("uncertainty: cannot be combined with factors.samples")
+        return self
 
     @field_validator("outcomes")
     @classmethod
@@ -308,8 +319,21 @@ class Experiment:
 
     @property
     def baseline(self) -> str:
-        """The scenario comparisons use as baseline (``resolve_baseline``)."""
-        return resolve_baseline([p.name for p in self.points], self.spec.baseline)
+        """The scenario comparisons use as baseline (``resolve_baseline``); of a PSA, the
+        baseline option."""
+        return resolve_baseline(self.options or [p.name for p in self.points], self.spec.baseline)
+
+    @property
+    def options(self) -> list[str]:
+        """A PSA's options (each named scenario x grid point) in design order; else []."""
+        return list(dict.fromkeys(p.option for p in self.points if p.option is not None))
+
+    @property
+    def draws(self) -> PSADraws | None:
+        """A PSA's parameter draws (drawn again, identically, from the spec), else None."""
+        if self.spec.uncertainty is None:
+            return None
+        return psa_draws(self.spec.uncertainty, self.spec.root_seed, self.source_path)
 
     def point(self, name: str) -> DesignPoint:
         for p in self.points:
@@ -320,11 +344,15 @@ class Experiment:
     def with_changes(self, **changes: Any) -> Experiment:
         """A copy with top-level spec keys replaced (``steps``, ``replications``, ...).
 
-        ``sample_n`` sets ``n`` of every sample. The design is expanded again.
+        ``sample_n`` sets ``n`` of every sample, ``draws`` the draws of a PSA. The design
+        is expanded again.
         """
         data = self.spec.model_dump()
         sample_n = changes.pop("sample_n", None)
+        draws = changes.pop("draws", None)
         data.update(changes)
+        if draws is not None and data.get("uncertainty"):
+            data["uncertainty"]["draws"] = draws
         if sample_n is not None:
             for s in data["factors"]["samples"]:
                 s["n"] = sample_n
@@ -348,8 +376,9 @@ def build_experiment(spec: ExperimentSpec, base: Scenario, where: str) -> Experi
     base = apply_overrides(base, updates, f"{where}: base.overrides")
     check_design(spec, where)  # before a single point is built
     points, samples = expand(spec, base, where)
-    if spec.baseline is not None and spec.baseline not in {p.name for p in points}:
-        names = ", ".join(p.name for p in points[:8])
+    known = {p.option if p.option is not None else p.name for p in points}
+    if spec.baseline is not None and spec.baseline not in known:
+        names = ", ".join(list(dict.fromkeys(known))[:8])
         raise ScenarioError(f"{where}: baseline: no scenario named {spec.baseline!r} ({names})")
     if spec.budget is not None:
         try:

@@ -14,17 +14,15 @@ the style sheet is inline: the file opens anywhere, offline, and can be mailed.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from mensi_sim.errors import ResultsError
-from mensi_sim.experiments.marker import add_written
-from mensi_sim.files import nearest_existing, os_reason
+from mensi_sim.files import nearest_existing
 from mensi_sim.plotting.collect import as_results, plan_figures
 from mensi_sim.report import comparisons, groups, sections
-from mensi_sim.report.html import esc, page
+from mensi_sim.report.html import esc, page, write_page
 from mensi_sim.results import Results
 
 REPORT_NAME = "report.html"
@@ -38,6 +36,7 @@ SECTIONS = (
     ("cost-effectiveness", "Cost-effectiveness ranking"),
     ("by-country", "By country"),
     ("exchange", "Cross-country comparison"),
+    ("uncertainty", "Decision under uncertainty"),
     ("sensitivity", "Sensitivity"),
     ("provenance", "Provenance"),
     ("reading", "How to read this report"),
@@ -76,7 +75,8 @@ def build_report(
 
     body: dict[str, str] = {}
     body["figures"] = group("outcomes", "network") or "<p class='muted'>No figure fits.</p>"
-    body["comparison"] = comparisons.comparison(res, group("comparison"))
+    body["comparison"] = comparisons.comparison(res, "" if res.is_psa else group("comparison"))
+    body["uncertainty"] = comparisons.uncertainty(res, group("comparison") if res.is_psa else "")
     body["sensitivity"] = comparisons.sensitivity(res, group("sensitivity"))
     body["by-country"] = groups.by_country(res, group("groups"))
     body["exchange"] = groups.exchange(res)
@@ -127,18 +127,7 @@ def write_report(
     check_writable(target)
     text = build_report(res, **options)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex[:12]}")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, target)
-    except OSError as exc:  # name the report, not the temporary file
-        tmp.unlink(missing_ok=True)
-        raise OSError(exc.errno, os_reason(exc), str(target)) from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    add_written(target.parent, [target])
-    return target
+    return write_page(text, target)
 
 
 def check_writable(target: Path) -> None:

@@ -76,25 +76,9 @@ def in_brief(res: Results) -> str:
         )
     ce = res.try_comparison()
     if ce is not None and "frontier" in ce.columns and len(ce) > 1:
-        base = res.baseline
-        others = ce[ce["scenario"] != base]
-        if len(others):
-            best = others.sort_values("delta_effect", ascending=False).iloc[0]
-            gain = with_ci(
-                best["delta_effect"],
-                best["delta_effect_ci_low"],
-                best["delta_effect_ci_high"],
-                "signed1",
-            )
-            path = ce[ce["frontier"] == "frontier"].sort_values("mean_cost")
-            parts.append(
-                f"<p>Against the baseline <b>{esc(base)}</b>, the scheme adding the most adopting "
-                f"schools is <b>{esc(best['scenario'])}</b>: "
-                f"{gain}"
-                f" schools at an extra cost of {fmt(best['delta_cost'], 'eur')}. The "
-                f"cost-effectiveness frontier runs <b>{esc(' → '.join(path['scenario']))}</b>"
-                f"{_dominated_text(ce)}.</p>"
-            )
+        parts.append(_verdict_paragraph(res, ce))
+    if res.is_psa and "psa" in res.tables:
+        parts.append(_psa_brief(res))
     parts.append(sensitivity_brief(res))
     failed = runs_by_scenario(res)["failed"].sum() if len(res.runs) else 0
     if failed:
@@ -125,6 +109,65 @@ def sensitivity_brief(res: Results) -> str:
         "<p>Which uncertain parameters matter, over the ranges sampled (details in the "
         "Sensitivity section):</p><ul>" + "".join(items) + "</ul>"
     )
+
+
+def _verdict_paragraph(res: Results, ce: pd.DataFrame) -> str:
+    """Who adds the most, or "not distinguishable"; the frontier with each verdict's
+    probability over bootstrap resamples of the replicates; a few-replicate warning."""
+    from mensi_sim.analysis.verdicts import VERDICT_PROBABILITY, firmness, leading_options
+
+    base = res.baseline
+    lead = leading_options(res.summary, base)
+    text = esc(lead.sentence()) if lead is not None else ""
+    path = ce[ce["frontier"] == "frontier"].sort_values("mean_cost")
+    probs = ""
+    if "p_frontier" in ce.columns:
+        items = ", ".join(
+            f"{esc(r['scenario'])} {r['p_frontier']:.2f} ({firmness(r['p_frontier'])})"
+            for _, r in ce[ce["scenario"] != base].iterrows()
+        )
+        probs = (
+            f" Probability of being on the frontier over bootstrap resamples of the replicates "
+            f"(a verdict is firm at {VERDICT_PROBABILITY:.2f} or more): {items}."
+        )
+    return (
+        f"<p>Against the baseline <b>{esc(base)}</b>: {text}. The cost-effectiveness "
+        f"frontier on the means runs <b>{esc(' → '.join(path['scenario']))}</b>"
+        f"{_dominated_text(ce)}.{probs}</p>"
+    )
+
+
+def _psa_brief(res: Results) -> str:
+    """The PSA's verdict with its probability, and the largest value of information."""
+    from mensi_sim.analysis.verdicts import VERDICT_PROBABILITY
+
+    t = res.tables["psa"]
+    wtp = float(t["wtp"].iloc[0])
+    best = t[t["verdict"] != ""].iloc[0]
+    firm = best["verdict"] == "best"
+    out = (
+        f"<p>Over {int(t['draws'].iloc[0])} draws of the uncertain parameters, at "
+        f"{esc(fmt(wtp, 'eur'))} per additional adopting school, <b>{esc(best['option'])}</b> "
+        f"has the largest expected net benefit and is best in {best['p_best']:.0%} of the "
+        "draws: "
+        + (
+            f"a firm verdict (at least {VERDICT_PROBABILITY:.0%})."
+            if firm
+            else f"below the {VERDICT_PROBABILITY:.0%} needed to call it better."
+        )
+    )
+    vi = res.tables.get("evppi")
+    if vi is not None and not vi.empty:
+        top = vi[~vi["group"].isin(["all", "dummy"])].sort_values("evppi", ascending=False)
+        if len(top) and top.iloc[0]["evppi"] <= 0:
+            out += " No uncertainty here is worth resolving for this decision (every EVPPI is 0)."
+        elif len(top):
+            r = top.iloc[0]
+            out += (
+                f" The uncertainty most worth resolving is <b>{esc(r['group'])}</b> (EVPPI "
+                f"{esc(fmt(r['evppi'], 'eur'))} per run)."
+            )
+    return out + "</p>"
 
 
 def _dominated_text(ce: pd.DataFrame) -> str:

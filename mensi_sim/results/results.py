@@ -234,6 +234,80 @@ class Results:
         return self._manifest is not None and self._manifest.get("kind") == "experiment"
 
     @property
+    def is_psa(self) -> bool:
+        """A probabilistic sensitivity analysis: options run on parameter draws."""
+        return self.is_sweep and bool(self.manifest.get("psa"))
+
+    def psa_design(self) -> pd.DataFrame:
+        """A PSA's points: ``scenario`` (point name), ``option``, ``draw`` (empty otherwise)."""
+        entries = [e for e in self.manifest.get("scenarios", []) if e.get("option") is not None]
+        return pd.DataFrame(
+            {
+                "scenario": [e["name"] for e in entries],
+                "option": [e["option"] for e in entries],
+                "draw": [int(e["draw"]) for e in entries],
+            }
+        )
+
+    def psa_draws(self) -> pd.DataFrame:
+        """A PSA's parameter draws from the manifest: ``draw``, a column per parameter, and
+        the ``dummy`` parameter (drawn, applied to nothing)."""
+        info = self.manifest.get("psa") or {}
+        names = list(info.get("parameters", []))
+        entries = [e for e in self.manifest.get("scenarios", []) if e.get("option") is not None]
+        first = entries[0]["option"] if entries else None
+        rows = [
+            {"draw": int(e["draw"]), **{n: e["overrides"][n] for n in names}}
+            for e in entries
+            if e["option"] == first
+        ]
+        frame = pd.DataFrame(rows, columns=["draw", *names])
+        dummy = info.get("dummy")
+        if dummy is not None and len(dummy) == len(frame):
+            frame["dummy"] = [dummy[int(d)] for d in frame["draw"]]
+        return frame
+
+    def psa(
+        self,
+        baseline: str | None = None,
+        *,
+        wtp: float | None = None,
+        perspective: str = "total",
+    ) -> dict[str, pd.DataFrame]:
+        """A PSA's tables (``analysis.psa.psa_analysis``): ``psa`` (per option: net benefit,
+        P(best), P(frontier)), ``ceac`` (acceptability curves, frontier, EVPI by wtp) and
+        ``evppi`` (per parameter group). The stored tables when no option is asked for.
+
+        Raises:
+            ResultsError: Not a PSA, or no such baseline.
+        """
+        if not self.is_psa:
+            raise ResultsError("not a PSA: the experiment has no [uncertainty] draws")
+        names = ("psa", "ceac", "evppi")
+        if baseline is None and wtp is None and perspective == "total":
+            if all(n in self.tables for n in names):
+                return {n: self.tables[n] for n in names}
+        info = self.manifest["psa"]
+        options = list(info.get("options", []))
+        want = baseline if baseline is not None else self._recorded_baseline()
+        try:
+            base = resolve_baseline(options, want)
+        except KeyError:
+            raise ResultsError(f"no option {want!r} in the PSA ({', '.join(options)})") from None
+        from mensi_sim.analysis.psa import psa_analysis  # upward: see module doc
+
+        return psa_analysis(
+            self.summary,
+            self.psa_design(),
+            self.psa_draws(),
+            base,
+            wtp=float(wtp if wtp is not None else info.get("wtp", 100_000.0)),
+            wtp_max=info.get("wtp_max"),
+            groups=info.get("groups") or {},
+            perspective=perspective,
+        )
+
+    @property
     def is_sample_design(self) -> bool:
         """A sweep over sampled parameter points (Morris, Sobol, LHS)."""
         return self.is_sweep and rebuild.is_sample_design(self.manifest)
@@ -356,6 +430,8 @@ class Results:
         names = self.scenarios
         if not names:
             raise ResultsError("no successful runs to compare")
+        if self.is_psa:
+            names = list(self.manifest["psa"].get("options", names))
         want = wanted if wanted is not None else self._recorded_baseline()
         try:
             return resolve_baseline(names, want)
@@ -468,7 +544,7 @@ class Results:
         stored = self._stored_comparison()
         if stored is not None:
             return stored, "file"
-        if len(self.scenarios) < 2 or self.is_sample_design:
+        if len(self.scenarios) < 2 or self.is_sample_design or self.is_psa:
             return None, ""
         if self.baseline is None or self.summary["replicate"].nunique() < 2:
             self.notes.append("comparison: fewer than 2 replicates; no paired intervals")

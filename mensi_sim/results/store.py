@@ -32,9 +32,19 @@ from mensi_sim.files import nearest_existing, os_reason
 from mensi_sim.results.checks import check_manifest, check_tables, optional_table_problem
 
 # tables a results directory may hold besides the three of every run and the outcomes by
-# group (GROUP_TABLE): written by ``compare`` (comparison, budget, group_comparison) and
-# ``sensitivity``
-OPTIONAL_TABLES = ("comparison", "sensitivity", "budget", "group_comparison")
+# group (GROUP_TABLE): written by ``compare`` (comparison, budget, group_comparison, and
+# for a PSA psa, ceac, evppi, psa_budget) and ``sensitivity`` (sensitivity, ranking)
+OPTIONAL_TABLES = (
+    "comparison",
+    "sensitivity",
+    "budget",
+    "group_comparison",
+    "psa",
+    "ceac",
+    "evppi",
+    "psa_budget",
+    "ranking",
+)
 
 
 def _frames_of(result_or_frames: Any) -> dict[str, pd.DataFrame]:

@@ -974,16 +974,22 @@ class Scenario(BaseModel):
         return scenario_html(self)
 
     def with_updates(self, updates: dict) -> Scenario:
-        """A copy with dotted-path updates applied and validated, e.g. ``{"adoption.p": 0.01}``."""
+        """A copy with dotted-path updates applied and validated, e.g. ``{"adoption.p": 0.01}``;
+        a number indexes a list (``{"training.courses.0.completion_prob": 0.8}``)."""
         data = self.model_dump()
         for path, value in updates.items():
             node = data
             keys = path.split(".")
             for key in keys[:-1]:
-                if key not in node or not isinstance(node[key], dict):
+                if isinstance(node, list) and key.isdigit() and int(key) < len(node):
+                    node = node[int(key)]  # an item of a list: "training.courses.0.fee"
+                    continue
+                if not isinstance(node, dict) or key not in node:
+                    raise KeyError(f"unknown parameter {path!r}")
+                if not isinstance(node[key], dict | list):
                     raise KeyError(f"unknown parameter {path!r}")
                 node = node[key]
-            if keys[-1] not in node:
+            if not isinstance(node, dict) or keys[-1] not in node:
                 raise KeyError(f"unknown parameter {path!r}")
             node[keys[-1]] = value
         return Scenario.model_validate(data)

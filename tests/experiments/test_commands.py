@@ -125,6 +125,6 @@ def test_sensitivity_command(tmp_path: Path) -> None:
     table = pd.read_parquet(out / "sensitivity.parquet")
     assert set(table["method"]) == {"morris", "sobol"}
     assert set(table["index"]) == {"mu_star", "sigma", "mu", "S1", "ST"}
-    assert set(table["parameter"]) == {"adoption.p", "learning.rate"}
+    assert set(table["parameter"]) == {"adoption.p", "learning.rate", "dummy"}  # + the dummy
     # 2 replicates of 3 weeks: replicate noise dominates, and the command says so
     assert "warning:" in result.output and "add replications" in result.output

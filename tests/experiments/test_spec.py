@@ -139,8 +139,25 @@ def test_shipped_experiment_validates(path: Path) -> None:
 def test_the_four_required_experiments_are_shipped() -> None:
     names = {p.stem for p in SHIPPED}
     assert {"structures", "incentives", "budget", "sensitivity"} <= names
+    assert {"structures_psa", "budget_psa"} <= names
+    # the sensitivity experiment: every structure, on draws of the ranking parameters
     sens = load_experiment(EXPERIMENTS / "sensitivity.toml")
-    assert {s.method for s in sens.spec.factors.samples} == {"morris", "sobol"}
+    assert set(sens.options) == {"none", "top_down", "bottom_up", "virtual", "hybrid"}
+    ranking = {
+        "contacts.rate_online",
+        "contacts.strength_online",
+        "contacts.rate_in_person",
+        "contacts.hours_in_person",
+        "contacts.hours_online",
+        "adoption.exposure",
+        "adoption.readiness_midpoint",
+        "adoption.readiness_slope",
+        "programme.sustain_prob",
+        "contacts.rate_community",
+        "contacts.strength_community",
+        "learning.rate",
+    }  # the parameters docs/ASSUMPTIONS.md tables as "(ranking)"
+    assert set(sens.draws.names) == ranking
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
@@ -148,7 +165,10 @@ def test_shipped_experiment_runs_shrunk(path: Path) -> None:
     """Every shipped experiment, 3 weeks x 2 replications (samples of size 4), runs cleanly."""
     exp = load_experiment(path)
     small = exp.with_changes(
-        steps=3, replications=2, sample_n=4 if exp.spec.factors.samples else None
+        steps=3,
+        replications=2,
+        sample_n=4 if exp.spec.factors.samples else None,
+        draws=2 if exp.spec.uncertainty is not None else None,
     )
     result = sweep(small, executor="serial")
     assert result.failures.empty, result.failures["error"].iloc[0] if len(result.failures) else ""
