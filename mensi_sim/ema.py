@@ -65,14 +65,23 @@ Range = tuple[float, float] | Sequence[Any]  # [low, high] of a number, or the o
 
 
 def default_uncertainties() -> dict[str, list[float]]:
-    """The uncertainties of the shipped sensitivity experiment (its [factors.uncertainties]):
-    the adoption, learning, contact and engagement parameters with their ranges."""
+    """The uncertainties of the shipped sensitivity experiment: the parameters that can
+    change the ranking of the structures (docs/ASSUMPTIONS.md, "(ranking)"), each over the
+    range of its uniform prior in [uncertainty.priors] (or [factors.uncertainties])."""
     folder = shipped.folder("experiments")
     if folder is None:
         raise ScenarioError("no shipped experiments: give the uncertainties")
-    factors = read_toml(folder / "sensitivity.toml").get("factors", {})
+    data = read_toml(folder / "sensitivity.toml")
+    factors = data.get("factors", {})
     ranges = factors.get("uncertainties", factors.get("ranges", {}))
-    return {k: [float(v) for v in pair] for k, pair in flatten_overrides(ranges).items()}
+    if ranges:
+        return {k: [float(v) for v in pair] for k, pair in flatten_overrides(ranges).items()}
+    priors = data.get("uncertainty", {}).get("priors", {})
+    return {
+        name: [float(prior["low"]), float(prior["high"])]
+        for name, prior in priors.items()
+        if prior.get("dist") == "uniform"
+    }
 
 
 def _direction(outcome: str) -> int:

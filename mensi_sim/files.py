@@ -68,6 +68,26 @@ def path_problem(path: str | os.PathLike[str], kind: str = "file") -> str | None
     return None
 
 
+def missing(path: str | os.PathLike[str]) -> bool:
+    """Whether nothing is at ``path`` (no such file, or a folder on the way is missing);
+    False for a path that cannot be used for another reason (too long, a NUL byte, no
+    permission): ``path_problem`` names that reason."""
+    text = os.fspath(path)
+    if "\x00" in text:
+        return False
+    try:
+        os.stat(text)
+    except OSError as exc:
+        return exc.errno in (errno.ENOENT, errno.ENOTDIR)
+    return False
+
+
+def is_file(path: str | os.PathLike[str]) -> bool:
+    """``Path.is_file`` that answers False, rather than raising, for a path no file can
+    have (too long, a NUL byte) or one it may not look at."""
+    return path_problem(path) is None
+
+
 def exists(path: str | os.PathLike[str]) -> bool:
     """Whether something is at ``path`` (False for a path no file can have: too long, NUL)."""
     text = os.fspath(path)

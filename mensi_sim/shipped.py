@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mensi_sim.files import is_file
+
 __all__ = ["FOLDERS", "folder", "locate", "names"]
 
 # the project's data folders that ship as package data, in the order they are listed
@@ -55,17 +57,17 @@ def locate(path: str | Path, kind: str) -> Path:
     "file not found" names what the user typed.
     """
     p = Path(path)
-    if p.is_file() or p.is_absolute():
+    if is_file(p) or p.is_absolute():
         return p
     d = folder(kind)
     if d is None:
         return p
     if len(p.parts) == 1:
         for candidate in (d / p.name, d / f"{p.name}{SUFFIX}"):
-            if candidate.is_file():
+            if is_file(candidate):
                 return candidate
     elif p.parts[0] in FOLDERS:
         root = d.parent
-        if (root / p).is_file():
+        if is_file(root / p):
             return root / p
     return p

@@ -41,8 +41,9 @@ mentors_per_region = 5
 
 
 def sensitivity_experiment(scenario: str | Path) -> str:
-    """A tiny Morris + Sobol experiment on ``scenario``: 2 parameters, 3 trajectories and
-    N = 4 (9 + 16 points), 2 replicates of 3 weeks, serial."""
+    """A tiny Morris + Sobol experiment on ``scenario``: 2 parameters (and the dummy every
+    sample carries), 3 trajectories and N = 4 (12 + 20 points), 2 replicates of 3 weeks,
+    serial."""
     return f"""\
 name = "tiny_sens"
 replications = 2

@@ -23,6 +23,7 @@ from mensi_sim.ema import POLICY, default_uncertainties, ema_model, ema_policies
 from mensi_sim.errors import ScenarioError
 from mensi_sim.experiments import load_experiment, run_once
 from mensi_sim.scenario import load_scenario
+from mensi_sim.scenario.schema import policy_structures
 
 UNCERTAIN = {"adoption.p": [0.0002, 0.01], "costs.travel_per_km": [0.1, 0.6]}
 
@@ -31,7 +32,7 @@ def test_the_model_speaks_emas_vocabulary() -> None:
     model = ema_model("mensi_pilot", replications=3, constants={"time.steps": 20})
     assert isinstance(model, ema.ReplicatorModel) and model.name == "mensi_pilot"
     assert set(model.uncertainties.keys()) == set(default_uncertainties())
-    assert isinstance(model.uncertainties["adoption.p"], ema.RealParameter)
+    assert isinstance(model.uncertainties["adoption.exposure"], ema.RealParameter)
     lever = model.levers["network.structure"]
     assert isinstance(lever, ema.CategoricalParameter)
     assert list(lever.categories.keys()) == ["none", "top_down", "bottom_up", "virtual", "hybrid"]
@@ -110,7 +111,9 @@ def test_an_experiment_gives_its_levers_policies_and_design() -> None:
     rate = ema_model(grid).levers["learning.rate"]
     assert isinstance(rate, ema.CategoricalParameter)
     assert [c.value for c in rate.categories] == [0.1, 0.3]
-    # an experiment of sampled uncertainties: its uncertainties, no lever design
+    # the sensitivity experiment: its structures are the policies, the ranking parameters
+    # (its [uncertainty.priors], uniform) the uncertainties
     sens = ema_model("sensitivity", steps=4, replications=1)
     assert set(sens.uncertainties.keys()) == set(default_uncertainties())
-    assert ema_policies("sensitivity") == []
+    assert "contacts.rate_online" in default_uncertainties()
+    assert [p[POLICY] for p in ema_policies("sensitivity")] == list(policy_structures())

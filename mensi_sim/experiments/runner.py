@@ -468,7 +468,7 @@ def _sweep(
     if keep:
         runstore.write_tables(out, tables)
         runstore.atomic_json(manifest, out / runstore.MANIFEST_NAME)
-        marker.write_marker(out, [f"{name}.parquet" for name in runstore.FRAME_NAMES])
+        marker.write_marker(out, [f"{name}.parquet" for name in tables])  # group table too
     return SweepOutput(
         experiment=exp,
         tables=tables,

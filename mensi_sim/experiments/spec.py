@@ -39,7 +39,7 @@ from mensi_sim.experiments.design import (
 )
 from mensi_sim.experiments.limits import check_design
 from mensi_sim.experiments.uncertainty import PSADraws, UncertaintySpec, psa_draws
-from mensi_sim.files import path_problem
+from mensi_sim.files import missing, path_problem
 from mensi_sim.metrics import SUMMARY_COLUMNS, SUMMARY_OUTCOMES
 from mensi_sim.scenario.loader import format_validation_error, load_scenario, scenario_hash
 from mensi_sim.scenario.schema import Scenario
@@ -402,7 +402,7 @@ def load_experiment(path: str | Path) -> Experiment:
     from mensi_sim.scenario.loader import not_found, read_toml
 
     p = shipped.locate(path, "experiments")
-    if not p.exists():
+    if missing(p):  # a path that cannot be read for another reason: read_toml says why
         raise ScenarioError(not_found(path, "experiments"))
     data = read_toml(p)
     spec = _validate(data, str(p))

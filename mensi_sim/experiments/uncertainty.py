@@ -27,7 +27,6 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from scipy import stats
 
 from mensi_sim.errors import ScenarioError
 
@@ -112,6 +111,8 @@ class Prior(_Strict):
     def frozen(self) -> Any:
         """The scipy.stats frozen distribution."""
         name, args, kwargs = self.scipy_spec()
+        from scipy import stats  # here: a command that draws nothing does not load scipy
+
         return getattr(stats, name)(*args, **kwargs)
 
     def support(self) -> tuple[float, float]:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from mensi_sim import shipped
 from mensi_sim.errors import RosterError, ScenarioError
-from mensi_sim.files import UnreadableFile, read_text
+from mensi_sim.files import UnreadableFile, missing, read_text
 from mensi_sim.scenario.fields import allowed_range
 from mensi_sim.scenario.schema import Scenario
 from mensi_sim.scenario.toml_limits import nesting_problem
@@ -125,7 +125,7 @@ def load_scenario(path: str | Path) -> Scenario:
     file's folder. Raises ScenarioError with a one-line message on any problem.
     """
     p = shipped.locate(path, "scenarios")
-    if not p.exists():
+    if missing(p):  # a path that cannot be read for another reason: read_toml says why
         raise ScenarioError(not_found(path, "scenarios"))
     data = read_toml(p)
     data = dict(data)
