@@ -16,6 +16,7 @@ STEP_METRICS = (
     "capacity_gini",
     "active_participants",
     "members",
+    "coverage_disadvantaged",
     "dropouts",
     "meetings",
     *(f"cost_{c}" for c in COST_CATEGORIES),
@@ -95,6 +96,7 @@ def step_metrics(
             gini(capacity),
             float(np.count_nonzero(member & active)),
             float(np.count_nonzero(member)),
+            share(member, disadvantaged),
             float(dropouts),
             float(meetings),
             *cost_by_category.tolist(),
@@ -178,6 +180,7 @@ def run_summary(
         "dropouts": int(last["dropouts"]),
         "meetings_total": int(timeseries["meetings"].sum()),
         "members_final": int(last["members"]),
+        "end_coverage_disadvantaged": float(end["coverage_disadvantaged"]),
     }
     for category in COST_CATEGORIES:
         row[f"cost_{category}"] = float(last[f"cost_{category}"])

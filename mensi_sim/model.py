@@ -344,7 +344,11 @@ class MentoringModel(mesa.Model):
         if running:
             st.book(
                 "coordination",
-                costs.coordination_cost(st.role, st.active, self._coordination_rate),
+                costs.coordination_cost(
+                    st.role,
+                    st.active,
+                    costs.mentor_rate(self._coordination_rate, st.cluster, self._cluster_mode),
+                ),
             )
             st.book("platform", costs.platform_cost(self._uses_platform, sc.costs))
 
