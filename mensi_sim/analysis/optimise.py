@@ -419,8 +419,16 @@ def candidates_table(search: DesignSearch, n_rep: int) -> pd.DataFrame:
     y, g = search.arrays(cands, summary, n_rep)
     f, gm = y.mean(axis=1), g.mean(axis=1)
     front = set(front_of(f, gm).tolist())
+    kind = search.design.spec.constraints.budget_kind
+    by_name = dict(tuple(summary.groupby("scenario", sort=False))) if len(summary) else {}
     rows = []
     for i, cand in enumerate(cands):
+        frame = by_name.get(cand.id)
+        spend = (
+            float(spend_per_year(frame.iloc[:n_rep], cand.scenario, kind).mean())
+            if cand.scenario is not None and frame is not None and len(frame) >= n_rep
+            else math.nan
+        )
         row: dict[str, Any] = {
             "candidate": cand.id,
             "generation": cand.generation,
@@ -435,6 +443,7 @@ def candidates_table(search: DesignSearch, n_rep: int) -> pd.DataFrame:
             row[f"{outcome}_sd"] = (
                 float(np.std(y[i, :, k], ddof=1)) if valid and n_rep > 1 else math.nan
             )
+        row["spend_per_year_mean"] = spend
         for j, name in enumerate(search.constraints):
             row[f"g_{name}"] = gm[i, j]
         row["feasible"] = (

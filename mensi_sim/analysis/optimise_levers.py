@@ -115,9 +115,11 @@ def candidate_updates(design: Design, values: dict[str, Any]) -> dict[str, Any]:
                 amount = incentive_amount(lever, kind, values[f"{name}.level"])
                 updates["incentives"] = [{"type": kind, "amount": amount, "target": lever.target}]
         elif isinstance(lever, MentorsLever):
-            updates["network.plan.mentors"] = [
-                i for i in lever.candidates if bool(values[f"{name}.{i}"])
-            ]
+            chosen = [i for i in lever.candidates if bool(values[f"{name}.{i}"])]
+            if chosen:
+                updates["network.plan.mentors"] = chosen
+            else:  # no school chosen: no programme (an empty list would mean "by score")
+                updates["network.plan.regions"] = ["none"] * len(region_labels(design.base))
     return updates
 
 

@@ -2,6 +2,7 @@
 
 - ``scenario_commands``: ``run``, ``validate``, ``scenarios``;
 - ``experiment_commands``: ``sweep``, ``compare``, ``sensitivity``;
+- ``optimise_commands``: ``optimise``;
 - ``view_commands``: ``plot``, ``report``, ``viz``;
 - ``common``: one-line errors, consoles, progress bars, tables, the default folder.
 
@@ -16,7 +17,12 @@ from __future__ import annotations
 
 import typer
 
-from mensi_sim.cli import experiment_commands, scenario_commands, view_commands
+from mensi_sim.cli import (
+    experiment_commands,
+    optimise_commands,
+    scenario_commands,
+    view_commands,
+)
 from mensi_sim.cli.common import OneLineErrorGroup
 
 app = typer.Typer(
@@ -30,6 +36,7 @@ app = typer.Typer(
 )
 scenario_commands.register(app)  # run, validate, scenarios
 experiment_commands.register(app)  # sweep, compare, sensitivity
+optimise_commands.register(app)  # optimise
 view_commands.register(app)  # plot, report, viz
 
 
