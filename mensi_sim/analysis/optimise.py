@@ -519,12 +519,12 @@ def _holdout_tables(
     table["budget_best"] = False
     if len(front_rows):
         fr = np.asarray(front_rows)
-        knee = (
-            fr[knee_point(table.loc[fr, f"{ADOPTION}_mean"], table.loc[fr, "spend_per_year_mean"])]
-            if ADOPTION in table
-            else fr[0]
-        )
-        table.loc[knee, "knee"] = True
+        # the knee of the adoption-spend trade-off, among the front designs that no other
+        # front design beats on both adoption and spend
+        benefit = table.loc[fr, f"{ADOPTION}_mean"].to_numpy(float)
+        spend = table.loc[fr, "spend_per_year_mean"].to_numpy(float)
+        two = front_of(np.column_stack([-benefit, spend]), np.zeros((fr.size, 0)))
+        table.loc[fr[two[knee_point(benefit[two], spend[two])]], "knee"] = True
         within = fr if budget is None else fr[table.loc[fr, "spend_per_year_mean"] <= budget]
         if len(within):
             best = within[np.argmax(table.loc[within, f"{ADOPTION}_mean"].to_numpy())]

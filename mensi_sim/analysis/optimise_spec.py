@@ -215,8 +215,14 @@ class SearchSpec(_Strict):
     population: int = Field(24, ge=4, le=10_000)
     generations: int = Field(10, ge=1, le=10_000)
     seed: int = Field(0, ge=0, le=2**32 - 1)
-    replications: int = Field(8, ge=2, le=100_000, description="first replicates per candidate")
-    max_replications: int = Field(32, ge=2, le=100_000)
+    replications: int = Field(
+        8,
+        ge=4,
+        le=100_000,
+        description="first replicates per candidate (the bootstrap of the stability rule "
+        "cannot tell noise from fewer than 4)",
+    )
+    max_replications: int = Field(32, ge=4, le=100_000)
     stability: float = Field(0.8, gt=0, le=1, description="least mean Jaccard of bootstrap fronts")
     bootstrap: int = Field(200, ge=10, le=100_000)
 

@@ -72,7 +72,7 @@ def optimise(
     population: Annotated[int | None, typer.Option(min=4, help="Designs per generation.")] = None,
     generations: Annotated[int | None, typer.Option(min=1, help="Generations.")] = None,
     replications: Annotated[
-        int | None, typer.Option("--replications", "-r", min=2, help="First replicates per design.")
+        int | None, typer.Option("--replications", "-r", min=4, help="First replicates per design.")
     ] = None,
     holdout_replications: Annotated[
         int | None, typer.Option(min=2, help="Fresh replicates of the front (out of sample).")
