@@ -29,9 +29,14 @@ from pydantic import (
 
 from mensi_sim.errors import ScenarioError
 from mensi_sim.experiments.design import apply_overrides, get_parameter
-from mensi_sim.experiments.spec import OUTCOME_NAMES, check_executor
+from mensi_sim.experiments.spec import (
+    OUTCOME_NAMES,
+    BaseSpec,
+    check_executor,
+    load_base_scenario,
+)
 from mensi_sim.registry import INCENTIVE_TYPES, structure_names
-from mensi_sim.scenario.loader import format_validation_error, load_scenario, scenario_hash
+from mensi_sim.scenario.loader import format_validation_error, scenario_hash
 from mensi_sim.scenario.schema import Scenario, TargetGroup
 
 #: the structure every candidate is built with
@@ -174,11 +179,6 @@ Lever = Annotated[
     | Annotated[RolloutLever, Tag("rollout")],
     Discriminator(_lever_kind),
 ]
-
-
-class BaseSpec(_Strict):
-    scenario: str = Field(..., min_length=1, description="Scenario file, relative to this file")
-    overrides: dict[str, Any] = Field(default_factory=dict)
 
 
 class ConstraintsSpec(_Strict):
@@ -389,16 +389,7 @@ def load_design(path: str | Path) -> Design:
     p = Path(path)
     data = read_toml(p)
     spec = _validate(data, str(p))
-    scenario_path = Path(spec.base.scenario)
-    if not scenario_path.is_absolute():
-        scenario_path = p.parent / scenario_path
-    if not scenario_path.is_file():
-        raise ScenarioError(f"{p}: base.scenario: file not found: {scenario_path}")
-    try:
-        base = load_scenario(scenario_path)
-    except ScenarioError as exc:
-        raise ScenarioError(f"{p}: base.scenario: {exc}") from None
-    return build_design(spec, base, str(p))
+    return build_design(spec, load_base_scenario(p, spec.base.scenario), str(p))
 
 
 def design_from_dict(data: dict[str, Any], base: Scenario, where: str = "design") -> Design:

@@ -333,13 +333,17 @@ def load_experiment(path: str | Path) -> Experiment:
     p = Path(path)
     data = read_toml(p)
     spec = _validate(data, str(p))
-    scenario_path = Path(spec.base.scenario)
+    return build_experiment(spec, load_base_scenario(p, spec.base.scenario), str(p))
+
+
+def load_base_scenario(path: Path, scenario: str) -> Scenario:
+    """The base scenario a file names, relative to that file's folder; one-line errors."""
+    scenario_path = Path(scenario)
     if not scenario_path.is_absolute():
-        scenario_path = p.parent / scenario_path
+        scenario_path = path.parent / scenario_path
     if not scenario_path.is_file():
-        raise ScenarioError(f"{p}: base.scenario: file not found: {scenario_path}")
+        raise ScenarioError(f"{path}: base.scenario: file not found: {scenario_path}")
     try:
-        base = load_scenario(scenario_path)
+        return load_scenario(scenario_path)
     except ScenarioError as exc:
-        raise ScenarioError(f"{p}: base.scenario: {exc}") from None
-    return build_experiment(spec, base, str(p))
+        raise ScenarioError(f"{path}: base.scenario: {exc}") from None

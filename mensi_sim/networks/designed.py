@@ -19,6 +19,7 @@ from scipy.spatial import cKDTree
 
 from mensi_sim.errors import NetworkError
 from mensi_sim.networks.structures import (
+    _check_region_sizes,
     _groups,
     _without,
     add_community,
@@ -144,12 +145,13 @@ def designed(
 
     Raises:
         NetworkError: ``plan.regions`` does not have one entry per region, a listed mentor
-            is not a school, or a region has fewer schools than ``mentors_per_region``.
+            is not a school, or (mentors chosen by score) a region has fewer schools than
+            ``mentors_per_region``.
     """
     plan = net.plan
-    regions = _groups(population.region)
     modes = region_modes(plan, population.n_regions)
     listed = _listed_mentors(plan, population.n) if plan.mentors else None
+    regions = _check_region_sizes(population, net) if listed is None else _groups(population.region)
     central = (
         centrality(population, net.proximity_radius_km)
         if plan.centrality and listed is None
@@ -165,12 +167,6 @@ def designed(
         if listed is not None:
             chosen = schools[np.isin(schools, listed)]
         else:
-            if schools.size < net.mentors_per_region:
-                raise NetworkError(
-                    f"network.mentors_per_region: {net.mentors_per_region} mentors per region "
-                    f"need at least as many schools; region {int(population.region[schools[0]])} "
-                    f"has {schools.size}"
-                )
             chosen = choose_mentors(schools, population, plan, net.mentors_per_region, central)
         if chosen.size == 0:
             continue
