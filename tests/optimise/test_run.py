@@ -156,6 +156,7 @@ def test_an_interrupted_optimisation_resumes_to_the_same_result(tmp_path):
         optimise(other, executor="serial", out=cut, resume=True)
 
 
+@pytest.mark.slow
 def test_local_pool_and_dask_give_the_same_front_as_serial():
     serial = optimise(small_design(), executor="serial")
     for executor in ("local", "dask"):
@@ -232,3 +233,49 @@ def test_a_bad_design_file_is_one_line_and_writes_nothing(tmp_path):
     lines = [line for line in res.output.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: ") and "levers.rate" in lines[0]
     assert not out.exists()
+
+
+@pytest.mark.slow
+def test_a_killed_optimisation_resumes_to_the_uninterrupted_result(tmp_path, processes):
+    # waits on conditions only (batch folders written, the process gone): a loaded machine
+    # makes it slower, never wrong
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from mensi_sim.analysis.optimise_spec import load_design
+    from mensi_sim.experiments.runstore import batch_dirs
+
+    path = _design_file(tmp_path)
+    path.write_text(path.read_text().replace("generations = 1", "generations = 2"))
+    out = tmp_path / "killed"
+    command = [sys.executable, "-m", "mensi_sim.cli", "optimise", str(path), "--out", str(out)]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    log = tmp_path / "optimise.log"
+    with open(log, "wb") as sink:
+        proc = processes(
+            [*command, "--batch-size", "1"],
+            cwd=REPO,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    while len(batch_dirs(out / "search")) < 8 and proc.poll() is None:
+        time.sleep(0.01)
+    assert proc.poll() is None, f"ended before the kill: {log.read_text()[-2000:]}"
+    proc.send_signal(signal.SIGKILL)
+    assert proc.wait() == -signal.SIGKILL
+    assert not (out / "front.parquet").exists()
+    done = subprocess.run([*command, "--resume"], cwd=REPO, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr + done.stdout
+    fresh = optimise(load_design(path), executor="serial")
+    for name, frame in _tables(fresh).items():
+        pd.testing.assert_frame_equal(pd.read_parquet(out / f"{name}.parquet"), frame)
+    # nothing was run twice: one record per (scenario, replicate) in each phase
+    from mensi_sim.experiments.runstore import read_runs
+
+    for phase in ("search", "holdout"):
+        records = read_runs(out / phase)
+        assert not records.duplicated(["scenario", "replicate"]).any()

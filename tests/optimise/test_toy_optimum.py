@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pytest
 
 from mensi_sim.analysis.optimise import optimise
 from mensi_sim.analysis.optimise_evaluate import SEARCH, EvaluationStore, Evaluator
@@ -65,6 +66,7 @@ def enumerated_front(design, n: int, objectives: dict[str, str]) -> set[str]:
     return {means.index[i] for i in front}
 
 
+@pytest.mark.slow
 def test_the_optimiser_finds_the_best_mentor_set_found_by_enumeration():
     objectives = {"capacity_gain": "max"}
     design = toy_design(10, objectives)
@@ -79,6 +81,7 @@ def test_the_optimiser_finds_the_best_mentor_set_found_by_enumeration():
     assert winner["mentors"] == 2 and bool(winner["feasible"])
 
 
+@pytest.mark.slow
 def test_the_optimiser_finds_the_whole_enumerated_front_of_two_objectives():
     objectives = {"capacity_gain": "max", "total_cash": "min"}
     design = toy_design(8, objectives)
