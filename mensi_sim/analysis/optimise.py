@@ -139,13 +139,14 @@ class OptimiseResult:
     out: Path | None = None
 
     @property
-    def chosen(self) -> pd.Series:
-        """The budget-best design's row of ``front`` (the knee's when there is no budget)."""
+    def chosen(self) -> pd.Series | None:
+        """The budget-best design's row of ``front`` (the knee's when no front design is
+        within the budget); None when no design was re-evaluated."""
         designs = self.front[self.front["kind"] == "design"]
         pick = designs[designs["budget_best"]]
         if pick.empty:
             pick = designs[designs["knee"]]
-        return pick.iloc[0]
+        return None if pick.empty else pick.iloc[0]
 
     @property
     def verdict(self) -> str:

@@ -15,7 +15,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
 
 from mensi_sim.analysis.paired import paired, t_interval
 from mensi_sim.stats import mean_ci
@@ -38,6 +37,8 @@ def front_of(f: np.ndarray, g: np.ndarray) -> np.ndarray:
         return np.flatnonzero(violation == violation.min())
     if feasible.size == 1:
         return feasible
+    from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting  # pymoo: on demand
+
     nd = NonDominatedSorting().do(f[feasible], only_non_dominated_front=True)
     return np.sort(feasible[np.asarray(nd, dtype=np.int64)])
 
@@ -171,3 +172,26 @@ def paired_against(
                     }
                 )
     return pd.DataFrame(rows)
+
+
+def regret(outcomes: pd.DataFrame, sense: str = "max") -> pd.DataFrame:
+    """The regret of each design across draws (the robustness hook of issue 13).
+
+    Args:
+        outcomes: One row per (``design``, ``draw``) with the design's mean ``value`` under
+            that draw (e.g. adoption at the horizon under one PSA draw of the parameters,
+            on common random numbers). The draws themselves are issue 11's PSA.
+        sense: ``"max"`` when more is better, ``"min"`` when less is.
+
+    Returns:
+        One row per design: ``max_regret`` and ``mean_regret``, where the regret under a
+        draw is the best design's value minus this design's (0 for the best), sorted by
+        ``max_regret`` (the minimax-regret design first).
+    """
+    wide = outcomes.pivot(index="draw", columns="design", values="value")
+    best = wide.max(axis=1) if sense == "max" else wide.min(axis=1)
+    gap = (best.to_numpy()[:, None] - wide.to_numpy()) * (1.0 if sense == "max" else -1.0)
+    table = pd.DataFrame(
+        {"design": wide.columns, "max_regret": gap.max(axis=0), "mean_regret": gap.mean(axis=0)}
+    )
+    return table.sort_values(["max_regret", "design"], kind="mergesort").reset_index(drop=True)

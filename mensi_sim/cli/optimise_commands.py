@@ -167,7 +167,8 @@ def _print(console, result, elapsed: float) -> None:  # noqa: ANN001
         )
     console.print(t)
     chosen = result.chosen
-    console.print(f"chosen: {chosen['scenario']}: {chosen['design']}", soft_wrap=True)
+    if chosen is not None:
+        console.print(f"chosen: {chosen['scenario']}: {chosen['design']}", soft_wrap=True)
     console.print(f"verdict: {result.verdict}", soft_wrap=True)
 
 

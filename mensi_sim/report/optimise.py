@@ -139,6 +139,8 @@ def optimisation_section(result: OptimiseResult, png: bytes | None = None) -> st
         )
     )
     chosen = result.chosen
+    if chosen is None:
+        return "".join(parts)
     parts.append(
         f"<h3>{esc('The chosen design: ' + chosen['scenario'])}</h3><p>{esc(chosen['design'])}</p>"
     )

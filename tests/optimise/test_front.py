@@ -111,3 +111,23 @@ def test_paired_verdicts_need_the_interval_on_the_better_side():
     assert row.loc[("b", "cash"), "difference"] == 0.0 and not bool(
         row.loc[("b", "cash"), "better"]
     )
+
+
+def test_regret_across_draws_is_the_shortfall_from_the_best_design_under_each_draw():
+    from mensi_sim.analysis.optimise_front import regret
+
+    outcomes = pd.DataFrame(
+        {
+            "design": ["a", "b", "c"] * 2,
+            "draw": [0, 0, 0, 1, 1, 1],
+            "value": [0.40, 0.35, 0.20, 0.30, 0.38, 0.25],
+        }
+    )
+    table = regret(outcomes).set_index("design")
+    # draw 0: best a (0.40); draw 1: best b (0.38)
+    assert table.loc["a", "max_regret"] == pytest.approx(0.08)
+    assert table.loc["b", "max_regret"] == pytest.approx(0.05)
+    assert table.loc["c", "mean_regret"] == pytest.approx((0.20 + 0.13) / 2)
+    assert regret(outcomes)["design"].iloc[0] == "b"  # the minimax-regret design
+    costs = outcomes.assign(value=lambda f: f["value"] * 1000)
+    assert regret(costs, "min").set_index("design").loc["c", "max_regret"] == 0.0
