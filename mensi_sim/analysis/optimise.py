@@ -54,6 +54,7 @@ from mensi_sim.analysis.optimise_levers import (
     check_lever_domains,
     describe_design,
     planned_mentors,
+    start_values,
     variables,
 )
 from mensi_sim.analysis.optimise_spec import Design, load_design
@@ -181,8 +182,15 @@ def algorithm_name(choice: str, n_objectives: int) -> str:
     return "nsga3" if n_objectives >= 4 else "nsga2"
 
 
-def make_algorithm(name: str, population: int, n_objectives: int, seed: int) -> Any:
-    """A mixed-variable NSGA-II or NSGA-III with duplicate elimination."""
+def make_algorithm(
+    name: str,
+    population: int,
+    n_objectives: int,
+    seed: int,
+    starts: Sequence[dict[str, Any]] = (),
+) -> Any:
+    """A mixed-variable NSGA-II or NSGA-III with duplicate elimination; ``starts`` are
+    designs put in the first generation (the rest is sampled at random)."""
     from pymoo.algorithms.moo.nsga2 import NSGA2
     from pymoo.algorithms.moo.nsga3 import NSGA3
     from pymoo.core.mixed import (
@@ -192,10 +200,16 @@ def make_algorithm(name: str, population: int, n_objectives: int, seed: int) -> 
     )
     from pymoo.util.ref_dirs import get_reference_directions
 
+    class StartSampling(MixedVariableSampling):
+        def _do(self, problem: Any, n_samples: int, random_state: Any = None, **kw: Any) -> Any:
+            sampled = super()._do(problem, n_samples, random_state=random_state, **kw)
+            given = [dict(s) for s in starts][:n_samples]
+            return given + sampled[len(given) :]
+
     dup = MixedVariableDuplicateElimination()
     common = {
         "pop_size": population,
-        "sampling": MixedVariableSampling(),
+        "sampling": StartSampling(),
         "mating": MixedVariableMating(eliminate_duplicates=dup),
         "eliminate_duplicates": dup,
         "seed": seed,
@@ -525,7 +539,9 @@ def _holdout_tables(
         benefit = table.loc[fr, f"{ADOPTION}_mean"].to_numpy(float)
         spend = table.loc[fr, "spend_per_year_mean"].to_numpy(float)
         two = front_of(np.column_stack([-benefit, spend]), np.zeros((fr.size, 0)))
-        table.loc[fr[two[knee_point(benefit[two], spend[two])]], "knee"] = True
+        knee = knee_point(benefit[two], spend[two])
+        if knee is not None:
+            table.loc[fr[two[knee]], "knee"] = True
         within = fr if budget is None else fr[table.loc[fr, "spend_per_year_mean"] <= budget]
         if len(within):
             best = within[np.argmax(table.loc[within, f"{ADOPTION}_mean"].to_numpy())]
@@ -634,6 +650,8 @@ def optimise(
 
     d = design if isinstance(design, Design) else load_design(design)
     check_lever_domains(d)
+    for start in d.spec.search.start:
+        start_values(d, start)
     opts = dataclasses.replace(options or OptimiseOptions(), **changes)
     spec = d.spec
     search_spec = _search_spec(d, opts)
@@ -669,8 +687,9 @@ def optimise(
         budget = measure_budget(d, evaluator, search_spec.replications)
         search = DesignSearch(d, evaluator, budget, search_spec)
         name = algorithm_name(search_spec.algorithm, len(search.objectives))
+        starts = [start_values(d, start) for start in search_spec.start]
         algorithm = make_algorithm(
-            name, search_spec.population, len(search.objectives), search_spec.seed
+            name, search_spec.population, len(search.objectives), search_spec.seed, starts
         )
         minimize(
             search.problem(),

@@ -75,29 +75,34 @@ def front_stability(y: np.ndarray, g: np.ndarray, n_boot: int, rng: np.random.Ge
     return float(sims.mean())
 
 
-def knee_point(benefit: np.ndarray, cost: np.ndarray) -> int:
+#: a knee must lie this far (scaled units) above the line joining the front's ends
+KNEE_TOLERANCE = 1e-9
+
+
+def knee_point(benefit: np.ndarray, cost: np.ndarray) -> int | None:
     """The knee of a two-objective front (more benefit, less cost): the point farthest above
     the straight line joining its cheapest and its most beneficial point, both axes scaled to
-    [0, 1] (on a straight front, the cheapest end). With fewer than three points, the one
-    with the largest scaled benefit minus scaled cost (the first when tied)."""
+    [0, 1]. None when no point lies above that line (returns do not diminish: a straight or
+    convex front has no knee) or the front has fewer than three points."""
     benefit, cost = np.asarray(benefit, float), np.asarray(cost, float)
     n = benefit.size
     if n == 0:
         raise ValueError("an empty front has no knee")
+    if n < 3:
+        return None
     span_b = np.ptp(benefit) or 1.0
     span_c = np.ptp(cost) or 1.0
     b = (benefit - benefit.min()) / span_b
     c = (cost - cost.min()) / span_c
-    if n < 3:
-        return int(np.argmax(b - c))
     lo, hi = int(np.argmin(c)), int(np.argmax(b))
     if lo == hi:
-        return lo
+        return None
     # signed distance from the line through the cheapest and the most beneficial point:
     # positive above it (more benefit for the cost than the straight trade-off)
     dc, db = c[hi] - c[lo], b[hi] - b[lo]
     above = (dc * (b - b[lo]) - db * (c - c[lo])) / math.hypot(dc, db)
-    return int(np.argmax(above))
+    best = int(np.argmax(above))
+    return best if above[best] > KNEE_TOLERANCE else None
 
 
 def spread_pick(values: np.ndarray, count: int) -> np.ndarray:

@@ -25,7 +25,8 @@ from mensi_sim.analysis.optimise_spec import (
     ParameterLever,
     RegionsLever,
 )
-from mensi_sim.experiments.design import apply_overrides
+from mensi_sim.errors import ScenarioError
+from mensi_sim.experiments.design import apply_overrides, get_parameter
 from mensi_sim.population import generate_population
 from mensi_sim.scenario.schema import Scenario
 
@@ -159,6 +160,69 @@ def check_lever_domains(design: Design) -> None:
         domain = lever.choices or lever.integers or lever.range or []
         for value in domain:
             apply_overrides(design.base, {lever.parameter: value}, f"{where}: levers.{name}")
+
+
+def base_values(design: Design) -> dict[str, Any]:
+    """The value of every decision variable in the base scenario (a lever whose base value
+    lies outside its domain takes the nearest end, or its first choice)."""
+    base, out = design.base, {}
+    plan = base.network.plan
+    labels = region_labels(base)
+    modes = plan.regions or [plan.mode] * len(labels)
+    for name, lever in design.spec.levers.items():
+        if isinstance(lever, ParameterLever):
+            value = get_parameter(base, lever.parameter)
+            if lever.parameter == "network.community" and value is None:
+                value = base.has_community  # None: the structure's default
+            if lever.choices is not None:
+                out[name] = value if value in lever.choices else lever.choices[0]
+            else:
+                lo, hi = lever.integers or lever.range
+                out[name] = min(max(value, lo), hi)
+        elif isinstance(lever, RegionsLever):
+            per = base.population.regions_per_country
+            parts = (
+                {c: modes[i * per] for i, c in enumerate(base.population.countries)}
+                if lever.per == "country"
+                else dict(zip(labels, modes, strict=True))
+            )
+            for part, mode in parts.items():
+                out[f"{name}.{part}"] = mode if mode in lever.choices else lever.choices[0]
+        elif isinstance(lever, IncentiveLever):
+            scheme = base.incentives[0] if base.incentives else None
+            kind = scheme.type if scheme is not None and scheme.type in lever.types else "none"
+            if kind == "none" and "none" not in lever.types:
+                kind = lever.types[0]
+            level = 0.0
+            if scheme is not None and kind == scheme.type:
+                lo, hi = lever.amount_range(kind)
+                level = min(max((scheme.payment - lo) / (hi - lo), 0.0), 1.0)
+            out[f"{name}.type"], out[f"{name}.level"] = kind, level
+        elif isinstance(lever, MentorsLever):
+            for i in lever.candidates:
+                out[f"{name}.{i}"] = i in plan.mentors
+    return out
+
+
+def start_values(design: Design, start: dict[str, Any]) -> dict[str, Any]:
+    """A starting design: the base's values with those of ``start`` (variable names, or a
+    regions lever's name for every region); ScenarioError naming an unknown name."""
+    values = base_values(design)
+    where = f"{design.source_path or 'design'}: search.start"
+    for key, value in start.items():
+        lever = design.spec.levers.get(key)
+        if isinstance(lever, RegionsLever):
+            for var in values:
+                if var.startswith(f"{key}."):
+                    values[var] = value
+        elif key in values:
+            values[key] = value
+        else:
+            raise ScenarioError(
+                f"{where}: {key!r} is not a decision variable ({', '.join(values)})"
+            )
+    candidate_scenario(design, values)  # a value the scenario refuses is an error now
+    return values
 
 
 def region_sizes(scenario: Scenario) -> np.ndarray:

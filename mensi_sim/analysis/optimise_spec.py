@@ -225,6 +225,11 @@ class SearchSpec(_Strict):
     max_replications: int = Field(32, ge=4, le=100_000)
     stability: float = Field(0.8, gt=0, le=1, description="least mean Jaccard of bootstrap fronts")
     bootstrap: int = Field(200, ge=10, le=100_000)
+    start: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="designs in the first generation: lever values, the rest the base's "
+        "(a regions lever's name sets every region)",
+    )
 
     @model_validator(mode="after")
     def _cap(self) -> SearchSpec:

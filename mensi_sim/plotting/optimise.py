@@ -127,12 +127,16 @@ def plot_optimisation(
     ax.xaxis.set_major_formatter(euro_formatter(largest))
     ax.grid(alpha=0.3)
     ring = {"linestyle": "", "markerfacecolor": "none", "markeredgecolor": OKABE_ITO["vermillion"]}
-    handles = [
-        Line2D([], [], marker="o", linestyle="", color=OKABE_ITO["blue"], label=FRONT_LABEL),
-        Line2D([], [], marker="*", markersize=12, label="knee", **ring),
-        Line2D([], [], marker="o", markersize=11, label="best within the budget", **ring),
-        Line2D([], [], marker="D", linestyle="", color=OKABE_ITO["black"], label="shipped"),
-    ]
+    handles = [Line2D([], [], marker="o", linestyle="", color=OKABE_ITO["blue"], label=FRONT_LABEL)]
+    if designs["knee"].any():
+        handles.append(Line2D([], [], marker="*", markersize=12, label="knee", **ring))
+    if designs["budget_best"].any():
+        handles.append(
+            Line2D([], [], marker="o", markersize=11, label="best within the budget", **ring)
+        )
+    handles.append(
+        Line2D([], [], marker="D", linestyle="", color=OKABE_ITO["black"], label="shipped")
+    )
     grey = {"linestyle": "", "color": GREY}
     if candidates is not None:
         handles.append(Line2D([], [], marker="o", alpha=0.5, label="searched (in sample)", **grey))

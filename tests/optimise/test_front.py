@@ -64,9 +64,10 @@ def test_knee_of_a_bent_front_is_its_corner():
     cost = np.array([0.0, 1.0, 2.0, 3.0, 4.0])
     benefit = np.array([0.0, 0.8, 0.9, 0.95, 1.0])  # most of the gain for the first euro
     assert knee_point(benefit, cost) == 1
-    # on a straight front no point is above the line: the cheapest end
-    assert knee_point(np.array([0.0, 1.0, 2.0]), np.array([0.0, 1.0, 2.0])) == 0
-    assert knee_point(np.array([0.2, 0.5]), np.array([10.0, 30.0])) == 0
+    # a straight or convex front (returns that do not diminish) has no knee
+    assert knee_point(np.array([0.0, 1.0, 2.0]), np.array([0.0, 1.0, 2.0])) is None
+    assert knee_point(np.array([0.0, 0.1, 1.0]), np.array([0.0, 1.0, 2.0])) is None
+    assert knee_point(np.array([0.2, 0.5]), np.array([10.0, 30.0])) is None
 
 
 def test_spread_pick_takes_the_ends_and_evenly_between():

@@ -104,7 +104,7 @@ def test_budget_and_verdict(tmp_path):
         "hybrid",
     }
     designs = front[front["kind"] == "design"]
-    assert designs["knee"].sum() == 1
+    assert designs["knee"].sum() <= 1  # none when the front's returns do not diminish
     assert designs["budget_best"].sum() <= 1
     # a design is said to beat a programme only with a paired CI wholly above 0
     for _, row in designs.iterrows():

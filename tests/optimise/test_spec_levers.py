@@ -146,3 +146,36 @@ def test_planned_mentors_count_regions_taking_part():
 
 def test_shipped_programmes_are_the_policy_structures_but_designed():
     assert shipped_programmes() == ("none", "top_down", "bottom_up", "virtual", "hybrid")
+
+
+def test_the_base_values_start_from_exactly_top_down():
+    from mensi_sim.analysis.optimise_levers import base_values, start_values
+    from mensi_sim.experiments.replicate import run_once
+
+    design = small_design()
+    values = base_values(design)
+    assert values == {
+        "where.HR": "in_person",
+        "where.PT": "in_person",
+        "online_rate": 0.25,
+        "incentive.type": "none",
+        "incentive.level": 0.0,
+    }
+    mine = run_once(candidate_scenario(design, values), 4, 0).summary
+    theirs = run_once(design.shipped("top_down"), 4, 0).summary
+    assert {k: v for k, v in mine.items() if k != "scenario"} == {
+        k: v for k, v in theirs.items() if k != "scenario"
+    }
+    online = start_values(design, {"where": "online", "online_rate": 0.5})
+    assert online["where.HR"] == online["where.PT"] == "online" and online["online_rate"] == 0.5
+    with pytest.raises(ScenarioError, match=r"search.start: 'nope' is not a decision variable"):
+        start_values(design, {"nope": 1})
+
+
+def test_the_pilot_design_starts_from_top_down_and_a_virtual_like_plan():
+    from mensi_sim.analysis.optimise_levers import start_values
+
+    design = load_design(REPO / "designs" / "mensi_pilot.toml")
+    first, second = (start_values(design, s) for s in design.spec.search.start)
+    assert first["community"] is False and first["structure.IT"] == "in_person"
+    assert second["community"] is True and second["structure.IT"] == "online"
