@@ -38,7 +38,8 @@ DRAFTS = {
 }
 
 FENCE = re.compile(r"^```[a-z]*\n(.*?)^```\n", re.MULTILINE | re.DOTALL)
-OUT = re.compile(r"(?:--out|-o)[ =](results/[^\s]+)")
+# a folder name ends at a space or at the ";" that run() appends after the command
+OUT = re.compile(r"(?:--out|-o)[ =](results/[^\s;]+)")
 
 
 def run(command: str) -> str:

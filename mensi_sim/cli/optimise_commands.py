@@ -121,6 +121,25 @@ def optimise(
     _write_outputs(console, result, figure)
 
 
+def _same_as_spend(front, outcome: str) -> bool:  # noqa: ANN001 - a pandas frame
+    """True when an objective's mean equals the spend per year in every row (the budget's
+    own cost of a one-year programme): its column would repeat spend/year."""
+    import numpy as np
+
+    column = f"{outcome}_mean"
+    return column in front and bool(
+        np.allclose(front[column].to_numpy(float), front["spend_per_year_mean"].to_numpy(float))
+    )
+
+
+def _beaten(beats: str, shipped: set[str]) -> str:
+    """The shipped programmes a design beats on adoption, or "all" when it beats them all."""
+    beaten = [b for b in beats.split(",") if b]
+    if shipped and set(beaten) >= shipped:
+        return "all"
+    return ", ".join(beaten) or "-"
+
+
 def _print(console, result, elapsed: float) -> None:  # noqa: ANN001
     m, spec = result.manifest, result.design.spec
     budget = (
@@ -143,7 +162,7 @@ def _print(console, result, elapsed: float) -> None:  # noqa: ANN001
         ),
         soft_wrap=True,
     )
-    objectives = list(spec.objectives)
+    objectives = [o for o in spec.objectives if not _same_as_spend(result.front, o)]
     t = simple_table(
         "design",
         "spend/year",
@@ -152,6 +171,7 @@ def _print(console, result, elapsed: float) -> None:  # noqa: ANN001
         "beats on adoption",
     )
     front = result.front.sort_values(["kind", "final_adoption_share_mean"], ascending=[True, False])
+    shipped = set(front.loc[front["kind"] == "shipped", "scenario"])
     for _, row in front.iterrows():
         flags = "".join(
             mark
@@ -163,9 +183,16 @@ def _print(console, result, elapsed: float) -> None:  # noqa: ANN001
             _ci(row, "spend_per_year", "eur"),
             *(_ci(row, o, format_of(o).kind) for o in objectives),
             "yes" if row["feasible"] else "no",
-            str(row["beats"]).replace(",", ", ") if row["kind"] == "design" else "shipped",
+            _beaten(str(row["beats"]), shipped) if row["kind"] == "design" else "shipped",
         )
     console.print(t)
+    hidden = [o for o in spec.objectives if o not in objectives]
+    if hidden:
+        console.print(
+            f"not shown: {', '.join(format_of(o).heading.lower() for o in hidden)}, equal to "
+            "spend/year (a programme of one year)",
+            soft_wrap=True,
+        )
     chosen = result.chosen
     if chosen is not None:
         console.print(f"chosen: {chosen['scenario']}: {chosen['design']}", soft_wrap=True)
