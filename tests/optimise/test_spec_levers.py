@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -179,3 +180,29 @@ def test_the_pilot_design_starts_from_top_down_and_a_virtual_like_plan():
     first, second = (start_values(design, s) for s in design.spec.search.start)
     assert first["community"] is False and first["structure.IT"] == "in_person"
     assert second["community"] is True and second["structure.IT"] == "online"
+
+
+def test_docs_experiments_section_7_names_every_design_file_field():
+    # the design file's reference is docs/EXPERIMENTS.md section 7: a field added to the
+    # schema without a row there fails here (search.start was once missing)
+    from mensi_sim.analysis.optimise_spec import (
+        ConstraintsSpec,
+        DesignSpec,
+        HoldoutSpec,
+        ParameterLever,
+        SearchSpec,
+    )
+
+    text = (REPO / "docs" / "EXPERIMENTS.md").read_text(encoding="utf-8")
+    section = text[text.index("## 7. ") :]
+    section = section[: section.find("\n## ", 1)] if "\n## " in section[1:] else section
+    rows = {m for m in re.findall(r"^\| `([a-z_]+)` \|", section, flags=re.MULTILINE)}
+    tables = set(re.findall(r"`\[([a-z_]+)", section))
+    missing = [f for f in DesignSpec.model_fields if f not in rows | tables]
+    missing += [f"search.{f}" for f in SearchSpec.model_fields if f not in rows]
+    missing += [f"constraints.{f}" for f in ConstraintsSpec.model_fields if f not in rows]
+    missing += [
+        f"holdout.{f}" for f in HoldoutSpec.model_fields if f"`holdout.{f}`" not in section
+    ]
+    missing += [f"levers.{f}" for f in ParameterLever.model_fields if f"`{f}" not in section]
+    assert not missing, f"docs/EXPERIMENTS.md section 7 does not describe {missing}"
