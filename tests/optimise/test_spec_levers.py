@@ -201,8 +201,6 @@ def test_docs_experiments_section_7_names_every_design_file_field():
     missing = [f for f in DesignSpec.model_fields if f not in rows | tables]
     missing += [f"search.{f}" for f in SearchSpec.model_fields if f not in rows]
     missing += [f"constraints.{f}" for f in ConstraintsSpec.model_fields if f not in rows]
-    missing += [
-        f"holdout.{f}" for f in HoldoutSpec.model_fields if f"`holdout.{f}`" not in section
-    ]
+    missing += [f"holdout.{f}" for f in HoldoutSpec.model_fields if f"`holdout.{f}`" not in section]
     missing += [f"levers.{f}" for f in ParameterLever.model_fields if f"`{f}" not in section]
     assert not missing, f"docs/EXPERIMENTS.md section 7 does not describe {missing}"
