@@ -15,3 +15,7 @@ class NetworkError(MensiError):
 
 class ResultsError(MensiError):
     """A results directory cannot be written (it exists, is not writable) or read back."""
+
+
+class RosterError(ScenarioError):
+    """A school roster (``population.roster``) is missing, unreadable or invalid."""

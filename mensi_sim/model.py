@@ -14,6 +14,7 @@ from mensi_sim.codes import (
     MODE_ONLINE,
     ROLE_MENTEE,
     ROLE_MENTOR,
+    ROLE_NAMES,
     ROLE_NONE,
 )
 from mensi_sim.dynamics import (
@@ -27,7 +28,9 @@ from mensi_sim.dynamics import (
     programme,
     training,
 )
+from mensi_sim.groups import GroupTracker, Snapshot, group_keys, group_outcomes
 from mensi_sim.metrics import STEP_METRICS, step_metrics
+from mensi_sim.networks import country_structures
 from mensi_sim.population import Population
 from mensi_sim.registry import ADOPTION_RULES
 from mensi_sim.scenario.schema import WEEKS_PER_YEAR, Scenario
@@ -86,6 +89,9 @@ class MentoringModel(mesa.Model):
         self.population: Population = population
         n = population.n
         role = network.role.copy()
+        # the structure of each country (one and the same without structure_by_country)
+        by_country = country_structures(scenario, population)
+        self._programme = any(s.programme for s in by_country)
         self.ties = TieTable.build(
             network.src,
             network.dst,
@@ -96,7 +102,7 @@ class MentoringModel(mesa.Model):
             population.y,
             role,
             network.cluster,
-            self.structure.programme,
+            self._programme,
         )
         self._n_clusters = int(
             max(network.cluster.max(initial=-1), self.ties.event.max(initial=-1))
@@ -109,7 +115,8 @@ class MentoringModel(mesa.Model):
         capacity = population.capacity.astype(float)
         # compulsory participation binds the schools the structure assigned; every other
         # school (outside the programme, or joining it) acts on its own, as a volunteer
-        self._assigned = member & (scenario.participation == "compulsory")
+        compulsory = np.array([scenario.participation_under(s) == "compulsory" for s in by_country])
+        self._assigned = member & compulsory[population.country]
         eng = scenario.engagement
         if eng.enabled:
             mean = np.where(self._assigned, eng.initial_compulsory, eng.initial_voluntary)
@@ -144,13 +151,21 @@ class MentoringModel(mesa.Model):
         self._hour_rate = rate_of_country[population.country]
         self._disadvantaged = population.disadvantaged >= scenario.population.disadvantaged_cutoff
         self._enrolled = [np.zeros(n, dtype=bool) for _ in scenario.training.courses]
-        self._coordination_rate = costs.coordination_rate(self.structure, scenario.costs)
+        rates = np.array(
+            [costs.rate_pair(costs.coordination_rate(s, scenario.costs)) for s in by_country]
+        )
+        # EUR per cluster-year by mentor: (in person, online); equal unless its country's
+        # structure prices each cluster by its mode (designed)
+        self._coordination_rate = rates[population.country]
         self._opening_mode = self._new_tie_mode()
         self._phase = programme.phase(0, scenario.programme)
         self._dropouts = 0
         self._meetings = 0
         self._refresh_ties()
         self._records: list[np.ndarray] = []
+        keys = group_keys(population, scenario.population.disadvantage_bands)
+        prog = scenario.programme
+        self._groups = GroupTracker(keys, prog.start_week, prog.end_week)
         self._record()
         School.create_agents(self, n, index=list(range(n)))
 
@@ -415,7 +430,7 @@ class MentoringModel(mesa.Model):
                 pop.y,
                 st.role,
                 st.cluster,
-                self.structure.programme,
+                self._programme,
             )
         )
         eng = sc.engagement
@@ -438,6 +453,37 @@ class MentoringModel(mesa.Model):
                 cost_by_category=st.cost_by_category(),
                 staff_hours=float(st.staff_hours.sum()),
             )
+        )
+        self._groups.record(self.week, st)
+
+    def group_outcomes(self) -> pd.DataFrame:
+        """The run's outcomes so far by country, region and disadvantage band, one row per
+        group (``mensi_sim.groups.group_outcomes``)."""
+        years = programme.years_run(self.spec.programme, self.week)
+        return group_outcomes(self._groups, Snapshot.of(self.state), self._disadvantaged, years)
+
+    def schools(self) -> pd.DataFrame:
+        """One row per school: its id (a roster's ids), country, region, attributes and
+        current role, cluster, capacity and adoption."""
+        pop, st = self.population, self.state
+        return pd.DataFrame(
+            {
+                "id": pop.ids,
+                "country": np.asarray(pop.country_codes, dtype=object)[pop.country],
+                "region": np.asarray(
+                    [pop.region_label(r) for r in range(pop.n_regions)], dtype=object
+                )[pop.region],
+                "x": pop.x,
+                "y": pop.y,
+                "teachers": pop.teachers,
+                "disadvantaged": pop.disadvantaged,
+                "motivation": pop.motivation,
+                "initial_capacity": pop.capacity,
+                "role": np.asarray(ROLE_NAMES, dtype=object)[st.role],
+                "cluster": st.cluster,
+                "capacity": st.capacity,
+                "adopted": st.adopted,
+            }
         )
 
     def timeseries(self) -> pd.DataFrame:

@@ -62,10 +62,12 @@ def simulate(
         outputs.append(run_once(scenario, seed, r, steps))
         if progress is not None:
             progress(r + 1, replications)
+    groups = [o.groups for o in outputs if o.groups is not None]
     return Results(
         timeseries=pd.concat([o.timeseries for o in outputs], ignore_index=True),
         summary=pd.DataFrame([o.summary for o in outputs]),
         runs=pd.DataFrame([o.run for o in outputs]),
+        group_summary=pd.concat(groups, ignore_index=True) if groups else None,
         scenario=scenario,
         seed=seed,
         command_line=command_line,

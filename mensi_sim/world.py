@@ -7,7 +7,8 @@ import numpy as np
 from mensi_sim.networks import build_network, graph_file_path
 from mensi_sim.networks.io import apply_node_attributes, file_population_size, load_graph_file
 from mensi_sim.networks.school_network import SchoolNetwork
-from mensi_sim.population import Population, generate_population
+from mensi_sim.population import Population, generate_population, roster_population
+from mensi_sim.scenario.roster import read_roster
 from mensi_sim.scenario.schema import Scenario
 
 
@@ -16,10 +17,14 @@ def build_world(
 ) -> tuple[Population, SchoolNetwork]:
     """Generate the schools and build the network of a scenario.
 
-    With ``network.structure = "file"`` the number of schools is the number of nodes in
-    the file, and node attributes found in the file replace the generated ones.
+    With ``population.roster`` the schools are the roster's (``roster_population``). With
+    ``network.structure = "file"`` the number of schools is the number of nodes in the
+    file, and node attributes found in the file replace the generated ones.
     """
     params = scenario.population
+    if params.roster_files:
+        population = roster_population(read_roster(params.roster_files), params, population_rng)
+        return population, build_network(scenario, population, network_rng)
     node_table = None
     if scenario.network.structure == "file":
         path = graph_file_path(scenario)

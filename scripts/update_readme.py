@@ -35,6 +35,32 @@ DRAFTS = {
         '[population]\nn_schools = 6\ncountries = ["IT"]\nregions_per_country = 6\n\n'
         '[network]\nstructure = "top_down"\nmentors_per_region = 5\n'
     ),
+    # a ministry's own school list (issue 16), and the same list with a bad value
+    "schools.csv": (
+        "id,country,region,lat,lon,teachers,disadvantaged,selfie,volunteers_to_mentor\n"
+        "HR-0001,HR,HR03,45.33,14.44,34,0.12,3.4,yes\n"
+        "HR-0002,HR,HR03,45.35,14.40,18,0.31,,\n"
+        "HR-0003,HR,HR03,44.87,13.85,25,0.22,2.6,no\n"
+        "HR-0004,HR,HR05,45.81,15.98,52,0.17,4.1,yes\n"
+        "HR-0005,HR,HR05,45.80,15.95,,0.28,2.9,\n"
+        "HR-0006,HR,HR05,45.49,15.55,21,0.40,,no\n"
+    ),
+    "my_schools.toml": (
+        'name = "my_schools"\n'
+        "description = \"Six schools of a ministry's list, top-down hubs of 1 mentor + 2 "
+        'mentees per region"\n\n[population]\nroster = "schools.csv"\n\n'
+        '[network]\nstructure = "top_down"\nmentors_per_region = 1\nmentees_per_mentor = 2\n'
+    ),
+    "bad_schools.csv": (
+        "id,country,region,lat,lon,teachers,disadvantaged,selfie,volunteers_to_mentor\n"
+        "HR-0001,HR,HR03,45.33,14.44,34,0.12,3.4,yes\n"
+        "HR-0002,HR,HR03,45.35,14.40,18,0.31,,\n"
+        "HR-0003,HR,HR03,44.87,13.85,25,1.7,2.6,no\n"
+        "HR-0004,HR,HR05,45.81,15.98,52,0.17,4.1,yes\n"
+        "HR-0005,HR,HR05,45.80,15.95,,0.28,2.9,\n"
+        "HR-0006,HR,HR05,45.49,15.55,21,0.40,,no\n"
+    ),
+    "bad_roster.toml": '[population]\nroster = "bad_schools.csv"\n',
 }
 
 FENCE = re.compile(r"^```[a-z]*\n(.*?)^```\n", re.MULTILINE | re.DOTALL)

@@ -19,6 +19,7 @@ from mensi_sim.results import Results
 RESULT_FILES = {
     "timeseries.parquet",
     "summary.parquet",
+    "group_summary.parquet",
     "runs.parquet",
     "manifest.json",
     "adoption_cost.png",

@@ -23,9 +23,10 @@ model's outputs beside the rules; simulate makes Results, so it is on their floo
 
 Checked here, by parsing every module (``ast``): every import -- at module level,
 inside a function (deferred), or under ``if TYPE_CHECKING`` -- goes to the same floor
-or one below, except the three listed in ``UPWARD_CALLS`` (``Results.comparison``,
-``.sensitivity`` and ``.plot`` call the floors above through a deferred import, by
-design); and the runtime imports (all but TYPE_CHECKING ones and those three) form
+or one below, except those listed in ``UPWARD_CALLS`` (``Results.comparison``,
+``.group_comparison``, ``.headline_by``, ``.sensitivity`` and ``.plot`` call the floors
+above through a deferred import, by design); and the runtime imports (all but
+TYPE_CHECKING ones and those) form
 no cycle, counting that importing ``a.b.c`` first runs the ``__init__`` of ``a.b``.
 A module on no floor fails too: a new top-level module needs a line in ``FLOORS``
 (and in docs/ARCHITECTURE.md). Only the cli floor prints, and above the model floor
@@ -50,7 +51,7 @@ FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("foundation", ("errors", "codes", "seeds", "stats", "formats", "registry")),
     ("scenario", ("scenario",)),
     ("world", ("population", "networks", "world", "state", "ties")),
-    ("dynamics", ("dynamics", "metrics", "outcomes")),
+    ("dynamics", ("dynamics", "metrics", "outcomes", "groups")),
     ("model", ("model", "agents", "calibration")),
     ("experiments", ("experiments",)),
     ("results", ("results", "simulate", "")),
@@ -64,6 +65,8 @@ UPWARD_CALLS = {
     ("mensi_sim.results.results", "Results.comparison", "mensi_sim.analysis.comparison"),
     ("mensi_sim.results.results", "Results.sensitivity", "mensi_sim.analysis.sensitivity"),
     ("mensi_sim.results.results", "Results.plot", "mensi_sim.plotting.timeseries"),
+    ("mensi_sim.results.results", "Results.headline_by", "mensi_sim.analysis.groups"),
+    ("mensi_sim.results.results", "Results.group_comparison", "mensi_sim.analysis.groups"),
 }
 # modules outside the cli floor that still print, each with the reason it may
 PRINTING_ALLOWED: dict[str, str] = {}

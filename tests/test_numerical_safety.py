@@ -197,6 +197,15 @@ def valid_scenarios(draw) -> dict:
     data["population"] = pop
     net = draw(section_strategy(NetworkParams))
     net["structure"] = draw(st.sampled_from([s for s in structure_names() if s != "file"]))
+    if STRUCTURES.get(net["structure"]).family == "policy" and draw(st.booleans()):
+        # one policy structure per country for some of the countries (issue 16)
+        net["structure_by_country"] = draw(
+            st.dictionaries(
+                st.sampled_from(countries),
+                st.sampled_from(structure_names("policy")),
+                max_size=len(countries),
+            )
+        )
     data["network"] = net
     adoption = data["adoption"]
     if adoption.get("initial") == "count":

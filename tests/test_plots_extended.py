@@ -15,7 +15,14 @@ import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
-from viz_support import ALL_SWEEP_FIGURES, check_png, mensi_app, run_results, sweep_results
+from viz_support import (
+    ALL_SWEEP_FIGURES,
+    GROUP_FIGURES,
+    check_png,
+    mensi_app,
+    run_results,
+    sweep_results,
+)
 
 from mensi_sim.plotting import (
     DPI,
@@ -136,6 +143,7 @@ def test_a_single_run_gets_only_what_fits_it(run: Path, tmp_path: Path) -> None:
         "cost_over_time",
         "network",
         "network_weeks",
+        "by_country",  # the run has two countries
     }
     assert notes == []
     for p in written:
@@ -149,7 +157,8 @@ def test_basic_plots_need_no_rerun_and_land_in_the_results(sweep: Path, tmp_path
     shutil.copytree(sweep, copy)
     written = write_basic_plots(copy)
     assert all(p.parent == copy for p in written)
-    assert {p.stem for p in written} == ALL_SWEEP_FIGURES - {"network", "network_weeks"}
+    expected = ALL_SWEEP_FIGURES - {"network", "network_weeks"} - GROUP_FIGURES
+    assert {p.stem for p in written} == expected
     assert {p.suffix for p in written} == {".png", ".svg"}
 
 
@@ -259,7 +268,7 @@ def test_plot_command_writes_files_and_fails_in_one_line(sweep: Path, tmp_path: 
         app, ["plot", str(sweep), "--out", str(tmp_path), "--format", "png", "--no-network"]
     )
     assert done.exit_code == 0, done.output
-    assert "8 files in" in done.output
+    assert "11 files in" in done.output
     assert (tmp_path / "cost_effectiveness.png").is_file()
     assert not (tmp_path / "network.png").exists()
     done = runner.invoke(app, ["plot", str(tmp_path / "nothing")])

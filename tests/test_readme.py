@@ -40,3 +40,6 @@ def test_python_api_section_runs(tmp_path: Path, monkeypatch) -> None:
     assert set(table["scenario"]) == {"none", "top_down", "bottom_up", "virtual", "hybrid"}
     assert set(back.comparison(baseline="top_down")["baseline"]) == {"top_down"}
     assert len(back.to_df()) == 5 * 10
+    by_country = namespace["by_country"]
+    assert set(by_country["group"]) == {"BE-VLG", "HR", "CZ", "HU", "IT", "PT"}
+    assert len(by_country) == 6 * 5

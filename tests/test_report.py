@@ -94,8 +94,13 @@ def test_report_has_every_section_with_its_content(sweep_report: Path) -> None:
     # sensitivity tables of both methods, and the glossary
     assert "Morris: final_adoption_share" in text and "Sobol: final_adoption_share" in text
     assert "Cost-effectiveness frontier" in text and "ICER" in text
+    # by country: one table per country, and the cross-country reading with its verdicts
+    assert "IT: 15 schools (mean [95% CI] over replicates)" in text
+    assert "PT: 15 schools" in text and "vs none:" in text
+    assert "top_down: each country against none on its own schools" in text
+    assert re.search(r"(higher|no detectable difference|lower)", text)
     # every figure that fits, embedded
-    assert len(page.images) == 10
+    assert len(page.images) == 13
     assert all(src.startswith("data:image/png;base64,") for src in page.images)
 
 
@@ -134,7 +139,7 @@ def test_report_opens_in_chromium_without_any_request_leaving_file(
     headings = page.eval_on_selector_all("section > h2", "els => els.map(e => e.innerText)")
     assert title.startswith("mensi_sim report: tiny_sweep")
     assert headings == [t for _, t in SECTIONS]
-    assert len(widths) == 10 and all(w >= 1000 for w in widths)  # every image decoded
+    assert len(widths) == 13 and all(w >= 1000 for w in widths)  # every image decoded
     assert blocked == []
     assert seen and all(u.startswith(("file://", "data:")) for u in seen)
 
@@ -146,7 +151,7 @@ def test_single_run_report_says_what_it_cannot_show(tmp_path_factory, tmp_path: 
     assert "No cost-effectiveness ranking" in text
     assert "No sensitivity analysis" in text
     assert "the scenario <b>tiny</b>" in text
-    assert text.count("<img ") == 4
+    assert text.count("<img ") == 5  # four over weeks, adoption by country
 
 
 def test_report_is_written_atomically_and_replaced(sweep: Path, tmp_path: Path) -> None:

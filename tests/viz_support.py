@@ -104,7 +104,12 @@ ALL_SWEEP_FIGURES = {
     "sobol_final_adoption_share",
     "network",
     "network_weeks",
+    "by_country",
+    "by_country_adoption",
+    "by_country_cost",
 }
+# the small multiples by country: drawn by plot and the report, not by every run or sweep
+GROUP_FIGURES = {"by_country", "by_country_adoption", "by_country_cost"}
 
 _CACHE: dict[tuple[str, str], Path] = {}
 

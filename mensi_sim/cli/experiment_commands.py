@@ -35,6 +35,7 @@ from mensi_sim.cli.common import (
 )
 from mensi_sim.outcomes import format_of
 from mensi_sim.results import Results
+from mensi_sim.scenario.roster import roster_line
 
 if TYPE_CHECKING:
     from mensi_sim.experiments.spec import Experiment
@@ -158,6 +159,8 @@ def _print_sweep(console: Console, result: Results, elapsed: float) -> None:
         f"root seed {exp.spec.root_seed}, executor {result.manifest['executor']}, {elapsed:.1f} s",
         soft_wrap=True,
     )
+    for record in result.manifest.get("rosters") or []:
+        console.print(roster_line(record), soft_wrap=True, markup=False)
     console.print(summary_table(result))
     summary = result.summary
     if "weeks_to_half_adoption" in exp.spec.outcomes and "half_adoption_reached" in summary:
@@ -282,13 +285,25 @@ def compare(
             show_default=False,
         ),
     ] = None,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by",
+            help="Also compare within each country, region or disadvantage band "
+            "(country, region, disadvantage); writes group_comparison.parquet.",
+            show_default=False,
+        ),
+    ] = None,
     dpi: DpiOption = None,
     size: SizeOption = None,
 ) -> None:
     """Paired differences against a baseline, ICERs, dominance and the frontier."""
     figure = figure_options(dpi, size)
     from mensi_sim.analysis import COMPARE_OUTCOMES, at_budget, comparison_table
+    from mensi_sim.cli.group_views import check_by, print_group_comparison
     from mensi_sim.errors import ResultsError
+
+    check_by(by)
 
     console = _stdout()
     with user_errors():
@@ -395,6 +410,9 @@ def compare(
                 f"{fmt(s['ci_high'], 'dpct')}]",
             )
         console.print(t)
+    if by is not None:
+        written = print_group_comparison(res, by, baseline, console)
+        console.print(f"written: {written}", soft_wrap=True)
     console.print(f"written: {Path(results) / 'comparison.parquet'}", soft_wrap=True)
     _write_plots(Path(results), console, figure)
 

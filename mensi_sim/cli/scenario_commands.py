@@ -37,6 +37,7 @@ from mensi_sim.outcomes import format_of
 from mensi_sim.results import Results
 from mensi_sim.scenario import Scenario, load_scenario
 from mensi_sim.scenario.loader import format_validation_error
+from mensi_sim.scenario.roster import roster_line
 
 SCENARIO_DIR = Path("scenarios")
 
@@ -138,6 +139,8 @@ def run(
         f"{sc.name}: {replications} replicates x {sc.time.steps} weeks, "
         f"{n_schools:,} schools ({sc.network.structure}), seed {seed}, {elapsed:.1f} s"
     )
+    for record in result.manifest.get("rosters") or []:
+        console.print(roster_line(record), soft_wrap=True, markup=False)
     console.print(_headline_table(result))
     summary = result.summary
     if "half_adoption_reached" in summary.columns:
@@ -248,7 +251,7 @@ def list_scenarios(
             continue
         table.add_row(
             path.name,
-            sc.network.structure,
+            "by country" if sc.network.structure_by_country else sc.network.structure,
             f"{sc.population.n_schools:,}",
             str(sc.time.steps),
             sc.description,

@@ -34,16 +34,21 @@ def coordination_rate(structure: Structure, costs: CostParams) -> float | tuple[
     return _price(structure, costs, structure.coordination)
 
 
+def rate_pair(rate: float | tuple[float, float]) -> tuple[float, float]:
+    """A coordination rate as the pair (in person, online): one price stands for both."""
+    return rate if isinstance(rate, tuple) else (rate, rate)
+
+
 def mentor_rate(
-    rate: float | tuple[float, float], cluster: np.ndarray, cluster_mode: np.ndarray
+    rates: np.ndarray | tuple[float, float] | float, cluster: np.ndarray, cluster_mode: np.ndarray
 ) -> float | np.ndarray:
-    """The rate each mentor is booked: ``rate`` itself, or for a pair (in person, online)
-    the price of the mode of the school's cluster (per school; read only for mentors)."""
-    if not isinstance(rate, tuple):
-        return rate
-    in_person, online = rate
+    """The rate each mentor is booked: the in-person or the online price of the mode of the
+    school's cluster. ``rates`` is one price, one pair (in person, online) or one pair per
+    school (shape (n, 2): its country's structure's); read only for mentors."""
+    rates = np.asarray(rates if isinstance(rates, np.ndarray) else rate_pair(rates), float)
+    in_person, online = rates[..., 0], rates[..., 1]
     if cluster_mode.size == 0:
-        return in_person
+        return in_person if in_person.ndim else float(in_person)
     mode = cluster_mode[np.clip(cluster, 0, cluster_mode.size - 1)]
     return np.where(mode == MODE_ONLINE, online, in_person)
 
@@ -51,8 +56,9 @@ def mentor_rate(
 def coordination_cost(
     role: np.ndarray, active: np.ndarray, rate_per_cluster_year: float | np.ndarray
 ) -> np.ndarray:
-    """This week's coordination cost, booked to each active mentor (one mentor = one cluster);
-    the rate is one price or one per school (``mentor_rate``)."""
+    """This week's coordination cost, booked to each active mentor (one mentor = one
+    cluster); the rate is one price or one per school (``mentor_rate``: its country's
+    structure's, by the mode of its cluster)."""
     return np.where((role == ROLE_MENTOR) & active, rate_per_cluster_year / WEEKS_PER_YEAR, 0.0)
 
 

@@ -14,7 +14,7 @@ from typing import Literal
 
 import numpy as np
 
-from mensi_sim.scenario.schema import ProgrammeParams
+from mensi_sim.scenario.schema import WEEKS_PER_YEAR, ProgrammeParams
 from mensi_sim.ties import TieTable
 
 Phase = Literal["before", "running", "after"]
@@ -25,6 +25,11 @@ def phase(week: int, params: ProgrammeParams) -> Phase:
     if week < params.start_week:
         return "before"
     return "running" if week < params.end_week else "after"
+
+
+def years_run(params: ProgrammeParams, weeks: int) -> float:
+    """Years the programme ran within the first ``weeks`` weeks."""
+    return max(0, min(params.end_week, weeks) - params.start_week) / WEEKS_PER_YEAR
 
 
 def draw_sustained(

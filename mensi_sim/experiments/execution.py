@@ -172,6 +172,7 @@ class RunDone:
     timeseries: Any  # pandas DataFrame, or None when the run failed
     summary: dict | None
     run: dict
+    groups: Any = None  # pandas DataFrame of the run's group outcomes, or None
 
 
 def run_task(task: RunTask) -> RunDone:
@@ -191,7 +192,7 @@ def run_task(task: RunTask) -> RunDone:
             time.perf_counter() - started,
         )
         return RunDone(task.point, task.replicate, None, None, record)
-    return RunDone(task.point, task.replicate, out.timeseries, out.summary, out.run)
+    return RunDone(task.point, task.replicate, out.timeseries, out.summary, out.run, out.groups)
 
 
 def run_batch(tasks: Sequence[RunTask]) -> list[RunDone]:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from mensi_sim.experiments.design import get_parameter
 from mensi_sim.scenario import Scenario, scenario_hash
+from mensi_sim.scenario.roster import describe_roster
 
 if TYPE_CHECKING:
     from mensi_sim.experiments.spec import Experiment
@@ -133,7 +134,15 @@ def build_manifest(
         "executor": executor,
         "created_utc": now_utc(),
         "parameters": scenario.model_dump(mode="json", exclude={"source_path"}),
+        **roster_records([scenario]),
     }
+
+
+def roster_records(scenarios: Sequence[Scenario]) -> dict[str, Any]:
+    """``{"rosters": [...]}``: each distinct roster of the scenarios described
+    (``describe_roster``), or ``{}`` when none has a roster."""
+    seen = dict.fromkeys(s.population.roster_files for s in scenarios if s.population.roster_files)
+    return {"rosters": [describe_roster(files) for files in seen]} if seen else {}
 
 
 def json_value(value: Any) -> Any:
@@ -192,5 +201,6 @@ def build_sweep_manifest(
         "status": status,
         "created_utc": now_utc(),
         "experiment_spec": spec.model_dump(mode="json"),
+        **roster_records([experiment.base, *(p.scenario for p in experiment.points)]),
         **(extra or {}),
     }

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from mensi_sim.dynamics import programme
 from mensi_sim.metrics import run_summary
 from mensi_sim.model import MentoringModel
 from mensi_sim.scenario.loader import scenario_hash
-from mensi_sim.scenario.schema import WEEKS_PER_YEAR, Scenario
+from mensi_sim.scenario.schema import Scenario
 from mensi_sim.seeds import replicate_seed
 
 
@@ -31,17 +32,18 @@ def replicate_model(scenario: Scenario, root_seed: int, replicate: int = 0) -> M
 
 @dataclass(frozen=True)
 class RunOutput:
-    """What one run returns: its time series, its summary row and its run record."""
+    """What one run returns: its time series, its summary row, its run record and its
+    outcomes by country, region and disadvantage band (``mensi_sim.groups``)."""
 
     timeseries: pd.DataFrame
     summary: dict
     run: dict
+    groups: pd.DataFrame | None = None
 
 
 def programme_years(scenario: Scenario, steps: int) -> float:
     """Years the programme ran within the first ``steps`` weeks."""
-    prog = scenario.programme
-    return max(0, min(prog.end_week, steps) - prog.start_week) / WEEKS_PER_YEAR
+    return programme.years_run(scenario.programme, steps)
 
 
 def run_once(
@@ -64,6 +66,9 @@ def run_once(
         "seed": root_seed,
         **run_summary(ts, model.population.n, programme_years(scenario, steps)),
     }
+    groups = model.group_outcomes()
+    groups.insert(0, "replicate", replicate)
+    groups.insert(0, "scenario", scenario.name)
     run = {
         **ident,
         "seed": root_seed,
@@ -75,7 +80,7 @@ def run_once(
         "steps": steps,
         "structure": scenario.network.structure,
     }
-    return RunOutput(ts, summary, run)
+    return RunOutput(ts, summary, run, groups)
 
 
 def failed_run(

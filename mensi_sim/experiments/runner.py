@@ -134,10 +134,12 @@ def _frames(done: list[RunDone], experiment: Experiment) -> dict[str, pd.DataFra
         runs.append(record)
     summaries = [d.summary for d in done if d.summary is not None]
     series = [d.timeseries for d in done if d.timeseries is not None]
+    groups = [d.groups for d in done if d.groups is not None]
     return {
         "runs": pd.DataFrame(runs),
         "summary": pd.DataFrame(summaries),
         "timeseries": pd.concat(series, ignore_index=True) if series else pd.DataFrame(),
+        runstore.GROUP_TABLE: pd.concat(groups, ignore_index=True) if groups else pd.DataFrame(),
     }
 
 

@@ -7,6 +7,7 @@ Layout of a sweep's results directory ``<out>``::
     <out>/runs.parquet               consolidated from runs/, sorted by (scenario, replicate)
     <out>/summary.parquet
     <out>/timeseries.parquet
+    <out>/group_summary.parquet      outcomes by country, region and disadvantage band
 
 A batch folder is written under a hidden temporary name and renamed into place
 (``os.replace``), so it is either complete or absent. Consolidated files and the
@@ -29,6 +30,7 @@ import pyarrow.parquet as pq
 
 RUNS_DIR = "runs"
 FRAME_NAMES = ("timeseries", "summary", "runs")  # the tables of every results directory
+GROUP_TABLE = "group_summary"  # outcomes by country, region and band (mensi_sim.groups)
 MANIFEST_NAME = "manifest.json"
 KEY = ["scenario", "replicate"]
 
@@ -146,7 +148,7 @@ def consolidate(out: Path, order: Mapping[str, int]) -> dict[str, pd.DataFrame]:
     """
     runs = winning_runs(read_runs(out))
     keep = set(zip(runs["scenario"], runs["replicate"], runs["batch"], strict=True))
-    tables: dict[str, list[pd.DataFrame]] = {"summary": [], "timeseries": []}
+    tables: dict[str, list[pd.DataFrame]] = {"summary": [], "timeseries": [], GROUP_TABLE: []}
     for d in batch_dirs(out):
         for name in tables:
             frame = _read(d / f"{name}.parquet")
@@ -171,9 +173,11 @@ def consolidate(out: Path, order: Mapping[str, int]) -> dict[str, pd.DataFrame]:
 
 
 def write_tables(out: Path, tables: Mapping[str, pd.DataFrame]) -> None:
-    """Write the consolidated tables, each atomically."""
+    """Write the consolidated tables, each atomically (the group table when there is one)."""
     for name in FRAME_NAMES:
         atomic_parquet(tables[name], out / f"{name}.parquet")
+    if len(tables.get(GROUP_TABLE, ())):
+        atomic_parquet(tables[GROUP_TABLE], out / f"{GROUP_TABLE}.parquet")
 
 
 def read_manifest(out: Path) -> dict[str, Any] | None:

@@ -23,6 +23,7 @@ import numpy as np
 
 from mensi_sim.errors import NetworkError
 from mensi_sim.networks import designed, graphs, structures
+from mensi_sim.networks.by_country import build_by_country, country_structures
 from mensi_sim.networks.io import apply_node_attributes, file_population_size, load_graph_file
 from mensi_sim.networks.proximity import proximity_ties
 from mensi_sim.networks.school_network import SchoolNetwork
@@ -37,6 +38,7 @@ __all__ = [
     "apply_node_attributes",
     "build_network",
     "build_structure",
+    "country_structures",
     "file_population_size",
     "graph_file_path",
     "load_graph_file",
@@ -160,8 +162,10 @@ def build_structure(
     scenario: Scenario, population: Population, rng: np.random.Generator
 ) -> nx.Graph | SchoolNetwork:
     """The graph of ``scenario.network.structure`` (no proximity ties): a networkx graph,
-    or a SchoolNetwork for the research graphs."""
+    or a SchoolNetwork for the research graphs and for ``structure_by_country``."""
     net = scenario.network
+    if net.structure_by_country:
+        return build_by_country(scenario, population, rng)
     try:
         builder = STRUCTURES.get(net.structure).builder
     except KeyError as exc:

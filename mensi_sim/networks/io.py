@@ -352,9 +352,12 @@ def apply_node_attributes(population: Population, node_table: pd.DataFrame | Non
         key = node_table["region"].astype(str)
         if "country" in node_table:
             key = pd.Series(country).astype(str) + "\x1f" + key
-        changes["region"] = pd.factorize(key)[0].astype(np.int32)
+        codes_of_region, labels = pd.factorize(key)
+        changes["region"] = codes_of_region.astype(np.int32)
+        changes["region_names"] = tuple(str(k).rsplit("\x1f", 1)[-1] for k in labels)
     elif "country" in node_table:
         changes["region"] = country.astype(np.int32)
+        changes["region_names"] = tuple(changes["country_codes"])
     for column in ("x", "y", "teachers", "disadvantaged", "capacity"):
         if column in node_table:
             values = node_table[column].to_numpy(float)

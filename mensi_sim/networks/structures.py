@@ -217,10 +217,27 @@ def _groups(labels: np.ndarray) -> list[np.ndarray]:
     return np.split(order, bounds) if order.size else []
 
 
-def _top_capacity(schools: np.ndarray, capacity: np.ndarray, count: int) -> np.ndarray:
-    """The ``count`` schools with the highest capacity (ties: lower id first), best first."""
-    order = np.lexsort((schools, -capacity[schools]))
+def _top_capacity(
+    schools: np.ndarray, capacity: np.ndarray, count: int, hints: np.ndarray | None = None
+) -> np.ndarray:
+    """The ``count`` schools with the highest capacity (ties: lower id first), best first.
+
+    With ``hints`` (a roster's ``volunteers_to_mentor``: 1 yes, 0 no hint, -1 no), schools
+    that volunteer come first, then those without a hint; a school that said no is never
+    chosen (so fewer than ``count`` may come back).
+    """
+    if hints is None or not hints[schools].any():
+        order = np.lexsort((schools, -capacity[schools]))
+        return schools[order[:count]]
+    h = hints[schools]
+    order = np.lexsort((schools, -capacity[schools], -h))
+    order = order[h[order] >= 0]
     return schools[order[:count]]
+
+
+def _may_mentor(population: Population, schools: np.ndarray) -> int:
+    """How many of ``schools`` may be chosen as mentors (all but those that said no)."""
+    return int(np.count_nonzero(population.hints[schools] >= 0))
 
 
 def _without(schools: np.ndarray, chosen: np.ndarray) -> np.ndarray:
@@ -317,7 +334,15 @@ def _check_region_sizes(population: Population, net: NetworkParams) -> list[np.n
             region = int(population.region[schools[0]])
             raise NetworkError(
                 f"network.mentors_per_region: {need} mentors per region need at least {need} "
-                f"schools per region; region {region} has {schools.size}"
+                f"schools per region; region {population.region_label(region)} has "
+                f"{schools.size}"
+            )
+        if _may_mentor(population, schools) < need:
+            region = int(population.region[schools[0]])
+            raise NetworkError(
+                f"network.mentors_per_region: {need} mentors per region, but region "
+                f"{population.region_label(region)} has {_may_mentor(population, schools)} "
+                "schools that may mentor (the others said volunteers_to_mentor = no)"
             )
     return regions
 
@@ -332,7 +357,8 @@ def top_down(
     """Regional hubs designated by the ministry.
 
     In each region (that has schools) the ``mentors_per_region`` schools with the
-    highest ``capacity`` become mentors; each gets the nearest
+    highest ``capacity`` become mentors (with a roster's ``volunteers_to_mentor``: the
+    volunteers first, never a school that said no); each gets the nearest
     ``mentees_per_mentor`` (k) other schools of its region by the greedy
     closest-pair assignment (:func:`nearest_assignment`). Every mentee has one
     mentor, in its own region. A region with fewer than
@@ -350,7 +376,9 @@ def top_down(
     xy = np.column_stack([population.x, population.y])
     mentors, mentee, mentor_of = [], [], []
     for schools in regions:
-        chosen = _top_capacity(schools, population.capacity, net.mentors_per_region)
+        chosen = _top_capacity(
+            schools, population.capacity, net.mentors_per_region, population.mentor_hint
+        )
         others = _without(schools, chosen)
         owner = nearest_assignment(xy[chosen], xy[others], net.mentees_per_mentor)
         taken = owner >= 0
@@ -493,8 +521,9 @@ def bottom_up(
 
     Each school opts in with probability
     ``clip(opt_in_base + opt_in_motivation * motivation, 0, 1)``. Opted-in schools
-    with ``capacity >= mentor_min_capacity`` volunteer as mentors; the
-    other opted-in schools seek a mentor among the volunteers of their own
+    with ``capacity >= mentor_min_capacity`` volunteer as mentors (a roster's
+    ``volunteers_to_mentor``: yes volunteers whatever its draw and capacity, no never
+    does); the other opted-in schools seek a mentor among the volunteers of their own
     country (all volunteers if their country has none), nearest
     ``BOTTOM_UP_CANDIDATES`` only, ranked by :func:`attractiveness`. Mentors
     accept up to ``mentor_limit`` mentees (:func:`deferred_acceptance`, equal to
@@ -506,8 +535,10 @@ def bottom_up(
     p_opt_in = np.clip(net.opt_in_base + net.opt_in_motivation * population.motivation, 0.0, 1.0)
     opted_in = rng.random(n) < p_opt_in
     capable = population.capacity >= net.mentor_min_capacity
-    volunteers = np.flatnonzero(opted_in & capable)
-    seekers = np.flatnonzero(opted_in & ~capable)
+    hints = population.hints
+    offers = (opted_in & capable & (hints >= 0)) | (hints > 0)
+    volunteers = np.flatnonzero(offers)
+    seekers = np.flatnonzero(opted_in & ~offers)
     if volunteers.size and seekers.size:
         cand, score = _candidate_lists(population, seekers, volunteers, net)
         mentor_of_seeker = deferred_acceptance(cand, score, net.mentor_limit)
@@ -538,7 +569,8 @@ def virtual(
     Mentors are the ``virtual_mentors_per_country`` highest-capacity schools of
     each country (``virtual_scope = "national"``), or the
     ``virtual_mentors_per_country * n_countries`` highest overall
-    (``"cross_border"``; n_countries counts countries that have schools). In
+    (``"cross_border"``; n_countries counts countries that have schools); a roster's
+    volunteers come first, and a school that said no is never chosen. In
     each scope, mentees are drawn at random from the non-mentor schools (no
     distance involved) and dealt to the mentors in turn, so each mentor gets
     ``virtual_mentees_per_mentor`` mentees, or, when the scope has too few
@@ -554,27 +586,27 @@ def virtual(
         scopes = _groups(population.country)
         n_mentors = [per_country] * len(scopes)
         for schools in scopes:
-            if schools.size < per_country:
+            if _may_mentor(population, schools) < per_country:
                 code = population.country_codes[int(population.country[schools[0]])]
                 raise NetworkError(
                     f"network.virtual_mentors_per_country: {per_country} online mentors per "
-                    f"country need at least {per_country} schools per country; "
-                    f"country {code} has {schools.size}"
+                    f"country need at least {per_country} schools per country that may "
+                    f"mentor; country {code} has {_may_mentor(population, schools)}"
                 )
     else:
         scopes = [np.arange(population.n)]
         n_countries = sorted_unique(population.country).size
         n_mentors = [per_country * n_countries]
-        if population.n < n_mentors[0]:
+        if _may_mentor(population, scopes[0]) < n_mentors[0]:
             raise NetworkError(
                 f"network.virtual_mentors_per_country: {per_country} online mentors per country "
                 f"x {n_countries} countries = {n_mentors[0]} mentors need at least as many "
-                f"schools; there are {population.n}"
+                f"schools that may mentor; there are {_may_mentor(population, scopes[0])}"
             )
     k = net.virtual_mentees_per_mentor
     mentors, mentee, mentor_of = [], [], []
     for schools, count in zip(scopes, n_mentors, strict=True):
-        chosen = _top_capacity(schools, population.capacity, count)
+        chosen = _top_capacity(schools, population.capacity, count, population.mentor_hint)
         others = _without(schools, chosen)
         drawn = rng.permutation(others)[: min(others.size, count * k)]
         mentors.append(chosen)

@@ -156,6 +156,7 @@ def plan_figures(
                 "comparison",
             ),
         ]
+    specs += _group_specs(results, table)
     sv = results.tables.get("sensitivity")
     if sv is not None and not sv.empty:
         for (method, outcome), _ in sv.groupby(["method", "outcome"], sort=False):
@@ -184,6 +185,49 @@ def plan_figures(
                 )
     if network:
         specs += _network_specs(results, network_scenario, weeks, replicate)
+    return specs
+
+
+def _group_specs(results: Results, table) -> list[FigureSpec]:  # noqa: ANN001 - or None
+    """The small multiples by country, when the results hold several countries."""
+    from mensi_sim.plotting import groups as grp
+
+    gs = results.group_summary
+    if results.is_sample_design or gs.empty or "by" not in gs.columns:
+        return []
+    countries = gs.loc[gs["by"] == "country", "group"].nunique()
+    if countries < 2:
+        return []
+    specs = [
+        FigureSpec(
+            "by_country",
+            "Adoption by country",
+            "Share of each country's schools that have adopted the practice at the horizon: "
+            "mean over replicates with its 95% interval, one panel per country on one scale.",
+            lambda: grp.plot_group_outcome(gs, "country", "final_adoption_share"),
+            "groups",
+            basic=False,
+        )
+    ]
+    if table is not None and len(table) > 1:
+        specs += [
+            FigureSpec(
+                f"by_country_{name}",
+                f"Difference from the baseline by country: {title}",
+                f"Paired difference of {what} from the baseline within each country (its "
+                "schools; the costs booked to them), with its 95% interval; a filled dot means "
+                "the interval excludes zero.",
+                lambda o=outcome: grp.plot_group_differences(
+                    results.group_comparison("country"), o
+                ),
+                "groups",
+                basic=False,
+            )
+            for name, outcome, title, what in (
+                ("adoption", "final_adoption_share", "adoption", "the adoption share"),
+                ("cost", "total_cost", "total cost", "the total cost (cash and staff time)"),
+            )
+        ]
     return specs
 
 

@@ -3,9 +3,10 @@
     from mensi_sim.report import write_report
     write_report("results/structures")        # -> results/structures/report.html
 
-The page holds what was run (scenarios, assumptions with their sources,
-provenance from the manifest), the headline outcomes and paired comparisons
-with 95% intervals, the cost-effectiveness ranking, the sensitivity indices and
+The page holds what was run (scenarios, the roster the schools came from and what was
+drawn, assumptions with their sources, provenance from the manifest), the headline
+outcomes and paired comparisons with 95% intervals, the cost-effectiveness ranking, the
+outcomes by country with the cross-country comparison, the sensitivity indices and
 every figure that fits the results. Images are embedded as ``data:`` URIs and
 the style sheet is inline: the file opens anywhere, offline, and can be mailed.
 """
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from mensi_sim.errors import ResultsError
 from mensi_sim.plotting.collect import as_results, plan_figures
-from mensi_sim.report import comparisons, sections
+from mensi_sim.report import comparisons, groups, sections
 from mensi_sim.report.html import esc, page
 from mensi_sim.results import Results
 
@@ -33,6 +34,8 @@ SECTIONS = (
     ("figures", "Figures"),
     ("comparison", "Comparison with the baseline"),
     ("cost-effectiveness", "Cost-effectiveness ranking"),
+    ("by-country", "By country"),
+    ("exchange", "Cross-country comparison"),
     ("sensitivity", "Sensitivity"),
     ("provenance", "Provenance"),
     ("reading", "How to read this report"),
@@ -73,8 +76,10 @@ def build_report(
     body["figures"] = group("outcomes", "network") or "<p class='muted'>No figure fits.</p>"
     body["comparison"] = comparisons.comparison(res, group("comparison"))
     body["sensitivity"] = comparisons.sensitivity(res, group("sensitivity"))
+    body["by-country"] = groups.by_country(res, group("groups"))
+    body["exchange"] = groups.exchange(res)
     body["summary"] = sections.in_brief(res)
-    body["what-was-run"] = sections.what_was_run(res)
+    body["what-was-run"] = sections.what_was_run(res) + groups.roster_paragraph(res)
     body["assumptions"] = sections.assumptions(res)
     body["results"] = sections.results(res)
     body["cost-effectiveness"] = comparisons.cost_effectiveness(res)

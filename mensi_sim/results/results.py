@@ -2,14 +2,16 @@
 
 ``simulate()`` and ``sweep()`` return one, ``Results.load(folder)`` reads one back from
 a results directory and ``.save(folder)`` writes one, atomically. It holds the three
-tables of every run (``timeseries``, ``summary``, ``runs``), the ``manifest``, and the
-tables analyses added (``tables``: comparison, sensitivity, budget).
+tables of every run (``timeseries``, ``summary``, ``runs``), the same outcomes by country,
+region and disadvantage band (``group_summary``), the ``manifest``, and the tables
+analyses added (``tables``: comparison, sensitivity, budget, group_comparison).
 
 Comparisons, sensitivity indices and the quick figure hang off it: ``.comparison()``,
-``.sensitivity()`` and ``.plot()`` call the floors above this one (``mensi_sim.analysis``,
-``mensi_sim.plotting``) through a deferred import; they are the only calls upward in
-the package, listed in tests/test_layers.py. A stored table is read, never computed
-again; a computed one is kept, so the figures and the report share it.
+``.group_comparison()``, ``.headline_by()``, ``.sensitivity()`` and ``.plot()`` call the
+floors above this one (``mensi_sim.analysis``, ``mensi_sim.plotting``) through a deferred
+import; they are the only calls upward in the package, listed in tests/test_layers.py. A
+stored table is read, never computed again; a computed one is kept, so the figures and the
+report share it.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import pandas as pd
 from mensi_sim.errors import ResultsError
 from mensi_sim.experiments.manifest import build_manifest
 from mensi_sim.experiments.replicate import replicate_model
-from mensi_sim.experiments.runstore import KEY
+from mensi_sim.experiments.runstore import FRAME_NAMES, GROUP_TABLE, KEY
 from mensi_sim.experiments.spec import resolve_baseline
 from mensi_sim.metrics import SUMMARY_OUTCOMES
 from mensi_sim.results import rebuild
@@ -52,6 +54,9 @@ class Results:
         runs: One row per run: seed, scenario hash, status, error, duration (a sweep:
             also the design point and its parameters).
         path: The results directory it was loaded from or saved to (None in memory).
+        group_summary: One row per (scenario, replicate, grouping, group): the summary's
+            outcomes by country, region and disadvantage band (``mensi_sim.groups``;
+            empty for results made before it existed).
         tables: Tables analyses added, by name (``comparison``, ``sensitivity``,
             ``budget``), saved as ``<name>.parquet``.
         adaptive: A sweep with adaptive replications: where each scenario stopped.
@@ -71,6 +76,7 @@ class Results:
         experiment: Experiment | None = None,
         path: str | Path | None = None,
         tables: Mapping[str, pd.DataFrame] | None = None,
+        group_summary: pd.DataFrame | None = None,
         adaptive: Mapping[str, AdaptiveStatus] | None = None,
         notes: Sequence[str] | None = None,
         command_line: str | Sequence[str] | None = None,
@@ -85,7 +91,8 @@ class Results:
             seed: The root seed (default: the manifest's).
             experiment: The experiment of a sweep (default: rebuilt from the manifest).
             path: Where the results directory is.
-            tables: Further tables (comparison, sensitivity, budget).
+            tables: Further tables (comparison, sensitivity, budget, group_comparison).
+            group_summary: The outcomes by group (``mensi_sim.groups``).
             adaptive: The adaptive rule's status per scenario.
             notes: Notes so far.
             command_line: Recorded in the manifest built on demand (default: sys.argv).
@@ -97,6 +104,7 @@ class Results:
         self.runs = runs
         self.path = Path(path) if path is not None else None
         self.tables: dict[str, pd.DataFrame] = dict(tables or {})
+        self.group_summary = group_summary if group_summary is not None else pd.DataFrame()
         self.adaptive: dict[str, AdaptiveStatus] = dict(adaptive or {})
         self.notes: list[str] = list(notes or [])
         self._manifest = dict(manifest) if manifest is not None else None
@@ -105,6 +113,7 @@ class Results:
         self._experiment = experiment
         self._command_line = command_line
         self._comparisons: dict[tuple[str, float], pd.DataFrame] = {}
+        self._group_comparisons: dict[tuple[str, str, float], pd.DataFrame] = {}
         self._tried: tuple[pd.DataFrame | None, str] | None = None
         self._sources: dict[str | None, rebuild.ReplaySource] = {}
 
@@ -125,13 +134,23 @@ class Results:
             table = read_table(d / f"{name}.parquet", notes)
             if table is not None:
                 tables[name] = table
-        return cls(**frames, manifest=manifest, path=d, tables=tables, notes=notes)
+        groups = read_table(d / f"{GROUP_TABLE}.parquet", notes)
+        return cls(
+            **frames,
+            manifest=manifest,
+            path=d,
+            tables=tables,
+            group_summary=groups,
+            notes=notes,
+        )
 
     @classmethod
     def from_sweep(cls, output: SweepOutput) -> Results:
         """The Results of a sweep from what the runner returned."""
+        frames = {k: v for k, v in output.tables.items() if k in FRAME_NAMES}
         return cls(
-            **output.tables,
+            **frames,
+            group_summary=output.tables.get(GROUP_TABLE),
             manifest=output.manifest,
             experiment=output.experiment,
             path=output.out,
@@ -162,10 +181,13 @@ class Results:
             manifest=self.manifest,
             overwrite=overwrite,
             add_files=add_files,
-            tables=self.tables,
+            tables={**self.tables, **self._group_table()},
         )
         self.path = written
         return written
+
+    def _group_table(self) -> dict[str, pd.DataFrame]:
+        return {GROUP_TABLE: self.group_summary} if len(self.group_summary) else {}
 
     def write_table(self, name: str, frame: pd.DataFrame) -> Path:
         """Add a table to the results and write it into the results directory, atomically."""
@@ -173,6 +195,7 @@ class Results:
             raise ResultsError(f"{name}: the results are not in a folder (save them first)")
         written = _write_table(frame, self.path, name)
         self.tables[name] = frame
+        self._group_comparisons.clear()
         if name == "comparison":
             self._tried = None
         return written
@@ -290,7 +313,8 @@ class Results:
 
         Args:
             kind: ``"runs"``: a row per run, its record and its outcomes side by side
-                (outcomes missing for a failed run); ``"summary"``, ``"timeseries"``, or
+                (outcomes missing for a failed run); ``"summary"``, ``"timeseries"``,
+                ``"group_summary"``, or
                 the name of one of ``tables``.
         """
         if kind == "runs":
@@ -299,11 +323,11 @@ class Results:
             shared = [c for c in self.summary.columns if c in self.runs.columns]
             outcomes = self.summary.drop(columns=[c for c in shared if c not in KEY])
             return self.runs.merge(outcomes, on=KEY, how="left")
-        if kind in ("summary", "timeseries"):
+        if kind in ("summary", "timeseries", GROUP_TABLE):
             return getattr(self, kind).copy()
         if kind in self.tables:
             return self.tables[kind].copy()
-        allowed = ", ".join(["runs", "summary", "timeseries", *self.tables])
+        allowed = ", ".join(["runs", "summary", "timeseries", GROUP_TABLE, *self.tables])
         raise ValueError(f"to_df: unknown table {kind!r} (allowed: {allowed})")
 
     # --- comparisons ---------------------------------------------------------------
@@ -379,6 +403,53 @@ class Results:
 
             self._comparisons[key] = comparison_table(self.summary, base, level=level)
         return self._comparisons[key]
+
+    def headline_by(
+        self, by: str = "country", outcomes: Sequence[str] | None = None, level: float = 0.95
+    ) -> pd.DataFrame:
+        """Mean and interval of the outcomes of interest per scenario and group of ``by``
+        (``"country"``, ``"region"`` or ``"disadvantage"``), long format.
+
+        Raises:
+            ValueError: ``by`` is not a grouping, or there are no outcomes by group.
+        """
+        from mensi_sim.analysis.groups import group_headline  # upward: see module doc
+
+        outcomes = tuple(outcomes or self.outcomes)
+        return group_headline(self.group_summary, by, outcomes, level=level)
+
+    def group_comparison(
+        self, by: str = "country", baseline: str | None = None, level: float = 0.95
+    ) -> pd.DataFrame:
+        """``comparison()`` within every group of ``by``: one row per (group, scenario).
+
+        The stored ``group_comparison`` table (``compare --by``) when it was made by that
+        grouping against that baseline, else ``analysis.groups.group_comparison``.
+
+        Raises:
+            ResultsError: Fewer than two scenarios, or no such baseline.
+            ValueError: ``by`` is not a grouping, or there are no outcomes by group.
+        """
+        base = self.baseline if baseline is None else self.baseline_for(baseline)
+        if base is None or len(self.scenarios) < 2:
+            raise ResultsError("fewer than two scenarios; nothing to compare")
+        stored = self.tables.get("group_comparison")
+        if (
+            stored is not None
+            and len(stored)
+            and level == 0.95
+            and set(stored["by"]) == {by}
+            and str(stored["baseline"].iloc[0]) == base
+        ):
+            return stored
+        key = (by, base, level)
+        if key not in self._group_comparisons:
+            from mensi_sim.analysis.groups import group_comparison  # upward: see module doc
+
+            self._group_comparisons[key] = group_comparison(
+                self.group_summary, base, by=by, level=level
+            )
+        return self._group_comparisons[key]
 
     def try_comparison(self) -> pd.DataFrame | None:
         """The comparison the figures and the report show, or None (the reason in ``notes``).
@@ -462,6 +533,12 @@ class Results:
         """
         source = self.replay_source(name)
         return replicate_model(source.scenario, source.root_seed, replicate)
+
+    def schools(self, name: str | None = None, replicate: int = 0) -> pd.DataFrame:
+        """The schools of replicate ``replicate`` of scenario ``name``, one row each: id (a
+        roster's ids), country, region, attributes, and role and cluster at week 0
+        (``MentoringModel.schools`` of the re-created run)."""
+        return self.model(name, replicate).schools()
 
     # --- figure --------------------------------------------------------------------
 

@@ -25,9 +25,10 @@ import pyarrow.parquet as pq
 from mensi_sim.errors import ResultsError
 from mensi_sim.experiments.runstore import FRAME_NAMES, MANIFEST_NAME, atomic_parquet
 
-# tables a results directory may hold besides the three of every run: written by
-# ``compare`` (comparison, budget) and ``sensitivity``
-OPTIONAL_TABLES = ("comparison", "sensitivity", "budget")
+# tables a results directory may hold besides the three of every run and the outcomes by
+# group (GROUP_TABLE): written by ``compare`` (comparison, budget, group_comparison) and
+# ``sensitivity``
+OPTIONAL_TABLES = ("comparison", "sensitivity", "budget", "group_comparison")
 
 
 def _frames_of(result_or_frames: Any) -> dict[str, pd.DataFrame]:

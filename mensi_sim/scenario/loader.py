@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from mensi_sim.errors import ScenarioError
+from mensi_sim.errors import RosterError, ScenarioError
 from mensi_sim.scenario.fields import allowed_range
 from mensi_sim.scenario.schema import Scenario
 
@@ -84,6 +84,8 @@ def scenario_from_dict(data: dict[str, Any], where: str = "scenario") -> Scenari
         return Scenario.model_validate(data)
     except ValidationError as err:
         raise ScenarioError(format_validation_error(err, where, Scenario)) from None
+    except RosterError as err:  # raised by the roster's reader, not wrapped by pydantic
+        raise RosterError(f"{where}: {err}") from None
     except (ValueError, TypeError) as err:
         raise ScenarioError(f"{where}: {err}") from None
 

@@ -9,12 +9,14 @@ docs/ODD.md lists the same parameters; ``python -m mensi_sim.cli.reference`` pri
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mensi_sim.registry import ADOPTION_RULES, INCENTIVE_TYPES, STRUCTURES, structure_names
 from mensi_sim.scenario.fields import param
+from mensi_sim.scenario.roster import read_roster
 
 WEEKS_PER_YEAR = 52
 
@@ -123,8 +125,16 @@ class ProgrammeParams(_Section):
 
 
 class PopulationParams(_Section):
-    """Generated school attributes."""
+    """The schools: generated, or read from a roster with the missing attributes generated."""
 
+    roster: str | list[str] = Field(
+        "",
+        description="School roster: a CSV or Parquet file (or a list, read in order) with "
+        "columns id, country, region and optional location, teachers, disadvantaged, "
+        "capacity or SELFIE scores, motivation, volunteers_to_mentor (mensi_sim/scenario/"
+        "roster.py); relative to the scenario file. It sets n_schools and countries; "
+        "attributes it lacks are drawn as for generated schools",
+    )
     n_schools: int = param(120, "Number of schools", unit="schools", ge=1, le=2_000_000)
     countries: list[str] = Field(
         default_factory=lambda: list(MENSI_COUNTRIES),
@@ -194,9 +204,34 @@ class PopulationParams(_Section):
         description="Shift of mean initial capacity per country code",
         json_schema_extra={"unit": "capacity", "source": "assumption"},
     )
+    disadvantage_bands: list[float] = Field(
+        default_factory=lambda: [0.1, 0.2, 0.3],
+        description="Edges of the disadvantage bands that outcomes are reported by "
+        "(share of disadvantaged pupils; ascending, each in (0, 1))",
+        json_schema_extra={
+            "unit": "share",
+            "source": "assumption: about quartiles of the default Beta(0.2, 0.12) shares",
+        },
+    )
+
+    @property
+    def roster_files(self) -> tuple[str, ...]:
+        """The roster's files (empty without a roster)."""
+        if isinstance(self.roster, str):
+            return (self.roster,) if self.roster else ()
+        return tuple(self.roster)
 
     @model_validator(mode="after")
     def _check_countries(self) -> PopulationParams:
+        edges = self.disadvantage_bands
+        if any(not 0 < e < 1 for e in edges) or any(
+            b <= a for a, b in zip(edges, edges[1:], strict=False)
+        ):
+            raise ValueError(
+                f"disadvantage_bands: {edges}: edges must be ascending and each in (0, 1)"
+            )
+        if isinstance(self.roster, list) and not all(self.roster):
+            raise ValueError("roster: an empty file name in the list")
         if len(set(self.countries)) != len(self.countries):
             raise ValueError("countries: duplicate country code")
         if self.country_weights is not None:
@@ -378,6 +413,12 @@ class NetworkParams(_Section):
     plan: PlanParams = Field(
         default_factory=PlanParams, description="structure = 'designed': the programme's plan"
     )
+    structure_by_country: dict[str, str] = Field(
+        default_factory=dict,
+        description="A policy structure per country code, each built on its country's "
+        "schools only (countries not named use structure); e.g. one approach per ministry",
+        json_schema_extra={"unit": "", "source": ""},
+    )
     proximity: bool = Field(True, description="Add weak informal ties to nearby schools")
     proximity_radius_km: float = param(
         10.0, "Proximity ties link schools closer than this", unit="km", gt=0, le=1000
@@ -390,6 +431,16 @@ class NetworkParams(_Section):
     @classmethod
     def _known_structure(cls, value: str) -> str:
         return _registered(STRUCTURES, value, "structure")
+
+    @field_validator("structure_by_country")
+    @classmethod
+    def _policy_by_country(cls, value: dict[str, str]) -> dict[str, str]:
+        policy = structure_names("policy")
+        for code, name in value.items():
+            if name not in policy:
+                choices = ", ".join(repr(n) for n in policy)
+                raise ValueError(f"{code}: {name!r} is not a policy structure ({choices})")
+        return value
 
 
 class ContactParams(_Section):
@@ -889,6 +940,37 @@ class Scenario(BaseModel):
     incentives: list[IncentiveScheme] = Field(default_factory=list)
     source_path: str = Field("", description="Set by load_scenario: the file it came from")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _read_roster(cls, data: object) -> object:
+        """With ``population.roster``: resolve its files against the scenario file's folder,
+        read them (a one-line RosterError if they are bad) and take n_schools and countries
+        from the roster."""
+        if not isinstance(data, dict):
+            return data
+        pop = data.get("population")
+        if isinstance(pop, PopulationParams):
+            pop = pop.model_dump()
+        if not isinstance(pop, dict) or not pop.get("roster"):
+            return data
+        files = pop["roster"] if isinstance(pop["roster"], list) else [pop["roster"]]
+        if not all(isinstance(f, str) and f for f in files):
+            return data  # the field's own validation names the problem
+        folder = Path(str(data.get("source_path") or "")).parent
+        resolved = [
+            str(p if p.is_absolute() else (folder / p).resolve())
+            for p in (Path(f).expanduser() for f in files)
+        ]
+        roster = read_roster(resolved)
+        pop = {
+            **pop,
+            "roster": resolved if isinstance(pop["roster"], list) else resolved[0],
+            "n_schools": roster.n,
+            "countries": list(roster.country_codes),
+            "country_weights": None,
+        }
+        return {**data, "population": pop}
+
     @model_validator(mode="after")
     def _check_cross_fields(self) -> Scenario:
         n = self.population.n_schools
@@ -900,6 +982,24 @@ class Scenario(BaseModel):
             raise ValueError(f"adoption.initial_ids: {bad[0]} outside 0 <= id < {n}")
         if self.network.structure == "file" and not self.network.file:
             raise ValueError("network.file: required when structure = 'file'")
+        unknown = [
+            c for c in self.network.structure_by_country if c not in self.population.countries
+        ]
+        if unknown:
+            raise ValueError(
+                f"network.structure_by_country: {unknown[0]!r} is not a country of the "
+                f"population ({', '.join(self.population.countries)})"
+            )
+        if self.network.structure_by_country and self.structure.family != "policy":
+            raise ValueError(
+                "network.structure_by_country: needs a policy structure as network.structure "
+                f"(for the countries it does not name), not {self.network.structure!r}"
+            )
+        if self.network.structure == "file" and self.population.roster:
+            raise ValueError(
+                "population.roster: a roster cannot be combined with structure = 'file' "
+                "(the network file brings its own schools)"
+            )
         prog = self.programme
         if self.opening.enabled and self.opening.start_week >= prog.end_week:
             raise ValueError(
@@ -937,13 +1037,29 @@ class Scenario(BaseModel):
     @property
     def participation(self) -> Literal["voluntary", "compulsory"]:
         """Whether taking part is voluntary or compulsory (the structure's default for auto)."""
+        return self.participation_under(self.structure)
+
+    def participation_under(self, structure) -> Literal["voluntary", "compulsory"]:  # noqa: ANN001
+        """Participation under a structure (a registry entry): ``engagement.participation``
+        unless it is auto, else the structure's default."""
         if self.engagement.participation != "auto":
             return self.engagement.participation
-        return self.structure.participation
+        return structure.participation
 
     @property
     def has_community(self) -> bool:
         """Whether an online community of practice links the participants."""
+        return self.community_under(self.structure)
+
+    def community_under(self, structure) -> bool:  # noqa: ANN001 - a registry Structure
+        """Whether a community of practice links a structure's participants:
+        ``network.community`` unless it is None, else the structure's default."""
         if self.network.community is not None:
             return self.network.community
-        return self.structure.community
+        return structure.community
+
+    def structure_of(self, country_code: str):  # noqa: ANN201 - a registry Structure
+        """The registry entry of the structure a country's schools are organised by."""
+        return STRUCTURES.get(
+            self.network.structure_by_country.get(country_code, self.network.structure)
+        )

@@ -216,6 +216,10 @@ def test_the_registry_prices_each_cluster_by_its_mode():
     per_school = costs.mentor_rate(rate, cluster, np.array([MODE_IN_PERSON, MODE_ONLINE]))
     np.testing.assert_array_equal(per_school, [5000.0, 1500.0, 5000.0, 1500.0])
     assert costs.mentor_rate(1000.0, cluster, np.zeros(0)) == 1000.0
+    # one pair per school (its country's structure's): a single price stands for both modes
+    pairs = np.array([costs.rate_pair(1000.0), rate, rate, costs.rate_pair(1000.0)])
+    per_school = costs.mentor_rate(pairs, cluster, np.array([MODE_IN_PERSON, MODE_ONLINE]))
+    np.testing.assert_array_equal(per_school, [1000.0, 1500.0, 5000.0, 1000.0])
 
 
 def test_a_mixed_plan_books_coordination_and_platform_by_region_mode():

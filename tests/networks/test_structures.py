@@ -162,7 +162,7 @@ def test_top_down_region_with_too_few_schools_raises_one_line_error():
         build(top_down, sc, population(sc))
     message = str(err.value)
     assert message.startswith("network.mentors_per_region:")
-    assert "region 0 has 5" in message and "\n" not in message
+    assert "region BE-VLG-1 has 5" in message and "\n" not in message
 
 
 def test_top_down_peer_ties_can_be_switched_off():

@@ -1,0 +1,118 @@
+"""One structure per country (``network.structure_by_country``).
+
+- Each country's schools are organised by its own structure and only by it: roles,
+  clusters and ties stay inside the country, top-down mentors are its regions' most
+  capable schools, virtual clusters meet online.
+- The same world: the schools are the ones of any other scenario with the seed.
+- Naming every country with the structure it would have anyway changes nothing (top_down
+  without a community: the builder works region by region in both cases).
+- Each country's structure brings its participation and coordination price; staff time is
+  valued at each country's hour rate.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mensi_sim import MentoringModel, load_scenario, simulate
+from mensi_sim.codes import COST_CATEGORIES, KIND_PROXIMITY, MODE_ONLINE, ROLE_MENTOR, ROLE_NONE
+from mensi_sim.errors import ScenarioError
+from mensi_sim.scenario.loader import scenario_from_dict
+
+REPO = Path(__file__).resolve().parents[1]
+PILOT = load_scenario(REPO / "scenarios" / "mensi_pilot.toml").with_updates({"time.steps": 60})
+MIXED = {"IT": "top_down", "HU": "virtual", "PT": "bottom_up", "HR": "none", "CZ": "none",
+         "BE-VLG": "none"}  # fmt: skip
+
+
+def mixed(**updates):
+    return PILOT.with_updates(
+        {"network.structure_by_country": MIXED, "network.virtual_mentors_per_country": 2,
+         "network.virtual_mentees_per_mentor": 4, **updates}
+    )  # fmt: skip
+
+
+def test_each_country_is_organised_by_its_own_structure():
+    model = MentoringModel(mixed(), rng=3)
+    pop, st, ties = model.population, model.state, model.ties
+    code = np.asarray(pop.country_codes)[pop.country]
+    formal = ties.kind != KIND_PROXIMITY
+    assert (code[ties.src[formal]] == code[ties.dst[formal]]).all()
+    for none in ("HR", "CZ", "BE-VLG"):
+        assert (st.role[code == none] == ROLE_NONE).all()
+    it = code == "IT"
+    for region in np.unique(pop.region[it]):
+        schools = np.flatnonzero(pop.region == region)
+        mentor = schools[st.role[schools] == ROLE_MENTOR]
+        assert mentor.tolist() == [schools[np.argmax(pop.capacity[schools])]]
+    hu_ties = formal & (code[ties.src] == "HU")
+    assert hu_ties.any() and (ties.mode[hu_ties] == MODE_ONLINE).all()
+    assert (st.role[code == "HU"] == ROLE_MENTOR).sum() == 2
+    clusters = st.cluster[st.cluster >= 0]
+    for c in np.unique(clusters):
+        assert np.unique(code[st.cluster == c]).size == 1
+    # the same schools as any scenario of the seed
+    plain = MentoringModel(PILOT, rng=3)
+    for name in ("capacity", "x", "teachers", "disadvantaged", "motivation"):
+        np.testing.assert_array_equal(getattr(pop, name), getattr(plain.population, name))
+
+
+def test_naming_every_country_with_the_same_structure_changes_nothing():
+    sc = PILOT.with_updates({"network.structure": "top_down"})
+    named = sc.with_updates(
+        {"network.structure_by_country": dict.fromkeys(sc.population.countries, "top_down")}
+    )
+    a, b = simulate(sc, replications=2, seed=5), simulate(named, replications=2, seed=5)
+    pd.testing.assert_frame_equal(a.summary, b.summary)
+    pd.testing.assert_frame_equal(a.group_summary, b.group_summary)
+
+
+def test_each_country_pays_its_structures_prices():
+    sc = mixed(**{"opening.enabled": False})
+    res = simulate(sc, replications=1, seed=2)
+    model = res.model()
+    model.run_for(sc.time.steps)
+    pop, st = model.population, model.state
+    code = np.asarray(pop.country_codes)[pop.country]
+    coordination = st.cost[:, COST_CATEGORIES.index("coordination")]
+    weeks = sc.programme.end_week  # the programme runs weeks 0-51 within the 60
+    for country, field in (("IT", "coordination_top_down"), ("HU", "coordination_virtual"),
+                           ("PT", "coordination_bottom_up")):  # fmt: skip
+        mentors = (code == country) & (st.role == ROLE_MENTOR)
+        rate = getattr(sc.costs, field) / 52
+        np.testing.assert_allclose(coordination[mentors], rate * weeks, rtol=1e-12)
+    assert coordination[np.isin(code, ["HR", "CZ", "BE-VLG"])].sum() == 0
+    # compulsory where the country's structure assigns schools, voluntary under bottom_up
+    assigned = model._assigned
+    assert assigned[(code == "IT") & (st.role != ROLE_NONE)].all()
+    assert not assigned[code == "PT"].any()
+    # staff time at each country's hour rate
+    hours, time_cost = st.staff_hours, st.cost[:, COST_CATEGORIES.index("staff_time")]
+    for country in ("IT", "HU", "PT"):
+        inside = (code == country) & (hours > 0)
+        np.testing.assert_allclose(
+            time_cost[inside] / hours[inside], sc.costs.hour_rate(country), rtol=1e-12
+        )
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"network.structure_by_country": {"FR": "top_down"}}, "'FR' is not a country"),
+        ({"network.structure_by_country": {"IT": "complete"}}, "is not a policy structure"),
+        (
+            {"network.structure": "complete", "network.structure_by_country": {"IT": "top_down"}},
+            "needs a policy structure",
+        ),
+    ],
+)
+def test_bad_structures_by_country_are_one_line(changes, message):
+    data = PILOT.model_dump()
+    for path, value in changes.items():
+        data["network"][path.split(".")[1]] = value
+    with pytest.raises(ScenarioError, match=message):
+        scenario_from_dict(data, "s.toml")
