@@ -10,16 +10,21 @@ from __future__ import annotations
 
 import functools
 import gc
+import json
 import os
+import re
 import resource
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from benchmarks.phases import SETUP_PHASES, STEP_PHASES, PhaseTimer, timed_phases
 from mensi_sim import MentoringModel, load_scenario
@@ -68,13 +73,15 @@ def size_scenario(n: int, structure: str, steps: int = 52) -> Scenario:
 
 
 def like_for_like(scenario: Scenario) -> Scenario:
-    """The scenario with only the rules the Mesa reference has: learning and Bass adoption
-    (engagement fixed at 1, no course; a random 20 % adopted at the start)."""
+    """The scenario with only the rules the Mesa reference has: learning and the contact
+    adoption rule (engagement fixed at 1, no course, no advanced schools; a random 20 %
+    adopted at the start)."""
     return scenario.with_updates(
         {
             "engagement.enabled": False,
             "training.courses": [],
             "adoption.initial": "share",
+            "population.advanced_share": 0.0,
         }
     )
 
@@ -167,8 +174,8 @@ def size_case(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def pilot_case(spec: dict[str, Any]) -> dict[str, Any]:
-    """One pilot run (120 schools, 52 weeks): set-up, run after set-up, and run_once
-    (set-up, run and tidy DataFrames), each repeated ``spec["repeats"]`` times."""
+    """One pilot run (120 schools, its horizon of 156 weeks): set-up, run after set-up, and
+    run_once (set-up, run and tidy DataFrames), each repeated ``spec["repeats"]`` times."""
     repeats = spec["repeats"]
     scenario = load_scenario(PILOT)
     for r in range(5):  # warm-up: imports, caches
@@ -238,7 +245,9 @@ def _package_executor(scenario: Scenario, seed: int, reps: int) -> tuple[list, s
 
 def replications_case(spec: dict[str, Any]) -> dict[str, Any]:
     """Time ``spec["replications"]`` replicates of the pilot on the default executor (or a
-    ProcessPoolExecutor over run_once in chunks when the package has no executors)."""
+    ProcessPoolExecutor over run_once in chunks when the package has no executors), then
+    the same runs one after the other in this process (the serial executor, the same
+    batches): the speed-up of the default executor over serial."""
     scenario = load_scenario(PILOT)
     reps, seed = spec["replications"], 0
     workers = os.cpu_count() or 1
@@ -263,19 +272,188 @@ def replications_case(spec: dict[str, Any]) -> dict[str, Any]:
                 for out in part
             ]
     elapsed = time.perf_counter() - start
-    return {
+    out = {
         "replications": reps,
         "seconds": elapsed,
         "executor": name,
         "workers": workers,
         "runs_returned": len(results),
     }
+    if spec.get("serial", True):
+        start = time.perf_counter()
+        serial = _run_chunk(scenario, seed, list(range(reps)))
+        out["serial_seconds"] = time.perf_counter() - start
+        out["speedup"] = out["serial_seconds"] / elapsed
+        assert len(serial) == reps
+    return out
+
+
+def _scenario_of(spec: dict[str, Any]) -> Scenario:
+    """A case's scenario: a scenario file (``scenario``, with ``n`` schools if given) or the
+    size sweep's (``n``, ``structure``), over ``steps`` weeks."""
+    steps = spec.get("steps", 52)
+    if spec.get("scenario"):
+        updates: dict[str, Any] = {"time.steps": steps}
+        if spec.get("n"):
+            updates["population.n_schools"] = spec["n"]
+        return load_scenario(REPO / spec["scenario"]).with_updates(updates)
+    return size_scenario(spec["n"], spec["structure"], steps)
+
+
+def floor_case(spec: dict[str, Any]) -> dict[str, Any]:
+    """The model's step against the floor kernel of the same rules and draws
+    (``benchmarks.floor``) on the same world: set-up, then each week ``model.step()`` and
+    ``floor.step()`` one after the other, CPU time of each (and of the per-step metrics in
+    each), so that both see the same load; the two must end with identical metrics."""
+    from benchmarks.floor import FloorKernel
+
+    scenario = _scenario_of(spec)
+    steps = spec.get("steps", 52)
+    clock = time.process_time
+    baseline = peak_rss_mb()
+    c0 = clock()
+    model = MentoringModel(scenario, rng=spec.get("seed", 1))
+    setup = clock() - c0
+    floor = FloorKernel(model)
+    spent = {"model_metrics": 0.0, "floor_metrics": 0.0}
+
+    def timed(fn, key):
+        def wrapper(*args, **kwargs):
+            t = clock()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[key] += clock() - t
+
+        return wrapper
+
+    model._record = timed(model._record, "model_metrics")
+    floor._metrics = timed(floor._metrics, "floor_metrics")
+    model_s = floor_s = 0.0
+    gc.disable()
+    try:
+        for _ in range(steps):
+            t = clock()
+            model.step()
+            model_s += clock() - t
+            t = clock()
+            floor.step()
+            floor_s += clock() - t
+    finally:
+        gc.enable()
+    identical = bool(np.array_equal(floor.timeseries(), np.vstack(model._records)))
+    return {
+        "n": model.state.n,
+        "ties": int(model.ties.n_ties),
+        "members": int(model.state.member.sum()),
+        "structure": scenario.network.structure,
+        "scenario": scenario.name,
+        "steps": steps,
+        "setup_cpu_s": setup,
+        "year_cpu_s": model_s * 52 / steps,
+        "setup_over_year": setup / (model_s * 52 / steps),
+        "model_step_ms": 1e3 * model_s / steps,
+        "floor_step_ms": 1e3 * floor_s / steps,
+        "ratio": model_s / floor_s,
+        "model_metrics_share": spent["model_metrics"] / model_s,
+        "floor_metrics_share": spent["floor_metrics"] / floor_s,
+        "identical": identical,
+        "rss_baseline_mb": baseline,
+        "rss_peak_mb": peak_rss_mb(),
+    }
+
+
+def long_case(spec: dict[str, Any]) -> dict[str, Any]:
+    """One long or big run, timed and measured for memory only (no phase timers): set-up
+    and all the steps, wall and CPU, peak resident memory."""
+    scenario = _scenario_of(spec)
+    steps = spec.get("steps", 52)
+    baseline = peak_rss_mb()
+    run = _timed_run(scenario, spec.get("seed", 1), steps)
+    model = run.pop("model")
+    return {
+        **run,
+        "n": model.state.n,
+        "ties": int(model.ties.n_ties),
+        "members": int(model.state.member.sum()),
+        "structure": scenario.network.structure,
+        "scenario": scenario.name,
+        "steps": steps,
+        "total_s": run["setup_s"] + run["steps_s"],
+        "total_cpu_s": run["setup_cpu_s"] + run["steps_cpu_s"],
+        "final_adoption_share": float(model.state.adopted.mean()),
+        "rss_baseline_mb": baseline,
+        "rss_peak_mb": peak_rss_mb(),
+    }
+
+
+def _package_root() -> Path:
+    """The folder this process imports mensi_sim from (``python -m`` puts its working
+    directory first on sys.path: the command line must start there to run the same one)."""
+    import mensi_sim
+
+    return Path(mensi_sim.__file__).parent.parent
+
+
+def sweep_case(spec: dict[str, Any]) -> dict[str, Any]:
+    """A small sweep from the command line: ``mensi-sim sweep`` of ``replications`` pilot
+    runs on the default executor, as a user starts it (a fresh process). Its fixed
+    overhead is the wall time less the runs' own durations shared over the workers; the
+    start of the command line alone is ``mensi-sim --help``."""
+    reps = spec.get("replications", 200)
+    env = dict(os.environ)  # the package this process imports (benchmarks.run's child)
+    paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env["PYTHONPATH"] = os.pathsep.join([*paths, *([] if str(REPO) in paths else [str(REPO)])])
+    cli = [sys.executable, "-m", "mensi_sim.cli"]
+    starts = []
+    for _ in range(3):
+        t = time.perf_counter()
+        subprocess.run(
+            [*cli, "--help"], capture_output=True, env=env, cwd=_package_root(), check=True
+        )
+        starts.append(time.perf_counter() - t)
+    with tempfile.TemporaryDirectory(prefix="mensi-bench-sweep-") as tmp:
+        exp = Path(tmp) / "pilot_sweep.toml"
+        exp.write_text(
+            f'name = "pilot_sweep"\nreplications = {reps}\nroot_seed = 1\n'
+            f'executor = "local"\n\n[base]\nscenario = "{PILOT.as_posix()}"\n\n'
+            '[[factors.scenarios]]\nname = "pilot"\noverrides = {}\n',
+            encoding="utf-8",
+        )
+        out = Path(tmp) / "out"
+        cmd = [*cli, "sweep", str(exp), "--out", str(out), *spec.get("args", [])]
+        t = time.perf_counter()
+        done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=_package_root())
+        wall = time.perf_counter() - t
+        if done.returncode != 0:
+            raise RuntimeError(f"sweep failed: {done.stderr.strip()[-2000:]}")
+        runs = pd.read_parquet(out / "runs.parquet")
+        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        figures = sorted(p.name for p in out.glob("*.png"))
+    workers = int(re.search(r"processes=(\d+)", manifest["executor"]).group(1))
+    summed = float(runs["duration_s"].sum())
+    return {
+        "replications": reps,
+        "args": spec.get("args", []),
+        "wall_s": wall,
+        "summed_run_s": summed,
+        "workers": workers,
+        "fixed_overhead_s": wall - summed / workers,
+        "cli_start_s": statistics.median(starts),
+        "figures": len(figures),
+    }
 
 
 def reference_case(spec: dict[str, Any]) -> dict[str, Any]:
-    """Time per step of MentoringModel and of the plain Mesa reference on the same network
-    (the top_down size-sweep network with proximity ties) and the same start."""
-    from benchmarks.mesa_reference import ReferenceModel, ReferenceParams, graph_from_model
+    """Time per step of MentoringModel and of the plain Mesa references (the tutorial
+    one and the tuned one) on the same network (the top_down size-sweep network with
+    proximity ties) and the same start."""
+    from benchmarks.mesa_reference import (
+        ReferenceModel,
+        ReferenceParams,
+        TunedReferenceModel,
+        graph_from_model,
+    )
 
     n, steps, seed = spec["n"], spec.get("steps", 52), spec.get("seed", 1)
     full = size_scenario(n, "top_down", steps)
@@ -287,20 +465,29 @@ def reference_case(spec: dict[str, Any]) -> dict[str, Any]:
     model = real_same.pop("model")
     out["ties"] = int(model.tie_src.size)
     out["real_full_step_ms"] = real_full["step_ms"]
+    out["real_full_step_cpu_ms"] = 1e3 * real_full["steps_cpu_s"] / steps
     out["real_full_setup_s"] = real_full["setup_s"]
     out["real_same_step_ms"] = real_same["step_ms"]
+    out["real_same_step_cpu_ms"] = 1e3 * real_same["steps_cpu_s"] / steps
     out["real_same_setup_s"] = real_same["setup_s"]
     out["real_final_adoption"] = float(model.state.adopted.mean())
     graph = graph_from_model(MentoringModel(same, rng=seed))  # the same network and start
     params = ReferenceParams.from_scenario(same)
-    for variant in spec.get("variants", ["synchronous"]):
+    variants = {
+        "synchronous": (ReferenceModel, True),
+        "asynchronous": (ReferenceModel, False),
+        "tuned": (TunedReferenceModel, True),
+    }
+    for variant in spec.get("variants", ["synchronous", "tuned"]):
+        cls, synchronous = variants[variant]
         w0 = time.perf_counter()
-        ref = ReferenceModel(graph, params, rng=seed, synchronous=variant == "synchronous")
-        w1 = time.perf_counter()
+        ref = cls(graph, params, rng=seed, synchronous=synchronous)
+        w1, c1 = time.perf_counter(), time.process_time()
         ref.run_for(steps)
-        w2 = time.perf_counter()
+        w2, c2 = time.perf_counter(), time.process_time()
         out[f"ref_{variant}_setup_s"] = w1 - w0
         out[f"ref_{variant}_step_ms"] = 1e3 * (w2 - w1) / steps
+        out[f"ref_{variant}_step_cpu_ms"] = 1e3 * (c2 - c1) / steps
         out[f"ref_{variant}_final_adoption"] = float(
             ref.datacollector.get_model_vars_dataframe()["adoption_share"].iloc[-1]
         )
@@ -314,6 +501,9 @@ CASES = {
     "pilot": pilot_case,
     "replications": replications_case,
     "reference": reference_case,
+    "floor": floor_case,
+    "long": long_case,
+    "sweep": sweep_case,
 }
 
 

@@ -56,6 +56,8 @@ __all__ = [
     "ReferenceModel",
     "ReferenceParams",
     "ReferenceSchool",
+    "TunedReferenceModel",
+    "TunedSchool",
     "graph_from_model",
     "tie_graph",
 ]
@@ -294,6 +296,8 @@ class ReferenceModel(mesa.Model):
         synchronous: Every school reads week t and writes week t + 1 (as MentoringModel).
     """
 
+    school_class: type[ReferenceSchool] = ReferenceSchool  # the agents' class
+
     def __init__(
         self, graph: nx.MultiGraph, params: ReferenceParams, rng=None, synchronous: bool = True
     ) -> None:
@@ -340,7 +344,7 @@ class ReferenceModel(mesa.Model):
         for _, _, tie in graph.edges(data=True):
             if tie["kind"] == "mentoring":
                 load[tie["src"]] += 1.0
-        ReferenceSchool.create_agents(
+        self.school_class.create_agents(
             self,
             n,
             [self.grid[i] for i in range(n)],
@@ -369,6 +373,79 @@ class ReferenceModel(mesa.Model):
             self.agents.do("advance")
         self.week += 1
         self.datacollector.collect(self)
+
+
+class TunedSchool(ReferenceSchool):
+    """The same school as a user tunes it once the tutorial version works: its ties listed
+    once (``tie_list``, in the order ``ReferenceSchool.ties`` walks them: the tutorial looks
+    them up in the network's cells and the graph's adjacency every time), the ties it draws
+    for (``owned``) and its summed tie strength (``weight``, the bass rule's denominator)
+    kept. The same rules and the same random numbers in the same order: a tuned run is
+    the tutorial run at the same seed, number for number (tests/test_mesa_reference.py)."""
+
+    def connect(self) -> None:
+        """List the ties (once every school of the network exists)."""
+        self.tie_list = list(super().ties())
+        self.owned = [(other, tie) for other, tie in self.tie_list if tie["src"] == self.node]
+        weight = 0.0
+        for _, tie in self.tie_list:
+            weight += tie["strength"]
+        self.weight = weight
+
+    def ties(self):
+        """(neighbour, tie attributes) of every tie of this school (listed once)."""
+        return self.tie_list
+
+    def step(self) -> None:
+        """Meet over the ties this school owns (the meetings are remembered by both)."""
+        model = self.model
+        if model.in_term:
+            draw = self.random.random
+            for other, tie in self.owned:
+                if draw() < tie["rate"]:
+                    self.meetings.append((other, tie))
+                    other.meetings.append((self, tie))
+                    self.met = other.met = True
+                    if not model.synchronous:
+                        self.lesson(other, tie, peers=1)
+        if not model.synchronous:
+            self.decide()
+            self.advance()
+
+    def learn(self) -> None:
+        """This week's lessons and the decision to adopt (a school that met nobody has no
+        lesson to take: only the decision)."""
+        if self.meetings:
+            ReferenceSchool.learn(self)
+        else:
+            self.decide()
+
+    def decide(self) -> None:
+        """Whether this non-adopter adopts this week (the rule of ``params.rule``)."""
+        if self.adopted:
+            return
+        params = self.model.params
+        if params.rule == "contact":
+            ReferenceSchool.decide(self)
+            return
+        pressure = 0.0
+        for other, tie in self.tie_list:
+            if other.adopted:
+                pressure += tie["strength"]
+        share = pressure / self.weight if self.weight > 0 else 0.0
+        prob = min(1.0, self.capacity**params.theta * (params.p + params.q * share))
+        self.adopts = self.random.random() < prob
+
+
+class TunedReferenceModel(ReferenceModel):
+    """``ReferenceModel`` with ``TunedSchool`` agents: plain Mesa, written for speed."""
+
+    school_class = TunedSchool
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for school in self.agents:
+            school.connect()
 
 
 def tie_graph(

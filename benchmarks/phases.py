@@ -19,7 +19,7 @@ from typing import Any
 # (module or "module:Class", attribute, phase label); order is irrelevant
 SETUP_PHASES = [
     ("mensi_sim.world", "generate_population", "population"),
-    ("mensi_sim.networks", "build_structure", "structure graph (networkx)"),
+    ("mensi_sim.networks", "build_structure", "structure (builder)"),
     ("mensi_sim.networks.graphs", "research_ties", "research graph"),
     (
         "mensi_sim.networks.school_network:SchoolNetwork",

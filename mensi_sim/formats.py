@@ -59,3 +59,33 @@ def with_ci(mean: Any, low: Any, high: Any, kind: str) -> str:
     if missing(low) or missing(high):
         return text
     return f"{text} [{fmt(low, kind)}, {fmt(high, kind)}]"
+
+
+def html_table(
+    rows: list[list[str]],
+    header: list[str] | None = None,
+    caption: str = "",
+    *,
+    numbers: bool = True,
+) -> str:
+    """A small HTML table of text cells (escaped), for notebooks (``_repr_html_``).
+
+    The first column is a left-aligned row label. With ``numbers`` the other columns are
+    right-aligned and never wrap, so an interval stays on one line; without, they are
+    text, left-aligned.
+    """
+    from html import escape
+
+    value_style = "text-align:right;white-space:nowrap" if numbers else "text-align:left"
+
+    def cells(row: list[str], tag: str) -> str:
+        out = []
+        for i, cell in enumerate(row):
+            style = "text-align:left" if i == 0 else value_style
+            out.append(f"<{tag} style='{style}'>{escape(str(cell))}</{tag}>")
+        return "<tr>" + "".join(out) + "</tr>"
+
+    head = f"<thead>{cells(header, 'th')}</thead>" if header else ""
+    body = "".join(cells(r, "td") for r in rows)
+    cap = f"<caption style='text-align:left'>{escape(caption)}</caption>" if caption else ""
+    return f"<table>{cap}{head}<tbody>{body}</tbody></table>"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -23,6 +26,9 @@ STEP_METRICS = (
     "cost_cash",
     "cost_total",
     "staff_hours",
+    "courses_enrolled",
+    "course_completion_share",
+    "mentee_gap_closure",
 )
 
 
@@ -52,25 +58,154 @@ def gini(values: np.ndarray) -> float:
     took a core from the step (twice the time per step at 250,000 schools on 2 cores).
     """
     x = np.sort(np.asarray(values, dtype=float))
-    n, total = x.size, x.sum()
+    return _gini_of_sorted(x, np.empty_like(x))
+
+
+def _gini_of_sorted(x: np.ndarray, work: np.ndarray) -> float:
+    """``gini`` of values already sorted ascending; ``work`` is scratch of the same size."""
+    n, total = x.size, np.add.reduce(x)
     if n == 0 or total <= 0:
         return 0.0
-    ranks = np.arange(1, n + 1)
-    weighted = np.dot(ranks, x) if n <= BLAS_ONE_THREAD_MAX else np.add.reduce(ranks * x)
+    ranks = _ranks(n)
+    if n <= BLAS_ONE_THREAD_MAX:
+        weighted = np.dot(ranks, x)
+    else:
+        weighted = np.add.reduce(np.multiply(ranks, x, out=work))
     return float(2.0 * weighted / (n * total) - (n + 1) / n)
 
 
-def equity_gap(capacity: np.ndarray, disadvantaged: np.ndarray) -> float:
-    """Mean capacity of other schools minus that of disadvantaged ones (0 if a group is empty)."""
-    k = np.count_nonzero(disadvantaged)
-    if k == 0 or k == disadvantaged.size:
+@functools.lru_cache(maxsize=4)
+def _ranks(n: int) -> np.ndarray:
+    """1, 2, ..., n as floats (exact), kept for the next week's Gini of as many schools."""
+    ranks = np.arange(1, n + 1, dtype=float)
+    ranks.setflags(write=False)
+    return ranks
+
+
+@dataclass(frozen=True)
+class EquityGroups:
+    """The disadvantaged schools and the others, by id (fixed for a run)."""
+
+    disadvantaged: np.ndarray
+    other: np.ndarray
+
+    @classmethod
+    def of(cls, disadvantaged: np.ndarray) -> EquityGroups:
+        """The groups of a boolean mask."""
+        return cls(np.flatnonzero(disadvantaged), np.flatnonzero(~disadvantaged))
+
+
+def equity_gap(capacity: np.ndarray, disadvantaged: np.ndarray | EquityGroups) -> float:
+    """Mean capacity of other schools minus that of disadvantaged ones (0 if a group is empty).
+
+    ``disadvantaged`` is a boolean mask or its ``EquityGroups``. The others' sum is the
+    total less the disadvantaged schools' sum (one pass over all schools, one over the
+    disadvantaged).
+    """
+    groups = (
+        disadvantaged
+        if isinstance(disadvantaged, EquityGroups)
+        else EquityGroups.of(np.asarray(disadvantaged, dtype=bool))
+    )
+    values = capacity[groups.disadvantaged]
+    return _gap(np.add.reduce(capacity), np.add.reduce(values), groups)
+
+
+def _gap(total: float, disadvantaged_total: float, groups: EquityGroups) -> float:
+    k_dis, k_other = groups.disadvantaged.size, groups.other.size
+    if k_dis == 0 or k_other == 0:
         return 0.0
-    return float(_mean(capacity[~disadvantaged]) - _mean(capacity[disadvantaged]))
+    return float((total - disadvantaged_total) / k_other - disadvantaged_total / k_dis)
 
 
-def _mean(values: np.ndarray) -> np.float64:
-    """``values.mean()`` (the same pairwise sum divided by the count) with less overhead."""
-    return np.add.reduce(values) / values.size
+class MetricsRecorder:
+    """The per-step metrics of one run (``STEP_METRICS``), week after week.
+
+    Each quantity is computed once (the capacity total serves the mean and the equity
+    gap; adopters, members and adopting members give the three shares), and the work
+    arrays (the sorted capacities of the Gini, the products, the disadvantaged schools'
+    capacities) are kept from week to week: a fresh array of a million schools each week
+    costs its page faults.
+    """
+
+    def __init__(self, disadvantaged: np.ndarray | EquityGroups) -> None:
+        groups = (
+            disadvantaged
+            if isinstance(disadvantaged, EquityGroups)
+            else EquityGroups.of(np.asarray(disadvantaged, dtype=bool))
+        )
+        n = groups.disadvantaged.size + groups.other.size
+        self.groups = groups
+        self._sorted = np.empty(n)
+        self._work = np.empty(n)
+        self._both = np.empty(n, dtype=bool)
+        self._dis = np.empty(groups.disadvantaged.size)
+
+    def _covered(self, member: np.ndarray) -> float:
+        """The share of disadvantaged schools that are members (0 without any)."""
+        dis = self.groups.disadvantaged
+        return np.count_nonzero(member[dis]) / dis.size if dis.size else 0.0
+
+    def row(
+        self,
+        *,
+        adopted: np.ndarray,
+        capacity: np.ndarray,
+        member: np.ndarray,
+        active: np.ndarray,
+        dropouts: int,
+        meetings: int,
+        cost_by_category: np.ndarray,
+        staff_hours: float,
+        courses_enrolled: int = 0,
+        courses_completed: int = 0,
+        gap_closed: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """One row of STEP_METRICS (costs and staff hours cumulative; costs in EUR;
+        ``cost_by_category`` the running totals, the ledger).
+
+        ``courses_enrolled`` and ``course_completion_share`` count school enrolments over
+        every course so far and the share of them completed (0 before any);
+        ``mentee_gap_closure`` is the mean of ``gap_closed``, each week-0 mentee's share of
+        its initial gap to its mentor closed since week 0 (0 without mentees): the
+        learning-rate calibration target.
+        """
+        n = adopted.size
+        both = self._both
+        adopters = np.count_nonzero(adopted)
+        members = np.count_nonzero(member)
+        adopting_members = np.count_nonzero(np.logical_and(adopted, member, out=both))
+        active_members = np.count_nonzero(np.logical_and(member, active, out=both))
+        outside = n - members
+        total = np.add.reduce(capacity)
+        dis_total = np.add.reduce(np.take(capacity, self.groups.disadvantaged, out=self._dis))
+        x = self._sorted
+        np.copyto(x, capacity)
+        x.sort()
+        return np.array(
+            [
+                adopters / n if n else 0.0,
+                adopting_members / members if members else 0.0,
+                (adopters - adopting_members) / outside if outside else 0.0,
+                float(total / n) if n else float("nan"),
+                _gap(total, dis_total, self.groups),
+                _gini_of_sorted(x, self._work),
+                float(active_members),
+                float(members),
+                self._covered(member),
+                float(dropouts),
+                float(meetings),
+                *cost_by_category.tolist(),
+                float(cost_by_category[_CASH_INDEX].sum()),
+                float(cost_by_category.sum()),
+                staff_hours,
+                float(courses_enrolled),
+                courses_completed / courses_enrolled if courses_enrolled else 0.0,
+                float(np.add.reduce(gap_closed) / gap_closed.size)
+                if gap_closed is not None and gap_closed.size
+                else 0.0,
+            ]
+        )
 
 
 def step_metrics(
@@ -79,31 +214,28 @@ def step_metrics(
     capacity: np.ndarray,
     member: np.ndarray,
     active: np.ndarray,
-    disadvantaged: np.ndarray,
+    disadvantaged: np.ndarray | EquityGroups,
     dropouts: int,
     meetings: int,
     cost_by_category: np.ndarray,
     staff_hours: float,
+    courses_enrolled: int = 0,
+    courses_completed: int = 0,
+    gap_closed: np.ndarray | None = None,
 ) -> np.ndarray:
-    """One row of STEP_METRICS (costs and staff hours cumulative; costs in EUR)."""
-    return np.array(
-        [
-            share(adopted),
-            share(adopted, member),
-            share(adopted, ~member),
-            float(_mean(capacity)),
-            equity_gap(capacity, disadvantaged),
-            gini(capacity),
-            float(np.count_nonzero(member & active)),
-            float(np.count_nonzero(member)),
-            share(member, disadvantaged),
-            float(dropouts),
-            float(meetings),
-            *cost_by_category.tolist(),
-            float(cost_by_category[_CASH_INDEX].sum()),
-            float(cost_by_category.sum()),
-            staff_hours,
-        ]
+    """One row of STEP_METRICS (``MetricsRecorder.row`` for one week)."""
+    return MetricsRecorder(disadvantaged).row(
+        adopted=adopted,
+        capacity=capacity,
+        member=member,
+        active=active,
+        dropouts=dropouts,
+        meetings=meetings,
+        cost_by_category=cost_by_category,
+        staff_hours=staff_hours,
+        courses_enrolled=courses_enrolled,
+        courses_completed=courses_completed,
+        gap_closed=gap_closed,
     )
 
 

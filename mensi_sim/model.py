@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import mesa
 import numpy as np
 import pandas as pd
@@ -17,6 +20,7 @@ from mensi_sim.codes import (
     ROLE_NAMES,
     ROLE_NONE,
 )
+from mensi_sim.collector import StepCollector
 from mensi_sim.dynamics import (
     adoption,
     contacts,
@@ -29,7 +33,7 @@ from mensi_sim.dynamics import (
     training,
 )
 from mensi_sim.groups import GroupTracker, Snapshot, group_keys, group_outcomes
-from mensi_sim.metrics import STEP_METRICS, step_metrics
+from mensi_sim.metrics import STEP_METRICS, MetricsRecorder
 from mensi_sim.networks import country_structures
 from mensi_sim.population import Population
 from mensi_sim.registry import ADOPTION_RULES
@@ -43,8 +47,11 @@ from mensi_sim.world import build_world
 class MentoringModel(mesa.Model):
     """Schools learning from each other in a mentoring network, one step per week.
 
-    Every school is a ``School`` agent in ``model.agents``; its attributes are views
-    of the arrays in ``model.state`` (``SchoolState``); every tie is an entry of
+    Every school is a ``School`` agent in ``model.agents``, created the first time
+    ``model.agents`` (or ``agents_by_type``, ``agent_types``) is read, so that a run that
+    never asks for them (a sweep, a benchmark) does not pay for a million Python objects;
+    a school's attributes are views of the arrays in ``model.state`` (``SchoolState``),
+    so agents created at any week show that week's state. Every tie is an entry of
     ``model.ties`` (``TieTable``). A step runs these rules in order, each a vectorised
     function over all schools and ties (``mensi_sim.dynamics``), each drawing from its own
     random stream. The step is synchronous: every rule reads the state at week t; the new
@@ -71,14 +78,26 @@ class MentoringModel(mesa.Model):
     Rules 1-5 and 7 read the state at t; the state at t + 1 is then written, and rule 6
     runs last on it, so schools that join this week meet from next week on.
 
+    ``model.datacollector`` is a Mesa ``DataCollector`` (``collector.StepCollector``) of the
+    step metrics, so ``mesa.batch_run(MentoringModel, {"scenario": [sc]}, rng=[1, 2])``
+    works; ``running`` turns False after ``time.steps`` weeks.
+
     Args:
         scenario: A validated Scenario.
         rng: An int seed, a ``numpy.random.SeedSequence`` or None (fresh entropy). It is
             split into separate streams for the population, the networks and each rule of
             the dynamics (``mensi_sim.seeds.run_streams``); ``model.rng`` is Mesa's stream.
+        agent_reporters: Mesa agent reporters for ``model.datacollector`` (default none:
+            reading every school every week is slow).
     """
 
-    def __init__(self, scenario: Scenario, rng: SeedLike = None) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        rng: SeedLike = None,
+        *,
+        agent_reporters: Mapping[str, Any] | None = None,
+    ) -> None:
         streams = run_streams(rng)
         super().__init__(rng=streams.dynamics)
         self.spec = scenario
@@ -137,7 +156,7 @@ class MentoringModel(mesa.Model):
             cluster=network.cluster.copy(),
             weeks_below=np.zeros(n, dtype=np.int32),
             threshold=adoption.draw_thresholds(n, scenario.adoption, initial),
-            cost=np.zeros((n, len(COST_CATEGORIES))),
+            cost=np.zeros((n, len(COST_CATEGORIES)), order="F"),
             staff_hours=np.zeros(n),
         )
         self._absorb = learning.absorption(
@@ -150,6 +169,8 @@ class MentoringModel(mesa.Model):
         )
         self._hour_rate = rate_of_country[population.country]
         self._disadvantaged = population.disadvantaged >= scenario.population.disadvantaged_cutoff
+        self._metrics = MetricsRecorder(self._disadvantaged)
+        self._base_target = np.where(self._assigned, eng.target_compulsory, eng.target_voluntary)
         self._enrolled = [np.zeros(n, dtype=bool) for _ in scenario.training.courses]
         rates = np.array(
             [costs.rate_pair(costs.coordination_rate(s, scenario.costs)) for s in by_country]
@@ -162,12 +183,49 @@ class MentoringModel(mesa.Model):
         self._dropouts = 0
         self._meetings = 0
         self._refresh_ties()
+        self._courses_enrolled = self._courses_completed = 0
+        # the mentee-mentor pairs of week 0 with a gap above 0.05, for the gap closure metric
+        # (calibration.mentee_gap_closure's definition)
+        mentoring = self.ties.kind == KIND_MENTORING
+        mentor, mentee = self.ties.src[mentoring], self.ties.dst[mentoring]
+        gap = self.state.capacity[mentor] - self.state.capacity[mentee]
+        self._gap_mentee, self._gap = mentee[gap > 0.05], gap[gap > 0.05]
+        self._gap_start = self.state.capacity[self._gap_mentee].copy()
         self._records: list[np.ndarray] = []
         keys = group_keys(population, scenario.population.disadvantage_bands)
         prog = scenario.programme
         self._groups = GroupTracker(keys, prog.start_week, prog.end_week)
         self._record()
-        School.create_agents(self, n, index=list(range(n)))
+        self._schools_pending = True  # School agents: created when first asked for
+        self._collector = StepCollector(agent_reporters)
+        if agent_reporters:  # reading the agents creates them
+            self._collector.collect(self)
+
+    # ---- the Mesa face ----------------------------------------------------------------
+    def _create_schools(self) -> None:
+        """Create the School agents (once): one per school, ``index`` its array slot."""
+        if getattr(self, "_schools_pending", False):
+            self._schools_pending = False
+            School.create_agents(self, self.state.n, index=list(range(self.state.n)))
+
+    @property
+    def agents(self) -> mesa.agent.AgentSet:
+        """Every agent of the model (Mesa's ``Model.agents``): the School agents, created
+        on the first read."""
+        self._create_schools()
+        return mesa.Model.agents.fget(self)
+
+    @property
+    def agents_by_type(self) -> dict:
+        """Mesa's ``Model.agents_by_type``, with the School agents created."""
+        self._create_schools()
+        return mesa.Model.agents_by_type.fget(self)
+
+    @property
+    def agent_types(self) -> list[type]:
+        """Mesa's ``Model.agent_types``, with the School agents created."""
+        self._create_schools()
+        return mesa.Model.agent_types.fget(self)
 
     # ---- ties -------------------------------------------------------------------------
     @property
@@ -204,16 +262,23 @@ class MentoringModel(mesa.Model):
 
     def _refresh_ties(self) -> None:
         """Recompute what depends on ties, activity and the programme's phase (only when
-        one changes): open ties, mentor loads, platform users, rates and the influence
-        matrix with its row sums."""
-        n, ties, sc = self.state.n, self.ties, self.spec
+        one changes): open ties, mentor loads, platform users and coordinated mentors,
+        rates, the meeting plan and prices, the engagement target without incentives; the
+        influence matrix of the open ties is built when a rule first asks for it."""
+        n, ties, sc, st = self.state.n, self.ties, self.spec, self.state
         allowed = programme.programme_open(ties, self._phase, self._sustained)
-        self._open = contacts.tie_open(ties, self.state.active, allowed)
+        self._open = contacts.tie_open(ties, st.active, allowed)
         self._load = learning.mentor_load(ties, self._open, n)
         running = self._phase == "running"
         self._uses_platform = (
             costs.online_schools(n, ties, self._open) if running else np.zeros(n, dtype=bool)
         )
+        self._platform_users = np.flatnonzero(self._uses_platform)
+        self._coordinated = np.flatnonzero(costs.coordinated_mentors(st.role, st.active))
+        # each coordinated mentor's weekly price: its country's structure's rate, in person or
+        # online by the mode of its cluster (one price for both unless designed)
+        rate = costs.mentor_rate(self._coordination_rate, st.cluster, self._cluster_mode)
+        self._coordination_week = np.asarray(rate)[self._coordinated] / WEEKS_PER_YEAR
         self._cluster_rate = contacts.cluster_rates(self._cluster_mode, sc.contacts)
         self._cluster_scale = programme.cluster_scale(self._phase, self._sustained, sc.programme)
         self._pair_rate = contacts.pairwise_rates(ties, sc.contacts)
@@ -223,14 +288,45 @@ class MentoringModel(mesa.Model):
             self._cluster_rate,
             self._cluster_scale,
             self._cluster_mentor,
-            self.state.active,
+            st.active,
             self._pair_rate,
         )
         self._funded = ~ties.programme | running
-        self._influence = adoption.influence_matrix(
-            n, ties.src, ties.dst, ties.strength * self._open
+        self._prices = contacts.meeting_prices(
+            ties,
+            self._open,
+            self._n_clusters,
+            self._delegates,
+            self._funded,
+            sc.contacts,
+            sc.costs.travel_per_km,
         )
-        self._weighted_degree = np.asarray(self._influence.sum(axis=1)).ravel()
+        if sc.engagement.enabled:  # the target when no incentive runs (the usual week)
+            self._plain_target = engagement.engagement_target(
+                self._base_target, 0.0, self._load, sc.engagement.fatigue_per_mentee
+            )
+        self._neighbour_matrix: tuple | None = None
+
+    def _neighbours(self) -> tuple:
+        """(influence matrix of the open ties, its row sums), built on first use after a
+        change of the ties (the bass and threshold rules read it; the contact rule not)."""
+        if self._neighbour_matrix is None:
+            ties = self.ties
+            influence = adoption.influence_matrix(
+                self.state.n, ties.src, ties.dst, ties.strength * self._open
+            )
+            self._neighbour_matrix = (influence, np.asarray(influence.sum(axis=1)).ravel())
+        return self._neighbour_matrix
+
+    @property
+    def _influence(self):
+        """The influence matrix of the open ties (``adoption.influence_matrix``)."""
+        return self._neighbours()[0]
+
+    @property
+    def _weighted_degree(self) -> np.ndarray:
+        """Row sums of the influence matrix."""
+        return self._neighbours()[1]
 
     def _new_tie_mode(self) -> int:
         mode = self.spec.opening.mode
@@ -276,17 +372,15 @@ class MentoringModel(mesa.Model):
         meetings = contacts.draw_meetings(
             self._plan, self.in_term, self.streams["contacts"], self.streams["informal"]
         )
-        paid = contacts.meeting_costs(
-            ties, meetings, self._delegates, self._funded, sc.contacts, sc.costs.travel_per_km
-        )
-        st.book_time(paid.staff_hours, self._hour_rate)
-        st.book("travel", paid.travel)
+        paid = contacts.week_costs(self._prices, meetings, n)
+        st.book_time_at(paid.school, paid.hours, self._hour_rate)
+        st.book_at("travel", paid.traveller, paid.travel_eur)
         self._meetings = contacts.meeting_count(ties, meetings)
 
         # 2. learning
-        change = np.zeros(n)
+        change = None
         if sc.learning.enabled:
-            change += learning.learning_change(
+            change = learning.learning_change(
                 ties,
                 meetings.tie,
                 st.capacity,
@@ -299,20 +393,26 @@ class MentoringModel(mesa.Model):
             )
 
         # 3. training
-        baseline_change = np.zeros(n)
+        baseline_change = None
         for i, course in enumerate(sc.training.courses):
             if week == course.start_week:
                 offered = incentives.target_group(course.target, st.role, st.member) & st.active
                 self._enrolled[i] = training.course_enrolment(
                     offered, course, self.streams["training"]
                 )
-                enrolled = self._enrolled[i]
-                st.book("training", np.where(enrolled, course.cost_per_participant, 0.0))
-                st.book_time(np.where(enrolled, course.staff_hours, 0.0), self._hour_rate)
+                enrolled = np.flatnonzero(self._enrolled[i])
+                self._courses_enrolled += int(enrolled.size)
+                st.book_at("training", enrolled, course.cost_per_participant)
+                st.book_time_at(enrolled, course.staff_hours, self._hour_rate)
             if week == course.start_week + course.duration_weeks - 1:
                 done = training.course_completion(
                     self._enrolled[i] & st.active, course, self.streams["training"]
                 )
+                self._courses_completed += int(np.count_nonzero(done))
+                if change is None:
+                    change = np.zeros(n)
+                if baseline_change is None:
+                    baseline_change = np.zeros(n)
                 change += training.completion_gain(st.capacity, done, course)
                 baseline_change += training.completion_gain(st.baseline, done, course)
 
@@ -322,59 +422,62 @@ class MentoringModel(mesa.Model):
             capacity=st.capacity,
             threshold=st.threshold,
             exposure=adoption.contact_exposure(ties, meetings.tie, st.adopted),
-            influence=self._influence,
-            weighted_degree=self._weighted_degree,
+            neighbours=self._neighbours,
         )
         rule = ADOPTION_RULES.get(sc.adoption.rule)
         adopts, abandons = rule.step(inputs, sc.adoption, self.streams["adoption"])
 
         # 5. engagement
-        new_engagement, drops = st.engagement, np.zeros(n, dtype=bool)
+        new_engagement, drops = st.engagement, None
+        schemes = incentives.running_schemes(sc.incentives, week, sc.programme)
         if sc.engagement.enabled:
             ep = sc.engagement
-            base = np.where(self._assigned, ep.target_compulsory, ep.target_voluntary)
-            effect = incentives.incentive_effect(
-                sc.incentives, week, sc.programme, st.role, st.member, st.active
-            )
-            target = engagement.engagement_target(base, effect, load, ep.fatigue_per_mentee)
+            if schemes:
+                effect = incentives.incentive_effect(
+                    schemes, week, sc.programme, st.role, st.member, st.active
+                )
+                target = engagement.engagement_target(
+                    self._base_target, effect, load, ep.fatigue_per_mentee
+                )
+            else:
+                target = self._plain_target
             new_engagement = engagement.relax_engagement(st.engagement, target, ep.relax_rate)
             st.weeks_below, drops = engagement.dropout_step(
                 st.engagement, st.weeks_below, st.active, st.member, ep
             )
 
         # 7. incentives and running costs (on the state at t; paid while the programme runs)
-        st.book(
-            "incentives",
-            incentives.incentive_payments(
-                sc.incentives,
-                week,
-                sc.programme,
-                st.role,
-                st.member,
-                st.active,
-                adopts,
-                self.population.teachers,
-            ),
-        )
-        if running:
+        if schemes:
             st.book(
-                "coordination",
-                costs.coordination_cost(
+                "incentives",
+                incentives.incentive_payments(
+                    schemes,
+                    week,
+                    sc.programme,
                     st.role,
+                    st.member,
                     st.active,
-                    costs.mentor_rate(self._coordination_rate, st.cluster, self._cluster_mode),
+                    adopts,
+                    self.population.teachers,
                 ),
             )
-            st.book("platform", costs.platform_cost(self._uses_platform, sc.costs))
+        if running:
+            st.book_at("coordination", self._coordinated, self._coordination_week)
+            st.book_at("platform", self._platform_users, costs.platform_week_price(sc.costs))
 
         # write the state at t + 1
-        st.capacity = np.clip(st.capacity + change, 0.0, 1.0)
-        st.baseline = np.clip(st.baseline + baseline_change, 0.0, 1.0)
-        st.adopted = (st.adopted | adopts) & ~abandons
+        if change is not None:
+            st.capacity = np.clip(st.capacity + change, 0.0, 1.0)
+        if baseline_change is not None:
+            st.baseline = np.clip(st.baseline + baseline_change, 0.0, 1.0)
+        st.adopted = st.adopted | adopts
+        if abandons.any():
+            st.adopted &= ~abandons
         st.engagement = new_engagement
-        self._dropouts += int(drops.sum())
-        ties_changed = bool(drops.any())
-        st.active = st.active & ~drops
+        ties_changed = drops is not None and bool(drops.any())
+        if ties_changed:
+            self._dropouts += int(np.count_nonzero(drops))
+            st.active = st.active & ~drops
 
         # 6. opening up (after the state is written: joiners meet from next week)
         if running and self._open_up(load, self.streams["opening"]):
@@ -383,6 +486,9 @@ class MentoringModel(mesa.Model):
             self._refresh_ties()
         self.week += 1
         self._record()
+        self.running = self.week < sc.time.steps
+        if self._collector.agent_reporters:
+            self._collector.collect(self)
 
     def _open_up(self, load: np.ndarray, rng: np.random.Generator) -> bool:
         """Rule 6: outside schools join capable adopters. Returns whether ties were added."""
@@ -442,16 +548,18 @@ class MentoringModel(mesa.Model):
     def _record(self) -> None:
         st = self.state
         self._records.append(
-            step_metrics(
+            self._metrics.row(
                 adopted=st.adopted,
                 capacity=st.capacity,
                 member=st.member,
                 active=st.active,
-                disadvantaged=self._disadvantaged,
                 dropouts=self._dropouts,
                 meetings=self._meetings,
-                cost_by_category=st.cost_by_category(),
-                staff_hours=float(st.staff_hours.sum()),
+                cost_by_category=st.cost_totals,
+                staff_hours=float(st.staff_hours_total),
+                courses_enrolled=self._courses_enrolled,
+                courses_completed=self._courses_completed,
+                gap_closed=(st.capacity[self._gap_mentee] - self._gap_start) / self._gap,
             )
         )
         self._groups.record(self.week, st)
@@ -485,6 +593,11 @@ class MentoringModel(mesa.Model):
                 "adopted": st.adopted,
             }
         )
+
+    @property
+    def datacollector(self) -> StepCollector:
+        """Mesa's DataCollector of this run: the step metrics of every recorded week."""
+        return self._collector.sync(self._records)
 
     def timeseries(self) -> pd.DataFrame:
         """One row per recorded week (0 = initial state), one column per metric."""

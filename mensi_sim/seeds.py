@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 
 SeedLike = int | np.random.SeedSequence | None
+#: the largest root seed: seeds are stored in 64-bit integer columns of the results
+MAX_SEED = 2**63 - 1
 
 #: the named streams of the dynamics, one per rule that draws; a new stream is appended
 #: (never inserted), so the existing streams keep their numbers

@@ -12,11 +12,16 @@ from typing import Any
 
 import pandas as pd
 
+from mensi_sim.errors import ResultsError
+from mensi_sim.experiments.limits import runs_problem
 from mensi_sim.experiments.replicate import RunOutput, failed_run, run_once
 from mensi_sim.experiments.runner import Progress, SweepOptions, run_experiment
-from mensi_sim.experiments.spec import Experiment
+from mensi_sim.experiments.spec import Experiment, load_experiment
+from mensi_sim.networks.size import check_network_size
+from mensi_sim.results.progress import reporting
 from mensi_sim.results.results import Results
 from mensi_sim.scenario.schema import Scenario
+from mensi_sim.seeds import MAX_SEED
 
 SimulationResult = Results  # the name simulate()'s result had before Results
 
@@ -37,7 +42,7 @@ def simulate(
     seed: int = 0,
     *,
     steps: int | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: bool | Callable[[int, int], None] | None = None,
     command_line: str | Sequence[str] | None = None,
 ) -> Results:
     """Run ``replications`` replicates of a scenario and collect tidy results.
@@ -48,7 +53,8 @@ def simulate(
         seed: Root seed; replicate r uses ``replicate_seed(seed, r)``, so the same seed
             gives bit-identical results.
         steps: Weeks to simulate (default: ``scenario.time.steps``).
-        progress: Called as ``progress(done, total)`` after each replicate.
+        progress: ``True``: a progress bar (in a terminal or in Jupyter); a callable: called
+            as ``progress(done, total)`` after each replicate.
         command_line: Recorded in the manifest (default: sys.argv).
 
     Returns:
@@ -57,11 +63,18 @@ def simulate(
     """
     if replications < 1:
         raise ValueError(f"replications: {replications} < 1")
+    if not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"seed: {seed} outside 0 <= seed <= 2^63 - 1")
+    check_network_size(scenario)
+    problem = runs_problem([scenario], replications)
+    if problem is not None:
+        raise ResultsError(f"replications: {problem}")
     outputs = []
-    for r in range(replications):
-        outputs.append(run_once(scenario, seed, r, steps))
-        if progress is not None:
-            progress(r + 1, replications)
+    with reporting(progress, scenario.name, "replicates", replications) as report:
+        for r in range(replications):
+            outputs.append(run_once(scenario, seed, r, steps))
+            if report is not None:
+                report(r + 1, replications)
     groups = [o.groups for o in outputs if o.groups is not None]
     return Results(
         timeseries=pd.concat([o.timeseries for o in outputs], ignore_index=True),
@@ -78,8 +91,9 @@ def sweep(
     experiment: Experiment | str | Path,
     options: SweepOptions | None = None,
     *,
-    progress: Progress | None = None,
+    progress: bool | Progress | None = None,
     command_line: str | Sequence[str] | None = None,
+    steps: int | None = None,
     **changes: Any,
 ) -> Results:
     """Run an experiment: every scenario x replicate, resumable; its Results.
@@ -87,8 +101,10 @@ def sweep(
     Args:
         experiment: An Experiment or the path of an experiment file.
         options: How to run (``SweepOptions``; default: the experiment file's settings).
-        progress: Called as ``progress(done, total, failed)`` after each batch of runs.
+        progress: ``True``: a progress bar (in a terminal or in Jupyter); a callable: called
+            as ``progress(done, total, failed)`` after each batch of runs.
         command_line: Recorded in the manifest (default: sys.argv).
+        steps: Weeks to simulate, overriding the experiment's (as ``sweep --steps``).
         **changes: Fields of ``SweepOptions`` to set, e.g. ``executor="serial"``,
             ``out="results/structures"``, ``replications=20``.
 
@@ -100,7 +116,9 @@ def sweep(
         ResultsError: ``out`` exists and is not resumable by this experiment.
         ExecutorError: The executor cannot be started.
     """
-    output = run_experiment(
-        experiment, options, progress=progress, command_line=command_line, **changes
-    )
+    exp = experiment if isinstance(experiment, Experiment) else load_experiment(experiment)
+    if steps is not None:
+        exp = exp.with_changes(steps=steps)
+    with reporting(progress, exp.name, "runs") as report:
+        output = run_experiment(exp, options, progress=report, command_line=command_line, **changes)
     return Results.from_sweep(output)

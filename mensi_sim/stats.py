@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 
 def t_quantile(level: float, df: float | np.ndarray) -> float | np.ndarray:
-    """The two-sided Student-t quantile ``t(0.5 + level / 2, df)``."""
-    return stats.t.ppf(0.5 + level / 2, df)
+    """The two-sided Student-t quantile ``t(0.5 + level / 2, df)``.
+
+    ``scipy.special.stdtrit``, the function ``scipy.stats.t.ppf`` evaluates (the same
+    values), imported here: scipy.stats takes a second to import.
+    """
+    from scipy.special import stdtrit
+
+    return stdtrit(df, 0.5 + level / 2)
 
 
 def t_half_width(
@@ -44,11 +49,16 @@ def mean_ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, floa
 def describe_outcomes(
     summary: pd.DataFrame, outcomes: tuple[str, ...], by: str = "scenario", level: float = 0.95
 ) -> pd.DataFrame:
-    """Mean and confidence interval of each outcome per group: one row per (group, outcome)."""
+    """Mean and confidence interval of each outcome per group: one row per (group, outcome).
+
+    A group of one replicate has the interval NaN: no spread can be estimated from it.
+    """
     rows = []
     for group, frame in summary.groupby(by, sort=False):
         for outcome in outcomes:
             mean, low, high = mean_ci(frame[outcome].to_numpy(), level)
+            if len(frame) < 2:  # no spread from one replicate: no interval, not a point
+                low = high = float("nan")
             rows.append(
                 {
                     by: group,
@@ -60,3 +70,23 @@ def describe_outcomes(
                 }
             )
     return pd.DataFrame(rows)
+
+
+def holm_adjust(p_values: np.ndarray | list[float]) -> np.ndarray:
+    """Holm's step-down adjusted p-values of one family of tests (NaN stays NaN).
+
+    With the m finite p-values sorted, ``p_(i)`` becomes ``max_{j <= i} min(1, (m - j + 1)
+    p_(j))``; rejecting where the adjusted value is below alpha controls the family-wise
+    error rate at alpha (Holm 1979). Written here, not imported: these few lines are all
+    of it, and statsmodels (which has ``multipletests``) is not otherwise a dependency.
+    """
+    p = np.asarray(p_values, dtype=float)
+    out = np.full(p.shape, np.nan)
+    finite = np.flatnonzero(np.isfinite(p))
+    m = finite.size
+    if m == 0:
+        return out
+    order = finite[np.argsort(p[finite], kind="mergesort")]
+    scaled = np.minimum(1.0, (m - np.arange(m)) * p[order])
+    out[order] = np.maximum.accumulate(scaled)
+    return out

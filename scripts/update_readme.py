@@ -2,11 +2,13 @@
 
 Every fenced block whose first line starts with ``$ `` is a terminal session: each
 ``$ command`` line is run (from the repository root, with ``.venv/bin`` first on PATH
-and a terminal $README_COLUMNS (default 100) columns wide) and the lines after it, up to the next ``$`` line or the
-end of the block, are replaced by what the command printed (stdout and stderr, as a
-terminal shows them). The bad scenario files the sessions show (``drafts/``) are written
-for the run and removed afterwards; ``results/<name>`` folders a session writes with
-``--out`` are removed first, so a session reruns as a user would run it the first time.
+and a terminal $README_COLUMNS (default 100) columns wide) and the lines after it, up to
+the next ``$`` line or the end of the block, are replaced by what the command printed
+(stdout and stderr, as a terminal shows them). The bad scenario files the sessions show
+are in ``drafts/`` (the repository holds them, so a reader can run the examples); one
+that is missing is written for the run and removed afterwards, and one that is there is
+used and left alone. ``results/<name>`` folders a session writes with ``--out`` are
+removed first, so a session reruns as a user would run it the first time.
 
 Usage: scripts/update-readme [FILE ...]   (default: README.md)
 
@@ -26,7 +28,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 
-# the invalid scenarios the README's error examples read; written only for the run
+# the invalid scenarios the README's error examples read, for a checkout without drafts/;
+# written only for the run
 DRAFTS = {
     "bad_p.toml": "[adoption]\np = 1.5\n",
     "typo.toml": '[netwrok]\nstructure = "top_down"\n',
@@ -64,8 +67,8 @@ DRAFTS = {
 }
 
 FENCE = re.compile(r"^```[a-z]*\n(.*?)^```\n", re.MULTILINE | re.DOTALL)
-# a folder name ends at a space or at the ";" that run() appends after the command
-OUT = re.compile(r"(?:--out|-o)[ =](results/[^\s;]+)")
+# a folder name ends at a blank or a shell separator (run() appends "; echo ...")
+OUT = re.compile(r"(?:--out|-o)[ =](results/[^\s;&|]+)")
 
 
 def run(command: str) -> str:
@@ -124,8 +127,9 @@ def main(argv: list[str]) -> int:
     drafts = REPO / "drafts"
     made = not drafts.exists()
     drafts.mkdir(exist_ok=True)
-    for name, content in DRAFTS.items():
-        (drafts / name).write_text(content, encoding="utf-8")
+    written = [name for name in DRAFTS if not (drafts / name).exists()]
+    for name in written:  # the repository's own drafts are used as they are
+        (drafts / name).write_text(DRAFTS[name], encoding="utf-8")
     changed = False
     try:
         for path in files:
@@ -139,7 +143,7 @@ def main(argv: list[str]) -> int:
                     tmp.write_text(new, encoding="utf-8")
                     tmp.replace(path)  # atomic: a reader never sees half a README
     finally:
-        for name in DRAFTS:
+        for name in written:
             (drafts / name).unlink(missing_ok=True)
         if made:
             shutil.rmtree(drafts, ignore_errors=True)

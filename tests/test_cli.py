@@ -17,6 +17,7 @@ from mensi_sim.cli import app
 from mensi_sim.results import Results
 
 RESULT_FILES = {
+    ".mensi_sim",  # the mark of a folder mensi_sim wrote (experiments.marker)
     "timeseries.parquet",
     "summary.parquet",
     "group_summary.parquet",
@@ -290,6 +291,19 @@ def test_run_all_replicates_failed(tiny_result, tiny_scenario_file, tmp_path, mo
     res = invoke("run", tiny_scenario_file, "--out", tmp_path / "res")
     assert res.exit_code == 2
     assert_one_error_line(res.stderr, "tiny.toml", "all 3 replicates failed: ValueError: boom")
+    assert not (tmp_path / "res").exists()
+
+
+def test_ctrl_c_ends_a_run_writing_nothing(tiny_scenario_file, tmp_path, monkeypatch):
+    # Ctrl-C arrives as KeyboardInterrupt inside simulate (the replicates run in this
+    # process); a real SIGINT to a sweep's process group: tests/experiments/test_resume.py
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(mensi_simulate, "simulate", interrupted)
+    res = invoke("run", tiny_scenario_file, "--out", tmp_path / "res")
+    assert res.exit_code == 130
+    assert res.stderr.strip() == f"error: interrupted; nothing written to {tmp_path / 'res'}"
     assert not (tmp_path / "res").exists()
 
 

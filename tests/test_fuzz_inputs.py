@@ -44,6 +44,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from mensi_sim.cli import app
+from mensi_sim.cli.guard import MAX_ERROR_CHARS
 from mensi_sim.errors import MensiError
 from mensi_sim.scenario.schema import (
     AdoptionParams,
@@ -415,14 +416,23 @@ def built_once() -> Iterator[None]:
         yield
 
 
+# the longest error line the command line prints (cli.guard.clip: about MAX_ERROR_CHARS)
+MAX_LINE = len("error: ") + MAX_ERROR_CHARS + 40
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def assert_clean_failure(res, *needles: str, codes: tuple[int, ...] = (1, 2)) -> str:
-    """Non-zero exit, exactly one ``error:`` line on stderr, nothing else, no traceback."""
+    """Non-zero exit, exactly one ``error:`` line on stderr, nothing else, no traceback;
+    the line is printable, of a sane length, and not the guard's internal error (an
+    expected bad input never reaches the guard at the top)."""
     assert res.exit_code in codes, (res.exit_code, res.stdout, res.stderr)
     assert res.exception is None or isinstance(res.exception, SystemExit), repr(res.exception)
     lines = res.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), res.stderr
     assert "Traceback" not in res.stderr + res.stdout
     assert res.stdout == "", res.stdout
+    assert "internal error" not in lines[0], lines[0]
+    assert len(lines[0]) <= MAX_LINE and not CONTROL.search(lines[0]), lines[0]
     for needle in needles:
         assert needle in lines[0], (needle, lines[0])
     return lines[0]

@@ -24,8 +24,8 @@ model's outputs beside the rules; simulate makes Results, so it is on their floo
 Checked here, by parsing every module (``ast``): every import -- at module level,
 inside a function (deferred), or under ``if TYPE_CHECKING`` -- goes to the same floor
 or one below, except those listed in ``UPWARD_CALLS`` (``Results.comparison``,
-``.group_comparison``, ``.headline_by``, ``.sensitivity`` and ``.plot`` call the floors
-above through a deferred import, by design); and the runtime imports (all but
+``.group_comparison``, ``.headline_by``, ``.sensitivity``, ``.psa`` and ``.plot`` call the
+floors above through a deferred import, by design); and the runtime imports (all but
 TYPE_CHECKING ones and those) form
 no cycle, counting that importing ``a.b.c`` first runs the ``__init__`` of ``a.b``.
 A module on no floor fails too: a new top-level module needs a line in ``FLOORS``
@@ -48,14 +48,28 @@ ROOT = Path(__file__).resolve().parents[1] / PACKAGE
 # floor name -> the top-level modules and packages of mensi_sim on it, bottom first;
 # "" is the package itself (mensi_sim/__init__.py)
 FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("foundation", ("errors", "codes", "seeds", "stats", "formats", "registry")),
+    (
+        "foundation",
+        (
+            "errors",
+            "codes",
+            "seeds",
+            "stats",
+            "formats",
+            "registry",
+            "files",
+            "resources",
+            "interrupts",
+            "shipped",
+        ),
+    ),
     ("scenario", ("scenario",)),
     ("world", ("population", "networks", "world", "state", "ties")),
     ("dynamics", ("dynamics", "metrics", "outcomes", "groups")),
-    ("model", ("model", "agents", "calibration")),
+    ("model", ("model", "agents", "collector", "calibration")),
     ("experiments", ("experiments",)),
     ("results", ("results", "simulate", "")),
-    ("analysis", ("analysis",)),
+    ("analysis", ("analysis", "ema")),
     ("views", ("plotting", "report", "viz")),
     ("cli", ("cli",)),
 )
@@ -67,9 +81,12 @@ UPWARD_CALLS = {
     ("mensi_sim.results.results", "Results.plot", "mensi_sim.plotting.timeseries"),
     ("mensi_sim.results.results", "Results.headline_by", "mensi_sim.analysis.groups"),
     ("mensi_sim.results.results", "Results.group_comparison", "mensi_sim.analysis.groups"),
+    ("mensi_sim.results.results", "Results.psa", "mensi_sim.analysis.psa"),
 }
 # modules outside the cli floor that still print, each with the reason it may
-PRINTING_ALLOWED: dict[str, str] = {}
+PRINTING_ALLOWED: dict[str, str] = {
+    "mensi_sim.results.progress": "the progress bar simulate(progress=True) asks for",
+}
 PRINTERS = {"print", "echo", "secho"}  # print(), typer.echo/secho; rich Console below
 # Above the model floor, a model is built only here: the model of a recorded run
 # (experiments.replicate.replicate_model; Results.model and the network view use it).

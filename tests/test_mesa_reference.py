@@ -1,9 +1,11 @@
-"""The plain Mesa reference (benchmarks/mesa_reference.py) gives MentoringModel's statistics.
+"""The plain Mesa references (benchmarks/mesa_reference.py) give MentoringModel's statistics.
 
-The benchmark's speed-up figure only means something if the reference computes the
-same thing: here both run the learning rule and an adoption rule (the default contact
-rule, and the share-of-neighbours Bass rule) alone on 300-school graphs and their mean
-curves over 30 replicates each must agree.
+The benchmark's speed-up figures only mean something if the references compute the
+same thing: here each (the tutorial-style ``ReferenceModel`` and the tuned
+``TunedReferenceModel``) runs the learning rule and an adoption rule (the default
+contact rule, and the share-of-neighbours Bass rule) alone on 300-school graphs, and
+their mean curves over 30 replicates each must agree with MentoringModel's; and the
+tuned one must give the tutorial one's run number for number at the same seed.
 """
 
 from __future__ import annotations
@@ -24,10 +26,13 @@ if str(REPO) not in sys.path:  # plain `pytest` (python -m pytest puts the root 
 from benchmarks.mesa_reference import (  # noqa: E402
     ReferenceModel,
     ReferenceParams,
+    TunedReferenceModel,
     graph_from_model,
     reference_series,
     tie_graph,
 )
+
+VARIANTS = {"tutorial": ReferenceModel, "tuned": TunedReferenceModel}
 
 N, STEPS, REPLICATES, DEGREE = 300, 52, 30, 4
 # Faster adoption than the defaults, so that the curve rises over the year and capacity
@@ -80,13 +85,13 @@ def mensi_curves(scenario: Scenario) -> np.ndarray:
     )
 
 
-def reference_curves(scenario: Scenario, graph_of) -> np.ndarray:
-    """The same from the Mesa reference; ``graph_of(r)`` is replicate r's simple graph."""
+def reference_curves(scenario: Scenario, graph_of, variant=ReferenceModel) -> np.ndarray:
+    """The same from a Mesa reference; ``graph_of(r)`` is replicate r's simple graph."""
     params = ReferenceParams.from_scenario(scenario)
     runs = []
     for r in range(REPLICATES):
         graph = tie_graph(graph_of(r), kind="peer", strength=STRENGTH, rate=RATE)
-        model = ReferenceModel(graph, params, rng=10_000 + r)
+        model = variant(graph, params, rng=10_000 + r)
         model.run_for(STEPS)
         runs.append(reference_series(model))
     return np.stack(runs, axis=1)
@@ -139,21 +144,63 @@ def assert_same_statistics(a: np.ndarray, b: np.ndarray) -> None:
     assert a_change[36].mean() > 5 * c * np.sqrt(2 * a_change[36].var(ddof=1) / R)
 
 
+@pytest.mark.parametrize("variant", list(VARIANTS))
 @pytest.mark.parametrize("rule", ["contact", "bass"])
-def test_same_statistics_on_a_ring_lattice(rule):
+def test_same_statistics_on_a_ring_lattice(rule, variant):
     scenario = only_learning_and_bass("ring_lattice", rule, graph_degree=DEGREE)
     ring = nx.circulant_graph(N, range(1, DEGREE // 2 + 1))
-    assert_same_statistics(mensi_curves(scenario), reference_curves(scenario, lambda r: ring))
+    assert_same_statistics(
+        mensi_curves(scenario), reference_curves(scenario, lambda r: ring, VARIANTS[variant])
+    )
 
 
+@pytest.mark.parametrize("variant", list(VARIANTS))
 @pytest.mark.parametrize("rule", ["contact", "bass"])
-def test_same_statistics_on_an_erdos_renyi_graph(rule):
+def test_same_statistics_on_an_erdos_renyi_graph(rule, variant):
     p = DEGREE / (N - 1)
     scenario = only_learning_and_bass("erdos_renyi", rule, graph_p=p)
     assert_same_statistics(
         mensi_curves(scenario),
-        reference_curves(scenario, lambda r: nx.fast_gnp_random_graph(N, p, seed=500 + r)),
+        reference_curves(
+            scenario, lambda r: nx.fast_gnp_random_graph(N, p, seed=500 + r), VARIANTS[variant]
+        ),
     )
+
+
+@pytest.mark.parametrize("synchronous", [True, False])
+@pytest.mark.parametrize("rule", ["contact", "bass"])
+def test_tuned_reference_is_the_tutorial_run_number_for_number(rule, synchronous):
+    # the same draws in the same order: listing the ties once changes only the speed
+    scenario = only_learning_and_bass("erdos_renyi", rule, graph_p=DEGREE / (N - 1))
+    params = ReferenceParams.from_scenario(scenario)
+    graph = tie_graph(nx.fast_gnp_random_graph(N, DEGREE / (N - 1), seed=3), rate=RATE)
+    runs = {}
+    for name, variant in VARIANTS.items():
+        model = variant(graph, params, rng=7, synchronous=synchronous)
+        model.run_for(STEPS)
+        runs[name] = reference_series(model)
+        runs[name + " capacities"] = np.array([a.capacity for a in model.agents])
+    np.testing.assert_array_equal(runs["tuned"], runs["tutorial"])
+    np.testing.assert_array_equal(runs["tuned capacities"], runs["tutorial capacities"])
+    assert runs["tutorial"][-1, 0] > runs["tutorial"][0, 0]  # something happened
+
+
+def test_tuned_reference_runs_on_the_benchmark_network():
+    # the benchmark's network: a policy structure (mentoring, peer ties) with proximity
+    scenario = Scenario.model_validate(
+        {
+            "population": {"n_schools": 120, "advanced_share": 0.0},
+            "network": {"structure": "top_down", "proximity": True},
+            "engagement": {"enabled": False},
+            "adoption": {"initial": "share"},
+        }
+    )
+    graph = graph_from_model(MentoringModel(scenario, rng=1))
+    params = ReferenceParams.from_scenario(scenario)
+    a, b = ReferenceModel(graph, params, rng=4), TunedReferenceModel(graph, params, rng=4)
+    a.run_for(20)
+    b.run_for(20)
+    np.testing.assert_array_equal(reference_series(a), reference_series(b))
 
 
 def test_reference_is_seeded_and_builds_no_spring_layout(monkeypatch):

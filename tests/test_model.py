@@ -1,5 +1,6 @@
 """MentoringModel: Mesa face over array state, determinism, invariants, every structure runs."""
 
+import mesa
 import numpy as np
 import pandas as pd
 import pytest
@@ -28,6 +29,35 @@ def test_schools_are_mesa_agents_viewing_the_arrays(pilot):
     roles = model.agents.groupby("role").count()
     assert roles == {"mentor": 24, "mentee": 96}
     assert model.agents.agg("capacity", np.mean) == pytest.approx(model.state.capacity.mean())
+
+
+def test_school_agents_are_created_when_first_asked_for_and_show_the_current_week(pilot):
+    model = MentoringModel(pilot, rng=1)
+    assert model._schools_pending  # a run that never asks pays for no agents
+    model.run_for(10)
+    assert model._schools_pending
+    assert len(model.agents) == 120  # created now, viewing week 10's arrays
+    assert not model._schools_pending
+    assert model.agent_types == [School]
+    assert len(model.agents_by_type[School]) == 120
+    assert sorted(a.unique_id for a in model.agents) == list(range(1, 121))
+    capacity = model.agents.get("capacity")
+    assert capacity == [model.state.capacity[a.index] for a in model.agents]
+    assert [a.index for a in model.agents] == list(range(120))
+    model.step()  # the same agents, now at week 11
+    assert len(model.agents) == 120
+    assert model.agents.get("capacity") == model.state.capacity.tolist()
+    adopters = model.agents.select(lambda a: a.adopted)
+    assert len(adopters) == int(model.state.adopted.sum())
+
+
+def test_a_datacollector_agent_reporter_sees_every_school(pilot):
+    model = MentoringModel(pilot, rng=2)
+    collector = mesa.DataCollector(agent_reporters={"capacity": "capacity"})
+    collector.collect(model)
+    frame = collector.get_agent_vars_dataframe()
+    assert len(frame) == 120
+    assert frame["capacity"].tolist() == model.state.capacity.tolist()
 
 
 def test_pilot_has_the_mensi_shape(pilot):

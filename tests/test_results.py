@@ -186,7 +186,8 @@ def test_sample_points_are_drawn_once_when_the_experiment_is_loaded(
     exp = load_experiment(spec)
     assert [s.label for s in exp.samples] == ["morris", "sobol"]
     morris = exp.samples[0]
-    assert morris.points.shape == (3 * 3, 2)  # 3 trajectories of D + 1 points, D = 2
+    # 3 trajectories of D + 1 points, D = 3: the two parameters and the dummy
+    assert morris.points.shape == (3 * 4, 3)
     res = sweep(exp, executor="serial")
 
     def no_second_draw(*args, **kwargs):
@@ -204,8 +205,11 @@ def test_sweep_options_are_one_object(tmp_path: Path) -> None:
     exp = load_experiment(spec)
     opts = SweepOptions(precision=0.01).resolved(exp.spec)
     assert opts.executor == "serial" and opts.outcome == "final_adoption_share"
-    assert opts.max_replications == 1000 and opts.replications == 2
-    assert SweepOptions(replications=1, precision=0.1).resolved(exp.spec).replications == 2
+    # an adaptive sweep starts from at least MIN_START (10) replicates
+    assert opts.max_replications == 1000 and opts.replications == 10
+    assert SweepOptions(replications=1, precision=0.1).resolved(exp.spec).replications == 10
+    assert SweepOptions(replications=12, precision=0.1).resolved(exp.spec).replications == 12
+    assert SweepOptions(replications=1).resolved(exp.spec).replications == 1  # not adaptive
     with pytest.raises(TypeError, match="executr"):
         sweep(exp, executr="serial")
 

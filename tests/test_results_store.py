@@ -22,7 +22,8 @@ from mensi_sim.results import (
     write_results,
 )
 
-FILES = {"timeseries.parquet", "summary.parquet", "runs.parquet", MANIFEST_NAME}
+# the tables, the manifest and the mark of a folder mensi_sim wrote (experiments.marker)
+FILES = {"timeseries.parquet", "summary.parquet", "runs.parquet", MANIFEST_NAME, ".mensi_sim"}
 MANIFEST_KEYS = {
     "format",
     "scenario",

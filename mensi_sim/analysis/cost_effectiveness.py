@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -19,36 +20,107 @@ from mensi_sim.analysis.paired import paired, scenario_names, t_interval
 from mensi_sim.experiments.spec import resolve_baseline
 from mensi_sim.stats import t_quantile
 
-COST = "total_cost"
+COST = "total_cost"  # the cost column of the default perspective (PERSPECTIVES)
 EFFECT = "adopters_final"
 
 
-def fieller_interval(
-    dc: np.ndarray, de: np.ndarray, level: float = 0.95
-) -> tuple[float, float, bool]:
-    """Fieller's interval for mean(dc) / mean(de) from paired per-replicate differences.
+#: cost perspectives of ICERs and budgets: the summary column each one counts
+#: (docs/ASSUMPTIONS.md 8.1): ``total`` = cash + staff time (what the programme and the
+#: schools give up), ``cash`` = what the programme pays (a ministry's budget)
+PERSPECTIVES: dict[str, str] = {"total": "total_cost", "cash": "total_cash"}
+DEFAULT_PERSPECTIVE = "total"
 
-    Solves ``(a - R b)^2 <= t^2 (v11 - 2 R v12 + R^2 v22)`` for R, where a, b are the
-    means, v the (co)variances of the means and t the Student quantile with n - 1
-    degrees of freedom. The interval is bounded only when the denominator differs
-    significantly from 0 (``b^2 > t^2 v22``); otherwise (low, high) is NaN and the
-    flag is False.
+
+def cost_column(perspective: str) -> str:
+    """The summary column of a cost perspective (``PERSPECTIVES``).
+
+    Raises:
+        ValueError: An unknown perspective, naming the allowed ones.
+    """
+    try:
+        return PERSPECTIVES[perspective]
+    except KeyError:
+        allowed = ", ".join(PERSPECTIVES)
+        raise ValueError(f"unknown cost perspective {perspective!r} (allowed: {allowed})") from None
+
+
+@dataclass(frozen=True)
+class FiellerSet:
+    """Fieller's confidence set of a ratio: what it is and its ends.
+
+    ``kind`` is ``"interval"`` (``[low, high]``), ``"two rays"`` (every value except the
+    open range ``(low, high)``: ``R <= low`` or ``R >= high``), ``"whole line"`` (no
+    information on the ratio; ``low`` and ``high`` are NaN) or ``"undefined"`` (fewer
+    than two pairs).
+    """
+
+    kind: str
+    low: float
+    high: float
+
+    @property
+    def bounded(self) -> bool:
+        return self.kind == "interval"
+
+    def describe(self, unit: str = "") -> str:
+        """One phrase saying what the set is (``unit`` formats the numbers)."""
+        from mensi_sim.formats import fmt
+
+        def f(x: float) -> str:
+            return fmt(x, unit) if unit else f"{x:.4g}"
+
+        if self.kind == "interval":
+            return f"[{f(self.low)}, {f(self.high)}]"
+        if self.kind == "two rays":
+            return (
+                f"<= {f(self.low)} or >= {f(self.high)} ({f(self.low)} to {f(self.high)} excluded)"
+            )
+        if self.kind == "whole line":
+            return "any value (no information on the ratio)"
+        return "undefined"
+
+
+def fieller_set(dc: np.ndarray, de: np.ndarray, level: float = 0.95) -> FiellerSet:
+    """Fieller's confidence set for mean(dc) / mean(de) from paired per-replicate differences.
+
+    The ratios R with ``(a - R b)^2 <= t^2 (v11 - 2 R v12 + R^2 v22)``, a, b the means, v
+    the (co)variances of the means and t the Student quantile with n - 1 degrees of
+    freedom: ``qa R^2 - 2 qb R + qc <= 0`` with ``qa = b^2 - t^2 v22``,
+    ``qb = a b - t^2 v12``, ``qc = a^2 - t^2 v11``. When the denominator differs
+    significantly from 0 (``qa > 0``) it is the interval between the roots; otherwise the
+    parabola opens downward and the set is the two rays outside the roots (when they
+    exist) or the whole line.
     """
     n = dc.size
     if n < 2:
-        return math.nan, math.nan, False
+        return FiellerSet("undefined", math.nan, math.nan)
     a, b = float(dc.mean()), float(de.mean())
     cov = np.cov(dc, de, ddof=1) / n
     v11, v12, v22 = float(cov[0, 0]), float(cov[0, 1]), float(cov[1, 1])
     t2 = float(t_quantile(level, n - 1)) ** 2
     qa = b * b - t2 * v22
-    if qa <= 0:
-        return math.nan, math.nan, False
     qb = a * b - t2 * v12
     qc = a * a - t2 * v11
-    disc = max(qb * qb - qa * qc, 0.0)
-    root = math.sqrt(disc)
-    return (qb - root) / qa, (qb + root) / qa, True
+    disc = qb * qb - qa * qc
+    if qa > 0:
+        root = math.sqrt(max(disc, 0.0))
+        return FiellerSet("interval", (qb - root) / qa, (qb + root) / qa)
+    if qa < 0 and disc > 0:
+        root = math.sqrt(disc)
+        r1, r2 = sorted(((qb - root) / qa, (qb + root) / qa))
+        return FiellerSet("two rays", r1, r2)
+    return FiellerSet("whole line", math.nan, math.nan)
+
+
+def fieller_interval(
+    dc: np.ndarray, de: np.ndarray, level: float = 0.95
+) -> tuple[float, float, bool]:
+    """Fieller's interval as (low, high, bounded): NaN ends unless it is an interval
+    (``fieller_set`` says what the unbounded set is)."""
+    fs = fieller_set(dc, de, level)
+    if fs.bounded:
+        return fs.low, fs.high, True
+    return math.nan, math.nan, False
 
 
 def _dominance(dc: float, de: float) -> str:
@@ -132,11 +204,18 @@ def cost_effectiveness(
     summary: pd.DataFrame,
     baseline: str | None = None,
     *,
-    cost: str = COST,
+    perspective: str = DEFAULT_PERSPECTIVE,
+    cost: str | None = None,
     effect: str = EFFECT,
     level: float = 0.95,
 ) -> pd.DataFrame:
     """ICER per additional adopting school, dominance and the frontier, one row per scheme.
+
+    The cost is that of the ``perspective`` (``PERSPECTIVES``: ``total``, the default, is
+    cash + staff time; ``cash`` is what the programme pays), or the column ``cost``.
+    ``icer_set`` says what Fieller's set is (``interval``, ``two rays``, ``whole line``);
+    for two rays ``icer_ci_low``/``icer_ci_high`` are NaN and the excluded range is in
+    ``icer_excluded_low``/``icer_excluded_high`` and in ``icer_note``.
 
     Returns:
         Columns: ``scenario``, ``mean_cost``, ``mean_effect``, ``delta_cost`` (+ CI),
@@ -150,6 +229,7 @@ def cost_effectiveness(
     Raises:
         KeyError: ``baseline`` is not a scenario of the summary.
     """
+    cost = cost if cost is not None else cost_column(perspective)
     names = scenario_names(summary)
     baseline = resolve_baseline(names, baseline)
     groups = summary.groupby("scenario", sort=False)
@@ -181,19 +261,29 @@ def cost_effectiveness(
                 icer=math.nan,
                 icer_ci_low=math.nan,
                 icer_ci_high=math.nan,
+                icer_set="",
+                icer_excluded_low=math.nan,
+                icer_excluded_high=math.nan,
                 icer_note="baseline",
                 dominance="baseline",
                 dominance_significant=False,
             )
         else:
             icer = c_mean / e_mean if e_mean else math.nan
-            low, high, bounded = fieller_interval(dc, de, level)
+            fs = fieller_set(dc, de, level)
+            low, high = (fs.low, fs.high) if fs.bounded else (math.nan, math.nan)
             if not e_mean:
                 note = "no difference in adopters: ICER undefined"
-            elif bounded:
+            elif fs.bounded:
                 note = "Fieller 95% CI"
+            elif fs.kind == "two rays":
+                note = (
+                    "adopter difference CI includes 0: Fieller set is two rays, "
+                    f"ICER <= {fs.low:,.0f} or >= {fs.high:,.0f} "
+                    f"({fs.low:,.0f} to {fs.high:,.0f} excluded)"
+                )
             else:
-                note = "adopter difference CI includes 0: ICER CI unbounded"
+                note = "adopter difference CI includes 0: ICER CI unbounded (any value)"
             dom = _dominance(c_mean, e_mean)
             sig = False
             if dom == "dominates":
@@ -204,11 +294,15 @@ def cost_effectiveness(
                 icer=icer,
                 icer_ci_low=low,
                 icer_ci_high=high,
+                icer_set=fs.kind,
+                icer_excluded_low=fs.low if fs.kind == "two rays" else math.nan,
+                icer_excluded_high=fs.high if fs.kind == "two rays" else math.nan,
                 icer_note=note,
                 dominance=dom,
                 dominance_significant=sig,
             )
         row["frontier"] = status[name]
+        row["perspective"] = perspective if cost == cost_column(perspective) else cost
         rows.append(row)
     table = pd.DataFrame(rows)
     table = table.sort_values(
@@ -242,7 +336,8 @@ def at_budget(
     baseline: str | None = None,
     *,
     outcomes: Sequence[str] = ("adopters_final", "final_adoption_share", "capacity_gain"),
-    cost: str = COST,
+    perspective: str = DEFAULT_PERSPECTIVE,
+    cost: str | None = None,
     level: float = 0.95,
 ) -> pd.DataFrame:
     """What each group (e.g. structure) achieves when it may spend ``budget``.
@@ -255,13 +350,16 @@ def at_budget(
     ``(1 - w) y_lo + w y_hi`` -- linear interpolation on the cost-outcome curve,
     assuming the parts of the system do not interact. A budget above a group's
     largest size buys that size (``spent`` < budget). The mix is formed per
-    replicate, so the comparison with the baseline stays paired.
+    replicate, so the comparison with the baseline stays paired. The budget is in the
+    cost of ``perspective`` (``total`` by default, ``cash``: what the programme pays), or
+    of the column ``cost``.
 
     Returns:
         One row per (group, outcome): ``lower``/``upper`` sizes mixed, ``weight``,
         ``spent`` (expected cost), ``mean``, ``difference`` from the baseline with
         paired-t ``ci_low``/``ci_high``.
     """
+    cost = cost if cost is not None else cost_column(perspective)
     names = scenario_names(summary)
     baseline = resolve_baseline(names, baseline)
     means = summary.groupby("scenario", sort=False)[cost].mean()
@@ -302,6 +400,7 @@ def at_budget(
                     "group": group,
                     "outcome": outcome,
                     "budget": budget,
+                    "cost": cost,
                     "lower": lo,
                     "upper": hi,
                     "weight": w,

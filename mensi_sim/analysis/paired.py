@@ -15,7 +15,7 @@ import pandas as pd
 from scipy import stats
 
 from mensi_sim.experiments.spec import DEFAULT_OUTCOMES, resolve_baseline
-from mensi_sim.stats import t_half_width
+from mensi_sim.stats import holm_adjust, t_half_width
 
 # the outcomes a comparison reports: the experiments' default outcomes of interest
 COMPARE_OUTCOMES: tuple[str, ...] = DEFAULT_OUTCOMES
@@ -64,10 +64,16 @@ def paired_comparison(
 ) -> pd.DataFrame:
     """Paired difference of each outcome, every scenario against the baseline.
 
+    Multiple comparisons: the schemes compared with the baseline on one outcome are one
+    family; ``p_holm`` is its Holm-adjusted p-value (``stats.holm_adjust``) and
+    ``significant`` (the star of ``compare``, the bold of the report) follows it:
+    ``p_holm < 1 - level``. ``significant_unadjusted`` is the paired CI excluding 0.
+
     Returns:
         One row per (scenario, outcome): ``n_pairs``, ``mean`` (scenario),
         ``mean_baseline``, ``difference`` (mean paired difference), ``ci_low``,
-        ``ci_high`` (paired t), ``p_value`` and ``significant`` (CI excludes 0).
+        ``ci_high`` (paired t), ``p_value``, ``p_holm``, ``significant`` and
+        ``significant_unadjusted``.
 
     Raises:
         KeyError: ``baseline`` is not a scenario of the summary.
@@ -93,7 +99,14 @@ def paired_comparison(
                     "ci_low": low,
                     "ci_high": high,
                     "p_value": p,
-                    "significant": bool(low > 0 or high < 0),
+                    "significant_unadjusted": bool(low > 0 or high < 0),
                 }
             )
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table
+    table["p_holm"] = np.nan
+    for _, index in table.groupby("outcome", sort=False).groups.items():
+        table.loc[index, "p_holm"] = holm_adjust(table.loc[index, "p_value"].to_numpy(float))
+    table["significant"] = table["p_holm"] < 1 - level
+    return table

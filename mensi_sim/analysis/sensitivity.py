@@ -7,12 +7,22 @@ an array of shape (points,) or (points, replicates) -- and ``analyse_sample``
 averages the replicates and calls SALib's Morris or Sobol analysis, whose
 confidence intervals are SALib's bootstrap intervals.
 
-Replicate noise: the analysis sees the mean of R replicates at each point, whose
-noise variance is ``s_w^2 / R`` (``s_w^2`` the mean within-point variance). Its
-share of the variance of the point means, ``noise_share = (s_w^2 / R) /
-var(point means)``, is how much of what the indices apportion is noise rather
-than the parameters. Above ``NOISE_WARNING`` (20%) the indices are unreliable:
-add replications.
+Replicate noise, and why under common random numbers it needs care. The analysis sees
+the mean of R replicates at each point; replicate r of every point runs on the same seed,
+so its noise has a part common to all points (it cancels in every index) and a part
+specific to the point (it does not: Sobol's total-order estimator counts its variance as if
+a parameter caused it, about ``noise_share`` of spurious ST for *every* parameter). Three
+diagnostics, all correct under common random numbers:
+
+- ``noise_share`` counts only the point-specific part:
+  ``(mean_x var_r y(x, r) - var_r mean_x y(x, r)) / R / var_x(mean_r y(x, r))``; above
+  ``NOISE_WARNING`` (5%, since it adds about as much to every ST) the command warns;
+- the **dummy parameter** (``design.DUMMY``), sampled like the others and read by nothing:
+  its index is what noise and estimation error produce, and each index is reported against
+  it (``above_dummy``: the index's lower bound exceeds the dummy's upper bound);
+- **repeated estimation**: the indices computed on each replicate alone; their spread over
+  the replicates, divided by sqrt(R), is the replicate-noise standard error of each index
+  (``noise_se``).
 """
 
 from __future__ import annotations
@@ -26,17 +36,24 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from mensi_sim.experiments.design import problem, sample_matrix
+from mensi_sim.experiments.design import DUMMY, problem, sample_matrix
 
 if TYPE_CHECKING:
     from mensi_sim.experiments.spec import Experiment
 
-NOISE_WARNING = 0.2
+NOISE_WARNING = 0.05  # about as much spurious ST for every parameter (see the module doc)
 NUM_RESAMPLES = 1000  # bootstrap resamples of SALib's confidence intervals
+REPEAT_RESAMPLES = 100  # per-replicate indices need their values only, not their CIs
 
 
 def noise_share(y: np.ndarray) -> float:
-    """Share of the variance of replicate means that is replicate noise (NaN with 1 replicate).
+    """Share of the variance of replicate means that is point-specific replicate noise (NaN
+    with 1 replicate), correct under common random numbers.
+
+    ``(mean_x var_r y - var_r mean_x y) / R / var_x mean_r y``: the variance of the noise
+    common to all points (same seed for replicate r everywhere) is removed, since it moves
+    every point alike and cancels in the indices. With independent seeds the common part
+    is only ``var / points`` and this is the plain within-point share.
 
     Args:
         y: Outcomes, shape (points, replicates).
@@ -44,7 +61,9 @@ def noise_share(y: np.ndarray) -> float:
     y = np.asarray(y, dtype=float)
     if y.ndim == 1 or y.shape[1] < 2:
         return math.nan
-    noise = float(np.nanmean(np.nanvar(y, axis=1, ddof=1))) / y.shape[1]
+    within = float(np.nanmean(np.nanvar(y, axis=1, ddof=1)))
+    common = float(np.nanvar(np.nanmean(y, axis=0), ddof=1))
+    noise = max(within - common, 0.0) / y.shape[1]
     between = float(np.nanvar(np.nanmean(y, axis=1), ddof=1))
     if between == 0.0:
         return 0.0 if noise == 0.0 else math.inf
@@ -129,6 +148,10 @@ def sobol_indices(
     )
 
 
+#: the index each method ranks by and compares with the dummy
+MAIN_INDEX = {"morris": "mu_star", "sobol": "ST"}
+
+
 @dataclass(frozen=True)
 class SensitivityResult:
     """Indices of one sample and one outcome, with the replicate-noise diagnosis."""
@@ -145,18 +168,36 @@ class SensitivityResult:
 
     def warning(self) -> str | None:
         """A one-line warning when the noise is large against the effects, else None."""
+        below = self.below_dummy()
+        tail = (
+            f"; {len(below)} of {len(self.indices) - 1} indices are not above the dummy's "
+            f"({', '.join(below[:4])}{', ...' if len(below) > 4 else ''})"
+            if below
+            else ""
+        )
         if math.isnan(self.noise_share):
             return (
                 f"{self.method}: replicate noise cannot be estimated with "
-                f"{self.replications} replication; use at least 2"
+                f"{self.replications} replication; use at least 2{tail}"
             )
         if self.noisy:
             return (
-                f"{self.method}: replicate noise is {100 * self.noise_share:.0f}% of the "
-                f"variance of the replicate means (above {100 * NOISE_WARNING:.0f}%): the "
-                "indices are unreliable; add replications"
+                f"{self.method}: point-specific replicate noise is "
+                f"{100 * self.noise_share:.1f}% of the variance of the replicate means (above "
+                f"{100 * NOISE_WARNING:.0f}%, and it adds about as much to every total-order "
+                f"index): the indices are unreliable; add replications{tail}"
             )
+        if below:
+            return f"{self.method}: indistinguishable from noise{tail}"
         return None
+
+    def below_dummy(self) -> list[str]:
+        """The parameters whose main index is not above the dummy's (``above_dummy``)."""
+        idx = self.indices
+        if "above_dummy" not in idx.columns:
+            return []
+        rows = idx[(idx["parameter"] != DUMMY) & ~idx["above_dummy"].astype(bool)]
+        return list(rows["parameter"])
 
 
 def analyse_sample(
@@ -182,14 +223,34 @@ def analyse_sample(
     y2 = y[:, None] if y.ndim == 1 else y
     means = np.nanmean(y2, axis=1)
     share = noise_share(y2) if y2.shape[1] > 1 else math.nan
-    if method == "morris":
-        idx = morris_indices(prob, x, means, levels=levels, seed=seed, num_resamples=num_resamples)
-    elif method == "sobol":
-        idx = sobol_indices(
-            prob, means, second_order=second_order, seed=seed, num_resamples=num_resamples
-        )
-    else:
+
+    def indices(values: np.ndarray, resamples: int) -> pd.DataFrame:
+        if method == "morris":
+            return morris_indices(
+                prob, x, values, levels=levels, seed=seed, num_resamples=resamples
+            )
+        if method == "sobol":
+            return sobol_indices(
+                prob, values, second_order=second_order, seed=seed, num_resamples=resamples
+            )
         raise ValueError(f"no sensitivity indices for sample method {method!r}")
+
+    idx = indices(means, num_resamples)
+    main = MAIN_INDEX[method]
+    # repeated estimation: the indices of each replicate alone; their spread / sqrt(R) is
+    # the replicate-noise standard error of the indices on the means
+    if y2.shape[1] > 1:
+        each = [
+            indices(y2[:, r], REPEAT_RESAMPLES)[main].to_numpy(float) for r in range(y2.shape[1])
+        ]
+        idx["noise_se"] = np.std(np.vstack(each), axis=0, ddof=1) / math.sqrt(y2.shape[1])
+    else:
+        idx["noise_se"] = math.nan
+    if DUMMY in list(idx["parameter"]):
+        d = idx[idx["parameter"] == DUMMY].iloc[0]
+        conf = f"{main}_conf"
+        idx["dummy"] = float(d[main])
+        idx["above_dummy"] = (idx[main] - idx[conf]) > (d[main] + d[conf])
     return SensitivityResult(method, idx, share, y2.shape[1])
 
 
@@ -228,7 +289,9 @@ def sensitivity_analysis(
 
 
 def long_table(result: SensitivityResult, outcome: str) -> pd.DataFrame:
-    """Indices in long format: method, outcome, parameter, index, value, conf, noise."""
+    """Indices in long format: method, outcome, parameter, index, value, conf, the noise
+    diagnostics (``noise_share``, ``noise_warning``, and for the main index ``noise_se``
+    and the ``dummy``'s value) and ``above_dummy``."""
     idx = result.indices
     pairs = (
         [("mu_star", "mu_star_conf"), ("sigma", None), ("mu", None)]
@@ -249,6 +312,13 @@ def long_table(result: SensitivityResult, outcome: str) -> pd.DataFrame:
                     "replications": result.replications,
                     "noise_share": result.noise_share,
                     "noise_warning": result.noisy,
+                    "noise_se": float(r["noise_se"])
+                    if name == MAIN_INDEX[result.method]
+                    else math.nan,
+                    "dummy": float(r["dummy"])
+                    if "dummy" in r and name == MAIN_INDEX[result.method]
+                    else math.nan,
+                    "above_dummy": bool(r["above_dummy"]) if "above_dummy" in r else True,
                 }
             )
     return pd.DataFrame(rows)

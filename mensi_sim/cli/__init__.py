@@ -4,6 +4,7 @@
 - ``experiment_commands``: ``sweep``, ``compare``, ``sensitivity``;
 - ``optimise_commands``: ``optimise``;
 - ``view_commands``: ``plot``, ``report``, ``viz``;
+- ``calibrate_commands``: ``calibrate``; ``psa_commands``: ``compare`` of a PSA;
 - ``common``: one-line errors, consoles, progress bars, tables, the default folder.
 
 This is the only floor of the package that prints. Errors a user can cause
@@ -18,6 +19,7 @@ from __future__ import annotations
 import typer
 
 from mensi_sim.cli import (
+    calibrate_commands,
     experiment_commands,
     optimise_commands,
     scenario_commands,
@@ -38,6 +40,7 @@ scenario_commands.register(app)  # run, validate, scenarios
 experiment_commands.register(app)  # sweep, compare, sensitivity
 optimise_commands.register(app)  # optimise
 view_commands.register(app)  # plot, report, viz
+calibrate_commands.register(app)  # calibrate
 
 
 def main() -> None:

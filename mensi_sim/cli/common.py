@@ -18,26 +18,32 @@ from typing import Annotated, Any
 import typer
 from rich import box
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 from typer.core import TyperGroup
 
+from mensi_sim.cli.guard import (
+    EXIT_INTERNAL,
+    Interrupted,
+    error_line,
+    internal_error,
+    interrupted_message,
+    interrupts,
+    printable,
+    report_and_exit,
+    split_debug,
+)
 from mensi_sim.errors import MensiError
 from mensi_sim.formats import fmt
 
 __all__ = [
     "EXIT_BAD_INPUT",
     "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_INTERNAL",
     "OneLineErrorGroup",
     "command_line",
     "default_out",
+    "error_line",
     "fail",
     "fmt",
     "last_line",
@@ -52,6 +58,7 @@ __all__ = [
 
 EXIT_FAILED = 1  # validate: some file is invalid; run/sweep: some runs failed
 EXIT_BAD_INPUT = 2  # bad input: nothing was written
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as a shell reports it)
 RESULTS_ROOT = Path("results")
 PLAIN_WIDTH = 120  # characters per line of tables when stdout is not a terminal
 
@@ -69,8 +76,9 @@ def describe_os_error(exc: OSError) -> str:
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
-    """Print ``error: message`` as one line on stderr; return the Exit to raise."""
-    typer.echo(f"error: {one_line(message)}", err=True)
+    """Print ``error: message`` as one line on stderr (``guard.error_line``: printable, cut
+    to a sane length); return the Exit to raise."""
+    typer.echo(f"error: {error_line(message)}", err=True)
     return typer.Exit(code)
 
 
@@ -85,13 +93,21 @@ def user_errors() -> Iterator[None]:
         raise fail(describe_os_error(exc)) from None
 
 
+class PlainConsole(Console):
+    """A rich Console that shows control characters in what it prints as escapes
+    (``guard.printable``): a name holding ANSI escapes cannot repaint the terminal."""
+
+    def render_str(self, text: str, **options: Any) -> Any:  # noqa: D102 - rich's
+        return super().render_str(printable(text), **options)
+
+
 def stdout_console(width: int | None = None) -> Console:
     """Console on the current stdout: plain text (no colour, no markup) unless a TTY.
 
     When stdout is a file or a pipe and COLUMNS is unset, tables are laid out ``width``
     (default PLAIN_WIDTH) characters wide rather than rich's 80.
     """
-    console = Console(highlight=False, soft_wrap=False, markup=False)
+    console = PlainConsole(highlight=False, soft_wrap=False, markup=False)
     if not console.is_terminal and "COLUMNS" not in os.environ:
         console.width = width or PLAIN_WIDTH
     return console
@@ -99,7 +115,7 @@ def stdout_console(width: int | None = None) -> Console:
 
 def stderr_console() -> Console:
     """Console on stderr for progress bars and warnings (no markup: names are printed as is)."""
-    return Console(stderr=True, highlight=False, markup=False)
+    return PlainConsole(stderr=True, highlight=False, markup=False)
 
 
 def command_line(ctx: typer.Context) -> list[str]:
@@ -140,10 +156,16 @@ def naming(path: Path, exc: Exception) -> str:
 
 
 def simple_table(*columns: str) -> Table:
-    """A table with a rule under the header; the first column left, the others right."""
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, header_style="bold")
+    """A table with a rule under the header; the first column left, the others right.
+
+    No cell wraps (an interval stays on one line); a table wider than the terminal is
+    printed in parts of columns, each with the first one (``cli.tables.FitTable``).
+    """
+    from mensi_sim.cli.tables import FitTable
+
+    table = FitTable(box=box.SIMPLE_HEAD, show_edge=False, header_style="bold")
     for i, c in enumerate(columns):
-        table.add_column(c, justify="left" if i == 0 else "right")
+        table.add_column(c, justify="left" if i == 0 else "right", no_wrap=True)
     return table
 
 
@@ -154,24 +176,21 @@ def progress_bar(
     """A rich progress bar on stderr (done, elapsed, time left); hidden when not a terminal.
 
     Yields ``report(done, total, failed=0)``. ``unit`` names what is counted
-    ("replicates", "runs"); ``fields`` is more text after it (e.g. the failures).
+    ("replicates", "runs"); ``fields`` is more text after it (e.g. the failures). The bar
+    is ``results.progress.progress_bar``'s, gone when done.
     """
-    columns = (
-        TextColumn("{task.description}", style="bold", markup=False),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn(unit + fields),
-        TimeElapsedColumn(),
-        TextColumn("elapsed,"),
-        TimeRemainingColumn(),
-        TextColumn("left"),
-    )
-    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
-        task = bar.add_task(description, total=total, failed=0)
+    from mensi_sim.results.progress import progress_bar as bar
 
-        def report(done: int, total: int, failed: int = 0) -> None:
-            bar.update(task, completed=done, total=total, failed=failed)
-
+    options = {"fields": fields} if fields else {}
+    with bar(
+        description,
+        unit,
+        total,
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+        **options,
+    ) as report:
         yield report
 
 
@@ -198,12 +217,15 @@ class OneLineErrorGroup(TyperGroup):
     ) -> Any:
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-        argv = [str(a) for a in (sys.argv[1:] if args is None else args)]
+        argv, debug = split_debug(str(a) for a in (sys.argv[1:] if args is None else args))
         obj = extra.setdefault("obj", {})
         if isinstance(obj, dict):
             obj.setdefault("argv", argv)
         try:
-            rv = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+            with interrupts():
+                rv = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+        except Interrupted as stop:
+            report_and_exit(stop.message or interrupted_message(argv), 128 + stop.signum)
         except _ClickException as exc:  # type: ignore[misc]
             if _NoArgsIsHelpError is not None and isinstance(exc, _NoArgsIsHelpError):
                 # the help text (typer's rich help has printed itself already)
@@ -212,11 +234,15 @@ class OneLineErrorGroup(TyperGroup):
                 sys.exit(0)
             ctx = getattr(exc, "ctx", None)
             hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
-            typer.echo(f"error: {one_line(exc.format_message())}{hint}", err=True)
+            typer.echo(f"error: {error_line(exc.format_message())}{hint}", err=True)
             sys.exit(exc.exit_code)
         except typer.Abort:
             typer.echo("error: aborted", err=True)
             sys.exit(1)
+        except Exception as exc:  # the guard at the top: see mensi_sim.cli.guard
+            if debug:
+                raise
+            report_and_exit(internal_error(exc), EXIT_INTERNAL)
         sys.exit(rv if isinstance(rv, int) else 0)
 
 

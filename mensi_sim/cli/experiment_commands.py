@@ -9,10 +9,13 @@ The command's options become one ``SweepOptions`` and go to ``mensi_sim.sweep``.
 from __future__ import annotations
 
 import dataclasses
+import math
+import shlex
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
+import numpy as np
 import pandas as pd
 import typer
 from rich.console import Console
@@ -24,6 +27,7 @@ from mensi_sim.cli.common import (
     SizeOption,
     command_line,
     default_out,
+    error_line,
     fail,
     figure_options,
     fmt,
@@ -33,6 +37,7 @@ from mensi_sim.cli.common import (
     stdout_console,
     user_errors,
 )
+from mensi_sim.cli.guard import Interrupted
 from mensi_sim.outcomes import format_of
 from mensi_sim.results import Results
 from mensi_sim.scenario.roster import roster_line
@@ -62,19 +67,56 @@ OutOption = Annotated[
 StepsOption = Annotated[int | None, typer.Option(min=1, help="Weeks, overriding the file.")]
 
 
-def _write_plots(results: Path, console: Console, figure: dict[str, Any]) -> None:
-    """The basic figures that fit the results directory (PNG and SVG), listed in one line;
-    ``figure`` holds the dpi and size (``figure_options``)."""
+PlotsOption = Annotated[
+    bool,
+    typer.Option(
+        "--plots/--no-plots",
+        help="Also write the basic figures (PNG and SVG; implied by --dpi or --size). "
+        "Without it the sweep draws nothing: `mensi-sim plot DIR` writes them any time.",
+    ),
+]
+
+
+def _wants_plots(plots: bool, dpi: float | None, size: str | None) -> bool:
+    """Plots were asked for: ``--plots``, or a figure option that only plots use."""
+    return plots or dpi is not None or size is not None
+
+
+def _write_plots(results: Path | Results, console: Console, figure: dict[str, Any]) -> None:
+    """The basic figures that fit the results (PNG and SVG), written into its directory and
+    listed in one line; ``figure`` holds the dpi and size (``figure_options``). matplotlib
+    is imported here, when a figure is written."""
     from mensi_sim.plotting import write_basic_plots
 
-    paths = write_basic_plots(Path(results), **figure)
+    paths = write_basic_plots(results, **figure)
     if paths:
         names = sorted({p.stem for p in paths})
         console.print(f"plots: {', '.join(names)} (png, svg)", soft_wrap=True)
 
 
+def psa_summary_table(result: Results) -> Table:
+    """A PSA: per option, the mean of each outcome over the draws and the range holding 95%
+    of the draws (each draw the mean of its replicates): parameter uncertainty."""
+    outcomes = list(result.outcomes)
+    s = result.summary.merge(result.psa_design(), on="scenario")
+    per_draw = s.groupby(["option", "draw"], sort=False)[outcomes].mean().reset_index()
+    table = simple_table("option", "draws", *(format_of(o).heading for o in outcomes))
+    for option, part in per_draw.groupby("option", sort=False):
+        cells = [str(len(part))]
+        for o in outcomes:
+            k = format_of(o).kind
+            v = part[o].to_numpy(float)
+            lo, hi = np.percentile(v, [2.5, 97.5])
+            cells.append(f"{fmt(v.mean(), k)} [{fmt(lo, k)}, {fmt(hi, k)}]")
+        table.add_row(str(option), *cells)
+    return table
+
+
 def summary_table(result: Results) -> Table:
-    """Mean [95% CI] of the outcomes of interest per scenario."""
+    """Mean [95% CI] of the outcomes of interest per scenario (a PSA: per option, the mean
+    and 95% range over the draws)."""
+    if result.is_psa:
+        return psa_summary_table(result)
     outcomes = list(result.outcomes)
     head = result.headline()
     runs = result.runs
@@ -89,11 +131,7 @@ def summary_table(result: Results) -> Table:
             if row.empty:
                 cells.append("n/a")
                 continue
-            row = row.iloc[0]
-            k = format_of(o).kind
-            cells.append(
-                f"{fmt(row['mean'], k)} [{fmt(row['ci_low'], k)}, {fmt(row['ci_high'], k)}]"
-            )
+            cells.append(row["formatted"].iloc[0])  # mean [95% CI]; the mean alone from one run
         table.add_row(name, *cells)
     if len(names) > MAX_TABLE_ROWS:
         table.add_row(f"... {len(names) - MAX_TABLE_ROWS} more", *[""] * (len(outcomes) + 1))
@@ -126,15 +164,44 @@ def _sweep(
     outcome = options.outcome
     if outcome is not None and outcome not in OUTCOME_NAMES:
         raise fail(f"--outcome: unknown outcome {outcome!r} (allowed: {', '.join(OUTCOME_NAMES)})")
-    if options.precision is not None and not options.precision > 0:
-        raise fail(f"--precision: must be > 0, got {options.precision}")
+    if options.precision is not None and not 0 < options.precision < math.inf:
+        raise fail(f"--precision: must be a finite number > 0, got {options.precision}")
     if options.out is None:
         options = dataclasses.replace(options, out=default_out(exp.name))
     started = time.perf_counter()
     fields = ", {task.fields[failed]} failed,"
-    with progress_bar(stderr_console(), f"sweep {exp.name}", "runs", fields) as report:
-        result = sweep(exp, options, progress=report, command_line=command_line(ctx))
+    typed = command_line(ctx)
+    try:
+        with progress_bar(stderr_console(), f"sweep {exp.name}", "runs", fields) as report:
+            result = sweep(exp, options, progress=report, command_line=typed)
+    except (KeyboardInterrupt, Interrupted) as stop:
+        raise Interrupted.saying(stop, _interrupted(Path(options.out), typed)) from None
+    for note in result.notes:  # what a resume found (damaged batch folders redone)
+        typer.echo(f"note: {error_line(note)}", err=True)
     return result, time.perf_counter() - started
+
+
+def _interrupted(out: Path, typed: list[str]) -> str:
+    """Ctrl-C or SIGTERM during a sweep: what is kept and the command that continues it
+    (the guard prints it as the one line and exits 128 + the signal)."""
+    from mensi_sim.experiments import runstore
+
+    saved = len(runstore.winning_runs(runstore.read_runs(out))) if out.is_dir() else 0
+    return (
+        f"interrupted; {saved} runs are saved in {out}; continue with "
+        f"`{shlex.join(resume_command(typed, out))}`"
+    )
+
+
+def resume_command(typed: list[str], out: Path) -> list[str]:
+    """The command as typed, made to continue in ``out``: --resume instead of
+    --overwrite, and --out when it was the default."""
+    command = [a for a in typed if a != "--overwrite"]
+    if not any(a in ("--out", "-o") or a.startswith("--out=") for a in command):
+        command += ["--out", str(out)]
+    if "--resume" not in command:
+        command.append("--resume")
+    return command
 
 
 def _report_failures(result: Results) -> None:
@@ -154,14 +221,23 @@ def _report_failures(result: Results) -> None:
 def _print_sweep(console: Console, result: Results, elapsed: float) -> None:
     exp = result.experiment
     runs = result.runs
+    what = (
+        f"{len(exp.options)} options x {exp.spec.uncertainty.draws} parameter draws"
+        if exp.spec.uncertainty is not None
+        else f"{len(exp.points)} scenarios"
+    )
     console.print(
-        f"{exp.name}: {len(exp.points)} scenarios, {len(runs)} runs x {exp.steps} weeks, "
+        f"{exp.name}: {what}, {len(runs)} runs x {exp.steps} weeks, "
         f"root seed {exp.spec.root_seed}, executor {result.manifest['executor']}, {elapsed:.1f} s",
         soft_wrap=True,
     )
     for record in result.manifest.get("rosters") or []:
         console.print(roster_line(record), soft_wrap=True, markup=False)
     console.print(summary_table(result))
+    if len(runs) and int(runs.groupby("scenario").size().min()) < 2:
+        from mensi_sim.cli.scenario_commands import NO_INTERVAL
+
+        console.print(NO_INTERVAL, soft_wrap=True)
     summary = result.summary
     if "weeks_to_half_adoption" in exp.spec.outcomes and "half_adoption_reached" in summary:
         reached = int(summary["half_adoption_reached"].sum())
@@ -186,7 +262,14 @@ def _print_sweep(console: Console, result: Results, elapsed: float) -> None:
 
 def sweep(
     ctx: typer.Context,
-    experiment: Annotated[Path, typer.Argument(help="Experiment file (TOML).", show_default=False)],
+    experiment: Annotated[
+        Path,
+        typer.Argument(
+            help="Experiment file (TOML), or the name of a shipped one (structures, "
+            "incentives, budget, sensitivity).",
+            show_default=False,
+        ),
+    ],
     executor: Annotated[
         str | None,
         typer.Option(
@@ -205,6 +288,9 @@ def sweep(
         typer.Option(
             "--resume", help="Continue a sweep in --out: redo only missing or failed runs."
         ),
+    ] = False,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an existing results directory --out.")
     ] = False,
     out: OutOption = None,
     replications: Annotated[
@@ -230,6 +316,7 @@ def sweep(
     batch_size: Annotated[
         int | None, typer.Option(min=1, help="Runs per task (default: automatic, at most 16).")
     ] = None,
+    plots: PlotsOption = False,
     dpi: DpiOption = None,
     size: SizeOption = None,
 ) -> None:
@@ -246,13 +333,15 @@ def sweep(
         max_replications=max_replications,
         out=out,
         resume=resume,
+        overwrite=overwrite,
     )
     figure = figure_options(dpi, size)
     console = _stdout()
     with user_errors():
         result, elapsed = _sweep(ctx, experiment, steps, options)
     _print_sweep(console, result, elapsed)
-    _write_plots(result.path, console, figure)
+    if _wants_plots(plots, dpi, size):
+        _write_plots(result, console, figure)
     _report_failures(result)
 
 
@@ -261,6 +350,32 @@ def _ci(row: pd.Series, prefix: str, kind: str) -> str:
         f"{fmt(row[prefix], kind)} [{fmt(row[prefix + '_ci_low'], kind)}, "
         f"{fmt(row[prefix + '_ci_high'], kind)}]"
     )
+
+
+def _icer_text(r: pd.Series) -> str:
+    """The ICER with Fieller's set: an interval, two rays (the excluded range), or any value."""
+    note = str(r["icer_note"])
+    if note.startswith("no difference"):
+        return "undefined (no difference in adopters)"
+    if note.startswith("Fieller"):
+        return (
+            f"{fmt(r['icer'], 'eur')} [{fmt(r['icer_ci_low'], 'eur')}, "
+            f"{fmt(r['icer_ci_high'], 'eur')}]"
+        )
+    if r.get("icer_set") == "two rays":
+        return (
+            f"{fmt(r['icer'], 'eur')} (two rays: <= {fmt(r['icer_excluded_low'], 'eur')} or "
+            f">= {fmt(r['icer_excluded_high'], 'eur')})"
+        )
+    return f"{fmt(r['icer'], 'eur')} (CI unbounded: any value)"
+
+
+def _verdict_text(p: float, verdict: str) -> str:
+    from mensi_sim.analysis.verdicts import firmness
+
+    if p != p:
+        return verdict
+    return f"{verdict} (P {p:.2f}, {firmness(p)})"
 
 
 def compare(
@@ -294,12 +409,31 @@ def compare(
             show_default=False,
         ),
     ] = None,
+    perspective: Annotated[
+        str | None,
+        typer.Option(
+            help="Cost of ICERs and budgets: total (cash + staff time) or cash (what the "
+            "programme pays). Default: the experiment's, else total.",
+            show_default=False,
+        ),
+    ] = None,
+    wtp: Annotated[
+        float | None,
+        typer.Option(
+            help="PSA: willingness to pay per additional adopting school, EUR, for the net "
+            "benefit table (default: the experiment's [uncertainty] wtp).",
+            show_default=False,
+        ),
+    ] = None,
     dpi: DpiOption = None,
     size: SizeOption = None,
 ) -> None:
-    """Paired differences against a baseline, ICERs, dominance and the frontier."""
+    """Paired differences against a baseline, ICERs, dominance and the frontier, with the
+    probability of each verdict; a PSA's net benefit, acceptability and EVPI."""
     figure = figure_options(dpi, size)
     from mensi_sim.analysis import COMPARE_OUTCOMES, at_budget, comparison_table
+    from mensi_sim.analysis.cost_effectiveness import PERSPECTIVES
+    from mensi_sim.analysis.verdicts import VERDICT_PROBABILITY, leading_options
     from mensi_sim.cli.group_views import check_by, print_group_comparison
     from mensi_sim.errors import ResultsError
 
@@ -311,8 +445,22 @@ def compare(
     summary, manifest = res.summary, res.manifest
     if budget is not None and not budget > 0:
         raise fail(f"--budget: must be > 0, got {budget}")
+    if wtp is not None and not wtp >= 0:
+        raise fail(f"--wtp: must be >= 0, got {wtp}")
+    perspective = perspective or (manifest.get("budget") or {}).get("perspective") or "total"
+    if perspective not in PERSPECTIVES:
+        raise fail(
+            f"--perspective: unknown perspective {perspective!r} "
+            f"(allowed: {', '.join(PERSPECTIVES)})"
+        )
     if summary.empty:
         raise fail(f"{results}: no successful runs to compare")
+    if res.is_psa:
+        from mensi_sim.cli.psa_commands import compare_psa
+
+        compare_psa(res, console, baseline=baseline, perspective=perspective, wtp=wtp)
+        _write_plots(Path(results), console, figure)
+        return
     try:
         baseline = res.baseline_for(baseline)
     except ResultsError as exc:
@@ -320,22 +468,37 @@ def compare(
     names = res.scenarios
     if len(names) < 2:
         raise fail(f"{results}: one scenario only; nothing to compare")
-    table = comparison_table(summary, baseline)
+    try:
+        table = comparison_table(summary, baseline, perspective=perspective)
+    except ValueError as exc:
+        raise fail(f"{results}: {exc}") from None
+    budget_spec = manifest.get("budget") or {}
+    amount = budget if budget is not None else budget_spec.get("amount")
+    ab = (
+        at_budget(summary, res.groups, float(amount), baseline, perspective=perspective)
+        if amount
+        else None
+    )
+    # both tables are computed before either is written: a failure leaves neither behind
     with user_errors():
         res.write_table("comparison", table)
+        if ab is not None:
+            res.write_table("budget", ab)
 
     console.print(
         f"paired differences against {baseline!r} (same replicate, 95% paired-t CI; "
-        "* = CI excludes 0)",
+        "* = Holm-adjusted p < 0.05 over the schemes compared, per outcome)",
         soft_wrap=True,
     )
     t = simple_table("scenario", "pairs", *(format_of(o).heading for o in COMPARE_OUTCOMES))
+    p_table = simple_table("scenario", *(format_of(o).heading for o in COMPARE_OUTCOMES))
     by_name = table.set_index("scenario")
     for name in names:
         if name == baseline:
             continue
         r = by_name.loc[name]
         cells = [str(int(r["n_pairs"]))]
+        p_cells = []
         for o in COMPARE_OUTCOMES:
             kind = format_of(o).kind
             k = "dpct" if kind == "pct" else kind
@@ -344,50 +507,63 @@ def compare(
                 f"{fmt(r[f'{o}_difference'], k)}{star} "
                 f"[{fmt(r[f'{o}_ci_low'], k)}, {fmt(r[f'{o}_ci_high'], k)}]"
             )
+            p_cells.append(f"{r[f'{o}_p_value']:.2g} / {r[f'{o}_p_holm']:.2g}")
         t.add_row(name, *cells)
+        p_table.add_row(name, *p_cells)
     console.print(t)
+    if int(table["n_pairs"].min()) < 2:
+        console.print(
+            "no paired intervals: one replicate per scenario gives no spread of the "
+            "differences (sweep with --replications 2 or more)",
+            soft_wrap=True,
+        )
+    console.print("p-values, unadjusted / Holm-adjusted (the stars follow the adjusted)")
+    console.print(p_table)
     console.print(
-        "cost-effectiveness (adopting schools at the end; ICER = extra EUR per "
-        "additional adopting school, Fieller 95% CI), ordered by cost",
+        f"cost-effectiveness ({perspective} cost: {PERSPECTIVES[perspective]}; effect: adopting "
+        "schools at the end; ICER = extra EUR per additional adopting school, Fieller 95% set), "
+        f"ordered by cost; P = share of {int(table['bootstrap_replicates'].iloc[0])}-replicate "
+        f"bootstrap resamples giving the verdict (firm at >= {VERDICT_PROBABILITY:.2f})",
         soft_wrap=True,
     )
     t = simple_table(
-        "scenario", "mean cost", "Δ adopters [CI]", "ICER [CI]", "vs baseline", "frontier"
+        "scenario",
+        "mean cost",
+        "Δ adopters [CI]",
+        "ICER vs baseline [CI]",
+        "vs baseline",
+        "frontier",
+        "frontier ICER",
+        "P(frontier)",
     )
     for _, r in table.iterrows():
         if r["scenario"] == baseline:
             icer, dom = "-", "baseline"
         else:
-            icer = (
-                f"{fmt(r['icer'], 'eur')} [{fmt(r['icer_ci_low'], 'eur')}, "
-                f"{fmt(r['icer_ci_high'], 'eur')}]"
-            )
-            if r["icer_note"].startswith("no difference"):
-                icer = "undefined (no difference in adopters)"
-            elif not r["icer_note"].startswith("Fieller"):
-                icer = f"{fmt(r['icer'], 'eur')} (CI unbounded: Δ adopters CI includes 0)"
+            icer = _icer_text(r)
             dom = r["dominance"] + (" (significant)" if r["dominance_significant"] else "")
         front = r["frontier"]
         if front.startswith("dominated by") and r["frontier_dominance_significant"]:
             front += " (significant)"
+        step = r["frontier_icer"]
         t.add_row(
             r["scenario"],
             fmt(r["mean_cost"], "eur"),
             _ci(r, "delta_effect", "num1"),
             icer,
             dom,
-            front,
+            _verdict_text(r["p_status"], front),
+            fmt(step, "eur") if step == step else "-",
+            f"{r['p_frontier']:.2f}",
         )
     console.print(t)
-    budget_spec = manifest.get("budget") or {}
-    amount = budget if budget is not None else budget_spec.get("amount")
-    if amount:
-        ab = at_budget(summary, res.groups, float(amount), baseline)
-        with user_errors():
-            res.write_table("budget", ab)
+    lead = leading_options(summary, baseline)
+    if lead is not None:
+        console.print(f"verdict: {lead.sentence()}", soft_wrap=True)
+    if ab is not None:
         console.print(
-            f"at a budget of {fmt(amount, 'eur')} per run (mix of the two sizes "
-            "whose mean costs bracket it; difference from the baseline, paired)",
+            f"at a budget of {fmt(amount, 'eur')} per run ({perspective} cost; mix of the two "
+            "sizes whose mean costs bracket it; difference from the baseline, paired)",
             soft_wrap=True,
         )
         t = simple_table("group", "sizes mixed", "spent", "adopters Δ [CI]", "adoption Δ [CI]")
@@ -422,7 +598,8 @@ def sensitivity(
     experiment: Annotated[
         Path,
         typer.Argument(
-            help="Experiment file with [[factors.samples]] (morris and/or sobol).",
+            help="Experiment file with [[factors.samples]] (morris and/or sobol), or the "
+            "name of a shipped one (sensitivity).",
             show_default=False,
         ),
     ],
@@ -445,6 +622,7 @@ def sensitivity(
         ),
     ] = None,
     steps: StepsOption = None,
+    plots: PlotsOption = False,
     dpi: DpiOption = None,
     size: SizeOption = None,
 ) -> None:
@@ -460,10 +638,28 @@ def sensitivity(
     console = _stdout()
     with user_errors():
         exp = load_experiment(experiment)
-        if not any(s.method in ("morris", "sobol") for s in exp.spec.factors.samples):
-            raise fail(f"{experiment}: factors.samples: no morris or sobol sample to analyse")
+        psa = exp.spec.uncertainty is not None
+        if not psa and not any(s.method in ("morris", "sobol") for s in exp.spec.factors.samples):
+            raise fail(
+                f"{experiment}: factors.samples: no morris or sobol sample to analyse "
+                "(or an [uncertainty] table: options on parameter draws)"
+            )
         result, elapsed = _sweep(ctx, exp, steps, options)
     exp = result.experiment
+    if psa:
+        from mensi_sim.cli.psa_commands import sensitivity_psa
+
+        console.print(
+            f"{exp.name}: {len(exp.points)} points ({len(exp.options)} options x "
+            f"{exp.spec.uncertainty.draws} draws), {exp.steps} weeks, {elapsed:.1f} s",
+            soft_wrap=True,
+        )
+        for note in sensitivity_psa(result, console):
+            typer.echo(f"warning: {note}", err=True)
+        console.print(f"results: {result.path}", soft_wrap=True)
+        _write_plots(result.path, console, figure)
+        _report_failures(result)
+        return
     table, notes = experiment_sensitivity(exp, result.summary)
     if not table.empty:
         result.write_table("sensitivity", table)
@@ -479,23 +675,26 @@ def sensitivity(
         wide = wide.reindex(list(dict.fromkeys(part["parameter"])))
         share = part["noise_share"].iloc[0]
         console.print(
-            f"{method} - {outcome} (replicate noise {fmt(share, 'pct')} of the variance "
-            "of the means)",
+            f"{method} - {outcome} (point-specific replicate noise {fmt(share, 'pct')} of the "
+            "variance of the means; * = above the dummy parameter, whose index is noise)",
             soft_wrap=True,
         )
         cols = ["mu_star", "sigma"] if method == "morris" else ["S1", "ST"]
         t = simple_table("parameter", *cols)
         for name, row in wide.iterrows():
             cells = []
+            above = part[(part["parameter"] == name)]["above_dummy"]
+            star = "*" if ("above_dummy" in part.columns and bool(above.all())) else ""
             for c in cols:
                 cf = conf.loc[name, c]
                 cells.append(f"{row[c]:.4g}" + ("" if pd.isna(cf) else f" ± {cf:.2g}"))
-            t.add_row(str(name), *cells)
+            t.add_row(str(name) + (star if name != "dummy" else " (no effect)"), *cells)
         console.print(t)
     for note in notes:
         typer.echo(f"warning: {note}", err=True)
     console.print(f"results: {result.path}", soft_wrap=True)
-    _write_plots(result.path, console, figure)
+    if _wants_plots(plots, dpi, size):
+        _write_plots(result, console, figure)
     _report_failures(result)
 
 

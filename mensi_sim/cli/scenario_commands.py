@@ -21,6 +21,7 @@ from mensi_sim.cli.common import (
     SizeOption,
     command_line,
     default_out,
+    error_line,
     fail,
     figure_options,
     fmt,
@@ -32,12 +33,14 @@ from mensi_sim.cli.common import (
     stdout_console,
     user_errors,
 )
+from mensi_sim.cli.guard import Interrupted
 from mensi_sim.errors import MensiError, ScenarioError
 from mensi_sim.outcomes import format_of
 from mensi_sim.results import Results
 from mensi_sim.scenario import Scenario, load_scenario
 from mensi_sim.scenario.loader import format_validation_error
 from mensi_sim.scenario.roster import roster_line
+from mensi_sim.seeds import MAX_SEED
 
 SCENARIO_DIR = Path("scenarios")
 
@@ -67,27 +70,45 @@ def _simulate(
 
 
 def _headline_table(result: Results) -> Table:
-    """The headline outcomes (mean and 95% CI over replicates) as a rich table."""
+    """The headline outcomes (mean and 95% CI over replicates) as a rich table; with one
+    replicate the mean alone (``NO_INTERVAL`` says why)."""
     head = result.headline()  # one row per (scenario, outcome)
+    intervals = len(head) and int(head["n"].min()) >= 2
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, header_style="bold")
     table.add_column("outcome", no_wrap=True)
     table.add_column("mean", justify="right", no_wrap=True)
-    table.add_column("95% CI", justify="right", no_wrap=True)
+    if intervals:
+        table.add_column("95% CI", justify="right", no_wrap=True)
     for _, row in head.drop_duplicates("outcome").iterrows():
         style = format_of(row["outcome"])
         ci = f"{fmt(row['ci_low'], style.kind)} to {fmt(row['ci_high'], style.kind)}"
-        table.add_row(style.label, fmt(row["mean"], style.kind), ci)
+        table.add_row(style.label, fmt(row["mean"], style.kind), *([ci] if intervals else []))
     return table
+
+
+NO_INTERVAL = (
+    "no confidence intervals: one replicate gives no spread to estimate them from "
+    "(--replications 2 or more)"
+)
 
 
 def run(
     ctx: typer.Context,
-    scenario: Annotated[Path, typer.Argument(help="Scenario file (TOML).", show_default=False)],
+    scenario: Annotated[
+        Path,
+        typer.Argument(
+            help="Scenario file (TOML), or the name of a shipped one (mensi-sim scenarios).",
+            show_default=False,
+        ),
+    ],
     replications: Annotated[
         int, typer.Option("--replications", "-r", min=1, help="Number of replicates.")
     ] = 10,
     seed: Annotated[
-        int, typer.Option("--seed", "-s", min=0, help="Root seed; replicate i uses its i-th child.")
+        int,
+        typer.Option(
+            "--seed", "-s", min=0, max=MAX_SEED, help="Root seed; replicate i uses its i-th child."
+        ),
     ] = 0,
     out: Annotated[
         Path | None,
@@ -127,6 +148,8 @@ def run(
             result = _simulate(sc, replications, seed, command_line(ctx), err)
         except MensiError as exc:
             raise fail(naming(scenario, exc)) from None
+        except (KeyboardInterrupt, Interrupted) as stop:  # the replicates were in memory
+            raise Interrupted.saying(stop, f"interrupted; nothing written to {out_dir}") from None
         elapsed = time.perf_counter() - started
         runs = result.runs
         failed = runs[runs["status"] != "ok"]
@@ -136,18 +159,21 @@ def run(
         written = result.save(out_dir, overwrite=overwrite, add_files=plots)
     n_schools = int(runs["n_schools"].iloc[0]) if "n_schools" in runs else sc.population.n_schools
     console.print(
-        f"{sc.name}: {replications} replicates x {sc.time.steps} weeks, "
+        f"{sc.name}: {replications} replicate{'s' if replications != 1 else ''} x "
+        f"{sc.time.steps} weeks, "
         f"{n_schools:,} schools ({sc.network.structure}), seed {seed}, {elapsed:.1f} s"
     )
     for record in result.manifest.get("rosters") or []:
         console.print(roster_line(record), soft_wrap=True, markup=False)
     console.print(_headline_table(result))
+    if replications < 2:
+        console.print(NO_INTERVAL, soft_wrap=True)
     summary = result.summary
     if "half_adoption_reached" in summary.columns:
         reached = int(summary["half_adoption_reached"].sum())
         console.print(
             f"weeks to 50% adoption are censored at {sc.time.steps}: "
-            f"reached in {reached} of {len(summary)} replicates"
+            f"reached in {reached} of {len(summary)} replicate{'s' if len(summary) != 1 else ''}"
         )
     console.print(f"results: {written}", soft_wrap=True)
     files = sorted(p.name for p in written.iterdir())
@@ -173,7 +199,7 @@ def _check_world(scenario: Scenario) -> None:
 def validate(
     scenarios: Annotated[
         list[Path],
-        typer.Argument(help="Scenario files (TOML) to check.", show_default=False),
+        typer.Argument(help="Scenario files (TOML) or shipped names to check.", show_default=False),
     ],
     build: Annotated[
         bool,
@@ -194,7 +220,7 @@ def validate(
                 _check_world(sc)
         except MensiError as exc:
             failures += 1
-            typer.echo(f"error: {naming(path, exc)}", err=True)
+            typer.echo(f"error: {error_line(naming(path, exc))}", err=True)
             continue
         console.print(
             f"ok {path} ({sc.name}: {sc.network.structure}, {sc.population.n_schools} schools, "
@@ -206,13 +232,14 @@ def validate(
 
 
 def _scenario_dir(directory: Path | None) -> Path:
-    """The folder to list: as given, else ./scenarios, else the one beside the package."""
+    """The folder to list: as given, else ./scenarios, else the shipped scenarios."""
+    from mensi_sim import shipped
+
     if directory is not None:
         return directory
     if SCENARIO_DIR.is_dir():
         return SCENARIO_DIR
-    shipped = Path(__file__).resolve().parents[2] / "scenarios"
-    return shipped if shipped.is_dir() else SCENARIO_DIR
+    return shipped.folder("scenarios") or SCENARIO_DIR
 
 
 def list_scenarios(
@@ -221,7 +248,8 @@ def list_scenarios(
         typer.Option(
             "--dir",
             "-d",
-            help="Folder of scenario files (default: ./scenarios, else the shipped ones).",
+            help="Folder of scenario files (default: ./scenarios, else the shipped ones, "
+            "which run and sweep also take by name).",
             show_default=False,
         ),
     ] = None,

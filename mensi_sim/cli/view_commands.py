@@ -7,6 +7,7 @@ extra missing) end as one line ``error: ...`` on stderr with exit code 2.
 
 from __future__ import annotations
 
+import errno
 import os
 import socket
 import sys
@@ -149,20 +150,34 @@ def report(
     typer.echo(f"report: {path} ({size / 1e6:.1f} MB); open it in any browser, offline")
 
 
-def _port_free(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+def listen_problem(host: str, port: int) -> str | None:
+    """Why the app cannot listen on ``host:port``, naming the option to change; or None."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        return f"--host: cannot listen on {host!r}: {reason}"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as s:
         try:
-            s.bind((host, port))
-        except OSError:
-            return False
-    return True
+            s.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return f"--port: {host}:{port} is in use (--port 0 picks a free one)"
+            if exc.errno == errno.EADDRNOTAVAIL:
+                return f"--host: {host} is not an address of this machine"
+            if exc.errno in (errno.EACCES, errno.EPERM):
+                return f"--port: {port} needs more privileges here (use a port above 1023)"
+            return f"--host {host} --port {port}: cannot listen: {exc.strerror or exc}"
+    return None
 
 
 def viz(
     scenario: Annotated[
         Path | None,
         typer.Argument(
-            help="Scenario file to start from (default: the MenSI pilot).", show_default=False
+            help="Scenario file or shipped name to start from (default: the shipped MenSI pilot).",
+            show_default=False,
         ),
     ] = None,
     port: Annotated[
@@ -185,7 +200,7 @@ def viz(
         name = f"{sc.name} ({scenario})"
         from mensi_sim.viz.model import ENV_SCENARIO
 
-        env[ENV_SCENARIO] = str(scenario.resolve())
+        env[ENV_SCENARIO] = str(Path(sc.source_path).resolve())  # a shipped name: its file
     import importlib.util
 
     for module in ("solara", "altair"):  # what mesa[viz] adds
@@ -196,10 +211,11 @@ def viz(
     from mensi_sim.viz import assets
     from mensi_sim.viz.browser import free_port, solara_command
 
+    problem = listen_problem(host, port)
+    if problem is not None:
+        raise fail(problem)
     if port == 0:
         port = free_port(host)
-    elif not _port_free(host, port):
-        raise fail(f"--port: {host}:{port} is in use (--port 0 picks a free one)")
     if assets.missing():
         try:
             added = assets.install_assets()

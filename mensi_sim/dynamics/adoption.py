@@ -20,16 +20,20 @@ abandonment), whatever the state, so arms of a comparison adopt on the same numb
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 
 from mensi_sim.dynamics.contacts import met_ties
 from mensi_sim.registry import ADOPTION_RULES, AdoptionRule
 from mensi_sim.scenario.schema import AdoptionParams
 from mensi_sim.ties import TieTable
+
+if TYPE_CHECKING:  # imported where used: the command line starts without scipy.sparse
+    import scipy.sparse as sp
 
 
 def influence_matrix(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray) -> sp.csr_matrix:
@@ -38,6 +42,8 @@ def influence_matrix(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarra
     rows = np.concatenate([src[keep], dst[keep]])
     cols = np.concatenate([dst[keep], src[keep]])
     vals = np.concatenate([weight[keep], weight[keep]])
+    import scipy.sparse as sp
+
     return sp.csr_matrix((vals, (rows, cols)), shape=(n, n))
 
 
@@ -97,14 +103,33 @@ def bass_probability(
 
 @dataclass
 class AdoptionInputs:
-    """What an adoption rule may read about the week (neighbour shares computed on demand)."""
+    """What an adoption rule may read about the week; the neighbour matrix of the open ties
+    and the shares and counts from it are computed on demand (the default contact rule
+    needs none of them)."""
 
     adopted: np.ndarray
     capacity: np.ndarray
     threshold: np.ndarray
     exposure: np.ndarray  # contact_exposure of this week's meetings
-    influence: sp.csr_matrix  # open ties' strengths
-    weighted_degree: np.ndarray  # row sums of influence
+    #: returns (influence, weighted_degree): the open ties' strengths as a symmetric
+    #: matrix (``influence_matrix``) and its row sums
+    neighbours: Callable[[], tuple[sp.csr_matrix, np.ndarray]] | None = None
+
+    @cached_property
+    def influence(self) -> sp.csr_matrix:
+        """The open ties' strengths (``influence_matrix``)."""
+        return self._neighbours[0]
+
+    @cached_property
+    def weighted_degree(self) -> np.ndarray:
+        """Row sums of ``influence``."""
+        return self._neighbours[1]
+
+    @cached_property
+    def _neighbours(self) -> tuple[sp.csr_matrix, np.ndarray]:
+        if self.neighbours is None:
+            raise ValueError("AdoptionInputs: no neighbours given (the rule needs the ties)")
+        return self.neighbours()
 
     @cached_property
     def share(self) -> np.ndarray:
@@ -118,7 +143,9 @@ class AdoptionInputs:
 
 
 def _abandons(inputs: AdoptionInputs, params: AdoptionParams, u: np.ndarray) -> np.ndarray:
-    """Adopters abandoning: with probability ``r (1 - c)``."""
+    """Adopters abandoning: with probability ``r (1 - c)`` (none when r = 0)."""
+    if params.abandonment <= 0:
+        return np.zeros(inputs.adopted.size, dtype=bool)
     return inputs.adopted & (u < params.abandonment * (1.0 - inputs.capacity))
 
 

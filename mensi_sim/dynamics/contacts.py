@@ -212,11 +212,138 @@ def tie_open(ties: TieTable, active: np.ndarray, programme_open: np.ndarray) -> 
 
 
 @dataclass(frozen=True)
-class MeetingCosts:
-    """What this week's meetings cost each school."""
+class MeetingPrices:
+    """What one meeting of each tie costs whom, fixed until the ties, the schools'
+    activity or the programme's phase change (the model rebuilds it then, with the
+    meeting plan): the week's costs are then gathers over the ties that met.
 
-    staff_hours: np.ndarray  # hours of staff time per school
-    travel: np.ndarray  # EUR of travel per school (cash)
+    Attributes:
+        src, dst: The ties' schools (``ties.src``, ``ties.dst``).
+        hours_src, hours_dst: Staff hours a meeting of the tie costs its ``src`` and its
+            ``dst`` school (0 for a tie in a cluster meeting but the mentee's side of a
+            mentoring tie, and for proximity ties).
+        travel_dst: EUR of travel a meeting of the tie costs its ``dst`` school (in
+            person, while funded).
+        src_pays, dst_pays: Whether a meeting of the tie books hours to ``src``, ``dst``.
+        host, host_hours: Per cluster: the mentor hosting its meetings (-1: none) and the
+            hours a meeting costs it.
+    """
+
+    src: np.ndarray
+    dst: np.ndarray
+    hours_src: np.ndarray
+    hours_dst: np.ndarray
+    travel_dst: np.ndarray
+    src_pays: np.ndarray
+    dst_pays: np.ndarray
+    host: np.ndarray
+    host_hours: np.ndarray
+
+
+def meeting_prices(
+    ties: TieTable,
+    is_open: np.ndarray,
+    n_clusters: int,
+    delegates_per_school: np.ndarray,
+    funded: np.ndarray,
+    contacts: ContactParams,
+    travel_per_km: float,
+) -> MeetingPrices:
+    """The price of a meeting of every tie and cluster (the formulas of ``meeting_costs``).
+
+    A cluster's host is the ``src`` of its first open mentoring tie (its mentor), at the
+    length of that tie's mode.
+    """
+    src, dst, kind, event = ties.src, ties.dst, ties.kind, ties.event
+    m = ties.n_ties
+    mentee_side = (event >= 0) & (kind == KIND_MENTORING)
+    alone = (event < 0) & (kind != KIND_PROXIMITY)
+    dst_pays = mentee_side | alone
+    # only the ties that pay get a price (most ties of a big run are free proximity ties)
+    p = np.flatnonzero(dst_pays)
+    in_person = ties.mode[p] == MODE_IN_PERSON
+    distance = ties.distance[p]
+    length = np.where(in_person, contacts.hours_in_person, contacts.hours_online)
+    trip_hours = np.where(in_person, 2.0 * distance / contacts.travel_speed_kmh, 0.0)
+    trip_cost = np.where(in_person & funded[p], 2.0 * distance * travel_per_km, 0.0)
+    d = delegates_per_school
+    community = alone[p] & (kind[p] == KIND_COMMUNITY)
+    other = alone[p] & ~community
+    mentee = mentee_side[p]
+    hours_src, hours_dst, travel_dst = np.zeros(m), np.zeros(m), np.zeros(m)
+    hours_src[p] = np.where(
+        community, contacts.hours_community, np.where(other, d[src[p]] * length, 0.0)
+    )
+    hours_dst[p] = np.where(
+        community,
+        contacts.hours_community,
+        np.where(mentee | other, d[dst[p]] * (length + trip_hours), 0.0),
+    )
+    travel_dst[p] = np.where(mentee | other, trip_cost, 0.0)
+    hosting = np.flatnonzero(mentee & is_open[p])
+    ids, first = np.unique(event[p[hosting]], return_index=True)
+    hosting = hosting[first]
+    host = np.full(n_clusters, -1, np.int64)
+    host[ids] = src[p[hosting]]
+    host_hours = np.zeros(n_clusters)
+    host_hours[ids] = d[src[p[hosting]]] * length[hosting] + contacts.mentor_prep_hours
+    return MeetingPrices(
+        src=src,
+        dst=dst,
+        hours_src=hours_src,
+        hours_dst=hours_dst,
+        travel_dst=travel_dst,
+        src_pays=alone,
+        dst_pays=dst_pays,
+        host=host,
+        host_hours=host_hours,
+    )
+
+
+@dataclass(frozen=True)
+class MeetingCosts:
+    """What this week's meetings cost, one entry per school and meeting that paid: staff
+    hours (``school``, ``hours``) and travel (``traveller``, ``travel``, EUR, cash).
+
+    ``staff_hours`` and ``travel`` give the totals per school (n of them).
+    """
+
+    n: int
+    school: np.ndarray
+    hours: np.ndarray
+    traveller: np.ndarray
+    travel_eur: np.ndarray
+
+    @property
+    def staff_hours(self) -> np.ndarray:
+        """Hours of staff time per school."""
+        return np.bincount(self.school, weights=self.hours, minlength=self.n)
+
+    @property
+    def travel(self) -> np.ndarray:
+        """EUR of travel per school."""
+        return np.bincount(self.traveller, weights=self.travel_eur, minlength=self.n)
+
+
+def week_costs(prices: MeetingPrices, meetings: Meetings, n: int) -> MeetingCosts:
+    """The costs of this week's meetings, from the prices of the ties and clusters that met:
+    for each tie that met the hours of the schools that pay (``src`` side, then ``dst``
+    side), then each cluster meeting's host; travel to the ``dst`` side."""
+    met = met_ties(meetings.tie)
+    by_src = met[prices.src_pays[met]]
+    by_dst = met[prices.dst_pays[met]]
+    held = np.flatnonzero(meetings.cluster)
+    held = held[prices.host[held] >= 0]
+    travellers = prices.dst[by_dst]
+    return MeetingCosts(
+        n=n,
+        school=np.concatenate([prices.src[by_src], travellers, prices.host[held]]),
+        hours=np.concatenate(
+            [prices.hours_src[by_src], prices.hours_dst[by_dst], prices.host_hours[held]]
+        ),
+        traveller=travellers,
+        travel_eur=prices.travel_dst[by_dst],
+    )
 
 
 def meeting_costs(
@@ -238,57 +365,19 @@ def meeting_costs(
     travels as above; a community exchange is ``hours_community`` per school, online.
     Proximity meetings are informal and free. Travel is paid only where ``funded`` (per
     tie); staff time is booked for every meeting.
+
+    The model computes the prices once per change of the ties (``meeting_prices``) and
+    the week's costs from them (``week_costs``); this is the two in one call, every tie
+    open.
     """
-    n = delegates_per_school.size
-    hours = np.zeros(n)
-    travel = np.zeros(n)
-    met = met_ties(meetings.tie)
-    if met.size == 0:
-        return MeetingCosts(staff_hours=hours, travel=travel)
-    kind, event = ties.kind[met], ties.event[met]
-    src, dst, distance = ties.src[met], ties.dst[met], ties.distance[met]
-    in_person = ties.mode[met] == MODE_IN_PERSON
-    length = np.where(in_person, contacts.hours_in_person, contacts.hours_online)
-    trip_hours = np.where(in_person, 2.0 * distance / contacts.travel_speed_kmh, 0.0)
-    trip_cost = np.where(in_person & funded[met], 2.0 * distance * travel_per_km, 0.0)
-
-    # cluster meetings: the mentees that met, and their mentors once per meeting
-    mentee_tie = np.flatnonzero((event >= 0) & (kind == KIND_MENTORING))
-    mentee = dst[mentee_tie]
-    hours += np.bincount(
-        mentee,
-        weights=delegates_per_school[mentee] * (length + trip_hours)[mentee_tie],
-        minlength=n,
+    n_clusters = int(ties.event.max(initial=-1)) + 1
+    prices = meeting_prices(
+        ties,
+        np.ones(ties.n_ties, dtype=bool),
+        n_clusters,
+        delegates_per_school,
+        funded,
+        contacts,
+        travel_per_km,
     )
-    travel += np.bincount(mentee, weights=trip_cost[mentee_tie], minlength=n)
-    host_tie = mentee_tie[_first_per_event(event[mentee_tie])]
-    host = src[host_tie]
-    hours += np.bincount(
-        host,
-        weights=delegates_per_school[host] * length[host_tie] + contacts.mentor_prep_hours,
-        minlength=n,
-    )
-
-    # ties that meet on their own (proximity: informal, free)
-    alone = (event < 0) & (kind != KIND_PROXIMITY)
-    community = np.flatnonzero(alone & (kind == KIND_COMMUNITY))
-    for side in (src, dst):
-        hours += np.bincount(
-            side[community], weights=np.full(community.size, contacts.hours_community), minlength=n
-        )
-    other = np.flatnonzero(alone & (kind != KIND_COMMUNITY))
-    u, v = src[other], dst[other]
-    hours += np.bincount(u, weights=delegates_per_school[u] * length[other], minlength=n)
-    hours += np.bincount(
-        v, weights=delegates_per_school[v] * (length + trip_hours)[other], minlength=n
-    )
-    travel += np.bincount(v, weights=trip_cost[other], minlength=n)
-    return MeetingCosts(staff_hours=hours, travel=travel)
-
-
-def _first_per_event(event: np.ndarray) -> np.ndarray:
-    """Positions of the first entry of each distinct value of ``event``."""
-    if event.size == 0:
-        return np.zeros(0, np.int64)
-    _, first = np.unique(event, return_index=True)
-    return first
+    return week_costs(prices, meetings, delegates_per_school.size)

@@ -53,13 +53,18 @@ def mentor_rate(
     return np.where(mode == MODE_ONLINE, online, in_person)
 
 
+def coordinated_mentors(role: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """The schools coordination is paid for: active mentors (one mentor = one cluster)."""
+    return (role == ROLE_MENTOR) & active
+
+
 def coordination_cost(
     role: np.ndarray, active: np.ndarray, rate_per_cluster_year: float | np.ndarray
 ) -> np.ndarray:
     """This week's coordination cost, booked to each active mentor (one mentor = one
     cluster); the rate is one price or one per school (``mentor_rate``: its country's
     structure's, by the mode of its cluster)."""
-    return np.where((role == ROLE_MENTOR) & active, rate_per_cluster_year / WEEKS_PER_YEAR, 0.0)
+    return np.where(coordinated_mentors(role, active), rate_per_cluster_year / WEEKS_PER_YEAR, 0.0)
 
 
 def online_schools(n: int, ties: TieTable, is_open: np.ndarray) -> np.ndarray:
@@ -71,6 +76,11 @@ def online_schools(n: int, ties: TieTable, is_open: np.ndarray) -> np.ndarray:
     return has
 
 
+def platform_week_price(costs: CostParams) -> float:
+    """EUR a week of the platform costs each school using it."""
+    return costs.platform_per_school_year / WEEKS_PER_YEAR
+
+
 def platform_cost(uses_platform: np.ndarray, costs: CostParams) -> np.ndarray:
     """This week's platform cost per school using it: ``platform_per_school_year / 52``."""
-    return np.where(uses_platform, costs.platform_per_school_year / WEEKS_PER_YEAR, 0.0)
+    return np.where(uses_platform, platform_week_price(costs), 0.0)

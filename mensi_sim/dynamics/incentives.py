@@ -41,6 +41,13 @@ def is_running(scheme: IncentiveScheme, week: int, programme: ProgrammeParams) -
     return own and programme.start_week <= week < programme.end_week
 
 
+def running_schemes(
+    schemes: Sequence[IncentiveScheme], week: int, programme: ProgrammeParams
+) -> list[IncentiveScheme]:
+    """The schemes that run in this week (``is_running``), in order."""
+    return [scheme for scheme in schemes if is_running(scheme, week, programme)]
+
+
 def dose_effect(scheme: IncentiveScheme) -> float:
     """``max_effect * A / (A + half_effect)``: the raise of the engagement target."""
     amount = scheme.payment

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from mensi_sim.scenario.schema import OpeningParams
 
@@ -47,6 +46,8 @@ def match_joiners(
     empty = np.zeros(0, np.int64)
     if joiners.size == 0 or mentors.size == 0:
         return NewMentoring(empty, empty, np.zeros(0))
+    from scipy.spatial import cKDTree  # imported where used (a fast start)
+
     tree = cKDTree(np.column_stack([x[mentors], y[mentors]]))
     dist, nearest = tree.query(np.column_stack([x[joiners], y[joiners]]), k=1)
     order = np.lexsort((dist, nearest))

@@ -1,7 +1,7 @@
 """Expanding an experiment's factors into design points, and the SALib samplers.
 
 Named scenarios are crossed with the full-factorial grid; samples (Latin
-hypercube, Sobol/Saltelli, Morris) are drawn over ``factors.ranges`` with SALib,
+hypercube, Sobol/Saltelli, Morris) are drawn over ``factors.uncertainties`` with SALib,
 seeded, so the same file always gives the same design. Each sample is drawn once,
 here: its points (``SampleDesign.points``, before integer parameters are rounded)
 are kept on the ``Experiment`` for the sensitivity analysis.
@@ -10,10 +10,13 @@ are kept on the ``Experiment`` for the sensitivity analysis.
 from __future__ import annotations
 
 import itertools
+import json
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 from pydantic import BaseModel, ValidationError
 
 from mensi_sim.errors import ScenarioError
@@ -35,6 +38,10 @@ class DesignPoint:
         overrides: The dotted parameters the factors set (not the base overrides).
         sample: ``(sample label, row)`` for sample points (label: the method, numbered
             when a method appears twice), else None.
+        option: A PSA point: the option (named scenario x grid point) it evaluates.
+        draw: A PSA point: the parameter draw (row of ``Experiment.draws``).
+        root_seed: The root seed of its replicates when it is not the experiment's (a PSA
+            draw's own stream, ``uncertainty.draw_root_seed``).
     """
 
     index: int
@@ -42,6 +49,13 @@ class DesignPoint:
     scenario: Scenario
     overrides: dict[str, Any]
     sample: tuple[str, int] | None = None  # (sample label, row in the sample)
+    option: str | None = None
+    draw: int | None = None
+    root_seed: int | None = None
+
+    def seed(self, root_seed: int) -> int:
+        """The root seed its replicates run under (its own, else the experiment's)."""
+        return self.root_seed if self.root_seed is not None else root_seed
 
 
 @dataclass(frozen=True)
@@ -52,7 +66,7 @@ class SampleDesign:
         label: The sample's label (its method, numbered when a method appears twice).
         spec: The ``[[factors.samples]]`` entry.
         seed: The sampler's seed.
-        problem: The SALib problem (names and bounds of ``factors.ranges``).
+        problem: The SALib problem (names and bounds of ``factors.uncertainties``).
         points: The points as sampled (rows, before integer parameters are rounded), in
             sample order: row i is the design point ``<label>-<i>``.
     """
@@ -96,6 +110,9 @@ def get_parameter(scenario: Scenario, path: str) -> Any:
     """The value of a dotted parameter of a scenario (KeyError if there is none)."""
     node: Any = scenario.model_dump()
     for key in path.split("."):
+        if isinstance(node, list) and key.isdigit() and int(key) < len(node):
+            node = node[int(key)]  # an item of a list: "training.courses.0.completion_prob"
+            continue
         if not isinstance(node, dict) or key not in node:
             raise KeyError(path)
         node = node[key]
@@ -124,13 +141,21 @@ def _label(path: str, value: Any) -> str:
     return f"{leaf}={value}"
 
 
-def problem(ranges: dict[str, list[float]]) -> dict[str, Any]:
-    """The SALib problem dict of parameter ranges (names are the dotted parameters)."""
-    return {
-        "num_vars": len(ranges),
-        "names": list(ranges),
-        "bounds": [[float(lo), float(hi)] for lo, hi in ranges.values()],
-    }
+#: the dummy parameter every sensitivity sample carries (last column, on [0, 1]): the model
+#: never reads it, so its index is what noise and estimation error alone produce, and every
+#: other index is reported against it
+DUMMY = "dummy"
+
+
+def problem(ranges: dict[str, list[float]], *, dummy: bool = True) -> dict[str, Any]:
+    """The SALib problem dict of parameter ranges (names are the dotted parameters), with
+    the ``DUMMY`` parameter last unless ``dummy=False``."""
+    names = list(ranges)
+    bounds = [[float(lo), float(hi)] for lo, hi in ranges.values()]
+    if dummy:
+        names.append(DUMMY)
+        bounds.append([0.0, 1.0])
+    return {"num_vars": len(names), "names": names, "bounds": bounds}
 
 
 def sample_matrix(
@@ -175,12 +200,18 @@ def _expand_samples(
     ranges = flatten_overrides(spec.factors.ranges)
     integer = {}
     for path, (lo, hi) in ranges.items():
-        for bound in (lo, hi):  # both ends must be valid values of the parameter
-            apply_overrides(base, {path: bound}, f"{where}: factors.ranges")
-        value = get_parameter(base, path)
+        try:
+            value = get_parameter(base, path)
+        except KeyError:
+            raise ScenarioError(
+                f"{where}: factors.uncertainties: unknown parameter {path!r}"
+            ) from None
         if not isinstance(value, int | float) or isinstance(value, bool):
-            raise ScenarioError(f"{where}: factors.ranges: {path}: not a numeric parameter")
+            raise ScenarioError(f"{where}: factors.uncertainties: {path}: not a numeric parameter")
         integer[path] = isinstance(value, int)
+        for bound in (lo, hi):  # both ends, rounded as the samples will be, must be valid
+            shown = int(round(bound)) if integer[path] else float(bound)
+            apply_overrides(base, {path: shown}, f"{where}: factors.uncertainties")
     prob = problem(ranges)
     out = []
     designs = []
@@ -199,9 +230,9 @@ def _expand_samples(
         designs.append(SampleDesign(prefix, sample, seed, prob, x))
         width = max(4, len(str(len(x) - 1)))
         for i, row in enumerate(x):
-            values = {
+            values = {  # the dummy (last column) is never applied
                 path: int(round(v)) if integer[path] else float(v)
-                for path, v in zip(ranges, row, strict=True)
+                for path, v in zip(ranges, row[: len(ranges)], strict=True)
             }
             out.append((f"{prefix}-{i:0{width}d}", values, (prefix, i)))
     return out, designs
@@ -221,7 +252,7 @@ def expand(
     designs: list[SampleDesign] = []
     if f.samples:
         drawn, designs = _expand_samples(spec, base, where)
-        rows = [(n, v, s, "factors.ranges") for n, v, s in drawn]
+        rows = [(n, v, s, "factors.uncertainties") for n, v, s in drawn]
     else:
         grid = flatten_overrides(f.grid)
         combos = list(itertools.product(*grid.values())) if grid else [()]
@@ -230,26 +261,96 @@ def expand(
             for sc in named:
                 values = dict(zip(grid, combo, strict=True))
                 labels = [_label(p, v) for p, v in values.items()]
-                field = "factors.grid"
+                field = "factors.levers"
                 if sc is not None:
                     own = flatten_overrides(sc.overrides)
                     clash = sorted(set(own) & set(values))
                     if clash:
                         raise ScenarioError(
-                            f"{where}: factors.scenarios.{sc.name}: {clash[0]} is also in "
-                            "factors.grid (set it in one place)"
+                            f"{where}: factors.policies.{sc.name}: {clash[0]} is also in "
+                            "factors.levers (set it in one place)"
                         )
                     values.update(own)
                     labels.append(sc.name)
-                    field = f"factors.scenarios.{sc.name}.overrides"
+                    field = f"factors.policies.{sc.name}.overrides"
                 name = "/".join(labels) if labels else base.name
                 rows.append((name, values, None, field))
-    names = [r[0] for r in rows]
-    dup = sorted({n for n in names if names.count(n) > 1})
+    counts = Counter(r[0] for r in rows)  # linear: a 16,000-point sample is checked at once
+    dup = sorted(n for n, c in counts.items() if c > 1)
     if dup:
         raise ScenarioError(f"{where}: factors: two design points are named {dup[0]!r}")
+    if spec.uncertainty is not None:
+        return _expand_draws(spec, base, where, rows), designs
     points = []
     for i, (name, values, sample, field) in enumerate(rows):
         scenario = apply_overrides(base, {**values, "name": name}, f"{where}: {field}")
         points.append(DesignPoint(i, name, scenario, values, sample))
     return points, designs
+
+
+def typed_value(value: Any) -> Any:
+    """A parameter value as one typed cell: a number, string or bool as it is; anything
+    else (a list of incentive schemes, a table per country) as its JSON text."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def parameter_table(points: tuple[DesignPoint, ...] | list[DesignPoint]) -> pd.DataFrame:
+    """One row per design point (column ``point``) and a typed column per parameter that
+    any point's factors set, named by its dotted path (``adoption.p``), holding the value
+    the point's scenario has (a point that leaves it alone: the base value), so that
+    ``runs.parquet`` holds the sampled parameters as columns rather than one JSON text."""
+    names = list(dict.fromkeys(name for p in points for name in p.overrides))
+    rows = [
+        {"point": p.index, **{n: typed_value(get_parameter(p.scenario, n)) for n in names}}
+        for p in points
+    ]
+    return pd.DataFrame(rows, columns=["point", *names])
+
+
+def _expand_draws(
+    spec: ExperimentSpec, base: Scenario, where: str, options: list[tuple[str, dict, Any, str]]
+) -> list[DesignPoint]:
+    """A PSA's points: every option on every draw (``<option>/draw-0007``), option-major;
+    draw d of every option runs under ``draw_root_seed(root_seed, d)``."""
+    from mensi_sim.experiments.uncertainty import draw_root_seed, psa_draws
+
+    draws = psa_draws(spec.uncertainty, spec.root_seed, where)
+    integer = {}
+    for path in draws.names:
+        try:
+            value = get_parameter(base, path)
+        except KeyError:
+            raise ScenarioError(f"{where}: uncertainty: unknown parameter {path!r}") from None
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise ScenarioError(f"{where}: uncertainty: {path}: not a numeric parameter")
+        integer[path] = isinstance(value, int)
+    width = max(4, len(str(draws.n - 1)))
+    points = []
+    for option, values, _, where_set in options:
+        clash = sorted(set(values) & set(draws.names))
+        if clash:
+            raise ScenarioError(
+                f"{where}: {where_set}: {clash[0]} is also drawn in [uncertainty] "
+                "(set it in one place)"
+            )
+        for d in range(draws.n):
+            name = f"{option}/draw-{d:0{width}d}"
+            drawn = draws.overrides(d, integer)
+            scenario = apply_overrides(
+                base, {**values, **drawn, "name": name}, f"{where}: uncertainty: draw {d}"
+            )
+            points.append(
+                DesignPoint(
+                    len(points),
+                    name,
+                    scenario,
+                    {**values, **drawn},
+                    None,
+                    option=option,
+                    draw=d,
+                    root_seed=draw_root_seed(spec.root_seed, d),
+                )
+            )
+    return points

@@ -5,7 +5,9 @@ Every executor has ``submit``, ``map``, ``shutdown`` and is a context manager:
 - ``serial``: in this process, one task after the other (a completed Future per submit);
 - ``local``: a ``ProcessPoolExecutor`` sized to the machine, with the ``forkserver``
   start method (``spawn`` where forkserver is missing) taken from
-  ``multiprocessing.get_context`` -- the global start method is never changed;
+  ``multiprocessing.get_context`` -- the global start method is never changed; its
+  workers die with the sweep, even after ``kill -9`` (``worker_guard``), and are
+  terminated on an interrupt (``ExecutorHandle.abort``);
 - ``dask``: a local ``dask.distributed`` cluster (processes, one worker per core,
   one thread each), started here and closed on shutdown;
 - ``tcp://host:port``: an existing Dask scheduler.
@@ -27,6 +29,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from mensi_sim.errors import MensiError
+from mensi_sim.experiments.dask_address import probe_scheduler
+from mensi_sim.experiments.worker_guard import watch_parent
 from mensi_sim.scenario.schema import Scenario
 
 CONNECT_TIMEOUT_S = 10.0  # waiting for a Dask scheduler given by address
@@ -56,8 +60,8 @@ class SerialExecutor(Executor):
         future: Future = Future()
         try:
             future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller via the Future
-            future.set_exception(exc)
+        except Exception as exc:  # noqa: BLE001 - handed to the caller via the Future
+            future.set_exception(exc)  # (Ctrl-C, KeyboardInterrupt, is not: it stops the sweep)
         return future
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
@@ -87,10 +91,23 @@ class DaskExecutor(Executor):
             self.client = Client(self.cluster)
         else:
             try:
+                problem = probe_scheduler(address, CONNECT_TIMEOUT_S)
+            except ValueError as exc:
+                raise ExecutorError(f"--executor: {exc}") from None
+            if problem is not None:
+                raise ExecutorError(f"cannot reach Dask scheduler {address}: {problem}")
+            try:
                 self.client = Client(address, timeout=CONNECT_TIMEOUT_S)
-            except (OSError, TimeoutError) as exc:
+            except Exception as exc:  # noqa: BLE001 - Client raises many types (TLS: TypeError)
                 msg = " ".join(str(exc).split())
-                raise ExecutorError(f"cannot reach Dask scheduler {address}: {msg}") from None
+                hint = ""
+                if address.startswith("tls://"):
+                    hint = (
+                        " (tls:// needs Dask's TLS settings: distributed.comm.tls.* in its config)"
+                    )
+                raise ExecutorError(
+                    f"cannot reach Dask scheduler {address}: {type(exc).__name__}: {msg}{hint}"
+                ) from None
             self.n_workers = max(1, sum(self.client.nthreads().values()))
         self._executor = self.client.get_executor(pure=False)
 
@@ -115,11 +132,20 @@ def process_pool(workers: int | None = None) -> ProcessPoolExecutor:
         # numpy and pandas already loaded (about 2 s saved per worker). This adds to
         # the forkserver's preload list only; the start method is not changed.
         context.set_forkserver_preload(
-            ["mensi_sim.experiments.replicate", "mensi_sim.experiments.execution"]
+            [
+                "mensi_sim.model",
+                "mensi_sim.experiments.replicate",
+                "mensi_sim.experiments.execution",
+            ]
         )
     else:
         context = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(max_workers=workers or available_cores(), mp_context=context)
+    return ProcessPoolExecutor(
+        max_workers=workers or available_cores(),
+        mp_context=context,
+        initializer=watch_parent,  # workers die with this process, even after kill -9
+        initargs=(os.getpid(),),
+    )
 
 
 @dataclass
@@ -130,6 +156,30 @@ class ExecutorHandle:
     description: str
     workers: int
     owned: bool
+
+    def abort(self) -> None:
+        """Stop at once (an interrupt, an error): queued runs are cancelled and the worker
+        processes of a process pool are terminated rather than waited for. Only for an
+        executor made here (``owned``)."""
+        if not self.owned:
+            return
+        ex = self.executor
+        terminate = getattr(ex, "terminate_workers", None)  # Python >= 3.14
+        if isinstance(ex, ProcessPoolExecutor) and terminate is not None:
+            terminate()  # pragma: no cover
+            return
+        if isinstance(ex, ProcessPoolExecutor):
+            # before 3.14 concurrent.futures has no public way to end busy workers, and
+            # without it the interpreter's exit waits for every batch under way; shutdown
+            # forgets them, so they are taken first
+            workers = list((getattr(ex, "_processes", None) or {}).values())
+            ex.shutdown(wait=False, cancel_futures=True)
+            for process in workers:
+                process.terminate()
+            for process in workers:
+                process.join(timeout=5)
+        else:
+            ex.shutdown(wait=False, cancel_futures=True)
 
 
 def make_executor(spec: str | Executor, workers: int | None = None) -> ExecutorHandle:

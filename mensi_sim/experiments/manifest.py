@@ -150,6 +150,24 @@ def json_value(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
+def _psa_entry(experiment: Experiment) -> dict[str, Any]:
+    """What a PSA's manifest says of its draws (their values are in each point's overrides)."""
+    draws = experiment.draws
+    u = experiment.spec.uncertainty
+    return {
+        "psa": {
+            "parameters": list(draws.names),
+            "groups": {k: list(v) for k, v in draws.group_items().items()},
+            "source": draws.source,
+            "draws": draws.n,
+            "options": experiment.options,
+            "wtp": u.wtp,
+            "wtp_max": u.wtp_max,
+            "dummy": [float(v) for v in draws.dummy],
+        }
+    }
+
+
 def build_sweep_manifest(
     experiment: Experiment,
     *,
@@ -190,6 +208,11 @@ def build_sweep_manifest(
                 "group": json_value(get_parameter(p.scenario, spec.budget.group_by))
                 if spec.budget
                 else None,
+                **(
+                    {"option": p.option, "draw": p.draw, "root_seed": p.root_seed}
+                    if p.option is not None
+                    else {}
+                ),
             }
             for p in experiment.points
         ],
@@ -202,5 +225,6 @@ def build_sweep_manifest(
         "created_utc": now_utc(),
         "experiment_spec": spec.model_dump(mode="json"),
         **roster_records([experiment.base, *(p.scenario for p in experiment.points)]),
+        **(_psa_entry(experiment) if spec.uncertainty is not None else {}),
         **(extra or {}),
     }

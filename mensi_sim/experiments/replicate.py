@@ -11,22 +11,28 @@ from __future__ import annotations
 import time
 import traceback
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from mensi_sim.dynamics import programme
 from mensi_sim.metrics import run_summary
-from mensi_sim.model import MentoringModel
 from mensi_sim.scenario.loader import scenario_hash
 from mensi_sim.scenario.schema import Scenario
 from mensi_sim.seeds import replicate_seed
+
+if TYPE_CHECKING:
+    from mensi_sim.model import MentoringModel
 
 
 def replicate_model(scenario: Scenario, root_seed: int, replicate: int = 0) -> MentoringModel:
     """The model of replicate ``replicate`` under ``root_seed``, at week 0.
 
-    Its random streams come from ``replicate_seed(root_seed, replicate)``.
+    Its random streams come from ``replicate_seed(root_seed, replicate)``. The model
+    (and Mesa) is imported here, on first use: a sweep's own process never builds one.
     """
+    from mensi_sim.model import MentoringModel
+
     return MentoringModel(scenario, rng=replicate_seed(root_seed, replicate))
 
 

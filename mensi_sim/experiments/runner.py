@@ -11,7 +11,8 @@ object; ``mensi_sim.sweep`` wraps the ``SweepOutput`` in a ``Results``.
 from __future__ import annotations
 
 import dataclasses
-import json
+import math
+import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
@@ -21,10 +22,18 @@ from typing import Any
 
 import pandas as pd
 
+from mensi_sim import interrupts
 from mensi_sim.errors import ResultsError
-from mensi_sim.experiments import runstore
-from mensi_sim.experiments.adaptive import AdaptiveStatus, adaptive_round
+from mensi_sim.experiments import batch_record, folder_lock, marker, runstore
+from mensi_sim.experiments.adaptive import (
+    MIN_START,
+    AdaptiveStatus,
+    adaptive_round,
+    paired_round,
+)
+from mensi_sim.experiments.design import parameter_table
 from mensi_sim.experiments.execution import (
+    ExecutorHandle,
     RunDone,
     RunTask,
     batch_size,
@@ -32,8 +41,11 @@ from mensi_sim.experiments.execution import (
     make_executor,
     run_batch,
 )
-from mensi_sim.experiments.manifest import build_sweep_manifest, json_value, now_utc
+from mensi_sim.experiments.limits import runs_problem
+from mensi_sim.experiments.manifest import build_sweep_manifest, now_utc
+from mensi_sim.experiments.marker import OWN_HIDDEN
 from mensi_sim.experiments.spec import Experiment, ExperimentSpec, load_experiment
+from mensi_sim.networks.size import check_network_size
 
 # Called as progress(done, total, failed) after every finished batch.
 Progress = Callable[[int, int, int], None]
@@ -52,13 +64,17 @@ class SweepOptions:
         workers: Processes (local, dask); default: the machine's cores.
         batch: Runs per task (default: about four tasks per worker, at most 16).
         replications: Replicates per scenario (default: the file's).
-        precision: Adaptive replications: target 95% CI half-width of ``outcome``
-            (default: the file's ``[adaptive]`` table, if any).
+        precision: Adaptive replications: target 95% CI half-width of ``outcome``'s paired
+            difference from the baseline (of its mean in a sample design; default: the
+            file's ``[adaptive]`` table, if any).
         outcome: Outcome of the adaptive rule (default: final_adoption_share).
         max_replications: Cap of the adaptive rule (default 1000).
         out: Results directory. Without it the runs go to a temporary folder that is
             removed afterwards (nothing is kept on disk).
         resume: Continue a sweep in ``out``: only missing or failed runs are run.
+        overwrite: Replace the results directory ``out`` (one with a manifest.json, never
+            another folder): it is removed once the executor has started, then the sweep
+            is written there as usual.
     """
 
     executor: str | Executor | None = None
@@ -70,12 +86,13 @@ class SweepOptions:
     max_replications: int | None = None
     out: str | Path | None = None
     resume: bool = False
+    overwrite: bool = False
 
     def resolved(self, spec: ExperimentSpec) -> SweepOptions:
         """These options with every default filled in from the experiment file.
 
         ``replications`` becomes the first round's replicates: with adaptive
-        replications at least 2 (a spread needs two) and at most the cap.
+        replications at least ``adaptive.MIN_START`` (10) and at most the cap.
         """
         adaptive = spec.adaptive
         precision = self.precision
@@ -87,7 +104,7 @@ class SweepOptions:
         )
         n0 = self.replications or spec.replications
         if precision is not None:
-            n0 = min(max(n0, 2), cap)
+            n0 = min(max(n0, MIN_START), cap)
         return dataclasses.replace(
             self,
             executor=self.executor if self.executor is not None else spec.executor,
@@ -108,6 +125,7 @@ class SweepOutput:
         manifest: What the manifest.json of the results directory holds.
         out: The results directory (None when run without one).
         adaptive: Per scenario, where the adaptive rule stopped (empty without it).
+        notes: What a resume found and did about it (damaged batch folders redone).
     """
 
     experiment: Experiment
@@ -115,20 +133,18 @@ class SweepOutput:
     manifest: dict[str, Any]
     out: Path | None = None
     adaptive: dict[str, AdaptiveStatus] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
 
 def _frames(done: list[RunDone], experiment: Experiment) -> dict[str, pd.DataFrame]:
     """The three frames of one finished batch."""
     runs = []
     for d in done:
-        point = experiment.points[d.point]
-        params = json.dumps(json_value(point.overrides), sort_keys=True)
         record = dict(d.run)
         record = {
             "scenario": record.pop("scenario"),
             "replicate": record.pop("replicate"),
-            "point": point.index,
-            "parameters": params,
+            "point": experiment.points[d.point].index,
             **record,
         }
         runs.append(record)
@@ -143,17 +159,53 @@ def _frames(done: list[RunDone], experiment: Experiment) -> dict[str, pd.DataFra
     }
 
 
-def prepare_out(out: Path, experiment: Experiment, resume: bool) -> None:
+def with_parameters(runs: pd.DataFrame, experiment: Experiment) -> pd.DataFrame:
+    """The run records with a typed column per parameter of the design after ``point``
+    (``design.parameter_table``); a batch written before there were such columns (one
+    JSON text ``parameters``) gets them too, from its design point."""
+    if runs.empty or "point" not in runs.columns:
+        return runs
+    table = parameter_table(experiment.points)
+    names = [c for c in table.columns if c != "point"]
+    clash = set(names) & (set(runs.columns) - {"parameters", *names})
+    table = table.rename(columns={n: f"parameters.{n}" for n in clash})
+    runs = runs.drop(columns=[c for c in ("parameters", *names) if c in runs.columns])
+    at = list(runs.columns).index("point") + 1
+    merged = runs.merge(table, on="point", how="left", validate="many_to_one")
+    added = [c for c in table.columns if c != "point"]
+    order = [*runs.columns[:at], *added, *runs.columns[at:]]
+    return merged[order]
+
+
+def _check_replaceable(out: Path) -> None:
+    """``--overwrite`` replaces only a folder mensi_sim wrote, holding nothing else, that
+    no other process is writing (the same rules as ``run --overwrite``)."""
+    problem = marker.replace_problem(out)
+    if problem is not None:
+        raise ResultsError(f"{out}: {problem}")
+    writer = folder_lock.holder(out)
+    if writer is not None:
+        raise ResultsError(f"{out}: not overwriting: in use by {writer}")
+
+
+def prepare_out(out: Path, experiment: Experiment, resume: bool, overwrite: bool = False) -> None:
     """Check that a sweep may write to ``out``; one-line ResultsError otherwise."""
     if out.exists() and not out.is_dir():
         raise ResultsError(f"{out}: exists and is not a directory")
-    if not out.exists() or not any(out.iterdir()):
+    if resume and overwrite:
+        raise ResultsError(
+            f"{out}: --resume continues the sweep there, --overwrite replaces it: give one"
+        )
+    if not out.exists() or not any(p.name not in OWN_HIDDEN for p in out.iterdir()):
         return
     manifest = runstore.read_manifest(out)
+    if overwrite:
+        _check_replaceable(out)
+        return
     if not resume:
         raise ResultsError(
             f"{out}: directory exists and is not empty (use --resume to continue the sweep "
-            "there, or another --out)"
+            "there, --overwrite to replace it, or another --out)"
         )
     if manifest is None or manifest.get("kind") != "experiment":
         raise ResultsError(f"{out}: cannot resume: not a sweep's results directory")
@@ -163,6 +215,15 @@ def prepare_out(out: Path, experiment: Experiment, resume: bool) -> None:
             f"({manifest.get('experiment')!r}, hash {manifest.get('experiment_hash')}; "
             f"this is {experiment.name!r}, hash {experiment.hash})"
         )
+
+
+def check_sizes(exp: Experiment, replications: int) -> None:
+    """Refuse, before anything runs, a sweep whose runs or tables would not fit in memory."""
+    for point in exp.points:
+        check_network_size(point.scenario)
+    problem = runs_problem([p.scenario for p in exp.points], replications)
+    if problem is not None:
+        raise ResultsError(f"replications: {problem}")
 
 
 def _outcome_values(out: Path, outcome: str) -> dict[tuple[str, int], float]:
@@ -200,14 +261,19 @@ def run_experiment(
 
     Raises:
         TypeError: A keyword that is not a field of ``SweepOptions``.
-        ResultsError: ``out`` exists and is not resumable by this experiment.
+        ValueError: A precision that is not a finite number > 0.
+        ResultsError: ``out`` exists and is not resumable by this experiment, or another
+            process is writing there (the message names it).
         ExecutorError: The executor cannot be started.
     """
     exp = experiment if isinstance(experiment, Experiment) else load_experiment(experiment)
     opts = dataclasses.replace(options or SweepOptions(), **changes).resolved(exp.spec)
+    if opts.precision is not None and not 0 < opts.precision < math.inf:
+        raise ValueError(f"precision: must be a finite number > 0, got {opts.precision}")
+    check_sizes(exp, int(opts.replications))
     with tempfile.TemporaryDirectory(prefix="mensi-sweep-") as scratch:
         target_dir = Path(opts.out) if opts.out is not None else Path(scratch) / "results"
-        prepare_out(target_dir, exp, opts.resume)
+        prepare_out(target_dir, exp, opts.resume, opts.overwrite)
         return _run(
             exp,
             opts,
@@ -227,15 +293,54 @@ def _run(
     progress: Progress | None,
     command_line: str | Sequence[str] | None,
 ) -> SweepOutput:
-    """The rounds of runs of a sweep, with ``opts`` resolved (``SweepOptions.resolved``)."""
+    """A sweep on its executor, in its folder, holding the folder's lock.
+
+    The executor is made first (an unreachable scheduler leaves no results folder
+    behind) and stopped at the end; on an interrupt or an error its queued runs are
+    cancelled and its workers terminated (``ExecutorHandle.abort``).
+    """
+    handle = make_executor(opts.executor, opts.workers)
+    try:
+        if opts.overwrite and out.exists():  # checked by prepare_out: ours, and idle
+            shutil.rmtree(out)
+        out.mkdir(parents=True, exist_ok=True)
+        with folder_lock.locked(out):
+            prepare_out(out, exp, opts.resume)  # again: another writer may have been first
+            return _sweep(
+                exp, opts, out, handle, keep=keep, progress=progress, command_line=command_line
+            )
+    except BaseException:
+        handle.abort()
+        raise
+    finally:
+        if handle.owned:
+            handle.executor.shutdown(wait=True)
+
+
+def _sweep(
+    exp: Experiment,
+    opts: SweepOptions,
+    out: Path,
+    handle: ExecutorHandle,
+    *,
+    keep: bool,
+    progress: Progress | None,
+    command_line: str | Sequence[str] | None,
+) -> SweepOutput:
+    """The rounds of runs of a sweep, with ``opts`` resolved (``SweepOptions.resolved``).
+
+    Only batch folders that pass ``batch_record.batch_problem`` are trusted; the others
+    are removed first and their runs done again.
+    """
     precision, outcome, cap = opts.precision, str(opts.outcome), int(opts.max_replications)
     names = [p.name for p in exp.points]
     order = {n: i for i, n in enumerate(names)}
+    # the precision of the comparison: paired differences from the baseline, whenever named
+    # scenarios are compared (not a sample design or a PSA, not a single scenario)
+    paired = len(names) > 1 and not exp.samples and not exp.options
     targets = {n: int(opts.replications) for n in names}
-    # connect first: an unreachable scheduler must leave no results folder behind
-    handle = make_executor(opts.executor, opts.workers)
-    out.mkdir(parents=True, exist_ok=True)
     runstore.remove_leftovers(out)
+    notes = runstore.drop_damaged(out)
     done_runs = runstore.winning_runs(runstore.read_runs(out))
     ok = set()
     failed = set()
@@ -252,56 +357,65 @@ def _run(
         replications=targets,
     )
     runstore.atomic_json(manifest, out / runstore.MANIFEST_NAME)
+    marker.write_marker(out, [runstore.MANIFEST_NAME, runstore.RUNS_DIR])
     status: dict[str, AdaptiveStatus] = {}
     n_done = n_failed = 0
-    try:
-        while True:
-            todo = [
-                RunTask(
-                    exp.points[order[n]].index, exp.points[order[n]].scenario, exp.spec.root_seed, r
-                )
-                for n in names
-                for r in range(targets[n])
-                if (n, r) not in ok
-            ]
-            total = n_done + len(todo)
-            if progress is not None:
-                progress(n_done, total, n_failed)
-            size = opts.batch or batch_size(len(todo), handle.workers)
+    while True:
+        todo = [
+            RunTask(
+                exp.points[order[n]].index,
+                exp.points[order[n]].scenario,
+                exp.points[order[n]].seed(exp.spec.root_seed),
+                r,
+            )
+            for n in names
+            for r in range(targets[n])
+            if (n, r) not in ok
+        ]
+        total = n_done + len(todo)
+        if progress is not None:
+            progress(n_done, total, n_failed)
+        size = opts.batch or batch_size(len(todo), handle.workers)
+        with interrupts.held():  # a pool forks its workers here: let none start unknown
             pending: set[Future] = {
                 handle.executor.submit(run_batch, chunk) for chunk in batches(todo, size)
             }
-            while pending:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    results: list[RunDone] = future.result()
-                    runstore.write_batch(out, _frames(results, exp))
-                    for d in results:
-                        key = (exp.points[d.point].name, d.replicate)
-                        n_done += 1
-                        if d.run["status"] == "ok":
-                            ok.add(key)
-                            failed.discard(key)
-                            if d.summary is not None and outcome in d.summary:
-                                values[key] = float(d.summary[outcome])
-                        else:
-                            failed.add(key)
-                            n_failed += 1
-                    if progress is not None:
-                        progress(n_done, total, n_failed)
-            if precision is None:
-                break
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                results: list[RunDone] = future.result()
+                runstore.write_batch(out, _frames(results, exp))
+                for d in results:
+                    key = (exp.points[d.point].name, d.replicate)
+                    n_done += 1
+                    if d.run["status"] == "ok":
+                        ok.add(key)
+                        failed.discard(key)
+                        if d.summary is not None and outcome in d.summary:
+                            values[key] = float(d.summary[outcome])
+                    else:
+                        failed.add(key)
+                        n_failed += 1
+                if progress is not None:
+                    progress(n_done, total, n_failed)
+        if precision is None:
+            break
+        if paired:
+            by_replicate = {
+                n: {r: values[(n, r)] for r in range(targets[n]) if (n, r) in values}
+                for n in names
+            }
+            new_targets, status = paired_round(by_replicate, targets, precision, cap, exp.baseline)
+        else:
             per_scenario = {
                 n: [values[(n, r)] for r in range(targets[n]) if (n, r) in values] for n in names
             }
             new_targets, status = adaptive_round(per_scenario, targets, precision, cap)
-            if new_targets == targets:
-                break
-            targets = new_targets
-    finally:
-        if handle.owned:
-            handle.executor.shutdown(wait=True)
+        if new_targets == targets:
+            break
+        targets = new_targets
     tables = runstore.consolidate(out, order)
+    tables["runs"] = with_parameters(tables["runs"], exp)
     # keep only the runs the final targets ask for (a resumed sweep may hold more)
     for name, frame in tables.items():
         if not frame.empty:
@@ -309,6 +423,7 @@ def _run(
                 r < targets[s] for s, r in zip(frame["scenario"], frame["replicate"], strict=True)
             ]
             tables[name] = frame[mask].reset_index(drop=True)
+    batch_record.check_consolidated(tables, out)
     runs = tables["runs"]
     n_fail = int((runs["status"] != "ok").sum()) if not runs.empty else 0
     extra: dict[str, Any] = {
@@ -328,6 +443,7 @@ def _run(
         extra["adaptive"] = {
             "precision": precision,
             "outcome": outcome,
+            "target": f"paired difference from {exp.baseline}" if paired else "each mean",
             "max_replications": cap,
             "scenarios": {
                 n: {
@@ -352,10 +468,12 @@ def _run(
     if keep:
         runstore.write_tables(out, tables)
         runstore.atomic_json(manifest, out / runstore.MANIFEST_NAME)
+        marker.write_marker(out, [f"{name}.parquet" for name in runstore.FRAME_NAMES])
     return SweepOutput(
         experiment=exp,
         tables=tables,
         manifest=manifest,
         out=out if keep else None,
         adaptive=status,
+        notes=notes,
     )

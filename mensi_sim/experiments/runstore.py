@@ -10,14 +10,17 @@ Layout of a sweep's results directory ``<out>``::
     <out>/group_summary.parquet      outcomes by country, region and disadvantage band
 
 A batch folder is written under a hidden temporary name and renamed into place
-(``os.replace``), so it is either complete or absent. Consolidated files and the
-manifest are written to a temporary file and renamed in the same way.
+(``os.replace``), so it is either complete or absent; its record ``batch.json`` (runs,
+rows, checksums: ``batch_record``) lets a resumed sweep check it before trusting it
+(``drop_damaged``). Consolidated files and the manifest are written to a temporary file
+and renamed in the same way.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 import uuid
 from collections.abc import Mapping
@@ -27,6 +30,9 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from mensi_sim.experiments import batch_record
+from mensi_sim.files import naming_file
 
 RUNS_DIR = "runs"
 FRAME_NAMES = ("timeseries", "summary", "runs")  # the tables of every results directory
@@ -41,6 +47,8 @@ def atomic_parquet(frame: pd.DataFrame, path: Path) -> None:
     try:
         pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp)
         os.replace(tmp, path)
+    except OSError as exc:
+        raise naming_file(exc, path) from None
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -52,6 +60,8 @@ def atomic_json(data: Mapping[str, Any], path: Path) -> None:
         text = json.dumps(dict(data), indent=2, allow_nan=False, default=str)
         tmp.write_text(text + "\n", encoding="utf-8")
         os.replace(tmp, path)
+    except OSError as exc:
+        raise naming_file(exc, path) from None
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -72,7 +82,10 @@ def write_batch(out: Path, frames: Mapping[str, pd.DataFrame]) -> Path:
                 pq.write_table(
                     pa.Table.from_pandas(frame, preserve_index=False), tmp / f"{key}.parquet"
                 )
+        batch_record.write_record(tmp, frames)
         os.replace(tmp, root / name)
+    except OSError as exc:
+        raise naming_file(exc, root / name) from None
     finally:
         if tmp.exists():
             for f in tmp.iterdir():
@@ -90,6 +103,18 @@ def remove_leftovers(out: Path) -> None:
         for f in tmp.iterdir():
             f.unlink(missing_ok=True)
         tmp.rmdir()
+
+
+def drop_damaged(out: Path) -> list[str]:
+    """Remove the batch folders that may not be trusted (``batch_record.batch_problem``),
+    so that their runs are done again; one note per folder removed."""
+    notes = []
+    for folder in batch_dirs(out):
+        problem = batch_record.batch_problem(folder)
+        if problem is not None:
+            shutil.rmtree(folder)
+            notes.append(f"{RUNS_DIR}/{folder.name}: damaged ({problem}); its runs are redone")
+    return notes
 
 
 def batch_dirs(out: Path) -> list[Path]:
@@ -185,6 +210,6 @@ def read_manifest(out: Path) -> dict[str, Any] | None:
     path = out / MANIFEST_NAME
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
     return data if isinstance(data, dict) else None

@@ -12,14 +12,24 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from mensi_sim.errors import ScenarioError
+from mensi_sim.experiments.dask_address import SCHEMES, parse_address
 from mensi_sim.experiments.design import (
     DesignPoint,
     SampleDesign,
@@ -27,9 +37,13 @@ from mensi_sim.experiments.design import (
     expand,
     get_parameter,
 )
+from mensi_sim.experiments.limits import check_design
+from mensi_sim.experiments.uncertainty import PSADraws, UncertaintySpec, psa_draws
+from mensi_sim.files import path_problem
 from mensi_sim.metrics import SUMMARY_COLUMNS, SUMMARY_OUTCOMES
 from mensi_sim.scenario.loader import format_validation_error, load_scenario, scenario_hash
 from mensi_sim.scenario.schema import Scenario
+from mensi_sim.seeds import MAX_SEED
 
 # Every per-run outcome a summary row holds: metrics.SUMMARY_COLUMNS (from run_summary).
 OUTCOME_NAMES: tuple[str, ...] = tuple(c for c in SUMMARY_COLUMNS if c != "half_adoption_reached")
@@ -90,10 +104,12 @@ def _check_outcome(name: str) -> str:
 
 
 def check_executor(value: str) -> str:
-    """An executor name (serial, local, dask) or a Dask scheduler address tcp://host:port."""
+    """An executor name (serial, local, dask) or a Dask scheduler address tcp://host:port
+    (``dask_address.parse_address``: a host and a port from 1 to 65535)."""
     if value in EXECUTOR_NAMES:
         return value
-    if value.startswith(("tcp://", "tls://")) and ":" in value.split("://", 1)[1]:
+    if value.startswith(SCHEMES):
+        parse_address(value)
         return value
     raise ValueError(f"unknown executor {value!r} (allowed: serial, local, dask, tcp://host:port)")
 
@@ -116,7 +132,7 @@ class NamedScenario(_Strict):
 
 
 class SampleSpec(_Strict):
-    """A sample over ``factors.ranges`` (SALib)."""
+    """A sample over ``factors.uncertainties`` (SALib)."""
 
     method: Literal["lhs", "sobol", "morris"]
     n: int = Field(
@@ -139,13 +155,35 @@ class SampleSpec(_Strict):
         return self
 
 
-class Factors(_Strict):
-    """What varies: named scenarios x grid, or samples over ranges."""
+# The keys of [factors] in EMA Workbench's words, and the names they had first (still
+# accepted; docs/EXPERIMENTS.md): what is decided (levers, a full factorial of options;
+# policies, named settings of them) and what is not controlled (uncertainties, sampled).
+FACTOR_ALIASES = {"policies": "scenarios", "levers": "grid", "uncertainties": "ranges"}
 
-    scenarios: list[NamedScenario] = Field(default_factory=list)
-    grid: dict[str, list[Any]] = Field(default_factory=dict)
-    ranges: dict[str, list[float]] = Field(default_factory=dict)
+
+def _key(name: str) -> Any:
+    """The validation alias of a [factors] field: its EMA name, then its first name."""
+    ema = next(k for k, v in FACTOR_ALIASES.items() if v == name)
+    return AliasChoices(ema, name)
+
+
+class Factors(_Strict):
+    """What varies: policies (named scenarios) x levers (a grid), or samples over
+    uncertainties (ranges). Attributes keep the first names; files may use either."""
+
+    scenarios: list[NamedScenario] = Field(default_factory=list, validation_alias=_key("scenarios"))
+    grid: dict[str, list[Any]] = Field(default_factory=dict, validation_alias=_key("grid"))
+    ranges: dict[str, list[float]] = Field(default_factory=dict, validation_alias=_key("ranges"))
     samples: list[SampleSpec] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_name_each(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for ema, first in FACTOR_ALIASES.items():
+                if ema in data and first in data:
+                    raise ValueError(f"{ema} and {first} are one key ({first} is its old name)")
+        return data
 
     @field_validator("grid")
     @classmethod
@@ -165,23 +203,25 @@ class Factors(_Strict):
 
     @model_validator(mode="after")
     def _check(self) -> Factors:
-        names = [s.name for s in self.scenarios]
-        dup = sorted({n for n in names if names.count(n) > 1})
+        counts = Counter(s.name for s in self.scenarios)
+        dup = sorted(n for n, c in counts.items() if c > 1)
         if dup:
             raise ValueError(f"scenarios: duplicate name {dup[0]!r}")
         if self.samples and (self.scenarios or self.grid):
-            raise ValueError("samples cannot be combined with scenarios or grid")
+            raise ValueError(
+                "samples cannot be combined with policies (scenarios) or levers (grid)"
+            )
         if self.samples and not self.ranges:
-            raise ValueError("samples need [factors.ranges] (parameter = [low, high])")
+            raise ValueError("samples need [factors.uncertainties] (parameter = [low, high])")
         if self.ranges and not self.samples:
-            raise ValueError("ranges are only used by samples; add [[factors.samples]]")
+            raise ValueError("uncertainties are only used by samples; add [[factors.samples]]")
         return self
 
 
 class AdaptiveSpec(_Strict):
     """Adaptive replications: add replicates until the CI half-width is below ``precision``."""
 
-    precision: float = Field(..., gt=0, description="Target 95% CI half-width")
+    precision: float = Field(..., gt=0, allow_inf_nan=False, description="Target 95% CI half-width")
     outcome: str = Field("final_adoption_share")
     max_replications: int = Field(1000, ge=2, le=1_000_000)
 
@@ -196,6 +236,9 @@ class BudgetSpec(_Strict):
 
     amount: float = Field(..., gt=0, le=1e12, description="Budget, EUR (total over the run)")
     group_by: str = Field("network.structure", description="Dotted parameter naming the group")
+    perspective: Literal["total", "cash"] = Field(
+        "total", description="Cost the budget counts: total (cash + staff time) or cash"
+    )
 
 
 class ExperimentSpec(_Strict):
@@ -206,13 +249,20 @@ class ExperimentSpec(_Strict):
     base: BaseSpec
     factors: Factors = Field(default_factory=Factors)
     replications: int = Field(10, ge=1, le=1_000_000)
-    root_seed: int = Field(0, ge=0, le=2**63 - 1)
+    root_seed: int = Field(0, ge=0, le=MAX_SEED)
     steps: int | None = Field(None, ge=1, le=5200, description="Weeks (default: the scenario's)")
     outcomes: list[str] = Field(default_factory=lambda: list(DEFAULT_OUTCOMES), min_length=1)
     executor: str = "local"
     baseline: str | None = None
     adaptive: AdaptiveSpec | None = None
     budget: BudgetSpec | None = None
+    uncertainty: UncertaintySpec | None = None
+
+    @model_validator(mode="after")
+    def _psa(self) -> ExperimentSpec:
+        if self.uncertainty is not None and self.factors.samples:
+            raise ValueError("uncertainty: cannot be combined with factors.samples")
+        return self
 
     @field_validator("outcomes")
     @classmethod
@@ -269,8 +319,21 @@ class Experiment:
 
     @property
     def baseline(self) -> str:
-        """The scenario comparisons use as baseline (``resolve_baseline``)."""
-        return resolve_baseline([p.name for p in self.points], self.spec.baseline)
+        """The scenario comparisons use as baseline (``resolve_baseline``); of a PSA, the
+        baseline option."""
+        return resolve_baseline(self.options or [p.name for p in self.points], self.spec.baseline)
+
+    @property
+    def options(self) -> list[str]:
+        """A PSA's options (each named scenario x grid point) in design order; else []."""
+        return list(dict.fromkeys(p.option for p in self.points if p.option is not None))
+
+    @property
+    def draws(self) -> PSADraws | None:
+        """A PSA's parameter draws (drawn again, identically, from the spec), else None."""
+        if self.spec.uncertainty is None:
+            return None
+        return psa_draws(self.spec.uncertainty, self.spec.root_seed, self.source_path)
 
     def point(self, name: str) -> DesignPoint:
         for p in self.points:
@@ -281,11 +344,15 @@ class Experiment:
     def with_changes(self, **changes: Any) -> Experiment:
         """A copy with top-level spec keys replaced (``steps``, ``replications``, ...).
 
-        ``sample_n`` sets ``n`` of every sample. The design is expanded again.
+        ``sample_n`` sets ``n`` of every sample, ``draws`` the draws of a PSA. The design
+        is expanded again.
         """
         data = self.spec.model_dump()
         sample_n = changes.pop("sample_n", None)
+        draws = changes.pop("draws", None)
         data.update(changes)
+        if draws is not None and data.get("uncertainty"):
+            data["uncertainty"]["draws"] = draws
         if sample_n is not None:
             for s in data["factors"]["samples"]:
                 s["n"] = sample_n
@@ -307,9 +374,11 @@ def build_experiment(spec: ExperimentSpec, base: Scenario, where: str) -> Experi
     if spec.steps is not None:
         updates["time.steps"] = spec.steps
     base = apply_overrides(base, updates, f"{where}: base.overrides")
+    check_design(spec, where)  # before a single point is built
     points, samples = expand(spec, base, where)
-    if spec.baseline is not None and spec.baseline not in {p.name for p in points}:
-        names = ", ".join(p.name for p in points[:8])
+    known = {p.option if p.option is not None else p.name for p in points}
+    if spec.baseline is not None and spec.baseline not in known:
+        names = ", ".join(list(dict.fromkeys(known))[:8])
         raise ScenarioError(f"{where}: baseline: no scenario named {spec.baseline!r} ({names})")
     if spec.budget is not None:
         try:
@@ -324,13 +393,17 @@ def build_experiment(spec: ExperimentSpec, base: Scenario, where: str) -> Experi
 
 
 def load_experiment(path: str | Path) -> Experiment:
-    """Load and validate an experiment file; one-line ScenarioError on any problem.
+    """Load and validate an experiment file, given by path or by the name of a shipped one
+    (``load_experiment("structures")``); one-line ScenarioError on any problem.
 
     The base scenario path is resolved against the experiment file's folder.
     """
-    from mensi_sim.scenario.loader import read_toml
+    from mensi_sim import shipped
+    from mensi_sim.scenario.loader import not_found, read_toml
 
-    p = Path(path)
+    p = shipped.locate(path, "experiments")
+    if not p.exists():
+        raise ScenarioError(not_found(path, "experiments"))
     data = read_toml(p)
     spec = _validate(data, str(p))
     return build_experiment(spec, load_base_scenario(p, spec.base.scenario), str(p))
@@ -341,8 +414,9 @@ def load_base_scenario(path: Path, scenario: str) -> Scenario:
     scenario_path = Path(scenario)
     if not scenario_path.is_absolute():
         scenario_path = path.parent / scenario_path
-    if not scenario_path.is_file():
-        raise ScenarioError(f"{path}: base.scenario: file not found: {scenario_path}")
+    problem = path_problem(scenario_path)
+    if problem is not None:
+        raise ScenarioError(f"{path}: base.scenario: {problem}: {scenario_path}")
     try:
         return load_scenario(scenario_path)
     except ScenarioError as exc:

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 
 from mensi_sim.errors import NetworkError
@@ -31,6 +31,9 @@ from mensi_sim.networks.structures import StructureBuilder, add_community
 from mensi_sim.population import Population
 from mensi_sim.registry import STRUCTURES, Structure
 from mensi_sim.scenario.schema import ContactParams, NetworkParams, Scenario
+
+if TYPE_CHECKING:  # imported where used: the command line starts without networkx
+    import networkx as nx
 
 __all__ = [
     "SchoolNetwork",

@@ -13,18 +13,21 @@ searches over these parameters; a scenario can set them by hand as well.
 
 from __future__ import annotations
 
-import networkx as nx
+import dataclasses
+
 import numpy as np
 from scipy.spatial import cKDTree
 
+from mensi_sim.codes import KIND_MENTORING, KIND_PEER, MODE_ONLINE
 from mensi_sim.errors import NetworkError
+from mensi_sim.networks.school_network import SchoolNetwork
 from mensi_sim.networks.structures import (
     _check_region_sizes,
     _groups,
     _without,
-    add_community,
-    mentoring_graph,
+    mentoring_network,
     nearest_assignment,
+    with_community,
 )
 from mensi_sim.population import Population
 from mensi_sim.scenario.schema import ContactParams, NetworkParams, PlanParams
@@ -132,7 +135,7 @@ def designed(
     contacts: ContactParams,
     community: bool,
     rng: np.random.Generator,
-) -> nx.Graph:
+) -> SchoolNetwork:
     """A programme planned region by region (``network.plan``).
 
     In each region whose mode is not ``none``: the mentors are the
@@ -181,7 +184,7 @@ def designed(
         if mode == "online":
             online.append(chosen)
     empty = np.zeros(0, np.int64)
-    graph = mentoring_graph(
+    network = mentoring_network(
         population.n,
         np.concatenate(mentors) if mentors else empty,
         np.concatenate(mentee) if mentee else empty,
@@ -191,17 +194,23 @@ def designed(
         net.peer_ties,
     )
     if online:
-        _meet_online(graph, set(np.concatenate(online).tolist()), contacts)
-    return add_community(graph, contacts, rng) if community else graph
+        network = _meet_online(network, np.concatenate(online), contacts)
+    return with_community(network, contacts, rng) if community else network
 
 
-def _meet_online(graph: nx.Graph, online_mentors: set[int], contacts: ContactParams) -> None:
-    """Make the mentoring and peer ties of the clusters led by ``online_mentors`` online."""
-    clusters = {graph.nodes[m]["cluster"] for m in online_mentors}
-    for u, v, data in graph.edges(data=True):
-        if graph.nodes[u]["cluster"] not in clusters or data["kind"] == "community":
-            continue
-        if data["kind"] == "mentoring":
-            data.update(mode="online", strength=contacts.strength_online)
-        elif data["kind"] == "peer" and graph.nodes[v]["cluster"] == graph.nodes[u]["cluster"]:
-            data["mode"] = "online"
+def _meet_online(
+    network: SchoolNetwork, online_mentors: np.ndarray, contacts: ContactParams
+) -> SchoolNetwork:
+    """The network with the mentoring and peer ties of the clusters led by
+    ``online_mentors`` online (mentoring ties at the online strength)."""
+    cluster = network.cluster
+    online = np.zeros(max(int(cluster.max(initial=-1)) + 1, 1), dtype=bool)
+    online[cluster[online_mentors]] = True
+    c_src, c_dst = cluster[network.src], cluster[network.dst]
+    in_online = (c_src >= 0) & online[np.clip(c_src, 0, None)]
+    mentoring = in_online & (network.kind == KIND_MENTORING)
+    peer = in_online & (network.kind == KIND_PEER) & (c_src == c_dst)
+    mode, strength = network.mode.copy(), network.strength.copy()
+    mode[mentoring | peer] = MODE_ONLINE
+    strength[mentoring] = contacts.strength_online
+    return dataclasses.replace(network, mode=mode, strength=strength)

@@ -12,8 +12,8 @@ and cluster -1, every tie is kind ``peer``, mode ``in_person`` and strength
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 
 from mensi_sim.codes import KIND_PEER, MODE_IN_PERSON
@@ -21,6 +21,9 @@ from mensi_sim.errors import NetworkError
 from mensi_sim.networks.school_network import SchoolNetwork
 from mensi_sim.networks.structures import empty_school_graph, nx_seed
 from mensi_sim.scenario.schema import NetworkParams
+
+if TYPE_CHECKING:  # imported where used: the command line starts without networkx
+    import networkx as nx
 
 #: a complete graph with more ties than this is refused (it would not fit in memory)
 MAX_COMPLETE_TIES = 50_000_000
@@ -70,6 +73,8 @@ def erdos_renyi_edges(n: int, net: NetworkParams, rng: np.random.Generator) -> n
     ``log(1 - p) = 0``) gives no ties: the expected number, ``n (n - 1) / 2 * p``, is below
     3e-4 for the largest allowed n.
     """
+    import networkx as nx
+
     seed = nx_seed(rng)  # drawn in every case, so the stream stays aligned
     if 1.0 - net.graph_p == 1.0:
         return np.zeros((0, 2), np.int64)
@@ -98,6 +103,8 @@ def ring_edges(n: int, net: NetworkParams, rng: np.random.Generator) -> np.ndarr
 def watts_strogatz_edges(n: int, net: NetworkParams, rng: np.random.Generator) -> np.ndarray:
     """Small world: a ring lattice of degree ``graph_degree`` with each tie rewired with
     probability ``graph_p`` (p = 0 gives the ring lattice)."""
+    import networkx as nx
+
     degree = net.graph_degree
     _check_even_degree(degree)
     _check_degree_below_n(n, degree)
@@ -106,6 +113,8 @@ def watts_strogatz_edges(n: int, net: NetworkParams, rng: np.random.Generator) -
 
 def random_regular_edges(n: int, net: NetworkParams, rng: np.random.Generator) -> np.ndarray:
     """Random graph where every school has degree ``graph_degree`` (d < n, n d even)."""
+    import networkx as nx
+
     degree = net.graph_degree
     _check_degree_below_n(n, degree)
     if (n * degree) % 2:
@@ -118,6 +127,8 @@ def random_regular_edges(n: int, net: NetworkParams, rng: np.random.Generator) -
 def barabasi_albert_edges(n: int, net: NetworkParams, rng: np.random.Generator) -> np.ndarray:
     """Preferential attachment: each new school ties to ``graph_m`` existing ones
     (m < n; m (n - m) ties, starting from a star on m + 1 schools)."""
+    import networkx as nx
+
     m = net.graph_m
     _check_degree_below_n(n, m, "network.graph_m")
     return _edges_of(nx.barabasi_albert_graph(n, m, seed=nx_seed(rng)))

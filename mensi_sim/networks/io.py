@@ -31,14 +31,18 @@ import dataclasses
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 
 from mensi_sim.codes import KIND_NAMES, MODE_NAMES, ROLE_NAMES
 from mensi_sim.errors import NetworkError
+from mensi_sim.files import exists, os_reason, path_problem
 from mensi_sim.population import Population
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 #: school attributes read from a graph file (role and cluster go to the graph itself)
 NODE_COLUMNS = (
@@ -55,6 +59,8 @@ NODE_COLUMNS = (
 _NUMERIC_COLUMNS = ("x", "y", "teachers", "disadvantaged", "capacity", "cluster")
 _LABEL_COLUMNS = ("country", "region")
 _INTEGER_ID = re.compile(r"[+-]?\d+")
+#: largest cluster id a file may give (cluster ids are stored as 32-bit integers)
+MAX_ID = 2**31 - 1
 
 
 def _fail(path: Path, reason: object) -> NetworkError:
@@ -87,6 +93,10 @@ def _check_unique_xml_ids(path: Path, fmt: str) -> None:
                 element.clear()
     except ET.ParseError as err:
         raise _fail(path, f"cannot read {fmt}: {err}") from None
+    except (LookupError, UnicodeError, ValueError) as err:  # e.g. encoding="klingon"
+        raise _fail(path, f"cannot read {fmt}: {err}") from None
+    except OSError as err:
+        raise _fail(path, f"cannot read {fmt}: {os_reason(err)}") from None
 
 
 def _from_networkx(graph: nx.Graph) -> Raw:
@@ -98,6 +108,8 @@ def _from_networkx(graph: nx.Graph) -> Raw:
 
 def _read_xml(path: Path, fmt: str) -> Raw:
     _check_unique_xml_ids(path, fmt)
+    import networkx as nx  # imported where used: the command line starts without it
+
     reader = nx.read_graphml if fmt == "GraphML" else nx.read_gexf
     try:
         graph = reader(path)
@@ -134,7 +146,10 @@ def _read_csv(path: Path) -> Raw:
     labels: list[str] = []
     attrs: dict[str, dict] = {}
     node_path = nodes_file(path)
-    if node_path.is_file():
+    if exists(node_path):
+        problem = path_problem(node_path)
+        if problem is not None:
+            raise _fail(node_path, problem)
         nodes = _read_table(node_path, ("id",))
         duplicated = nodes["id"].duplicated()
         if duplicated.any():
@@ -213,6 +228,10 @@ def _node_table(path: Path, labels: list[str], attrs: dict[str, dict]) -> pd.Dat
                     f"node attribute {column!r}: {table[column][bad].iloc[0]!r} is not a number",
                 )
             table[column] = values.astype(float)
+            infinite = table[column].notna() & ~np.isfinite(table[column])
+            if infinite.any():
+                first = table[column][infinite].iloc[0]
+                raise _fail(path, f"node attribute {column!r}: {first} is not finite")
     for column in _LABEL_COLUMNS:
         if column in table:
             missing = int(table[column].isna().sum())
@@ -234,6 +253,16 @@ def _node_table(path: Path, labels: list[str], attrs: dict[str, dict]) -> pd.Dat
             if bad.any():
                 first = values[bad].iloc[0]
                 raise _fail(path, f"node attribute {column!r}: {first} must be {rule}")
+    if "cluster" in table:
+        cluster = table["cluster"]
+        whole = (cluster == np.round(cluster)) & (cluster >= -1) & (cluster <= MAX_ID)
+        bad = cluster.notna() & ~whole
+        if bad.any():
+            raise _fail(
+                path,
+                f"node attribute 'cluster': {cluster[bad].iloc[0]:g} is not a cluster id "
+                f"(a whole number from -1, no cluster, to {MAX_ID:,})",
+            )
     if "role" in table:
         role = table["role"].where(table["role"].notna(), "none").astype(str).str.strip()
         unknown = ~role.isin(ROLE_NAMES)
@@ -268,8 +297,9 @@ def load_graph_file(
             without nodes, or a node count other than ``n_expected``.
     """
     path = Path(path)
-    if not path.is_file():
-        raise _fail(path, "no such file")
+    problem = path_problem(path)
+    if problem is not None:
+        raise _fail(path, "no such file" if problem == "file not found" else problem)
     suffix = path.suffix.lower()
     if suffix == ".graphml":
         labels, attrs, ties = _read_xml(path, "GraphML")
@@ -294,6 +324,8 @@ def load_graph_file(
     ids = _school_ids(labels)
     ordered = sorted(labels, key=ids.__getitem__)
     table = _node_table(path, ordered, attrs)
+    import networkx as nx  # imported where used: the command line starts without it
+
     graph = nx.Graph()
     role = table["role"].tolist() if table is not None and "role" in table else ["none"] * n
     cluster = (

@@ -10,8 +10,8 @@ kinds are undirected and stored once.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 
 from mensi_sim.codes import (
@@ -21,6 +21,9 @@ from mensi_sim.codes import (
     ROLE_NAMES,
     ROLE_NONE,
 )
+
+if TYPE_CHECKING:  # imported where used: the command line starts without networkx
+    import networkx as nx
 
 
 @dataclass
@@ -109,6 +112,8 @@ class SchoolNetwork:
         """All schools and ties as a networkx MultiGraph (two schools may share ties of
         several kinds), with node attributes role and cluster and edge attributes kind,
         mode and strength."""
+        import networkx as nx
+
         g = nx.MultiGraph()
         g.add_nodes_from(
             (i, {"role": ROLE_NAMES[r], "cluster": int(c)})

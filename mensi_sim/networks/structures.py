@@ -2,19 +2,25 @@
 
 Every builder is a pure function of the population, the network and contact
 parameters, whether an online community of practice links the participants, and
-a numpy random generator. It returns an undirected ``networkx.Graph`` on the
-nodes ``0 .. n-1`` (every school, participant or not) with
+a numpy random generator. It returns a
+:class:`~mensi_sim.networks.school_network.SchoolNetwork` of all n schools, built
+straight from arrays (a networkx graph of a million schools took seconds to build and
+to read back), with
 
-- node attributes ``role`` (``"none"``, ``"mentor"`` or ``"mentee"``) and
-  ``cluster`` (the mentor's cluster index ``0, 1, ...``; ``-1`` outside any
-  cluster; a mentor and its mentees share the cluster id), and
-- edge attributes ``kind`` (``"mentoring"``, ``"peer"`` or ``"community"``),
-  ``mode`` (``"in_person"`` or ``"online"``) and ``strength`` (from
-  :class:`~mensi_sim.scenario.schema.ContactParams`).
+- per school ``role`` (mentor, mentee or none) and ``cluster`` (the mentor's cluster
+  index ``0, 1, ...``; ``-1`` outside any cluster; a mentor and its mentees share the
+  cluster id), and
+- per tie ``kind`` (mentoring, peer or community), ``mode`` (in person or online) and
+  ``strength`` (from :class:`~mensi_sim.scenario.schema.ContactParams`); a mentoring
+  tie points from the mentor (``src``) to the mentee.
 
-A simple graph holds at most one tie per pair of schools; when the community of
-practice would link two schools that already share a mentoring or peer tie, the
-stronger existing tie is kept and no community tie is added.
+A structure holds at most one tie per pair of schools; when the community of practice
+would link two schools that already share a mentoring or peer tie, the stronger
+existing tie is kept and no community tie is added. The ties come in the order in which
+``SchoolNetwork.from_graph`` lists the same ties of a networkx graph on the nodes
+``0 .. n-1`` (``network_order``), so that an array builder and a graph builder of the
+same ties give the same run. A registered builder may return a networkx graph instead
+(``mensi_sim.networks.build_network`` converts it).
 
 All randomness comes from ``rng``; networkx gets ``int(rng.integers(2**31))``
 as its seed, so the same generator state gives the same graph.
@@ -22,15 +28,27 @@ as its seed, so the same generator state gives the same graph.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import networkx as nx
 import numpy as np
-from scipy.spatial import cKDTree
 
+from mensi_sim.codes import (
+    KIND_COMMUNITY,
+    KIND_MENTORING,
+    KIND_PEER,
+    MODE_IN_PERSON,
+    MODE_ONLINE,
+    ROLE_MENTEE,
+    ROLE_MENTOR,
+    ROLE_NONE,
+)
 from mensi_sim.errors import NetworkError
+from mensi_sim.networks.school_network import SchoolNetwork
 from mensi_sim.population import Population
 from mensi_sim.scenario.schema import ContactParams, NetworkParams
+
+if TYPE_CHECKING:  # networkx and scipy.spatial are imported where used (a fast start)
+    import networkx as nx
 
 #: ties per participant in the community of practice (fewer when there are fewer participants)
 COMMUNITY_DEGREE = 4
@@ -55,7 +73,7 @@ class StructureBuilder(Protocol):
         contacts: ContactParams,
         community: bool,
         rng: np.random.Generator,
-    ) -> nx.Graph: ...
+    ) -> SchoolNetwork | nx.Graph: ...
 
 
 def nx_seed(rng: np.random.Generator) -> int:
@@ -78,12 +96,22 @@ def sorted_unique(values: np.ndarray) -> np.ndarray:
 
 def empty_school_graph(n: int) -> nx.Graph:
     """n schools, no ties, every school role ``none`` and cluster -1."""
+    import networkx as nx
+
     graph = nx.Graph()
     graph.add_nodes_from(range(n), role="none", cluster=-1)
     return graph
 
 
-def mentoring_graph(
+def network_order(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """The order in which ``SchoolNetwork.from_graph`` lists these ties, given in the order
+    they were added to a networkx graph whose nodes are ``0 .. n-1`` in order: by the
+    smaller school of each tie, then by when the tie was added (networkx lists a node's
+    ties in the order they were added, each tie once from its first node)."""
+    return np.argsort(np.minimum(src, dst), kind="stable")
+
+
+def mentoring_network(
     n: int,
     mentors: np.ndarray,
     mentee: np.ndarray,
@@ -92,14 +120,14 @@ def mentoring_graph(
     contacts: ContactParams,
     peer_ties: bool,
     peer_mode: str | None = None,
-) -> nx.Graph:
-    """Graph of mentoring clusters.
+) -> SchoolNetwork:
+    """Mentoring clusters as a SchoolNetwork.
 
     Args:
         n: number of schools.
         mentors: school ids of the mentors, in cluster order (``mentors[c]`` leads
-            cluster ``c``); a mentor with no mentee still gets role mentor.
-        mentee: school ids of the mentees.
+            cluster ``c``; distinct); a mentor with no mentee still gets role mentor.
+        mentee: school ids of the mentees (distinct, none of them a mentor).
         mentor_of: for each entry of ``mentee``, its mentor's school id.
         mode: mode of the mentoring ties, ``"in_person"`` or ``"online"``.
         contacts: tie strengths.
@@ -107,32 +135,69 @@ def mentoring_graph(
         peer_mode: mode of the peer ties (default: ``mode``).
 
     Returns:
-        The graph with roles, clusters, mentoring ties and peer ties.
+        The roles, clusters, mentoring ties (mentor to mentee) and peer ties, in
+        ``network_order``.
     """
-    graph = empty_school_graph(n)
     mentors = np.asarray(mentors, dtype=np.int64)
     mentee = np.asarray(mentee, dtype=np.int64)
     mentor_of = np.asarray(mentor_of, dtype=np.int64)
-    cluster_of_mentor = {int(m): c for c, m in enumerate(mentors.tolist())}
-    for school, c in cluster_of_mentor.items():
-        graph.nodes[school].update(role="mentor", cluster=c)
-    mentee_cluster = [cluster_of_mentor[m] for m in mentor_of.tolist()]
-    for school, c in zip(mentee.tolist(), mentee_cluster, strict=True):
-        graph.nodes[school].update(role="mentee", cluster=c)
-    strength = contacts.strength_in_person if mode == "in_person" else contacts.strength_online
-    graph.add_edges_from(
-        (m, s, {"kind": "mentoring", "mode": mode, "strength": strength})
-        for m, s in zip(mentor_of.tolist(), mentee.tolist(), strict=True)
-    )
+    role = np.full(n, ROLE_NONE, np.int8)
+    cluster = np.full(n, -1, np.int32)
+    role[mentors] = ROLE_MENTOR
+    cluster[mentors] = np.arange(mentors.size, dtype=np.int32)
+    mentee_cluster = cluster[mentor_of].astype(np.int64)
+    role[mentee] = ROLE_MENTEE
+    cluster[mentee] = mentee_cluster
+    src, dst = [mentor_of], [mentee]
+    kinds = [np.full(mentee.size, KIND_MENTORING, np.int8)]
+    modes = [np.full(mentee.size, _mode_code(mode), np.int8)]
+    strengths = [np.full(mentee.size, _strength(mode, contacts))]
     if peer_ties:
-        u, v = within_cluster_pairs(mentee, np.asarray(mentee_cluster, dtype=np.int64))
-        graph.add_edges_from(
-            zip(u.tolist(), v.tolist(), strict=True),
-            kind="peer",
-            mode=peer_mode or mode,
-            strength=contacts.strength_peer,
-        )
-    return graph
+        u, v = within_cluster_pairs(mentee, mentee_cluster)
+        src.append(u)
+        dst.append(v)
+        kinds.append(np.full(u.size, KIND_PEER, np.int8))
+        modes.append(np.full(u.size, _mode_code(peer_mode or mode), np.int8))
+        strengths.append(np.full(u.size, contacts.strength_peer))
+    network = SchoolNetwork(
+        n=n,
+        src=np.concatenate(src),
+        dst=np.concatenate(dst),
+        kind=np.concatenate(kinds),
+        mode=np.concatenate(modes),
+        strength=np.concatenate(strengths),
+        role=role,
+        cluster=cluster,
+    )
+    return _in_network_order(network)
+
+
+def _mode_code(mode: str) -> int:
+    return MODE_ONLINE if mode == "online" else MODE_IN_PERSON
+
+
+def _strength(mode: str, contacts: ContactParams) -> float:
+    return contacts.strength_online if mode == "online" else contacts.strength_in_person
+
+
+def _in_network_order(network: SchoolNetwork) -> SchoolNetwork:
+    """The network with its ties (given in the order they were added) in network_order;
+    undirected ties point from the smaller school id, mentoring ties from the mentor."""
+    order = network_order(network.src, network.dst)
+    src, dst = network.src[order], network.dst[order]
+    kind = network.kind[order]
+    undirected = kind != KIND_MENTORING
+    low, high = np.minimum(src, dst), np.maximum(src, dst)
+    return SchoolNetwork(
+        n=network.n,
+        src=np.where(undirected, low, src),
+        dst=np.where(undirected, high, dst),
+        kind=kind,
+        mode=network.mode[order],
+        strength=network.strength[order],
+        role=network.role,
+        cluster=network.cluster,
+    )
 
 
 def within_cluster_pairs(school: np.ndarray, cluster: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -170,6 +235,8 @@ def random_regular_pairs(m: int, degree: int, rng: np.random.Generator) -> np.nd
     if m < 2 or degree <= 0:
         return np.zeros((0, 2), np.int64)
     if m <= COMMUNITY_EXACT_LIMIT:
+        import networkx as nx
+
         h = nx.random_regular_graph(degree, m, seed=nx_seed(rng))
         pairs = np.array(list(h.edges()), dtype=np.int64).reshape(-1, 2)
         return np.sort(pairs, axis=1)
@@ -192,22 +259,65 @@ def random_regular_pairs(m: int, degree: int, rng: np.random.Generator) -> np.nd
     return kept
 
 
-def add_community(graph: nx.Graph, contacts: ContactParams, rng: np.random.Generator) -> nx.Graph:
-    """Link the participants (mentors and mentees) by an online community of practice.
-
-    Each participant gets ties to ``min(4, m - 1)`` other participants chosen at
-    random (a random regular graph on the m participants: short paths between
-    any two, so a small world). Pairs already tied by mentoring or peer ties
-    keep that tie. Changes and returns ``graph``.
-    """
-    participants = participants_of(graph)
+def community_pairs(participants: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """(a, b) school pairs, a < b, of the community of practice among ``participants``
+    (sorted school ids): a random graph where each has ``min(4, m - 1)`` ties."""
     m = participants.size
     pairs = random_regular_pairs(m, min(COMMUNITY_DEGREE, m - 1), rng)
+    return participants[pairs].reshape(-1, 2)
+
+
+def add_community(graph: nx.Graph, contacts: ContactParams, rng: np.random.Generator) -> nx.Graph:
+    """Link the participants (mentors and mentees) of a networkx graph by an online
+    community of practice (``community_pairs``); pairs already tied keep that tie.
+    Changes and returns ``graph`` (a structure read from a file; ``with_community`` does
+    the same for a SchoolNetwork)."""
     tie = {"kind": "community", "mode": "online", "strength": contacts.strength_community}
     graph.add_edges_from(
-        (u, v, tie) for u, v in participants[pairs].tolist() if not graph.has_edge(u, v)
+        (u, v, tie)
+        for u, v in community_pairs(participants_of(graph), rng).tolist()
+        if not graph.has_edge(u, v)
     )
     return graph
+
+
+def with_community(
+    network: SchoolNetwork, contacts: ContactParams, rng: np.random.Generator
+) -> SchoolNetwork:
+    """The network with the participants (mentors and mentees) linked by an online
+    community of practice (``community_pairs``: each tied to ``min(4, m - 1)`` others at
+    random, a small world). Pairs already tied by mentoring or peer ties keep that tie;
+    the ties stay in ``network_order`` (the community's added after the others)."""
+    participants = np.flatnonzero(network.role != ROLE_NONE).astype(np.int64)
+    pairs = community_pairs(participants, rng)
+    n = np.int64(network.n)
+    low = np.minimum(network.src, network.dst)
+    high = np.maximum(network.src, network.dst)
+    pairs = pairs[~_is_in(pairs[:, 0] * n + pairs[:, 1], low * n + high)]
+    k = len(pairs)
+    # the existing ties were added first: sorting all of them again, stably, by the smaller
+    # school puts the community ties where networkx would have listed them
+    added = SchoolNetwork(
+        n=network.n,
+        src=np.concatenate([network.src, pairs[:, 0]]),
+        dst=np.concatenate([network.dst, pairs[:, 1]]),
+        kind=np.concatenate([network.kind, np.full(k, KIND_COMMUNITY, np.int8)]),
+        mode=np.concatenate([network.mode, np.full(k, MODE_ONLINE, np.int8)]),
+        strength=np.concatenate([network.strength, np.full(k, contacts.strength_community)]),
+        role=network.role,
+        cluster=network.cluster,
+    )
+    return _in_network_order(added)
+
+
+def _is_in(values: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """``np.isin(values, among)`` by sorting and binary search: numpy's hash table took
+    half a second for a million-school community."""
+    among = np.sort(among)
+    if among.size == 0:
+        return np.zeros(values.size, dtype=bool)
+    pos = np.minimum(np.searchsorted(among, values), among.size - 1)
+    return among[pos] == values
 
 
 def _groups(labels: np.ndarray) -> list[np.ndarray]:
@@ -262,9 +372,9 @@ def no_structure(
     contacts: ContactParams,
     community: bool,
     rng: np.random.Generator,
-) -> nx.Graph:
+) -> SchoolNetwork:
     """The baseline: no mentoring, no ties, every school role none."""
-    return empty_school_graph(population.n)
+    return SchoolNetwork.empty(population.n)
 
 
 # ---------------------------------------------------------------------------
@@ -294,6 +404,8 @@ def nearest_assignment(mentor_xy: np.ndarray, school_xy: np.ndarray, k: int) -> 
     owner = np.full(n_schools, -1, np.int64)
     if n_mentors == 0 or n_schools == 0 or k <= 0:
         return owner
+    from scipy.spatial import cKDTree
+
     tree = cKDTree(school_xy)
     width = min(n_schools, 2 * k + 8)
     while True:
@@ -303,15 +415,17 @@ def nearest_assignment(mentor_xy: np.ndarray, school_xy: np.ndarray, k: int) -> 
         mentor_idx = np.repeat(np.arange(n_mentors), width)
         flat_d, flat_s = dist.ravel(), idx.ravel()
         order = np.lexsort((flat_s, mentor_idx, flat_d))
-        owner[:] = -1
-        slots = np.full(n_mentors, k, np.int64)
-        used = np.zeros(n_mentors, np.int64)  # candidates of each mentor already passed
+        # the greedy walks the candidate pairs one by one: plain Python lists, whose
+        # items cost a tenth of a numpy scalar's each (the loop is most of a top_down)
+        own = [-1] * n_schools
+        slots = [k] * n_mentors
+        used = [0] * n_mentors  # candidates of each mentor already passed
         open_mentors, free_schools = n_mentors, n_schools
         exhausted = False
         for m, s in zip(mentor_idx[order].tolist(), flat_s[order].tolist(), strict=True):
             used[m] += 1
-            if slots[m] and owner[s] < 0:
-                owner[s] = m
+            if slots[m] and own[s] < 0:
+                own[s] = m
                 slots[m] -= 1
                 free_schools -= 1
                 open_mentors -= slots[m] == 0
@@ -320,6 +434,7 @@ def nearest_assignment(mentor_xy: np.ndarray, school_xy: np.ndarray, k: int) -> 
             if slots[m] and used[m] == width and width < n_schools:
                 exhausted = True
                 break
+        owner[:] = own
         if not exhausted:
             return owner
         width = min(n_schools, 2 * width)
@@ -353,7 +468,7 @@ def top_down(
     contacts: ContactParams,
     community: bool,
     rng: np.random.Generator,
-) -> nx.Graph:
+) -> SchoolNetwork:
     """Regional hubs designated by the ministry.
 
     In each region (that has schools) the ``mentors_per_region`` schools with the
@@ -385,7 +500,7 @@ def top_down(
         mentors.append(chosen)
         mentee.append(others[taken])
         mentor_of.append(chosen[owner[taken]])
-    graph = mentoring_graph(
+    network = mentoring_network(
         population.n,
         np.concatenate(mentors) if mentors else np.zeros(0, np.int64),
         np.concatenate(mentee) if mentee else np.zeros(0, np.int64),
@@ -394,7 +509,7 @@ def top_down(
         contacts,
         net.peer_ties,
     )
-    return add_community(graph, contacts, rng) if community else graph
+    return with_community(network, contacts, rng) if community else network
 
 
 # ---------------------------------------------------------------------------
@@ -429,6 +544,8 @@ def _candidate_lists(
         (candidates, score): (S, K) arrays; candidates are school ids, padded with -1
         (score -inf).
     """
+    from scipy.spatial import cKDTree
+
     width = min(BOTTOM_UP_CANDIDATES, volunteers.size)
     cand = np.full((seekers.size, width), -1, np.int64)
     score = np.full((seekers.size, width), -np.inf)
@@ -516,7 +633,7 @@ def bottom_up(
     contacts: ContactParams,
     community: bool,
     rng: np.random.Generator,
-) -> nx.Graph:
+) -> SchoolNetwork:
     """Self-organised clusters.
 
     Each school opts in with probability
@@ -546,10 +663,10 @@ def bottom_up(
         mentor_of_seeker = np.full(seekers.size, -1, np.int64)
     matched = mentor_of_seeker >= 0
     mentee, mentor_of = seekers[matched], mentor_of_seeker[matched]
-    graph = mentoring_graph(
+    network = mentoring_network(
         n, sorted_unique(mentor_of), mentee, mentor_of, "in_person", contacts, net.peer_ties
     )
-    return add_community(graph, contacts, rng) if community else graph
+    return with_community(network, contacts, rng) if community else network
 
 
 # ---------------------------------------------------------------------------
@@ -563,7 +680,7 @@ def virtual(
     contacts: ContactParams,
     community: bool,
     rng: np.random.Generator,
-) -> nx.Graph:
+) -> SchoolNetwork:
     """Online matching regardless of distance.
 
     Mentors are the ``virtual_mentors_per_country`` highest-capacity schools of
@@ -612,7 +729,7 @@ def virtual(
         mentors.append(chosen)
         mentee.append(drawn)
         mentor_of.append(chosen[np.arange(drawn.size) % count])
-    graph = mentoring_graph(
+    network = mentoring_network(
         population.n,
         np.concatenate(mentors),
         np.concatenate(mentee),
@@ -621,7 +738,7 @@ def virtual(
         contacts,
         net.peer_ties,
     )
-    return add_community(graph, contacts, rng) if community else graph
+    return with_community(network, contacts, rng) if community else network
 
 
 # ---------------------------------------------------------------------------
@@ -635,6 +752,6 @@ def hybrid(
     contacts: ContactParams,
     community: bool,
     rng: np.random.Generator,
-) -> nx.Graph:
+) -> SchoolNetwork:
     """Top-down regional hubs with an online community of practice on top (when ``community``)."""
     return top_down(population, net, contacts, community, rng)

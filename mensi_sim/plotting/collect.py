@@ -21,6 +21,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from mensi_sim.errors import ResultsError
+from mensi_sim.experiments.marker import add_written
 from mensi_sim.plotting.common import MAX_SCENARIOS, figure_size, save_figure
 from mensi_sim.results import Results
 
@@ -82,7 +83,9 @@ def plan_figures(
         else "The line is the median over sampled parameter points (each the mean of its "
         "replicates), the band holds 90% of the points."
     )
-    if ts.empty or "step" not in ts.columns:
+    if results.is_psa:
+        specs += _psa_specs(results)
+    elif ts.empty or "step" not in ts.columns:
         results.notes.append("timeseries.parquet is empty: no curves over weeks")
     else:
         kw = {"baseline": baseline, "ensemble": ensemble}
@@ -231,6 +234,30 @@ def _group_specs(results: Results, table) -> list[FigureSpec]:  # noqa: ANN001 -
     return specs
 
 
+def _psa_specs(results: Results) -> list[FigureSpec]:
+    """A PSA's figures: the acceptability curves with the frontier, and EVPPI (when
+    ``mensi-sim compare`` has written ceac.parquet and evppi.parquet)."""
+    from mensi_sim.plotting.uncertainty import plot_ceac
+
+    curve, vi = results.tables.get("ceac"), results.tables.get("evppi")
+    if curve is None or curve.empty:
+        results.notes.append("a PSA: run mensi-sim compare for its acceptability curves")
+        return []
+    return [
+        FigureSpec(
+            "ceac",
+            "Acceptability curves and the value of information",
+            "Left: for each willingness to pay per additional adopting school, the share of "
+            "parameter draws in which each option has the largest net benefit (thick: the "
+            "option with the largest expected net benefit, the acceptability frontier; dotted: "
+            "0.95, the probability needed to call an option better). Right: the expected value "
+            "of resolving each group of uncertain parameters (EVPPI, per run of the scenario).",
+            lambda: plot_ceac(curve, vi),
+            "comparison",
+        )
+    ]
+
+
 def _network_specs(
     results: Results, name: str | None, weeks: Sequence[int] | None, replicate: int
 ) -> list[FigureSpec]:
@@ -334,6 +361,7 @@ def write_plots(
             res.notes.append(f"{spec.name}: skipped ({' '.join(str(exc).split())})")
             continue
         written += save_figure(fig, out / spec.name, formats, dpi=dpi)
+    add_written(out, written)  # the figures are mensi_sim's in its results folder's mark
     return written, res.notes
 
 

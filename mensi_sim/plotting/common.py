@@ -31,6 +31,7 @@ from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from mensi_sim.codes import COST_CATEGORIES
+from mensi_sim.files import os_reason
 from mensi_sim.outcomes import cost_labels
 from mensi_sim.stats import t_half_width
 
@@ -308,6 +309,9 @@ def save_figure(
             with matplotlib.rc_context(SVG_TEXT):
                 fig.savefig(tmp, format=fmt, dpi=dpi or fig.dpi)
             os.replace(tmp, target)
+        except OSError as exc:  # name the figure, not the temporary file
+            tmp.unlink(missing_ok=True)
+            raise OSError(exc.errno, os_reason(exc), str(target)) from None
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise

@@ -14,15 +14,15 @@ the style sheet is inline: the file opens anywhere, offline, and can be mailed.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from mensi_sim.errors import ResultsError
+from mensi_sim.files import nearest_existing
 from mensi_sim.plotting.collect import as_results, plan_figures
 from mensi_sim.report import comparisons, groups, sections
-from mensi_sim.report.html import esc, page
+from mensi_sim.report.html import esc, page, write_page
 from mensi_sim.results import Results
 
 REPORT_NAME = "report.html"
@@ -36,6 +36,7 @@ SECTIONS = (
     ("cost-effectiveness", "Cost-effectiveness ranking"),
     ("by-country", "By country"),
     ("exchange", "Cross-country comparison"),
+    ("uncertainty", "Decision under uncertainty"),
     ("sensitivity", "Sensitivity"),
     ("provenance", "Provenance"),
     ("reading", "How to read this report"),
@@ -74,7 +75,8 @@ def build_report(
 
     body: dict[str, str] = {}
     body["figures"] = group("outcomes", "network") or "<p class='muted'>No figure fits.</p>"
-    body["comparison"] = comparisons.comparison(res, group("comparison"))
+    body["comparison"] = comparisons.comparison(res, "" if res.is_psa else group("comparison"))
+    body["uncertainty"] = comparisons.uncertainty(res, group("comparison") if res.is_psa else "")
     body["sensitivity"] = comparisons.sensitivity(res, group("sensitivity"))
     body["by-country"] = groups.by_country(res, group("groups"))
     body["exchange"] = groups.exchange(res)
@@ -119,17 +121,22 @@ def write_report(
     res = as_results(results)
     if out is None and res.path is None:
         raise ResultsError("write_report: the results are not in a folder; give out")
-    text = build_report(res, **options)
     target = Path(out) if out is not None else Path(res.path) / REPORT_NAME
+    if target.is_dir():  # --out . or another folder: the report goes into it
+        target = target / REPORT_NAME
+    check_writable(target)
+    text = build_report(res, **options)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex[:12]}")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return target
+    return write_page(text, target)
+
+
+def check_writable(target: Path) -> None:
+    """ResultsError naming the folder when the report cannot be written there."""
+    folder = nearest_existing(target.parent)
+    if not folder.is_dir():
+        raise ResultsError(f"{target}: cannot write: {folder} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ResultsError(f"{target}: cannot write: the folder {folder} is not writable")
 
 
 __all__ = ["REPORT_NAME", "SECTIONS", "build_report", "write_report"]

@@ -136,3 +136,107 @@ def ci_row(summary: pd.DataFrame, column: str) -> tuple[float, float, float]:
     if column not in summary.columns or summary.empty:
         return (math.nan,) * 3
     return mean_ci(summary[column].to_numpy(dtype=float))
+
+
+CENSORED = "weeks_to_half_adoption"  # censored at the run length when 50% is never reached
+
+
+def fully_censored(results: Results) -> bool:
+    """Whether no run reached 50% adoption, so that every weeks-to-50% value is the run
+    length: a column of them (or of their differences, all 0) says nothing."""
+    s = results.summary
+    return (
+        "half_adoption_reached" in s.columns and len(s) > 0 and not s["half_adoption_reached"].any()
+    )
+
+
+def censored_note(results: Results) -> str:
+    """The note that says a fully censored column was left out."""
+    weeks = results.manifest.get("steps")
+    return (
+        "<p class='muted'>Weeks to 50% adoption is left out: no run brought half the schools "
+        f"to the practice within its {weeks} weeks, so every value would be the run length "
+        "(censored) and every difference 0.</p>"
+    )
+
+
+# step metrics that the same world makes equal in every scenario at week 0 (before any
+# step, a structure has only chosen roles and ties), and the ones a structure sets
+SAME_AT_START = ("adoption_share", "mean_capacity", "equity_gap", "capacity_gini")
+CHOSEN_AT_START = (
+    "members",
+    "active_participants",
+    "adoption_share_members",
+    "adoption_share_outside",
+)
+START_LABELS = {
+    "adoption_share": "adoption share",
+    "mean_capacity": "mean capacity",
+    "equity_gap": "equity gap",
+    "capacity_gini": "Gini of capacity",
+    "members": "network members",
+    "active_participants": "active participants",
+    "adoption_share_members": "adoption share among members",
+    "adoption_share_outside": "adoption share outside the network",
+}
+
+
+def week0_spread(results: Results, columns: tuple[str, ...]) -> dict[str, float]:
+    """Per step metric: the largest difference between scenarios at week 0 within one
+    replicate (0: every scenario starts alike)."""
+    ts = results.timeseries
+    cols = [c for c in columns if c in ts.columns]
+    if ts.empty or "step" not in ts.columns or not cols:
+        return {}
+    start = ts[ts["step"] == 0]
+    spread = start.groupby("replicate")[cols].agg(lambda x: x.max() - x.min()).max()
+    return {c: float(spread[c]) for c in cols}
+
+
+# the index a sensitivity method ranks parameters by, and its name in a sentence
+MAIN_INDEX = {"sobol": ("ST", "Sobol total-order index ST"), "morris": ("mu_star", "Morris mu*")}
+SMALL_SHARE = 0.1  # without a dummy parameter: "matters" = at least this share of the largest
+
+
+def parameters_that_matter(sv: pd.DataFrame) -> list[dict[str, Any]]:
+    """Per outcome of a sensitivity table (long format): the parameters that matter and the
+    ones that hardly do, by the main index of the method (Sobol's ST, else Morris' mu*).
+
+    A parameter matters when its index is above the dummy parameter's (the table's
+    ``above_dummy``, where the analysis sampled a dummy), else when it is at least
+    ``SMALL_SHARE`` of the largest index of that outcome.
+    """
+    from mensi_sim.experiments import design
+
+    dummy = getattr(design, "DUMMY", None)
+    found = []
+    for outcome in dict.fromkeys(sv["outcome"]):
+        part = sv[sv["outcome"] == outcome]
+        method = "sobol" if (part["method"] == "sobol").any() else "morris"
+        index, words = MAIN_INDEX[method]
+        rows = part[(part["method"] == method) & (part["index"] == index)]
+        rows = rows[(rows["parameter"] != dummy) & rows["value"].notna()]
+        rows = rows.sort_values("value", ascending=False)
+        if rows.empty:
+            continue
+        if not rows["value"].max() > 0:  # the outcome did not move over the ranges
+            matters = rows["value"] > 0
+            rule = "no parameter moved this outcome over the ranges sampled"
+        elif "above_dummy" in rows.columns:
+            matters = rows["above_dummy"].astype(bool)
+            rule = "not above the dummy parameter's index"
+        else:
+            matters = rows["value"] >= SMALL_SHARE * rows["value"].max()
+            rule = f"below {SMALL_SHARE:.0%} of the largest"
+        found.append(
+            {
+                "outcome": outcome,
+                "index": words,
+                "matter": list(
+                    zip(rows["parameter"][matters], rows["value"][matters], strict=True)
+                ),
+                "little": list(rows["parameter"][~matters]),
+                "rule": rule,
+            }
+        )
+    return found

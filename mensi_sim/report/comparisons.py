@@ -12,7 +12,14 @@ import pandas as pd
 from mensi_sim.errors import ResultsError
 from mensi_sim.formats import fmt, with_ci
 from mensi_sim.plotting.collect import FigureSpec
-from mensi_sim.report.common import MAX_ROWS, differences, more
+from mensi_sim.report.common import (
+    CENSORED,
+    MAX_ROWS,
+    censored_note,
+    differences,
+    fully_censored,
+    more,
+)
 from mensi_sim.report.html import esc, table
 from mensi_sim.results import Results
 
@@ -34,6 +41,8 @@ def comparison(res: Results, figures: str) -> str:
         else "computed from the summary"
     )
     present = differences(ce)
+    dropped = fully_censored(res)
+    present = [d for d in present if not (dropped and d[0] == CENSORED)]
     rows = []
     for _, r in ce[ce["scenario"] != base].head(MAX_ROWS).iterrows():
         cells = [r["scenario"], int(r.get("n_pairs", 0))]
@@ -45,8 +54,9 @@ def comparison(res: Results, figures: str) -> str:
     return (
         f"<p>Each scheme minus the baseline <b>{esc(base)}</b>, run by run: replicate r of every "
         "scenario uses the same random seed (the same schools and chance events), so the "
-        "differences are paired and their 95% intervals narrow. <b>Bold</b>: the interval "
-        f"excludes zero. Differences {src}.</p>"
+        "differences are paired and their 95% intervals narrow. <b>Bold</b>: significant after "
+        "Holm's adjustment for the number of schemes compared (adjusted p < 0.05; the "
+        f"intervals themselves are unadjusted). Differences {src}.</p>"
         + table(
             ["Scheme", "Pairs", *(d[1] for d in present)],
             rows,
@@ -55,6 +65,7 @@ def comparison(res: Results, figures: str) -> str:
             caption=f"Paired differences from {base} (mean [95% CI])",
         )
         + more(len(ce) - 1)
+        + (censored_note(res) if dropped else "")
         + figures
     )
 
@@ -86,8 +97,14 @@ def cost_effectiveness(res: Results) -> str:
             icer = "undefined (no difference in adopters)"
         elif str(r.get("icer_note", "")).startswith("Fieller"):
             icer = with_ci(r["icer"], r["icer_ci_low"], r["icer_ci_high"], "eur")
+        elif r.get("icer_set") == "two rays":
+            icer = (
+                f"{fmt(r['icer'], 'eur')} (interval is two rays: at most "
+                f"{fmt(r['icer_excluded_low'], 'eur')} or at least "
+                f"{fmt(r['icer_excluded_high'], 'eur')})"
+            )
         else:
-            icer = f"{fmt(r['icer'], 'eur')} (interval unbounded)"
+            icer = f"{fmt(r['icer'], 'eur')} (interval unbounded: any value)"
         step = r.get("frontier_icer")
         status = str(r["frontier"])
         badge = "good" if on else "bad" if status.startswith(("dominated", "extendedly")) else ""
@@ -111,7 +128,12 @@ def cost_effectiveness(res: Results) -> str:
                 ),
                 esc(icer),
                 esc(fmt(step, "eur") if on and r["scenario"] != base else "-"),
-                f'<span class="badge {badge}">{esc(status)}</span>',
+                f'<span class="badge {badge}">{esc(status)}</span>'
+                + (
+                    f" (P {r['p_status']:.2f})"
+                    if "p_status" in r and r["scenario"] != base and r["p_status"] == r["p_status"]
+                    else ""
+                ),
             )
         )
         classes.append("frontier" if on else "")
@@ -147,7 +169,7 @@ def cost_effectiveness(res: Results) -> str:
                 "Incremental cost",
                 "Cost per additional adopting school (ICER)",
                 "ICER against the previous frontier scheme",
-                "Status",
+                "Status (P over bootstrap resamples of the replicates)",
             ],
             rows,
             numeric=[0, 2, 3, 4, 5, 6],
@@ -285,3 +307,124 @@ def figures_html(specs: Sequence[FigureSpec], res: Results) -> str:
             continue
         parts.append(figure(figure_bytes(fig, "png"), spec.title, spec.caption, spec.name))
     return "".join(parts)
+
+
+def _range(r: pd.Series, mid: str, low: str, high: str) -> str:
+    return f"{r[mid]:+.1f} [{r[low]:+.1f}, {r[high]:+.1f}]"
+
+
+def uncertainty(res: Results, figures: str) -> str:
+    """A PSA: net benefit and the verdict probabilities per option, the acceptability
+    frontier, EVPPI per group, the budget over the draws, the ranking's stability."""
+    if not res.is_psa:
+        return (
+            "<p class='muted'>Not a probabilistic sensitivity analysis: the intervals above "
+            "cover replicate noise only. An experiment with [uncertainty] draws (mensi-sim "
+            "sweep, then compare) gives the probability of each verdict over the uncertain "
+            "parameters.</p>"
+        )
+    t = res.tables.get("psa")
+    if t is None or t.empty:
+        return "<p class='muted'>Run mensi-sim compare on these results for the PSA tables.</p>"
+    from mensi_sim.analysis.verdicts import VERDICT_PROBABILITY
+
+    wtp = float(t["wtp"].iloc[0])
+    rows = [
+        (
+            esc(r["option"]),
+            esc(fmt(r["mean_cost"], "eur")),
+            esc(_range(r, "delta_effect", "delta_effect_low", "delta_effect_high")),
+            esc(
+                f"{fmt(r['inb'], 'eur')} [{fmt(r['inb_low'], 'eur')}, {fmt(r['inb_high'], 'eur')}]"
+            ),
+            "-" if r["p_inb_positive"] != r["p_inb_positive"] else f"{r['p_inb_positive']:.2f}",
+            f"{r['p_best']:.2f}",
+            f"{r['p_frontier']:.2f}",
+            esc(r["frontier"]),
+            esc(fmt(r["frontier_icer"], "eur"))
+            if r["frontier_icer"] == r["frontier_icer"]
+            else "-",
+        )
+        for _, r in t.iterrows()
+    ]
+    parts = [
+        f"<p>Every option was run on the same {int(t['draws'].iloc[0])} draws of the uncertain "
+        "parameters, with the same random numbers within a draw. Ranges in brackets hold 95% "
+        "of the draws (parameter uncertainty, not a confidence interval). Net benefit = "
+        f"{esc(fmt(wtp, 'eur'))} x additional adopting schools - cost. An option is called "
+        f"better only when it is best in at least {VERDICT_PROBABILITY:.0%} of the draws.</p>",
+        table(
+            [
+                "Option",
+                "Mean cost",
+                "Additional adopting schools",
+                "Incremental net benefit",
+                "P(INB > 0)",
+                "P(best)",
+                "P(on frontier)",
+                "Frontier (expected values)",
+                "Frontier ICER",
+            ],
+            rows,
+            numeric=[1, 2, 3, 4, 5, 6, 8],
+            raw=True,
+            caption=f"Net benefit at {fmt(wtp, 'eur')} per additional adopting school",
+        ),
+    ]
+    vi = res.tables.get("evppi")
+    if vi is not None and not vi.empty:
+        parts.append(
+            table(
+                ["Group", "Parameters", "EVPPI per run", "In adopting schools", "Share of EVPI"],
+                [
+                    (
+                        r["group"],
+                        r["parameters"],
+                        fmt(r["evppi"], "eur"),
+                        f"{r['evppi_schools']:.1f}",
+                        "-"
+                        if r["share_of_evpi"] != r["share_of_evpi"]
+                        else f"{r['share_of_evpi']:.0%}",
+                    )
+                    for _, r in vi.sort_values("evppi", ascending=False).iterrows()
+                ],
+                numeric=[2, 3, 4],
+                caption="Expected value of partial perfect information (Strong & Oakley "
+                "regression; 'all' is the noise-free EVPI, 'dummy' the estimator's own bias)",
+            )
+        )
+    pb = res.tables.get("psa_budget")
+    if pb is not None and not pb.empty:
+        parts.append(
+            table(
+                [
+                    "Group",
+                    "Sizes mixed",
+                    "Spent (expected)",
+                    "Additional adopting schools",
+                    "P(most)",
+                ],
+                [
+                    (
+                        r["group"],
+                        r["lower"]
+                        if r["lower"] == r["upper"]
+                        else f"{r['lower']} + {r['weight']:.2f} x {r['upper']}",
+                        fmt(r["spent"], "eur"),
+                        _range(r, "difference", "difference_low", "difference_high"),
+                        f"{r['p_most']:.2f}",
+                    )
+                    for _, r in pb.iterrows()
+                ],
+                numeric=[2, 3, 4],
+                caption=f"At a fixed budget of {fmt(float(pb['budget'].iloc[0]), 'eur')}",
+            )
+        )
+    rk = res.tables.get("ranking")
+    if rk is not None and not rk.empty:
+        r0 = rk.iloc[0]
+        parts.append(
+            f"<p>The leader on the means changes in {r0['p_leader_changes']:.0%} of the draws, "
+            f"the whole ranking in {r0['p_ranking_changes']:.0%}.</p>"
+        )
+    return "".join(parts) + figures

@@ -10,8 +10,14 @@ from __future__ import annotations
 
 import base64
 import html
+import os
+import uuid
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
+
+from mensi_sim.experiments.marker import add_written
+from mensi_sim.files import os_reason
 
 CSS = """
 :root { --ink: #1b1b1b; --muted: #555; --rule: #d0d0d0; --accent: #0072B2; --band: #f4f6f8; }
@@ -35,6 +41,7 @@ caption { caption-side: top; text-align: left; padding-bottom: 0.3rem; font-size
 th, td { border-bottom: 1px solid var(--rule); padding: 0.3rem 0.55rem; vertical-align: top; }
 th { text-align: left; background: var(--band); font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { white-space: nowrap; }
 .table-wrap { overflow-x: auto; max-width: 100%; }
 tr.frontier td { background: #eaf3fa; }
 tr.changed td { background: #fff7e0; }
@@ -124,3 +131,20 @@ def page(title: str, subtitle: str, sections: Sequence[tuple[str, str, str]], fo
         f'<nav class="toc"><ul>{toc}</ul></nav>'
         f"<main>{body}<footer>{footer}</footer></main></body></html>\n"
     )
+
+
+def write_page(text: str, target: Path) -> Path:
+    """Write an HTML page atomically: a hidden temporary sibling renamed into place, so a
+    reader never sees half a report (the temporary file is removed on any error)."""
+    tmp = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex[:12]}")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, target)
+    except OSError as exc:  # name the page, not the temporary file
+        tmp.unlink(missing_ok=True)
+        raise OSError(exc.errno, os_reason(exc), str(target)) from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    add_written(target.parent, [target])  # a results folder's mark lists it as ours
+    return target

@@ -14,19 +14,28 @@ from typing import Any
 import pandas as pd
 
 from mensi_sim.formats import fmt, with_ci
+from mensi_sim.outcomes import format_of
 from mensi_sim.report.common import (
+    CENSORED,
+    CHOSEN_AT_START,
     HEADLINE,
     KEY_PARAMETERS,
     MAX_ROWS,
+    SAME_AT_START,
+    START_LABELS,
     base_scenario,
+    censored_note,
     ci_row,
     flatten,
+    fully_censored,
     more,
     n_schools,
+    parameters_that_matter,
     replicates_text,
     runs_by_scenario,
     sentence,
     value_text,
+    week0_spread,
 )
 from mensi_sim.report.html import esc, table
 from mensi_sim.results import Results
@@ -67,25 +76,10 @@ def in_brief(res: Results) -> str:
         )
     ce = res.try_comparison()
     if ce is not None and "frontier" in ce.columns and len(ce) > 1:
-        base = res.baseline
-        others = ce[ce["scenario"] != base]
-        if len(others):
-            best = others.sort_values("delta_effect", ascending=False).iloc[0]
-            gain = with_ci(
-                best["delta_effect"],
-                best["delta_effect_ci_low"],
-                best["delta_effect_ci_high"],
-                "signed1",
-            )
-            path = ce[ce["frontier"] == "frontier"].sort_values("mean_cost")
-            parts.append(
-                f"<p>Against the baseline <b>{esc(base)}</b>, the scheme adding the most adopting "
-                f"schools is <b>{esc(best['scenario'])}</b>: "
-                f"{gain}"
-                f" schools at an extra cost of {fmt(best['delta_cost'], 'eur')}. The "
-                f"cost-effectiveness frontier runs <b>{esc(' → '.join(path['scenario']))}</b>"
-                f"{_dominated_text(ce)}.</p>"
-            )
+        parts.append(_verdict_paragraph(res, ce))
+    if res.is_psa and "psa" in res.tables:
+        parts.append(_psa_brief(res))
+    parts.append(sensitivity_brief(res))
     failed = runs_by_scenario(res)["failed"].sum() if len(res.runs) else 0
     if failed:
         parts.append(
@@ -93,6 +87,87 @@ def in_brief(res: Results) -> str:
             "are left out of every number (runs.parquet has their errors).</p>"
         )
     return "".join(parts)
+
+
+def sensitivity_brief(res: Results) -> str:
+    """Which parameters matter for each outcome (of ``sensitivity.parquet``), in a list."""
+    sv = res.tables.get("sensitivity")
+    if sv is None or sv.empty:
+        return ""
+    items = []
+    for f in parameters_that_matter(sv):
+        matter = ", ".join(f"<b>{esc(p)}</b> ({v:.2g})" for p, v in f["matter"]) or "none"
+        if not f["matter"]:
+            items.append(f"<li>{esc(format_of(f['outcome']).label)}: {esc(f['rule'])}</li>")
+            continue
+        little = (
+            f"; little: {esc(', '.join(f['little']))} ({esc(f['rule'])})" if f["little"] else ""
+        )
+        label = format_of(f["outcome"]).label
+        items.append(f"<li>{esc(label)} ({esc(f['index'])}): {matter}{little}</li>")
+    return (
+        "<p>Which uncertain parameters matter, over the ranges sampled (details in the "
+        "Sensitivity section):</p><ul>" + "".join(items) + "</ul>"
+    )
+
+
+def _verdict_paragraph(res: Results, ce: pd.DataFrame) -> str:
+    """Who adds the most, or "not distinguishable"; the frontier with each verdict's
+    probability over bootstrap resamples of the replicates; a few-replicate warning."""
+    from mensi_sim.analysis.verdicts import VERDICT_PROBABILITY, firmness, leading_options
+
+    base = res.baseline
+    lead = leading_options(res.summary, base)
+    text = esc(lead.sentence()) if lead is not None else ""
+    path = ce[ce["frontier"] == "frontier"].sort_values("mean_cost")
+    probs = ""
+    if "p_frontier" in ce.columns:
+        items = ", ".join(
+            f"{esc(r['scenario'])} {r['p_frontier']:.2f} ({firmness(r['p_frontier'])})"
+            for _, r in ce[ce["scenario"] != base].iterrows()
+        )
+        probs = (
+            f" Probability of being on the frontier over bootstrap resamples of the replicates "
+            f"(a verdict is firm at {VERDICT_PROBABILITY:.2f} or more): {items}."
+        )
+    return (
+        f"<p>Against the baseline <b>{esc(base)}</b>: {text}. The cost-effectiveness "
+        f"frontier on the means runs <b>{esc(' → '.join(path['scenario']))}</b>"
+        f"{_dominated_text(ce)}.{probs}</p>"
+    )
+
+
+def _psa_brief(res: Results) -> str:
+    """The PSA's verdict with its probability, and the largest value of information."""
+    from mensi_sim.analysis.verdicts import VERDICT_PROBABILITY
+
+    t = res.tables["psa"]
+    wtp = float(t["wtp"].iloc[0])
+    best = t[t["verdict"] != ""].iloc[0]
+    firm = best["verdict"] == "best"
+    out = (
+        f"<p>Over {int(t['draws'].iloc[0])} draws of the uncertain parameters, at "
+        f"{esc(fmt(wtp, 'eur'))} per additional adopting school, <b>{esc(best['option'])}</b> "
+        f"has the largest expected net benefit and is best in {best['p_best']:.0%} of the "
+        "draws: "
+        + (
+            f"a firm verdict (at least {VERDICT_PROBABILITY:.0%})."
+            if firm
+            else f"below the {VERDICT_PROBABILITY:.0%} needed to call it better."
+        )
+    )
+    vi = res.tables.get("evppi")
+    if vi is not None and not vi.empty:
+        top = vi[~vi["group"].isin(["all", "dummy"])].sort_values("evppi", ascending=False)
+        if len(top) and top.iloc[0]["evppi"] <= 0:
+            out += " No uncertainty here is worth resolving for this decision (every EVPPI is 0)."
+        elif len(top):
+            r = top.iloc[0]
+            out += (
+                f" The uncertainty most worth resolving is <b>{esc(r['group'])}</b> (EVPPI "
+                f"{esc(fmt(r['evppi'], 'eur'))} per run)."
+            )
+    return out + "</p>"
 
 
 def _dominated_text(ce: pd.DataFrame) -> str:
@@ -137,10 +212,16 @@ def what_was_run(res: Results) -> str:
     about = esc(sentence(spec.get("description", "")))
     intro = (
         f"<p>Experiment <b>{esc(m.get('experiment'))}</b>: {about} "
-        f"Base scenario <code>{esc((spec.get('base') or {}).get('scenario', ''))}</code>; "
-        f"baseline for comparisons: <b>{esc(res.baseline)}</b>.</p>"
+        f"Base scenario <code>{esc((spec.get('base') or {}).get('scenario', ''))}</code>"
+        + (
+            ".</p>"
+            if res.is_sample_design
+            else f"; baseline for comparisons: <b>{esc(res.baseline)}</b>.</p>"
+        )
     )
     entries = m.get("scenarios", [])
+    if res.is_sample_design:
+        intro += _uncertainties(spec, len(entries))
     rows = []
     for e in entries[:MAX_ROWS]:
         over = "; ".join(f"{k} = {value_text(v)}" for k, v in (e.get("overrides") or {}).items())
@@ -155,15 +236,31 @@ def what_was_run(res: Results) -> str:
                 f"{ok}" + (f" ({bad} failed)" if bad else ""),
             )
         )
-    return (
-        intro
-        + table(
-            ["Scenario", "Structure", "What differs from the base scenario", "Runs"],
-            rows,
-            numeric=[3],
-            caption="The scenarios of the sweep",
+    listing = table(
+        ["Scenario", "Structure", "What differs from the base scenario", "Runs"],
+        rows,
+        numeric=[3],
+        caption="The scenarios of the sweep",
+    ) + more(len(entries))
+    if res.is_sample_design:  # hundreds of sampled points: there, not in the way
+        listing = (
+            f"<details><summary>The {len(entries):,} sample points</summary>{listing}</details>"
         )
-        + more(len(entries))
+    return intro + listing
+
+
+def _uncertainties(spec: dict[str, Any], points: int) -> str:
+    """The sampled uncertainties with their ranges, and the samples drawn over them."""
+    factors = spec.get("factors") or {}
+    ranges = flatten(factors.get("ranges") or {})
+    samples = ", ".join(
+        f"{s.get('method')} (n = {s.get('n')})" for s in factors.get("samples") or []
+    )
+    rows = [(name, value_text(lo), value_text(hi)) for name, (lo, hi) in ranges.items()]
+    return (
+        f"<p>{points:,} sample points ({esc(samples)}) over {len(rows)} uncertain "
+        "parameters, each uniform over its range:</p>"
+        + table(["Parameter", "Low", "High"], rows, numeric=[1, 2], caption="Uncertainties")
     )
 
 
@@ -262,6 +359,8 @@ def results(res: Results) -> str:
     if s.empty:
         return "<p class='note'>No successful run: nothing to summarise.</p>"
     present = [h for h in HEADLINE if h[0] in s.columns]
+    dropped = fully_censored(res)
+    present = [h for h in present if not (dropped and h[0] == CENSORED)]
     head = res.headline(tuple(h[0] for h in present))
     head["scenario"] = head["scenario"].astype(str)
     names = res.scenarios
@@ -273,8 +372,12 @@ def results(res: Results) -> str:
             r = part.loc[col]
             cells.append(with_ci(r["mean"], r["ci_low"], r["ci_high"], kind))
         rows.append(cells)
-    censored = ""
-    if "half_adoption_reached" in s.columns and not s["half_adoption_reached"].all():
+    censored = censored_note(res) if dropped else ""
+    if (
+        not dropped
+        and "half_adoption_reached" in s.columns
+        and not s["half_adoption_reached"].all()
+    ):
         reached = int(s["half_adoption_reached"].sum())
         censored = (
             f"<p class='muted'>Weeks to 50% adoption is censored at the run length: "
@@ -292,7 +395,50 @@ def results(res: Results) -> str:
         )
         + more(len(names))
         + censored
+        + starting_point(res)
     )
+
+
+def starting_point(res: Results) -> str:
+    """Week 0 across the scenarios of a sweep: what is the same (the schools: every arm
+    starts from the same world), and what a structure chose (who is in the network)."""
+    if len(res.scenarios) < 2:
+        return ""
+    same = week0_spread(res, SAME_AT_START)
+    chosen = week0_spread(res, CHOSEN_AT_START)
+    if not same:
+        return ""
+    equal = [START_LABELS[c] for c, d in same.items() if d <= 1e-12]
+    differ = [c for c, d in same.items() if d > 1e-12]
+    parts = []
+    if not differ:
+        parts.append(
+            "<p><b>Week 0.</b> Every scenario starts from the same schools: replicate r of "
+            "every scenario draws the schools, their capacities and the first adopters from "
+            f"the same seed, so at week 0 the {', '.join(equal)} are equal in every scenario, "
+            "replicate by replicate."
+        )
+    else:
+        names = ", ".join(f"{START_LABELS[c]} (by up to {fmt(same[c], 'num3')})" for c in differ)
+        parts.append(
+            f"<p class='note'><b>Week 0.</b> The scenarios do not all start alike: {esc(names)} "
+            "differ at week 0 within a replicate. A scenario that changes the schools "
+            "themselves (their number, countries, initial capacities or first adopters) starts "
+            "from another world; its differences from the baseline include that start."
+        )
+    moved = [START_LABELS[c] for c, d in chosen.items() if d > 1e-12]
+    if moved:
+        ts = res.timeseries
+        members = ts[ts["step"] == 0].groupby("scenario", sort=False)["members"].mean()
+        shown = ", ".join(f"{n} {fmt(v, 'int')}" for n, v in members.head(8).items())
+        parts.append(
+            f" What differs at week 0 is what a structure chooses, who is in the network: "
+            f"{', '.join(moved)} (network members at week 0: {esc(shown)}"
+            f"{', ...' if len(members) > 8 else ''}). These are not effects of the programme.</p>"
+        )
+    else:
+        parts[-1] += "</p>"
+    return "".join(parts)
 
 
 def provenance(res: Results) -> str:

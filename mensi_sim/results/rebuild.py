@@ -166,4 +166,4 @@ def _sweep_source(
             f"{experiment.source_path} or its base scenario has changed since the sweep "
             "(scenario hash differs): cannot re-create its runs"
         )
-    return ReplaySource(point.scenario, root_seed, name)
+    return ReplaySource(point.scenario, point.seed(root_seed), name)

@@ -24,11 +24,11 @@ import pandas as pd
 
 from mensi_sim.errors import ResultsError
 from mensi_sim.experiments.manifest import build_manifest
-from mensi_sim.experiments.replicate import replicate_model
 from mensi_sim.experiments.runstore import FRAME_NAMES, GROUP_TABLE, KEY
 from mensi_sim.experiments.spec import resolve_baseline
 from mensi_sim.metrics import SUMMARY_OUTCOMES
 from mensi_sim.results import rebuild
+from mensi_sim.results.display import formatted_headline, results_html
 from mensi_sim.results.store import OPTIONAL_TABLES, read_folder, read_table, write_results
 from mensi_sim.results.store import write_table as _write_table
 from mensi_sim.stats import describe_outcomes
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from mensi_sim.model import MentoringModel
     from mensi_sim.scenario.schema import Scenario
 
-HEADLINE_COLUMNS = ["scenario", "outcome", "mean", "ci_low", "ci_high", "n"]
+HEADLINE_COLUMNS = ["scenario", "outcome", "label", "mean", "ci_low", "ci_high", "n", "formatted"]
 
 
 class Results:
@@ -155,6 +155,7 @@ class Results:
             experiment=output.experiment,
             path=output.out,
             adaptive=output.adaptive,
+            notes=output.notes,
         )
 
     def save(
@@ -233,6 +234,80 @@ class Results:
         return self._manifest is not None and self._manifest.get("kind") == "experiment"
 
     @property
+    def is_psa(self) -> bool:
+        """A probabilistic sensitivity analysis: options run on parameter draws."""
+        return self.is_sweep and bool(self.manifest.get("psa"))
+
+    def psa_design(self) -> pd.DataFrame:
+        """A PSA's points: ``scenario`` (point name), ``option``, ``draw`` (empty otherwise)."""
+        entries = [e for e in self.manifest.get("scenarios", []) if e.get("option") is not None]
+        return pd.DataFrame(
+            {
+                "scenario": [e["name"] for e in entries],
+                "option": [e["option"] for e in entries],
+                "draw": [int(e["draw"]) for e in entries],
+            }
+        )
+
+    def psa_draws(self) -> pd.DataFrame:
+        """A PSA's parameter draws from the manifest: ``draw``, a column per parameter, and
+        the ``dummy`` parameter (drawn, applied to nothing)."""
+        info = self.manifest.get("psa") or {}
+        names = list(info.get("parameters", []))
+        entries = [e for e in self.manifest.get("scenarios", []) if e.get("option") is not None]
+        first = entries[0]["option"] if entries else None
+        rows = [
+            {"draw": int(e["draw"]), **{n: e["overrides"][n] for n in names}}
+            for e in entries
+            if e["option"] == first
+        ]
+        frame = pd.DataFrame(rows, columns=["draw", *names])
+        dummy = info.get("dummy")
+        if dummy is not None and len(dummy) == len(frame):
+            frame["dummy"] = [dummy[int(d)] for d in frame["draw"]]
+        return frame
+
+    def psa(
+        self,
+        baseline: str | None = None,
+        *,
+        wtp: float | None = None,
+        perspective: str = "total",
+    ) -> dict[str, pd.DataFrame]:
+        """A PSA's tables (``analysis.psa.psa_analysis``): ``psa`` (per option: net benefit,
+        P(best), P(frontier)), ``ceac`` (acceptability curves, frontier, EVPI by wtp) and
+        ``evppi`` (per parameter group). The stored tables when no option is asked for.
+
+        Raises:
+            ResultsError: Not a PSA, or no such baseline.
+        """
+        if not self.is_psa:
+            raise ResultsError("not a PSA: the experiment has no [uncertainty] draws")
+        names = ("psa", "ceac", "evppi")
+        if baseline is None and wtp is None and perspective == "total":
+            if all(n in self.tables for n in names):
+                return {n: self.tables[n] for n in names}
+        info = self.manifest["psa"]
+        options = list(info.get("options", []))
+        want = baseline if baseline is not None else self._recorded_baseline()
+        try:
+            base = resolve_baseline(options, want)
+        except KeyError:
+            raise ResultsError(f"no option {want!r} in the PSA ({', '.join(options)})") from None
+        from mensi_sim.analysis.psa import psa_analysis  # upward: see module doc
+
+        return psa_analysis(
+            self.summary,
+            self.psa_design(),
+            self.psa_draws(),
+            base,
+            wtp=float(wtp if wtp is not None else info.get("wtp", 100_000.0)),
+            wtp_max=info.get("wtp_max"),
+            groups=info.get("groups") or {},
+            perspective=perspective,
+        )
+
+    @property
     def is_sample_design(self) -> bool:
         """A sweep over sampled parameter points (Morris, Sobol, LHS)."""
         return self.is_sweep and rebuild.is_sample_design(self.manifest)
@@ -300,13 +375,15 @@ class Results:
     def headline(self, outcomes: Sequence[str] | None = None, level: float = 0.95) -> pd.DataFrame:
         """Mean and confidence interval of the outcomes of interest per scenario (long format).
 
-        One row per (scenario, outcome): ``mean``, ``ci_low``, ``ci_high`` (Student t over
-        the replicates) and ``n``.
+        One row per (scenario, outcome): its ``label``, the numbers ``mean``, ``ci_low``,
+        ``ci_high`` (Student t over the replicates; NaN with one replicate, where no spread
+        can be estimated) and ``n``, and ``formatted``, the value as the command line shows
+        it (``25.0% [23.7%, 26.3%]``).
         """
         outcomes = tuple(outcomes or self.outcomes)
         if self.summary.empty:
             return pd.DataFrame(columns=HEADLINE_COLUMNS)
-        return describe_outcomes(self.summary, outcomes, level=level)
+        return formatted_headline(describe_outcomes(self.summary, outcomes, level=level))
 
     def to_df(self, kind: str = "runs") -> pd.DataFrame:
         """One table as a DataFrame (a copy).
@@ -353,6 +430,8 @@ class Results:
         names = self.scenarios
         if not names:
             raise ResultsError("no successful runs to compare")
+        if self.is_psa:
+            names = list(self.manifest["psa"].get("options", names))
         want = wanted if wanted is not None else self._recorded_baseline()
         try:
             return resolve_baseline(names, want)
@@ -465,7 +544,7 @@ class Results:
         stored = self._stored_comparison()
         if stored is not None:
             return stored, "file"
-        if len(self.scenarios) < 2 or self.is_sample_design:
+        if len(self.scenarios) < 2 or self.is_sample_design or self.is_psa:
             return None, ""
         if self.baseline is None or self.summary["replicate"].nunique() < 2:
             self.notes.append("comparison: fewer than 2 replicates; no paired intervals")
@@ -531,6 +610,8 @@ class Results:
         Built by ``experiments.replicate.replicate_model``, the one entry point, so it is
         the recorded run bit for bit.
         """
+        from mensi_sim.experiments.replicate import replicate_model  # imports the model
+
         source = self.replay_source(name)
         return replicate_model(source.scenario, source.root_seed, replicate)
 
@@ -547,6 +628,10 @@ class Results:
         from mensi_sim.plotting.timeseries import plot_adoption_and_cost  # upward: module doc
 
         return plot_adoption_and_cost(self.timeseries)
+
+    def _repr_html_(self) -> str:
+        """A compact table in a notebook: what ran, and the headline with 95% CIs."""
+        return results_html(self)
 
     def __repr__(self) -> str:
         if self.is_sweep:

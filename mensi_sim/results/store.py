@@ -23,12 +23,28 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from mensi_sim.errors import ResultsError
+from mensi_sim.experiments import folder_lock
+from mensi_sim.experiments.design import typed_value
+from mensi_sim.experiments.folder_lock import holder
+from mensi_sim.experiments.marker import add_written, replace_problem, write_marker
 from mensi_sim.experiments.runstore import FRAME_NAMES, MANIFEST_NAME, atomic_parquet
+from mensi_sim.files import nearest_existing, os_reason
+from mensi_sim.results.checks import check_manifest, check_tables, optional_table_problem
 
 # tables a results directory may hold besides the three of every run and the outcomes by
-# group (GROUP_TABLE): written by ``compare`` (comparison, budget, group_comparison) and
-# ``sensitivity``
-OPTIONAL_TABLES = ("comparison", "sensitivity", "budget", "group_comparison")
+# group (GROUP_TABLE): written by ``compare`` (comparison, budget, group_comparison, and
+# for a PSA psa, ceac, evppi, psa_budget) and ``sensitivity`` (sensitivity, ranking)
+OPTIONAL_TABLES = (
+    "comparison",
+    "sensitivity",
+    "budget",
+    "group_comparison",
+    "psa",
+    "ceac",
+    "evppi",
+    "psa_budget",
+    "ranking",
+)
 
 
 def _frames_of(result_or_frames: Any) -> dict[str, pd.DataFrame]:
@@ -84,6 +100,16 @@ def _remove_empty(folders: list[Path]) -> None:
             return
 
 
+def _in_place(out: Path, name: str, write: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    """Call a writer of file ``name`` in the temporary folder of ``out``; an OSError names
+    the file as it will be in ``out`` (not the temporary folder, which is removed)."""
+    try:
+        write(*args, **kwargs)
+    except OSError as exc:
+        target = Path(exc.filename).name if exc.filename else name
+        raise OSError(exc.errno, os_reason(exc), str(out / target)) from None
+
+
 def check_target(out_dir: str | Path, overwrite: bool = False) -> bool:
     """Check that ``write_results`` may create ``out_dir``, before any work is done.
 
@@ -97,9 +123,7 @@ def check_target(out_dir: str | Path, overwrite: bool = False) -> bool:
     """
     out = Path(out_dir)
     if not out.exists():
-        ancestor = out.absolute().parent
-        while not ancestor.exists() and ancestor != ancestor.parent:
-            ancestor = ancestor.parent
+        ancestor = nearest_existing(out.absolute().parent)
         if not ancestor.is_dir():
             raise ResultsError(f"{out}: cannot create: {ancestor} is not a directory")
         if not os.access(ancestor, os.W_OK | os.X_OK):
@@ -113,11 +137,12 @@ def check_target(out_dir: str | Path, overwrite: bool = False) -> bool:
         return True
     if not overwrite:
         raise ResultsError(f"{out}: directory exists and is not empty (use --overwrite)")
-    if not (out / MANIFEST_NAME).is_file():
-        raise ResultsError(
-            f"{out}: not overwriting a non-empty directory that is not a results directory "
-            f"(no {MANIFEST_NAME})"
-        )
+    problem = replace_problem(out)
+    if problem is not None:
+        raise ResultsError(f"{out}: {problem}")
+    writer = holder(out)
+    if writer is not None:
+        raise ResultsError(f"{out}: not overwriting: in use by {writer}")
     return True
 
 
@@ -164,11 +189,13 @@ def write_results(
         raise
     try:
         for name, frame in {**frames, **dict(tables or {})}.items():
-            _write_parquet(frame, tmp / f"{name}.parquet")
+            _in_place(out, f"{name}.parquet", _write_parquet, frame, tmp / f"{name}.parquet")
         text = json.dumps(dict(manifest), indent=2, sort_keys=False, allow_nan=False)
-        (tmp / MANIFEST_NAME).write_text(text + "\n", encoding="utf-8")
+        manifest_path = tmp / MANIFEST_NAME
+        _in_place(out, MANIFEST_NAME, manifest_path.write_text, text + "\n", encoding="utf-8")
         if add_files is not None:
-            add_files(tmp)
+            _in_place(out, "", add_files, tmp)
+        write_marker(tmp, [p.name for p in tmp.iterdir()])
         _fsync_dir(tmp)
         # the target may have appeared meanwhile: check again right before the rename
         replace = check_target(out, overwrite)
@@ -216,14 +243,33 @@ def read_folder(results_dir: str | Path) -> tuple[dict[str, pd.DataFrame], dict[
             raise ResultsError(
                 f"{path}: cannot read Parquet: {' '.join(str(exc).split())}"
             ) from None
+    frames["runs"] = expand_parameters(frames["runs"])
     path = d / MANIFEST_NAME
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ResultsError(f"{path}: cannot read manifest: {' '.join(str(exc).split())}") from None
-    if not isinstance(manifest, dict):
-        raise ResultsError(f"{path}: manifest is not a JSON object")
+    except RecursionError:
+        raise ResultsError(f"{path}: cannot read manifest: it nests too deeply") from None
+    check_manifest(manifest, path)
+    check_tables(frames, d)
     return frames, manifest
+
+
+def expand_parameters(runs: pd.DataFrame) -> pd.DataFrame:
+    """The run records of a sweep written before parameters had typed columns: the one
+    JSON text ``parameters`` becomes a column per parameter, in its place (as
+    ``experiments.design.parameter_table`` makes them; a point's column is empty where
+    its factors did not set it). Newer records come back as they are."""
+    if "parameters" not in runs.columns or not runs["parameters"].map(type).eq(str).all():
+        return runs
+    values = [json.loads(text) for text in runs["parameters"]]
+    wide = pd.DataFrame(
+        [{k: typed_value(v) for k, v in row.items()} for row in values], index=runs.index
+    )
+    wide = wide.drop(columns=[c for c in wide.columns if c in runs.columns])
+    at = list(runs.columns).index("parameters")
+    return pd.concat([runs.iloc[:, :at], wide, runs.iloc[:, at + 1 :]], axis=1)
 
 
 def read_table(path: Path, notes: list[str]) -> pd.DataFrame | None:
@@ -231,14 +277,32 @@ def read_table(path: Path, notes: list[str]) -> pd.DataFrame | None:
     if not path.is_file():
         return None
     try:
-        return pd.read_parquet(path)
+        table = pd.read_parquet(path)
     except Exception as exc:  # noqa: BLE001 - any unreadable file is only skipped, with a note
         notes.append(f"{path.name}: cannot read ({' '.join(str(exc).split())}); skipped")
         return None
+    problem = optional_table_problem(path.stem, table)
+    if problem is not None:
+        notes.append(f"{path.name}: {problem}; skipped")
+        return None
+    return table
 
 
 def write_table(frame: pd.DataFrame, results_dir: str | Path, name: str) -> Path:
-    """Write one more table into a results directory as ``<name>.parquet``, atomically."""
-    path = Path(results_dir) / f"{name}.parquet"
-    atomic_parquet(frame, path)
-    return path
+    """Write one more table into a results directory as ``<name>.parquet``, atomically,
+    holding the folder's lock (``folder_lock``) and recording it in the folder's mark."""
+    return write_tables({name: frame}, results_dir)[0]
+
+
+def write_tables(frames: Mapping[str, pd.DataFrame], results_dir: str | Path) -> list[Path]:
+    """Write tables into a results directory as ``<name>.parquet``, each atomically,
+    holding the folder's lock; an OSError names the file and leaves no part behind."""
+    folder = Path(results_dir)
+    written = []
+    with folder_lock.locked(folder):
+        for name, frame in frames.items():
+            path = folder / f"{name}.parquet"
+            atomic_parquet(frame, path)  # an OSError names the file
+            written.append(path)
+        add_written(folder, written)
+    return written

@@ -10,9 +10,12 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from mensi_sim import shipped
 from mensi_sim.errors import RosterError, ScenarioError
+from mensi_sim.files import UnreadableFile, read_text
 from mensi_sim.scenario.fields import allowed_range
 from mensi_sim.scenario.schema import Scenario
+from mensi_sim.scenario.toml_limits import nesting_problem
 
 
 def _field_info(model: type[BaseModel], loc: tuple[Any, ...]) -> Any:
@@ -37,11 +40,22 @@ def _field_info(model: type[BaseModel], loc: tuple[Any, ...]) -> Any:
     return info
 
 
+#: a key longer than this is shown by its start and its length
+MAX_KEY_SHOWN = 60
+
+
+def _short_key(key: str) -> str:
+    """A key of an error message, cut to its start when it is absurdly long."""
+    if len(key) <= MAX_KEY_SHOWN:
+        return key
+    return f"{key[: MAX_KEY_SHOWN - 20]}... ({len(key):,} characters)"
+
+
 def format_validation_error(err: ValidationError, where: str, model: type[BaseModel]) -> str:
     """One line: ``where: field.path: problem (allowed: range)`` for the first error."""
     first = err.errors()[0]
     loc = tuple(first.get("loc", ()))
-    path = ".".join(str(p) for p in loc) or "(top level)"
+    path = ".".join(_short_key(str(p)) for p in loc) or "(top level)"
     msg = first.get("msg", "invalid")
     if first.get("type") == "extra_forbidden":
         msg = "unknown key"
@@ -62,20 +76,26 @@ def format_validation_error(err: ValidationError, where: str, model: type[BaseMo
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:
-    """Parse a TOML file, turning every failure into a one-line ScenarioError."""
+    """Parse a TOML file, turning every failure into a one-line ScenarioError.
+
+    The file is checked before it is parsed: its path (``files.path_problem``), its size
+    (at most ``files.MAX_TEXT_BYTES``), its encoding (UTF-8 without BOM, no NUL byte) and
+    how deep it nests (``toml_limits.nesting_problem``).
+    """
     p = Path(path)
-    if not p.exists():
-        raise ScenarioError(f"{p}: file not found")
-    if not p.is_file():
-        raise ScenarioError(f"{p}: not a file")
     try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{p}: cannot read: {exc}") from None
+        text = read_text(p)
+    except UnreadableFile as exc:
+        raise ScenarioError(f"{p}: {exc}") from None
+    problem = nesting_problem(text)
+    if problem is not None:
+        raise ScenarioError(f"{p}: not read: {problem}") from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{p}: not valid TOML: {exc}") from None
+    except (RecursionError, MemoryError):  # beyond what nesting_problem measures
+        raise ScenarioError(f"{p}: not read: the file nests too deeply") from None
 
 
 def scenario_from_dict(data: dict[str, Any], where: str = "scenario") -> Scenario:
@@ -90,18 +110,29 @@ def scenario_from_dict(data: dict[str, Any], where: str = "scenario") -> Scenari
         raise ScenarioError(f"{where}: {err}") from None
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Load and validate a scenario file.
+def not_found(path: str | Path, kind: str) -> str:
+    """``<path>: file not found``; for a bare name, with the shipped names of ``kind``."""
+    shown = shipped.names(kind) if len(Path(path).parts) == 1 else []
+    more = f" (nor a shipped {kind[:-1]}: {', '.join(shown)})" if shown else ""
+    return f"{path}: file not found{more}"
 
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load and validate a scenario file, given by path or by the name of a shipped one.
+
+    ``load_scenario("mensi_pilot")`` reads the shipped MenSI pilot (``shipped.locate``).
     Relative paths inside the file (``network.file``) are resolved against the
     file's folder. Raises ScenarioError with a one-line message on any problem.
     """
-    p = Path(path)
+    p = shipped.locate(path, "scenarios")
+    if not p.exists():
+        raise ScenarioError(not_found(path, "scenarios"))
     data = read_toml(p)
     data = dict(data)
     data["source_path"] = str(p)
     net = data.get("network")
-    if isinstance(net, dict) and isinstance(net.get("file"), str) and net["file"]:
+    file = net.get("file") if isinstance(net, dict) else None
+    if isinstance(file, str) and file and "\x00" not in file:  # the schema refuses NUL
         f = Path(net["file"])
         if not f.is_absolute():
             net = dict(net)

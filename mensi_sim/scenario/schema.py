@@ -432,6 +432,13 @@ class NetworkParams(_Section):
     def _known_structure(cls, value: str) -> str:
         return _registered(STRUCTURES, value, "structure")
 
+    @field_validator("file")
+    @classmethod
+    def _usable_path(cls, value: str) -> str:
+        if "\x00" in value:
+            raise ValueError("the path contains a NUL byte")
+        return value
+
     @field_validator("structure_by_country")
     @classmethod
     def _policy_by_country(cls, value: dict[str, str]) -> dict[str, str]:
@@ -1014,17 +1021,34 @@ class Scenario(BaseModel):
                 )
         return self
 
+    def __repr__(self) -> str:
+        from mensi_sim.scenario.display import scenario_repr
+
+        return scenario_repr(self)
+
+    def _repr_html_(self) -> str:
+        """A compact table in a notebook: structure, schools, weeks, rule, incentives."""
+        from mensi_sim.scenario.display import scenario_html
+
+        return scenario_html(self)
+
     def with_updates(self, updates: dict) -> Scenario:
-        """A copy with dotted-path updates applied and validated, e.g. ``{"adoption.p": 0.01}``."""
+        """A copy with dotted-path updates applied and validated, e.g. ``{"adoption.p": 0.01}``;
+        a number indexes a list (``{"training.courses.0.completion_prob": 0.8}``)."""
         data = self.model_dump()
         for path, value in updates.items():
             node = data
             keys = path.split(".")
             for key in keys[:-1]:
-                if key not in node or not isinstance(node[key], dict):
+                if isinstance(node, list) and key.isdigit() and int(key) < len(node):
+                    node = node[int(key)]  # an item of a list: "training.courses.0.fee"
+                    continue
+                if not isinstance(node, dict) or key not in node:
+                    raise KeyError(f"unknown parameter {path!r}")
+                if not isinstance(node[key], dict | list):
                     raise KeyError(f"unknown parameter {path!r}")
                 node = node[key]
-            if keys[-1] not in node:
+            if not isinstance(node, dict) or keys[-1] not in node:
                 raise KeyError(f"unknown parameter {path!r}")
             node[keys[-1]] = value
         return Scenario.model_validate(data)

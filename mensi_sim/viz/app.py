@@ -46,6 +46,12 @@ INCENTIVE_CHOICES = [*INCENTIVES, *([FROM_FILE] if incentive_of(BASE) == FROM_FI
 STRUCTURE_CHOICES = list(STRUCTURES) + (["file"] if BASE.network.structure == "file" else [])
 MAX_SCHOOLS = max(6000, BASE.population.n_schools)
 TITLE = "mensi_sim: school-to-school mentoring"
+# an honest verdict in the app: it shows one replicate at fixed parameters, never a ranking
+ONE_RUN_NOTE = (
+    "One run at one set of parameters: not evidence that one structure is better. Compare "
+    "structures with paired replicates (mensi-sim sweep, compare) and over the uncertain "
+    "parameters (a PSA: experiments/structures_psa.toml)."
+)
 
 
 def _slider(label: str, value: float, low: float, high: float, step: float) -> dict:
@@ -155,6 +161,7 @@ def StatusView(model: VizModel, waiting: list[str]) -> None:
         tag="div",
         unsafe_innerHTML=f"<b>{html.escape(model.spec.name)}</b>: {html.escape(model.status())}",
     )
+    solara.Text(ONE_RUN_NOTE, classes=["mensi-note"])
     if waiting:
         solara.Text(
             f"Changed in the sidebar, not applied yet: {', '.join(waiting)} (press Reset).",

@@ -23,7 +23,7 @@ from mensi_sim.scenario import Scenario, load_scenario
 from mensi_sim.scenario.schema import WEEKS_PER_YEAR, policy_structures, research_graphs
 
 ENV_SCENARIO = "MENSI_SIM_VIZ_SCENARIO"  # scenario file `mensi-sim viz SCENARIO` passes on
-PILOT = Path(__file__).resolve().parents[2] / "scenarios" / "mensi_pilot.toml"
+PILOT = "mensi_pilot"  # the shipped MenSI pilot (mensi_sim.shipped)
 STRUCTURES = (*policy_structures(), *(g for g in research_graphs() if g != "file"))
 # the incentive schemes of experiments/incentives.toml (amounts: the schema defaults)
 INCENTIVES: dict[str, list[dict[str, Any]]] = {
@@ -37,12 +37,8 @@ FROM_FILE = "as in the scenario file"
 
 
 def base_scenario(path: str | Path | None = None) -> Scenario:
-    """The scenario the app starts from: ``path``, else the MenSI pilot, else the defaults."""
-    if path:
-        return load_scenario(path)
-    if PILOT.is_file():
-        return load_scenario(PILOT)
-    return Scenario(name="mensi_pilot")
+    """The scenario the app starts from: ``path``, else the shipped MenSI pilot."""
+    return load_scenario(path or PILOT)
 
 
 def incentive_of(scenario: Scenario) -> str:

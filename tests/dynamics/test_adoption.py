@@ -50,8 +50,6 @@ def _inputs(adopted, capacity, *, share=None, count=None, threshold=None, exposu
         capacity=np.asarray(capacity, float),
         threshold=np.asarray(threshold if threshold is not None else [0.0] * n, float),
         exposure=np.asarray(exposure if exposure is not None else [0.0] * n, float),
-        influence=None,
-        weighted_degree=None,
     )
     if share is not None:
         inputs.share = np.asarray(share, float)  # cached_property: set directly

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import textwrap
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+# the environment of a real ``python -m mensi_sim.cli`` process started by a test
+ENV = {**os.environ, "PYTHONPATH": str(REPO)}
 PILOT = REPO / "scenarios" / "mensi_pilot.toml"
 EXPERIMENTS = REPO / "experiments"
 
@@ -35,3 +39,19 @@ def write_experiment(folder: Path, text: str, name: str = "exp.toml") -> Path:
     path = folder / name
     path.write_text(textwrap.dedent(text), encoding="utf-8")
     return path
+
+
+def sweep_command(experiment: Path, out: Path, *extra: str, executor: str = "serial") -> list[str]:
+    """The command line of a real ``mensi-sim sweep`` process (run it with ``ENV``)."""
+    return [
+        sys.executable,
+        "-m",
+        "mensi_sim.cli",
+        "sweep",
+        str(experiment),
+        "--executor",
+        executor,
+        "--out",
+        str(out),
+        *extra,
+    ]

@@ -66,6 +66,22 @@ def test_sweep_then_compare(make, tmp_path: Path) -> None:
     assert result.exit_code == 2 and "error: --baseline: no scenario 'nope'" in result.output
 
 
+def test_sweep_draws_figures_only_when_asked(tmp_path: Path) -> None:
+    # a sweep draws nothing unless asked; --plots, or a
+    # figure option, writes the basic figures into the results directory
+    exp = write_experiment(tmp_path, SMALL)
+    runner = CliRunner()
+    plain = tmp_path / "plain"
+    result = runner.invoke(fresh_app(), ["sweep", str(exp), "--out", str(plain)])
+    assert result.exit_code == 0, result.output
+    assert not list(plain.glob("*.png")) and "plots:" not in result.output
+    for flag, out in ((["--plots"], tmp_path / "drawn"), (["--dpi", "50"], tmp_path / "dpi")):
+        result = runner.invoke(fresh_app(), ["sweep", str(exp), "--out", str(out), *flag])
+        assert result.exit_code == 0, result.output
+        assert (out / "adoption.png").stat().st_size > 0 and (out / "adoption.svg").exists()
+        assert "plots: adoption" in result.output
+
+
 def test_sweep_with_precision_reports_replications(tmp_path: Path) -> None:
     exp = write_experiment(tmp_path, SMALL)
     result = CliRunner().invoke(
@@ -109,6 +125,6 @@ def test_sensitivity_command(tmp_path: Path) -> None:
     table = pd.read_parquet(out / "sensitivity.parquet")
     assert set(table["method"]) == {"morris", "sobol"}
     assert set(table["index"]) == {"mu_star", "sigma", "mu", "S1", "ST"}
-    assert set(table["parameter"]) == {"adoption.p", "learning.rate"}
+    assert set(table["parameter"]) == {"adoption.p", "learning.rate", "dummy"}  # + the dummy
     # 2 replicates of 3 weeks: replicate noise dominates, and the command says so
     assert "warning:" in result.output and "add replications" in result.output

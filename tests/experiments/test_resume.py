@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from mensi_sim.errors import ResultsError
 from mensi_sim.experiments import load_experiment
 from mensi_sim.experiments.runstore import batch_dirs
 
-from .helpers import REPO, SMALL, write_experiment
+from .helpers import ENV, REPO, SMALL, sweep_command, write_experiment
 
 # 2 scenarios x 60 replicates of 10 weeks, one run per batch folder: about 120 folders
 # written over a few seconds, so the kill lands in the middle.
@@ -43,22 +44,11 @@ def app() -> typer.Typer:
     return a
 
 
-def sweep_command(experiment: Path, out: Path, *extra: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "mensi_sim.cli",
-        "sweep",
-        str(experiment),
-        "--executor",
-        "serial",
-        "--out",
-        str(out),
-        *extra,
-    ]
-
-
-ENV = {**os.environ, "PYTHONPATH": str(REPO)}
+def _continued(command: list[str], out: Path) -> Results:
+    """Run the command that continues a sweep in ``out`` (it must succeed); its Results."""
+    done = subprocess.run(command, cwd=REPO, env=ENV, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return Results.load(out)
 
 
 def test_killed_sweep_resumes_to_the_uninterrupted_result(tmp_path: Path, processes) -> None:
@@ -85,15 +75,7 @@ def test_killed_sweep_resumes_to_the_uninterrupted_result(tmp_path: Path, proces
     assert 8 <= written < 120, written  # killed mid-way
     assert not (out / "summary.parquet").exists()
 
-    done = subprocess.run(
-        sweep_command(exp_path, out, "--resume"),
-        cwd=REPO,
-        env=ENV,
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stderr
-    resumed = Results.load(out)
+    resumed = _continued(sweep_command(exp_path, out, "--resume"), out)
     assert len(resumed.runs) == 120
     # only the missing runs were redone: the folders written before the kill are kept
     # and nothing was run twice (one record per run across all batch folders)
@@ -106,6 +88,94 @@ def test_killed_sweep_resumes_to_the_uninterrupted_result(tmp_path: Path, proces
     pd.testing.assert_frame_equal(resumed.summary, fresh.summary, check_exact=True)
     pd.testing.assert_frame_equal(resumed.timeseries, fresh.timeseries, check_exact=True)
     assert resumed.manifest["status"] == "complete"
+
+
+def _terminal_interrupt() -> None:
+    """In the child before it runs: SIGINT as in a terminal (a background job inherits
+    SIGINT ignored, and Python then never raises KeyboardInterrupt)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _group_gone(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize("executor", ["serial", "local"])
+def test_ctrl_c_ends_a_sweep_saying_how_to_continue(
+    tmp_path: Path, processes, executor: str
+) -> None:
+    # Ctrl-C in a terminal sends SIGINT to the whole process group (the sweep and, with
+    # "local", its pool workers); the sweep must end at once with one line naming what is
+    # kept and the command that continues it, no traceback, no process left behind.
+    # 2 scenarios x 20 replicates, one run per batch: Ctrl-C once 4 batches are written
+    exp_path = write_experiment(tmp_path, SMALL.replace("replications = 3", "replications = 20"))
+    out = tmp_path / "interrupted"
+    command = sweep_command(exp_path, out, "--batch-size", "1")
+    command[command.index("serial")] = executor
+    if executor == "local":
+        command += ["--workers", "2"]
+    log = tmp_path / "sweep.log"
+    with open(log, "wb") as sink:
+        proc = processes(
+            command,
+            cwd=REPO,
+            env=ENV,
+            stdout=subprocess.DEVNULL,
+            stderr=sink,
+            preexec_fn=_terminal_interrupt,
+        )
+    while len(batch_dirs(out)) < 4 and proc.poll() is None:
+        time.sleep(0.01)
+    assert proc.poll() is None, f"sweep ended before Ctrl-C: {log.read_text()[-2000:]}"
+    os.killpg(proc.pid, signal.SIGINT)
+    assert proc.wait() == 130
+    while not _group_gone(proc.pid):  # the workers, the forkserver: gone with the sweep
+        time.sleep(0.05)
+    from mensi_sim.experiments.runstore import read_runs
+
+    saved = len(read_runs(out))
+    assert 4 <= saved < 40, saved  # interrupted mid-way
+    lines = [line for line in log.read_text().splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in log.read_text(), lines
+    message = lines[-1]
+    assert message.startswith(
+        f"error: interrupted; {saved} runs are saved in {out}; continue with `"
+    )
+    assert not (out / "summary.parquet").exists()
+
+    said = shlex.split(message.split("`")[1])
+    assert said[0] == "mensi-sim" and said[-1] == "--resume"
+    if executor == "serial":  # continuing is shown once, after the harder case of the two
+        return
+    # the command it names continues the sweep (workers ended mid-batch) to the
+    # uninterrupted result
+    resumed = _continued([sys.executable, "-m", "mensi_sim.cli", *said[1:]], out)
+    assert len(resumed.runs) == 40 and resumed.manifest["status"] == "complete"
+    fresh = sweep(load_experiment(exp_path), executor="serial")
+    pd.testing.assert_frame_equal(resumed.summary, fresh.summary, check_exact=True)
+
+
+def test_resume_command_continues_in_the_folder_written() -> None:
+    from mensi_sim.cli.experiment_commands import resume_command
+
+    out = Path("results/x-1")
+    typed = ["mensi-sim", "sweep", "structures"]
+    assert resume_command(typed, out) == [*typed, "--out", "results/x-1", "--resume"]
+    typed = ["mensi-sim", "sweep", "e.toml", "-o", "r", "--overwrite"]
+    assert resume_command(typed, Path("r")) == [
+        "mensi-sim",
+        "sweep",
+        "e.toml",
+        "-o",
+        "r",
+        "--resume",
+    ]
+    typed = ["mensi-sim", "sweep", "e.toml", "--out=r", "--resume"]
+    assert resume_command(typed, Path("r")) == typed
 
 
 def test_resume_with_a_different_experiment_is_refused(tmp_path: Path) -> None:

@@ -45,7 +45,7 @@ def test_bad_range_names_field_and_range(tmp_path: Path) -> None:
 
 def test_override_out_of_range_names_parameter_and_range(tmp_path: Path) -> None:
     msg = error_of(tmp_path, SMALL.replace('"adoption.p" = 0.004', '"adoption.p" = 2.5'))
-    assert "factors.scenarios.fast.overrides" in msg
+    assert "factors.policies.fast.overrides" in msg  # scenarios is the old name of policies
     assert "adoption.p" in msg and "0 <= value <= 1" in msg
 
 
@@ -70,7 +70,7 @@ def test_bad_sample_range_and_sobol_size(tmp_path: Path) -> None:
     ranges = '[factors.ranges]\n"adoption.p" = [0.0, 3.0]\n'
     sample = '[[factors.samples]]\nmethod = "sobol"\nn = 8\n'
     msg = error_of(tmp_path, head + ranges + sample)
-    assert "factors.ranges: adoption.p" in msg and "0 <= value <= 1" in msg
+    assert "factors.uncertainties: adoption.p" in msg and "0 <= value <= 1" in msg
     msg = error_of(tmp_path, head + ranges.replace("3.0", "0.1") + sample.replace("8", "6"))
     assert "factors.samples.0: Value error, n: 6 is not a power of 2" in msg
 
@@ -100,6 +100,36 @@ def test_grid_crossed_with_named_scenarios(tmp_path: Path) -> None:
     assert exp.points[2].scenario.network.structure == "virtual"
 
 
+def test_ema_names_and_first_names_give_the_same_design(tmp_path: Path) -> None:
+    """[factors] takes EMA Workbench's words -- levers (decided, a full factorial),
+    policies (named settings), uncertainties (not controlled, sampled) -- or the names
+    they had first (grid, scenarios, ranges): the same design either way."""
+    head = SMALL.split("[[factors.scenarios]]")[0]
+    named = "[[factors.scenarios]]" + SMALL.split("[[factors.scenarios]]", 1)[1]
+    grid = '[factors.grid]\n"network.structure" = ["none", "virtual"]\n'
+    first = load_experiment(write_experiment(tmp_path, head + grid + named, "first.toml"))
+    ema_text = (
+        head + grid.replace(".grid]", ".levers]") + named.replace(".scenarios]", ".policies]")
+    )
+    ema = load_experiment(write_experiment(tmp_path, ema_text, "ema.toml"))
+    assert [p.name for p in ema.points] == [p.name for p in first.points]
+    assert ema.hash == first.hash and len(ema.points) == 4
+
+    sample = '[[factors.samples]]\nmethod = "lhs"\nn = 3\n'
+    ranges = '[factors.ranges]\n"adoption.p" = [0.001, 0.01]\n'
+    old = load_experiment(write_experiment(tmp_path, head + ranges + sample, "old.toml"))
+    text = head + ranges.replace(".ranges]", ".uncertainties]") + sample
+    new = load_experiment(write_experiment(tmp_path, text, "new.toml"))
+    assert new.hash == old.hash and len(new.points) == 3
+    assert new.spec.factors.ranges == {"adoption.p": [0.001, 0.01]}
+
+    both = head + ranges + ranges.replace(".ranges]", ".uncertainties]") + sample
+    msg = error_of(tmp_path, both)
+    assert "factors: Value error, uncertainties and ranges are one key" in msg
+    msg = error_of(tmp_path, head + grid + named.replace(".scenarios]", ".policies]", 1) + named)
+    assert "policies and scenarios are one key" in msg
+
+
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
 def test_shipped_experiment_validates(path: Path) -> None:
     exp = load_experiment(path)
@@ -109,8 +139,25 @@ def test_shipped_experiment_validates(path: Path) -> None:
 def test_the_four_required_experiments_are_shipped() -> None:
     names = {p.stem for p in SHIPPED}
     assert {"structures", "incentives", "budget", "sensitivity"} <= names
+    assert {"structures_psa", "budget_psa"} <= names
+    # the sensitivity experiment: every structure, on draws of the ranking parameters
     sens = load_experiment(EXPERIMENTS / "sensitivity.toml")
-    assert {s.method for s in sens.spec.factors.samples} == {"morris", "sobol"}
+    assert set(sens.options) == {"none", "top_down", "bottom_up", "virtual", "hybrid"}
+    ranking = {
+        "contacts.rate_online",
+        "contacts.strength_online",
+        "contacts.rate_in_person",
+        "contacts.hours_in_person",
+        "contacts.hours_online",
+        "adoption.exposure",
+        "adoption.readiness_midpoint",
+        "adoption.readiness_slope",
+        "programme.sustain_prob",
+        "contacts.rate_community",
+        "contacts.strength_community",
+        "learning.rate",
+    }  # the parameters docs/ASSUMPTIONS.md tables as "(ranking)"
+    assert set(sens.draws.names) == ranking
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
@@ -118,7 +165,10 @@ def test_shipped_experiment_runs_shrunk(path: Path) -> None:
     """Every shipped experiment, 3 weeks x 2 replications (samples of size 4), runs cleanly."""
     exp = load_experiment(path)
     small = exp.with_changes(
-        steps=3, replications=2, sample_n=4 if exp.spec.factors.samples else None
+        steps=3,
+        replications=2,
+        sample_n=4 if exp.spec.factors.samples else None,
+        draws=2 if exp.spec.uncertainty is not None else None,
     )
     result = sweep(small, executor="serial")
     assert result.failures.empty, result.failures["error"].iloc[0] if len(result.failures) else ""

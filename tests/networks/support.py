@@ -5,6 +5,7 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 
+from mensi_sim.networks.school_network import SchoolNetwork
 from mensi_sim.population import Population, generate_population
 from mensi_sim.scenario.schema import Scenario
 
@@ -17,6 +18,14 @@ def scenario(updates: dict | None = None) -> Scenario:
 def population(sc: Scenario, seed: int = 1) -> Population:
     """The scenario's generated population for a seed."""
     return generate_population(sc.population, np.random.default_rng(seed))
+
+
+def as_graph(built: SchoolNetwork | nx.Graph) -> nx.Graph:
+    """A structure builder's output as a networkx graph on all schools (role, cluster;
+    kind, mode, strength), whether the builder returned a SchoolNetwork or a graph."""
+    if isinstance(built, SchoolNetwork):
+        return nx.Graph(built.to_networkx())
+    return built
 
 
 def mentor_of(graph: nx.Graph) -> dict[int, list[int]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 
+import networkx as nx
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -12,24 +13,28 @@ from hypothesis import strategies as st
 
 from mensi_sim.errors import NetworkError
 from mensi_sim.networks import structures
+from mensi_sim.networks.school_network import SchoolNetwork
 from mensi_sim.networks.structures import (
     bottom_up,
     deferred_acceptance,
     hybrid,
+    mentoring_network,
     nearest_assignment,
     no_structure,
     random_regular_pairs,
     top_down,
     virtual,
+    with_community,
 )
+from mensi_sim.scenario.schema import ContactParams
 
-from .support import edges_of_kind, mentor_of, population, scenario, schools_with_role
+from .support import as_graph, edges_of_kind, mentor_of, population, scenario, schools_with_role
 
 
 def build(builder, sc, pop, seed=7, community=None):
-    """Run a structure builder with a scenario's parameters."""
+    """Run a structure builder with a scenario's parameters; its output as a networkx graph."""
     community = sc.has_community if community is None else community
-    return builder(pop, sc.network, sc.contacts, community, np.random.default_rng(seed))
+    return as_graph(builder(pop, sc.network, sc.contacts, community, np.random.default_rng(seed)))
 
 
 def dist(pop, a, b):
@@ -502,3 +507,63 @@ def test_random_regular_pairs_large_is_vectorised_and_nearly_regular(monkeypatch
     degree = np.bincount(pairs.ravel(), minlength=m)
     assert degree.max() == 4
     assert (degree < 4).sum() <= 10
+
+
+# ------------------------------------------------------------- arrays equal networkx
+
+
+def networkx_reference(n, mentors, mentee, mentor_of, contacts, peer_ties, community, seed):
+    """The clusters built as a networkx graph the way the builders once did (all n nodes,
+    mentoring ties, peer ties, then community ties not doubling a tie), read back by
+    SchoolNetwork.from_graph: what mentoring_network and with_community must equal."""
+    graph = nx.Graph()
+    graph.add_nodes_from(range(n), role="none", cluster=-1)
+    cluster_of = {int(m): c for c, m in enumerate(mentors.tolist())}
+    for school, c in cluster_of.items():
+        graph.nodes[school].update(role="mentor", cluster=c)
+    mentee_cluster = [cluster_of[m] for m in mentor_of.tolist()]
+    for school, c in zip(mentee.tolist(), mentee_cluster, strict=True):
+        graph.nodes[school].update(role="mentee", cluster=c)
+    graph.add_edges_from(
+        (m, s, {"kind": "mentoring", "mode": "online", "strength": contacts.strength_online})
+        for m, s in zip(mentor_of.tolist(), mentee.tolist(), strict=True)
+    )
+    if peer_ties:
+        u, v = structures.within_cluster_pairs(mentee, np.asarray(mentee_cluster, np.int64))
+        graph.add_edges_from(
+            zip(u.tolist(), v.tolist(), strict=True),
+            kind="peer",
+            mode="online",
+            strength=contacts.strength_peer,
+        )
+    if community:
+        structures.add_community(graph, contacts, np.random.default_rng(seed))
+    return SchoolNetwork.from_graph(graph, n)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(2, 60),
+    mentors=st.integers(1, 8),
+    peer_ties=st.booleans(),
+    community=st.booleans(),
+    seed=st.integers(0, 10_000),
+)
+def test_array_built_clusters_equal_the_networkx_graph_read_back(
+    n, mentors, peer_ties, community, seed
+):
+    # same ties, in the same order, with the same roles and clusters: the order decides
+    # which tie draws which random number, so a run is the same either way
+    rng = np.random.default_rng(seed)
+    schools = rng.permutation(n)
+    k = min(mentors, n - 1)
+    chosen, others = schools[:k], schools[k:]
+    mentee = others[: rng.integers(0, others.size + 1)]
+    mentor_of = chosen[rng.integers(0, k, mentee.size)]
+    contacts = ContactParams()
+    got = mentoring_network(n, chosen, mentee, mentor_of, "online", contacts, peer_ties)
+    if community:
+        got = with_community(got, contacts, np.random.default_rng(seed))
+    want = networkx_reference(n, chosen, mentee, mentor_of, contacts, peer_ties, community, seed)
+    for field in ("src", "dst", "kind", "mode", "strength", "role", "cluster"):
+        np.testing.assert_array_equal(getattr(got, field), getattr(want, field), err_msg=field)

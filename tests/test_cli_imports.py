@@ -1,0 +1,74 @@
+"""What the command line imports (issue 14: a small sweep should not pay for what it does
+not use). Checked in a fresh interpreter, by module names, never by timing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from support import REPO
+
+# what the start of the command line must not import; the model (and Mesa with it) only
+# when a scenario is simulated, matplotlib only when a figure is drawn
+HEAVY = (
+    "mesa",
+    "mensi_sim.model",
+    "networkx",
+    "scipy.spatial",
+    "scipy.sparse",
+    "scipy.stats",
+    "matplotlib",
+)
+
+
+def _imported_after(argv: list[str], cwd: Path) -> dict[str, bool]:
+    code = textwrap.dedent(
+        f"""
+        import json, sys
+        from mensi_sim.cli import app
+        try:
+            app({argv!r}, standalone_mode=False)
+        except SystemExit:
+            pass
+        print(json.dumps({{m: m in sys.modules for m in {HEAVY!r}}}))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, check=True
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_the_command_line_starts_without_the_model_or_plotting_libraries():
+    loaded = _imported_after(["--help"], REPO)
+    assert not any(loaded.values()), loaded
+
+
+def test_a_sweep_without_plots_imports_no_matplotlib(tmp_path: Path):
+    exp = tmp_path / "exp.toml"
+    exp.write_text(
+        textwrap.dedent(
+            f"""\
+            name = "tiny"
+            replications = 2
+            root_seed = 1
+            steps = 3
+            executor = "serial"
+
+            [base]
+            scenario = "{REPO / "scenarios" / "mensi_pilot.toml"}"
+            """
+        ),
+        encoding="utf-8",
+    )
+    loaded = _imported_after(["sweep", str(exp), "--out", str(tmp_path / "out")], tmp_path)
+    assert (tmp_path / "out" / "summary.parquet").exists()
+    assert loaded["mensi_sim.model"]  # it did simulate
+    assert not loaded["matplotlib"], loaded
+    loaded = _imported_after(
+        ["sweep", str(exp), "--out", str(tmp_path / "drawn"), "--plots"], tmp_path
+    )
+    assert loaded["matplotlib"] and (tmp_path / "drawn" / "adoption.png").exists()

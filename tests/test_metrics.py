@@ -1,0 +1,65 @@
+"""The per-step metrics: MetricsRecorder keeps work arrays from week to week; the rows it
+gives must not depend on the weeks before, and must equal the textbook definitions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mensi_sim.codes import COST_CATEGORIES
+from mensi_sim.metrics import STEP_METRICS, MetricsRecorder, step_metrics
+
+COLUMN = {name: i for i, name in enumerate(STEP_METRICS)}
+
+
+def _week(rng: np.random.Generator, n: int) -> dict:
+    return dict(
+        adopted=rng.random(n) < 0.3,
+        capacity=rng.random(n),
+        member=rng.random(n) < 0.2,
+        active=rng.random(n) < 0.5,
+        dropouts=int(rng.integers(10)),
+        meetings=int(rng.integers(100)),
+        cost_by_category=rng.random(len(COST_CATEGORIES)) * 1e4,
+        staff_hours=float(rng.random()),
+    )
+
+
+@pytest.mark.parametrize("n", [7, 12_000])  # both sides of BLAS_ONE_THREAD_MAX
+def test_a_recorder_reused_over_weeks_gives_each_week_its_own_row(n):
+    rng = np.random.default_rng(3)
+    disadvantaged = rng.random(n) < 0.4
+    recorder = MetricsRecorder(disadvantaged)
+    for _ in range(4):
+        week = _week(rng, n)
+        np.testing.assert_array_equal(
+            recorder.row(**week), step_metrics(disadvantaged=disadvantaged, **week)
+        )
+
+
+def test_the_row_matches_the_definitions():
+    rng = np.random.default_rng(5)
+    n = 2_000
+    disadvantaged = rng.random(n) < 0.25
+    week = _week(rng, n)
+    row = MetricsRecorder(disadvantaged).row(**week)
+    cap, adopted, member = week["capacity"], week["adopted"], week["member"]
+    assert row[COLUMN["adoption_share"]] == pytest.approx(adopted.mean(), rel=1e-15)
+    assert row[COLUMN["adoption_share_members"]] == pytest.approx(adopted[member].mean())
+    assert row[COLUMN["adoption_share_outside"]] == pytest.approx(adopted[~member].mean())
+    assert row[COLUMN["mean_capacity"]] == pytest.approx(cap.mean(), rel=1e-14)
+    # the gap is computed as (total - disadvantaged total) / others: the same to rounding
+    gap = cap[~disadvantaged].mean() - cap[disadvantaged].mean()
+    assert row[COLUMN["equity_gap"]] == pytest.approx(gap, rel=1e-12, abs=1e-14)
+    # Gini as the mean absolute difference over twice the mean (O(n^2), the definition)
+    mad = np.abs(cap[:, None] - cap[None, :]).mean()
+    assert row[COLUMN["capacity_gini"]] == pytest.approx(mad / (2 * cap.mean()), rel=1e-12)
+    assert row[COLUMN["active_participants"]] == np.count_nonzero(member & week["active"])
+    assert row[COLUMN["members"]] == np.count_nonzero(member)
+
+
+def test_an_empty_group_gives_no_gap():
+    rng = np.random.default_rng(1)
+    week = _week(rng, 50)
+    for mask in (np.zeros(50, bool), np.ones(50, bool)):
+        assert MetricsRecorder(mask).row(**week)[COLUMN["equity_gap"]] == 0.0
