@@ -40,6 +40,7 @@ from mensi_sim.codes import (
     ROLE_MENTEE,
     ROLE_MENTOR,
 )
+from mensi_sim.dynamics.costs import mentor_rate
 from mensi_sim.scenario.schema import WEEKS_PER_YEAR
 
 _TRAVEL, _STAFF, _PLATFORM, _COORDINATION, _TRAINING = (
@@ -87,7 +88,11 @@ class FloorKernel:
         self.courses = list(sc.training.courses)
         self.travel_per_km = sc.costs.travel_per_km
         self.platform_week = sc.costs.platform_per_school_year / WEEKS_PER_YEAR
-        self.coordination_rate = model._coordination_rate / WEEKS_PER_YEAR  # by school
+        # by school, in person or online by its cluster's mode at week 0 (a mentor made by
+        # opening up keeps the price of its first cluster: equal prices unless designed)
+        self.coordination_rate = (
+            mentor_rate(model._coordination_rate, st.cluster, model._cluster_mode) / WEEKS_PER_YEAR
+        )
         # random streams, copied at week 0
         self.rng = {k: _copy_generator(g) for k, g in model.streams.items()}
         # schools: state and constants
@@ -458,6 +463,7 @@ class FloorKernel:
                 gini,
                 float(k_active_member),
                 float(k_member),
+                np.count_nonzero(member[dis]) / dis.size if dis.size else 0.0,
                 float(self.dropouts),
                 float(self.meetings),
                 *ledger.tolist(),

@@ -19,6 +19,7 @@ STEP_METRICS = (
     "capacity_gini",
     "active_participants",
     "members",
+    "coverage_disadvantaged",
     "dropouts",
     "meetings",
     *(f"cost_{c}" for c in COST_CATEGORIES),
@@ -140,6 +141,11 @@ class MetricsRecorder:
         self._both = np.empty(n, dtype=bool)
         self._dis = np.empty(groups.disadvantaged.size)
 
+    def _covered(self, member: np.ndarray) -> float:
+        """The share of disadvantaged schools that are members (0 without any)."""
+        dis = self.groups.disadvantaged
+        return np.count_nonzero(member[dis]) / dis.size if dis.size else 0.0
+
     def row(
         self,
         *,
@@ -186,6 +192,7 @@ class MetricsRecorder:
                 _gini_of_sorted(x, self._work),
                 float(active_members),
                 float(members),
+                self._covered(member),
                 float(dropouts),
                 float(meetings),
                 *cost_by_category.tolist(),
@@ -305,6 +312,7 @@ def run_summary(
         "dropouts": int(last["dropouts"]),
         "meetings_total": int(timeseries["meetings"].sum()),
         "members_final": int(last["members"]),
+        "end_coverage_disadvantaged": float(end["coverage_disadvantaged"]),
     }
     for category in COST_CATEGORIES:
         row[f"cost_{category}"] = float(last[f"cost_{category}"])

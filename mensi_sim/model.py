@@ -172,8 +172,12 @@ class MentoringModel(mesa.Model):
         self._metrics = MetricsRecorder(self._disadvantaged)
         self._base_target = np.where(self._assigned, eng.target_compulsory, eng.target_voluntary)
         self._enrolled = [np.zeros(n, dtype=bool) for _ in scenario.training.courses]
-        rates = np.array([costs.coordination_rate(s, scenario.costs) for s in by_country])
-        self._coordination_rate = rates[population.country]  # EUR per cluster-year, by mentor
+        rates = np.array(
+            [costs.rate_pair(costs.coordination_rate(s, scenario.costs)) for s in by_country]
+        )
+        # EUR per cluster-year by mentor: (in person, online); equal unless its country's
+        # structure prices each cluster by its mode (designed)
+        self._coordination_rate = rates[population.country]
         self._opening_mode = self._new_tie_mode()
         self._phase = programme.phase(0, scenario.programme)
         self._dropouts = 0
@@ -271,8 +275,10 @@ class MentoringModel(mesa.Model):
         )
         self._platform_users = np.flatnonzero(self._uses_platform)
         self._coordinated = np.flatnonzero(costs.coordinated_mentors(st.role, st.active))
-        # each coordinated mentor's weekly price (its country's structure's rate)
-        self._coordination_week = self._coordination_rate[self._coordinated] / WEEKS_PER_YEAR
+        # each coordinated mentor's weekly price: its country's structure's rate, in person or
+        # online by the mode of its cluster (one price for both unless designed)
+        rate = costs.mentor_rate(self._coordination_rate, st.cluster, self._cluster_mode)
+        self._coordination_week = np.asarray(rate)[self._coordinated] / WEEKS_PER_YEAR
         self._cluster_rate = contacts.cluster_rates(self._cluster_mode, sc.contacts)
         self._cluster_scale = programme.cluster_scale(self._phase, self._sustained, sc.programme)
         self._pair_rate = contacts.pairwise_rates(ties, sc.contacts)

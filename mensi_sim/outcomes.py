@@ -132,6 +132,14 @@ OUTCOME_FORMATS: dict[str, OutcomeFormat] = {
         "eur",
         "deur",
     ),
+    "end_coverage_disadvantaged": OutcomeFormat(
+        "Disadvantaged schools in the programme",
+        "disadv. coverage",
+        "Disadvantaged schools in the programme at its end (% of them)",
+        "Disadvantaged coverage",
+        "pct",
+        "pp",
+    ),
     "adopters_final": OutcomeFormat(
         "Adopting schools at the end",
         "adopters",

@@ -87,7 +87,8 @@ class Structure:
         community: Whether an online community of practice is on by default.
         modes: The tie modes it creates (documentation and checks), e.g. ``("in_person",)``.
         coordination: The ``costs`` field with its coordination price per cluster-year,
-            or ``None`` for a structure that has no paid coordination (said explicitly).
+            a pair of fields ``(in person, online)`` when each cluster is priced by its
+            mode, or ``None`` for a structure that has no paid coordination (said explicitly).
         description: One line for the documentation.
     """
 
@@ -98,7 +99,7 @@ class Structure:
     participation: Participation = MISSING
     community: bool = MISSING
     modes: tuple[str, ...] = MISSING
-    coordination: str | None = MISSING
+    coordination: str | tuple[str, str] | None = MISSING
     description: str = MISSING
 
 

@@ -98,6 +98,7 @@ def test_parameter_table_is_deterministic_and_sectioned():
         "time",
         "population",
         "network",
+        "network.plan",
         "contacts",
         "learning",
         "training.courses[]",

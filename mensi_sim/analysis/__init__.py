@@ -1,4 +1,5 @@
-"""Analysis of results tables: paired comparisons, cost-effectiveness, sensitivity.
+"""Analysis of results tables: paired comparisons, cost-effectiveness, sensitivity, and the
+optimiser of a programme's design (``optimise``; docs/EXPERIMENTS.md 7).
 
 Every function here is a pure function of tables (a summary, an experiment's design):
 
@@ -20,6 +21,8 @@ from mensi_sim.analysis.cost_effectiveness import (
     fieller_interval,
     frontier,
 )
+from mensi_sim.analysis.optimise import OptimiseOptions, OptimiseResult, optimise
+from mensi_sim.analysis.optimise_spec import Design, load_design
 from mensi_sim.analysis.paired import COMPARE_OUTCOMES, paired, paired_comparison, t_interval
 from mensi_sim.analysis.sensitivity import (
     NOISE_WARNING,
@@ -35,7 +38,10 @@ from mensi_sim.analysis.sensitivity import (
 
 __all__ = [
     "COMPARE_OUTCOMES",
+    "Design",
     "NOISE_WARNING",
+    "OptimiseOptions",
+    "OptimiseResult",
     "SensitivityResult",
     "analyse_sample",
     "at_budget",
@@ -45,9 +51,11 @@ __all__ = [
     "experiment_sensitivity",
     "fieller_interval",
     "frontier",
+    "load_design",
     "long_table",
     "morris_indices",
     "noise_share",
+    "optimise",
     "paired",
     "paired_comparison",
     "sensitivity_analysis",

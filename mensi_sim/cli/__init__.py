@@ -2,6 +2,7 @@
 
 - ``scenario_commands``: ``run``, ``validate``, ``scenarios``;
 - ``experiment_commands``: ``sweep``, ``compare``, ``sensitivity``;
+- ``optimise_commands``: ``optimise``;
 - ``view_commands``: ``plot``, ``report``, ``viz``;
 - ``calibrate_commands``: ``calibrate``; ``psa_commands``: ``compare`` of a PSA;
 - ``common``: one-line errors, consoles, progress bars, tables, the default folder.
@@ -20,6 +21,7 @@ import typer
 from mensi_sim.cli import (
     calibrate_commands,
     experiment_commands,
+    optimise_commands,
     scenario_commands,
     view_commands,
 )
@@ -36,6 +38,7 @@ app = typer.Typer(
 )
 scenario_commands.register(app)  # run, validate, scenarios
 experiment_commands.register(app)  # sweep, compare, sensitivity
+optimise_commands.register(app)  # optimise
 view_commands.register(app)  # plot, report, viz
 calibrate_commands.register(app)  # calibrate
 

@@ -406,14 +406,18 @@ def load_experiment(path: str | Path) -> Experiment:
         raise ScenarioError(not_found(path, "experiments"))
     data = read_toml(p)
     spec = _validate(data, str(p))
-    scenario_path = Path(spec.base.scenario)
+    return build_experiment(spec, load_base_scenario(p, spec.base.scenario), str(p))
+
+
+def load_base_scenario(path: Path, scenario: str) -> Scenario:
+    """The base scenario a file names, relative to that file's folder; one-line errors."""
+    scenario_path = Path(scenario)
     if not scenario_path.is_absolute():
-        scenario_path = p.parent / scenario_path
+        scenario_path = path.parent / scenario_path
     problem = path_problem(scenario_path)
     if problem is not None:
-        raise ScenarioError(f"{p}: base.scenario: {problem}: {scenario_path}")
+        raise ScenarioError(f"{path}: base.scenario: {problem}: {scenario_path}")
     try:
-        base = load_scenario(scenario_path)
+        return load_scenario(scenario_path)
     except ScenarioError as exc:
-        raise ScenarioError(f"{p}: base.scenario: {exc}") from None
-    return build_experiment(spec, base, str(p))
+        raise ScenarioError(f"{path}: base.scenario: {exc}") from None

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from mensi_sim.errors import NetworkError
-from mensi_sim.networks import graphs, structures
+from mensi_sim.networks import designed, graphs, structures
 from mensi_sim.networks.by_country import build_by_country, country_structures
 from mensi_sim.networks.io import apply_node_attributes, file_population_size, load_graph_file
 from mensi_sim.networks.proximity import proximity_ties
@@ -99,6 +99,9 @@ def _register_builtin() -> None:
          "coordination_virtual", "online mentoring regardless of distance, with a community"),
         ("hybrid", structures.hybrid, True, "compulsory", True, ("in_person", "online"),
          "coordination_top_down", "regional hubs with an online community of practice"),
+        ("designed", designed.designed, True, "compulsory", False, ("in_person", "online"),
+         ("coordination_top_down", "coordination_virtual"),
+         "a programme planned region by region (network.plan): mode, mentor choice, mentees"),
     ]  # fmt: skip
     # participation: "voluntary" only where schools opt in (bottom_up); top_down, virtual
     # and hybrid assign schools to clusters, so their higher or lower engagement must not

@@ -263,6 +263,62 @@ class PopulationParams(_Section):
         return self
 
 
+class PlanParams(_Section):
+    """``structure = "designed"``: a programme planned region by region (``networks/designed.py``).
+
+    In each region that takes part, the ``network.mentors_per_region`` schools with the
+    highest mentor score become mentors (or the listed ``mentors``) and each gets up to
+    ``network.mentees_per_mentor`` schools of its region. The score is
+    ``capacity * u(c) + centrality * u(z) + distance * u(-d) + disadvantage * u(s)``, with u
+    a school's percentile rank within its region (0 lowest, 1 highest) of its capacity c,
+    its centrality z (schools within ``network.proximity_radius_km``), its mean distance d to
+    the region's other schools and its share s of disadvantaged students. The defaults give
+    ``top_down``'s hubs exactly.
+    """
+
+    mode: Literal["in_person", "online"] = Field(
+        "in_person", description="designed: how clusters meet where `regions` says nothing"
+    )
+    regions: list[Literal["in_person", "online", "none"]] = Field(
+        default_factory=list,
+        description="designed: per region (in region id order) in_person, online or none "
+        "(no programme there); empty: every region `mode`",
+    )
+    mentors: list[int] = Field(
+        default_factory=list,
+        description="designed: the mentor schools by id (empty: the highest scores per region)",
+    )
+    capacity: float = param(
+        1.0, "designed: weight of capacity in the mentor score", unit="weight", ge=-10, le=10
+    )
+    centrality: float = param(
+        0.0,
+        "designed: weight of centrality (schools within the proximity radius) in the mentor score",
+        unit="weight",
+        ge=-10,
+        le=10,
+    )
+    distance: float = param(
+        0.0,
+        "designed: weight of nearness (minus the mean distance to the region's schools)",
+        unit="weight",
+        ge=-10,
+        le=10,
+    )
+    disadvantage: float = param(
+        0.0,
+        "designed: weight of the share of disadvantaged students in the mentor score",
+        unit="weight",
+        ge=-10,
+        le=10,
+    )
+    mentees: Literal["nearest", "disadvantaged", "least_capable"] = Field(
+        "nearest",
+        description="designed: which schools become mentees when the slots are fewer than the "
+        "schools (then each mentor takes the nearest of them)",
+    )
+
+
 class NetworkParams(_Section):
     """Which structure ties the schools, and the parameters of each builder."""
 
@@ -277,7 +333,7 @@ class NetworkParams(_Section):
     )
     mentors_per_region: int = param(
         1,
-        "Mentor schools designated per region (top_down, hybrid)",
+        "Mentor schools designated per region (top_down, hybrid, designed)",
         unit="schools",
         ge=1,
         le=10_000,
@@ -285,7 +341,7 @@ class NetworkParams(_Section):
     )
     mentees_per_mentor: int = param(
         4,
-        "Mentees assigned to each mentor, k (top_down, hybrid)",
+        "Mentees assigned to each mentor, k (top_down, hybrid, designed)",
         unit="schools",
         ge=1,
         le=1000,
@@ -353,6 +409,9 @@ class NetworkParams(_Section):
         "",
         description="structure = 'file': path (relative to the scenario file) of a GraphML, "
         "GEXF or edge-list CSV network",
+    )
+    plan: PlanParams = Field(
+        default_factory=PlanParams, description="structure = 'designed': the programme's plan"
     )
     structure_by_country: dict[str, str] = Field(
         default_factory=dict,

@@ -27,7 +27,7 @@ def assert_same_network(a, b):
 
 
 def test_registry_holds_every_structure_of_the_design_with_everything_about_it():
-    policy = ("none", "top_down", "bottom_up", "virtual", "hybrid")
+    policy = ("none", "top_down", "bottom_up", "virtual", "hybrid", "designed")
     research = (
         "complete",
         "erdos_renyi",

@@ -1,0 +1,403 @@
+"""Design files: what ``mensi-sim optimise`` searches over, for what, under which limits.
+
+A design file (TOML) names a base scenario, the levers with their domains, the
+objectives, the constraints and how to search (docs/EXPERIMENTS.md, section 7). It is
+validated as strictly as an experiment file: unknown keys, wrong types and out-of-range
+values are one-line errors naming the file and the field. Every candidate design is the
+base scenario with ``network.structure = "designed"`` (``mensi_sim.networks.designed``)
+and the levers' values applied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from mensi_sim.errors import ScenarioError
+from mensi_sim.experiments.design import apply_overrides, get_parameter
+from mensi_sim.experiments.spec import (
+    OUTCOME_NAMES,
+    BaseSpec,
+    check_executor,
+    load_base_scenario,
+)
+from mensi_sim.registry import INCENTIVE_TYPES, structure_names
+from mensi_sim.scenario.loader import format_validation_error, scenario_hash
+from mensi_sim.scenario.schema import Scenario, TargetGroup
+
+#: the structure every candidate is built with
+DESIGNED = "designed"
+REGION_MODES = ("in_person", "online", "none")
+
+
+def shipped_programmes() -> tuple[str, ...]:
+    """The policy structures a design is compared with: every one but ``designed``."""
+    return tuple(s for s in structure_names("policy") if s != DESIGNED)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+def _bounds(pair: list[float], what: str) -> list[float]:
+    if len(pair) != 2 or not pair[0] < pair[1]:
+        raise ValueError(f"{what}: must be [low, high] with low < high, got {pair}")
+    return pair
+
+
+class ParameterLever(_Strict):
+    """One scenario parameter: a list of choices, an integer range or a real range."""
+
+    kind: Literal["parameter"] = "parameter"
+    parameter: str = Field(..., min_length=1, description="Dotted scenario parameter")
+    choices: list[Any] | None = Field(None, min_length=1)
+    integers: list[int] | None = None
+    range: list[float] | None = None
+
+    @model_validator(mode="after")
+    def _one_domain(self) -> ParameterLever:
+        given = [d for d in ("choices", "integers", "range") if getattr(self, d) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of choices, integers = [low, high], range = [low, high]"
+            )
+        if self.integers is not None:
+            lo, hi = self.integers
+            if len(self.integers) != 2 or not lo < hi:
+                raise ValueError(
+                    f"integers: must be [low, high] with low < high, got {self.integers}"
+                )
+        if self.range is not None:
+            _bounds(self.range, "range")
+        return self
+
+
+class RegionsLever(_Strict):
+    """The structure region by region: each region (or each country) in person, online or
+    without a programme (``network.plan.regions``)."""
+
+    kind: Literal["regions"]
+    per: Literal["region", "country"] = "region"
+    choices: list[Literal["in_person", "online", "none"]] = Field(
+        default_factory=lambda: list(REGION_MODES), min_length=1
+    )
+
+
+class IncentiveLever(_Strict):
+    """One incentive scheme: its type (or none) and its amount within the type's range."""
+
+    kind: Literal["incentive"]
+    types: list[str] = Field(
+        default_factory=lambda: ["none", *INCENTIVE_TYPES.names()], min_length=1
+    )
+    amounts: dict[str, list[float]] = Field(
+        default_factory=dict,
+        description="EUR [low, high] per type (default: 0 to twice the type's default amount)",
+    )
+    target: TargetGroup = "participants"
+
+    @field_validator("types")
+    @classmethod
+    def _known(cls, types: list[str]) -> list[str]:
+        for t in types:
+            if t != "none" and t not in INCENTIVE_TYPES:
+                names = ", ".join(["none", *INCENTIVE_TYPES.names()])
+                raise ValueError(f"unknown incentive type {t!r} (allowed: {names})")
+        return types
+
+    @model_validator(mode="after")
+    def _amounts(self) -> IncentiveLever:
+        for t, pair in self.amounts.items():
+            if t not in self.types or t == "none":
+                raise ValueError(f"amounts.{t}: not one of the lever's types")
+            if len(pair) != 2 or not 0 <= pair[0] < pair[1]:
+                raise ValueError(f"amounts.{t}: must be [low, high] with 0 <= low < high")
+        return self
+
+    def amount_range(self, kind: str) -> tuple[float, float]:
+        """The EUR range of one type's amount."""
+        if kind in self.amounts:
+            lo, hi = self.amounts[kind]
+            return float(lo), float(hi)
+        return 0.0, 2.0 * INCENTIVE_TYPES.get(kind).default_amount
+
+
+class MentorsLever(_Strict):
+    """Which of the listed schools mentor (``network.plan.mentors``): one yes/no per school."""
+
+    kind: Literal["mentors"]
+    candidates: list[int] = Field(..., min_length=1, description="School ids that may mentor")
+
+    @field_validator("candidates")
+    @classmethod
+    def _distinct(cls, ids: list[int]) -> list[int]:
+        if len(set(ids)) != len(ids) or min(ids) < 0:
+            raise ValueError("must be distinct school ids >= 0")
+        return ids
+
+
+class RolloutLever(_Strict):
+    """A staged roll-out (the order of regions). Refused with the reason: see ``_refuse``."""
+
+    kind: Literal["rollout"]
+
+    @model_validator(mode="after")
+    def _refuse(self) -> RolloutLever:
+        raise ValueError(
+            "a staged roll-out cannot be optimised: the programme's phase (rule 0) is one for "
+            "every school, so regions cannot start in different years, and composing waves "
+            "from separate runs would drop the spill-over between neighbouring regions that "
+            "makes the order matter (docs/EXPERIMENTS.md 7.6)"
+        )
+
+
+def _lever_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return str(value.get("kind", "parameter"))
+    return getattr(value, "kind", "parameter")
+
+
+Lever = Annotated[
+    Annotated[ParameterLever, Tag("parameter")]
+    | Annotated[RegionsLever, Tag("regions")]
+    | Annotated[IncentiveLever, Tag("incentive")]
+    | Annotated[MentorsLever, Tag("mentors")]
+    | Annotated[RolloutLever, Tag("rollout")],
+    Discriminator(_lever_kind),
+]
+
+
+class ConstraintsSpec(_Strict):
+    """Limits every design must keep (each checked on the mean over replicates)."""
+
+    budget: float | str | None = Field(
+        None, description="EUR per programme year, or a shipped structure whose cost it is"
+    )
+    budget_kind: Literal["cash", "total"] = Field(
+        "cash", description="cash (what a ministry pays) or total (cash + staff time)"
+    )
+    max_mentors: int | None = Field(None, ge=0, description="Most mentor schools the plan names")
+    min_disadvantaged_coverage: float | None = Field(
+        None, ge=0, le=1, description="Least share of disadvantaged schools in the programme"
+    )
+
+    @field_validator("budget")
+    @classmethod
+    def _budget(cls, value: float | str | None) -> float | str | None:
+        if isinstance(value, str) and value not in shipped_programmes():
+            raise ValueError(
+                f"{value!r} is not a shipped structure ({', '.join(shipped_programmes())}); "
+                "give EUR per year or a structure name"
+            )
+        if isinstance(value, float | int) and not value > 0:
+            raise ValueError("must be > 0")
+        return value
+
+
+class SearchSpec(_Strict):
+    """How the optimiser searches and how many replicates each candidate gets."""
+
+    algorithm: Literal["auto", "nsga2", "nsga3"] = "auto"
+    population: int = Field(24, ge=4, le=10_000)
+    generations: int = Field(10, ge=1, le=10_000)
+    seed: int = Field(0, ge=0, le=2**32 - 1)
+    replications: int = Field(
+        8,
+        ge=4,
+        le=100_000,
+        description="first replicates per candidate (the bootstrap of the stability rule "
+        "cannot tell noise from fewer than 4)",
+    )
+    max_replications: int = Field(32, ge=4, le=100_000)
+    stability: float = Field(0.8, gt=0, le=1, description="least mean Jaccard of bootstrap fronts")
+    bootstrap: int = Field(200, ge=10, le=100_000)
+    start: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="designs in the first generation: lever values, the rest the base's "
+        "(a regions lever's name sets every region)",
+    )
+
+    @model_validator(mode="after")
+    def _cap(self) -> SearchSpec:
+        if self.max_replications < self.replications:
+            raise ValueError("max_replications: must be >= replications")
+        return self
+
+
+class HoldoutSpec(_Strict):
+    """The out-of-sample re-evaluation of the front on fresh seeds."""
+
+    replications: int = Field(40, ge=2, le=100_000)
+    root_seed: int | None = Field(None, ge=0, le=2**63 - 1, description="default: root_seed + 1")
+    max_designs: int = Field(16, ge=1, le=10_000)
+    compare: list[str] = Field(default_factory=lambda: list(shipped_programmes()))
+
+    @field_validator("compare")
+    @classmethod
+    def _shipped(cls, names: list[str]) -> list[str]:
+        for n in names:
+            if n not in shipped_programmes():
+                raise ValueError(
+                    f"{n!r} is not a shipped structure ({', '.join(shipped_programmes())})"
+                )
+        return names
+
+
+def _default_objectives() -> dict[str, str]:
+    return {
+        "final_adoption_share": "max",
+        "final_equity_gap": "min",
+        "total_cash": "min",
+        "total_staff_time": "min",
+    }
+
+
+class DesignSpec(_Strict):
+    """The validated content of a design file."""
+
+    name: str = Field(..., min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    base: BaseSpec
+    levers: dict[str, Lever] = Field(..., min_length=1)
+    objectives: dict[str, Literal["max", "min"]] = Field(
+        default_factory=_default_objectives, min_length=1
+    )
+    constraints: ConstraintsSpec = Field(default_factory=ConstraintsSpec)
+    search: SearchSpec = Field(default_factory=SearchSpec)
+    holdout: HoldoutSpec = Field(default_factory=HoldoutSpec)
+    root_seed: int = Field(0, ge=0, le=2**63 - 1)
+    steps: int | None = Field(None, ge=1, le=5200)
+    executor: str = "local"
+
+    @field_validator("levers")
+    @classmethod
+    def _lever_names(cls, levers: dict[str, Any]) -> dict[str, Any]:
+        import re
+
+        for name in levers:
+            if not re.fullmatch(r"[A-Za-z0-9_]+", name):
+                raise ValueError(f"lever name {name!r}: letters, digits and _ only")
+        kinds = [lv.kind for lv in levers.values()]
+        for once in ("regions", "incentive", "mentors"):
+            if kinds.count(once) > 1:
+                raise ValueError(f"at most one lever of kind {once!r}")
+        return levers
+
+    @field_validator("objectives")
+    @classmethod
+    def _outcomes(cls, objectives: dict[str, str]) -> dict[str, str]:
+        for name in objectives:
+            if name not in OUTCOME_NAMES:
+                raise ValueError(f"unknown outcome {name!r} (allowed: {', '.join(OUTCOME_NAMES)})")
+        return objectives
+
+    @field_validator("executor")
+    @classmethod
+    def _executor(cls, value: str) -> str:
+        return check_executor(value)
+
+    @property
+    def holdout_seed(self) -> int:
+        """The root seed of the out-of-sample replicates (fresh: never the search's)."""
+        seed = self.holdout.root_seed
+        return self.root_seed + 1 if seed is None else seed
+
+
+@dataclass(frozen=True)
+class Design:
+    """A loaded design file: the spec, the base scenario (structure ``designed``) and where
+    it came from."""
+
+    spec: DesignSpec
+    base: Scenario
+    source_path: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def hash(self) -> str:
+        """A hash of everything that decides the runs: the spec (without the executor) and
+        the base scenario's parameters."""
+        spec = self.spec.model_dump(mode="json", exclude={"executor"})
+        payload = {"spec": spec, "base": scenario_hash(self.base)}
+        blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+    def shipped(self, structure: str) -> Scenario:
+        """The base scenario under a shipped structure (what a design is compared with)."""
+        return self.base.with_updates({"network.structure": structure}).model_copy(
+            update={"name": structure}
+        )
+
+
+def _validate(data: dict[str, Any], where: str) -> DesignSpec:
+    try:
+        return DesignSpec.model_validate(data)
+    except ValidationError as err:
+        raise ScenarioError(format_validation_error(err, where, DesignSpec)) from None
+
+
+def build_design(spec: DesignSpec, base: Scenario, where: str) -> Design:
+    """Apply the base overrides, switch to the designed structure and check every lever's
+    parameter against the scenario."""
+    updates = dict(spec.base.overrides)
+    if spec.steps is not None:
+        updates["time.steps"] = spec.steps
+    if base.network.structure == "file" or updates.get("network.structure") == "file":
+        raise ScenarioError(
+            f"{where}: base.scenario: a design plans regions of generated schools; "
+            "a network read from a file has none"
+        )
+    updates["network.structure"] = DESIGNED
+    scenario = apply_overrides(base, updates, f"{where}: base.overrides")
+    for name, lever in spec.levers.items():
+        if isinstance(lever, ParameterLever):
+            try:
+                get_parameter(scenario, lever.parameter)
+            except KeyError:
+                raise ScenarioError(
+                    f"{where}: levers.{name}.parameter: unknown parameter {lever.parameter!r}"
+                ) from None
+        if isinstance(lever, MentorsLever):
+            bad = [i for i in lever.candidates if i >= scenario.population.n_schools]
+            if bad:
+                raise ScenarioError(
+                    f"{where}: levers.{name}.candidates: {bad[0]} outside 0 <= id < "
+                    f"{scenario.population.n_schools}"
+                )
+    return Design(spec=spec, base=scenario, source_path=where)
+
+
+def load_design(path: str | Path) -> Design:
+    """Load and validate a design file; one-line ScenarioError on any problem.
+
+    The base scenario path is resolved against the design file's folder.
+    """
+    from mensi_sim.scenario.loader import read_toml
+
+    p = Path(path)
+    data = read_toml(p)
+    spec = _validate(data, str(p))
+    return build_design(spec, load_base_scenario(p, spec.base.scenario), str(p))
+
+
+def design_from_dict(data: dict[str, Any], base: Scenario, where: str = "design") -> Design:
+    """A design from a dict (as a TOML file would give) and a base scenario object."""
+    data = {**data, "base": data.get("base", {"scenario": "<given>"})}
+    return build_design(_validate(data, where), base, where)
