@@ -43,19 +43,19 @@ def sha256(path: Path) -> str:
 
 
 def make_record(folder: Path, frames: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
-    """The record of a batch whose tables are written in ``folder`` (empty ones are not)."""
+    """The record of a batch whose tables are written in ``folder`` (empty ones are not,
+    nor tables a batch does not have: an optimisation's batches hold no time series)."""
     runs = frames["runs"]
+    rows = {name: int(len(frames[name])) if name in frames else 0 for name in TABLES}
     return {
         "format": RECORD_FORMAT,
         "runs": [
             [str(s), int(r), str(st)]
             for s, r, st in zip(runs["scenario"], runs["replicate"], runs["status"], strict=True)
         ],
-        "rows": {name: int(len(frames[name])) for name in TABLES},
+        "rows": rows,
         "sha256": {
-            f"{name}.parquet": sha256(folder / f"{name}.parquet")
-            for name in TABLES
-            if len(frames[name])
+            f"{name}.parquet": sha256(folder / f"{name}.parquet") for name in TABLES if rows[name]
         },
     }
 

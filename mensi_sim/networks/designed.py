@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from mensi_sim.codes import KIND_MENTORING, KIND_PEER, MODE_ONLINE
 from mensi_sim.errors import NetworkError
@@ -57,6 +56,8 @@ def region_ranks(values: np.ndarray) -> np.ndarray:
 def centrality(population: Population, radius_km: float) -> np.ndarray:
     """Schools within ``radius_km`` of each school (its possible informal contacts)."""
     xy = np.column_stack([population.x, population.y])
+    from scipy.spatial import cKDTree  # here: the command line starts without scipy
+
     counts = cKDTree(xy).query_ball_point(xy, r=radius_km, return_length=True)
     return np.asarray(counts, dtype=float) - 1.0
 
