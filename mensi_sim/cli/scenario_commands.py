@@ -176,7 +176,7 @@ def run(
             f"reached in {reached} of {len(summary)} replicate{'s' if len(summary) != 1 else ''}"
         )
     console.print(f"results: {written}", soft_wrap=True)
-    files = sorted(p.name for p in written.iterdir())
+    files = sorted(p.name for p in written.iterdir() if not p.name.startswith("."))  # not the mark
     console.print(f"  {'  '.join(files)}", soft_wrap=True)
     if len(failed):
         typer.echo(
