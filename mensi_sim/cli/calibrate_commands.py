@@ -14,6 +14,8 @@ from typing import Annotated
 import typer
 
 from mensi_sim.cli.common import (
+    ExecutorOption,
+    WorkersOption,
     command_line,
     default_out,
     fail,
@@ -38,16 +40,8 @@ def calibrate(
             show_default=False,
         ),
     ] = None,
-    executor: Annotated[
-        str | None,
-        typer.Option(
-            "--executor",
-            "-e",
-            help="serial, local, dask or tcp://host:port (default: the file's).",
-            show_default=False,
-        ),
-    ] = None,
-    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes.")] = None,
+    executor: ExecutorOption = None,
+    workers: WorkersOption = None,
     population_size: Annotated[
         int | None, typer.Option(min=10, help="Particles per generation (default: the file's).")
     ] = None,

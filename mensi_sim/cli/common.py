@@ -39,6 +39,8 @@ __all__ = [
     "EXIT_BAD_INPUT",
     "EXIT_FAILED",
     "EXIT_INTERRUPTED",
+    "ExecutorOption",
+    "WorkersOption",
     "EXIT_INTERNAL",
     "OneLineErrorGroup",
     "command_line",
@@ -247,6 +249,18 @@ class OneLineErrorGroup(TyperGroup):
 
 
 # ---- figures for a paper: --dpi and --size on every command that writes plots ----------
+# the executor and worker options of the commands that run many runs (sensitivity, calibrate)
+ExecutorOption = Annotated[
+    str | None,
+    typer.Option(
+        "--executor",
+        "-e",
+        help="serial, local, dask or tcp://host:port (default: the file's).",
+        show_default=False,
+    ),
+]
+WorkersOption = Annotated[int | None, typer.Option(min=1, help="Worker processes.")]
+
 DpiOption = Annotated[
     float | None,
     typer.Option(

@@ -24,7 +24,9 @@ from rich.table import Table
 from mensi_sim.cli.common import (
     EXIT_FAILED,
     DpiOption,
+    ExecutorOption,
     SizeOption,
+    WorkersOption,
     command_line,
     default_out,
     error_line,
@@ -603,16 +605,8 @@ def sensitivity(
             show_default=False,
         ),
     ],
-    executor: Annotated[
-        str | None,
-        typer.Option(
-            "--executor",
-            "-e",
-            help="serial, local, dask or tcp://host:port (default: the file's).",
-            show_default=False,
-        ),
-    ] = None,
-    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes.")] = None,
+    executor: ExecutorOption = None,
+    workers: WorkersOption = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the sweep in --out.")] = False,
     out: OutOption = None,
     replications: Annotated[
