@@ -129,4 +129,26 @@ def report_and_exit(line: str, code: int) -> None:
     try:
         typer.echo(f"error: {error_line(line)}", err=True)
     finally:
+        if _pool_threads_alive():
+            _exit_now(code)
         sys.exit(code)
+
+
+def _pool_threads_alive() -> bool:
+    """Whether a process pool's manager thread is still running (an interrupted sweep)."""
+    from concurrent.futures import process
+
+    return any(t.is_alive() for t in list(getattr(process, "_threads_wakeups", {})))
+
+
+def _exit_now(code: int) -> None:
+    """End the process without the interpreter's exit handlers. After an interrupted sweep
+    has stopped its pool (``ExecutorHandle.abort``: queued runs cancelled, workers
+    terminated), concurrent.futures' exit handler still joins the pool's manager thread,
+    which can wait for ever on a result pipe whose workers are gone (seen once in this
+    session's full test runs: a SIGTERM'd sweep hung at exit, no worker left). Everything a
+    sweep keeps is already on disk (each batch atomically), so nothing is lost."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
