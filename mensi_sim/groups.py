@@ -209,7 +209,7 @@ def group_outcomes(
     tracker: GroupTracker,
     final: Snapshot,
     disadvantaged: np.ndarray,
-    programme_years: float,
+    programme_years: float | np.ndarray,
 ) -> pd.DataFrame:
     """One row per group of every grouping (``GROUPINGS``) with the run's outcomes.
 
@@ -217,7 +217,8 @@ def group_outcomes(
         tracker: The run's ``GroupTracker`` (every row recorded).
         final: The state at the horizon.
         disadvantaged: Whether each school counts as disadvantaged for the equity gap.
-        programme_years: The programme's length within the run, in years.
+        programme_years: The programme's length within the run, in years: one number,
+            or one per school (a staged roll-out: the years of the window it follows).
 
     Returns:
         Columns ``by``, ``group``, ``country``, ``n_schools`` and the outcomes (the
@@ -250,7 +251,10 @@ def group_outcomes(
         cost_end_total = _sums(code, size, end.cost.sum(axis=1))
         cash_end = _sums(code, size, end.cost[:, _CASH].sum(axis=1))
         hours_end = _sums(code, size, end.staff_hours)
-        per_year = members_end * programme_years
+        if np.ndim(programme_years):  # participant-years: each member's own years
+            per_year = _sums(code, size, np.where(end.member, programme_years, 0.0))
+        else:
+            per_year = members_end * programme_years
         total_cost = cost_final.sum(axis=1)
         row = {
             "by": by,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,7 +38,8 @@ from mensi_sim.metrics import STEP_METRICS, MetricsRecorder
 from mensi_sim.networks import country_structures
 from mensi_sim.population import Population
 from mensi_sim.registry import ADOPTION_RULES
-from mensi_sim.scenario.schema import WEEKS_PER_YEAR, Scenario
+from mensi_sim.errors import ScenarioError
+from mensi_sim.scenario.schema import WEEKS_PER_YEAR, Scenario, region_waves
 from mensi_sim.seeds import SeedLike, run_streams
 from mensi_sim.state import SchoolState
 from mensi_sim.ties import TieTable, cluster_mentors, cluster_modes
@@ -58,7 +60,10 @@ class MentoringModel(mesa.Model):
     state is written together at the end.
 
     0. Programme: before its start, running, or after its end; in the first week after
-       the end, each cluster draws whether it goes on (unfunded, at a reduced rate).
+       the end, each cluster draws whether it goes on (unfunded, at a reduced rate). A
+       staged roll-out (``programme.waves``) gives each wave of regions its own window,
+       ``52 k`` weeks after the first (``dynamics.programme``): a cluster follows its
+       mentor's region, a school its cluster's (else its region's) window.
     1. Contacts: each cluster meets as one event at its mode's rate, each other open tie
        on its own (term weeks only); delegates' staff hours (valued at the country's hour
        rate) and travel (cash, while funded) are booked per participating school.
@@ -130,6 +135,14 @@ class MentoringModel(mesa.Model):
         self._cluster_mode = cluster_modes(self.ties, self._n_clusters)
         self._cluster_mentor = cluster_mentors(self.ties, self._n_clusters)
         self._sustained = np.zeros(self._n_clusters, dtype=bool)
+        prog = scenario.programme
+        self._staged = prog.staged
+        if self._staged:  # per region, cluster and school: the wave whose window it follows
+            self._region_wave = self._wave_of_regions(scenario, population)[population.region]
+            self._cluster_wave = programme.cluster_waves(
+                self._cluster_mentor, network.cluster, self._region_wave
+            )
+            self._school_wave = self._region_wave.copy()
         member = (role != ROLE_NONE) | self._has_programme_tie(n)
         capacity = population.capacity.astype(float)
         # compulsory participation binds the schools the structure assigned; every other
@@ -171,7 +184,8 @@ class MentoringModel(mesa.Model):
         self._disadvantaged = population.disadvantaged >= scenario.population.disadvantaged_cutoff
         self._metrics = MetricsRecorder(self._disadvantaged)
         self._base_target = np.where(self._assigned, eng.target_compulsory, eng.target_voluntary)
-        self._enrolled = [np.zeros(n, dtype=bool) for _ in scenario.training.courses]
+        # enrolled schools per (course, wave) (wave 0 only without a staged roll-out)
+        self._enrolled: dict[tuple[int, int], np.ndarray] = {}
         rates = np.array(
             [costs.rate_pair(costs.coordination_rate(s, scenario.costs)) for s in by_country]
         )
@@ -179,7 +193,9 @@ class MentoringModel(mesa.Model):
         # structure prices each cluster by its mode (designed)
         self._coordination_rate = rates[population.country]
         self._opening_mode = self._new_tie_mode()
-        self._phase = programme.phase(0, scenario.programme)
+        self._phase = (
+            programme.wave_phases(0, prog) if self._staged else programme.phase(0, prog)
+        )
         self._dropouts = 0
         self._meetings = 0
         self._refresh_ties()
@@ -193,8 +209,7 @@ class MentoringModel(mesa.Model):
         self._gap_start = self.state.capacity[self._gap_mentee].copy()
         self._records: list[np.ndarray] = []
         keys = group_keys(population, scenario.population.disadvantage_bands)
-        prog = scenario.programme
-        self._groups = GroupTracker(keys, prog.start_week, prog.end_week)
+        self._groups = GroupTracker(keys, prog.start_week, prog.last_end_week)
         self._record()
         self._schools_pending = True  # School agents: created when first asked for
         self._collector = StepCollector(agent_reporters)
@@ -266,21 +281,45 @@ class MentoringModel(mesa.Model):
         rates, the meeting plan and prices, the engagement target without incentives; the
         influence matrix of the open ties is built when a rule first asks for it."""
         n, ties, sc, st = self.state.n, self.ties, self.spec, self.state
-        allowed = programme.programme_open(ties, self._phase, self._sustained)
+        window = None
+        if self._staged:
+            self._school_wave = programme.school_waves(
+                st.cluster, self._cluster_wave, self._region_wave
+            )
+            window = programme.staged_window(
+                ties,
+                self._phase,
+                self._cluster_wave,
+                self._school_wave,
+                self._sustained,
+                sc.programme,
+            )
+            allowed = window.open
+        else:
+            allowed = programme.programme_open(ties, self._phase, self._sustained)
         self._open = contacts.tie_open(ties, st.active, allowed)
         self._load = learning.mentor_load(ties, self._open, n)
-        running = self._phase == "running"
-        self._uses_platform = (
-            costs.online_schools(n, ties, self._open) if running else np.zeros(n, dtype=bool)
-        )
+        if window is not None:  # the platform of the open ties whose window runs
+            self._uses_platform = costs.online_schools(n, ties, self._open & window.funded)
+            coordinated = costs.coordinated_mentors(st.role, st.active) & window.school_running
+        else:
+            running = self._phase == "running"
+            self._uses_platform = (
+                costs.online_schools(n, ties, self._open) if running else np.zeros(n, dtype=bool)
+            )
+            coordinated = costs.coordinated_mentors(st.role, st.active)
         self._platform_users = np.flatnonzero(self._uses_platform)
-        self._coordinated = np.flatnonzero(costs.coordinated_mentors(st.role, st.active))
+        self._coordinated = np.flatnonzero(coordinated)
         # each coordinated mentor's weekly price: its country's structure's rate, in person or
         # online by the mode of its cluster (one price for both unless designed)
         rate = costs.mentor_rate(self._coordination_rate, st.cluster, self._cluster_mode)
         self._coordination_week = np.asarray(rate)[self._coordinated] / WEEKS_PER_YEAR
         self._cluster_rate = contacts.cluster_rates(self._cluster_mode, sc.contacts)
-        self._cluster_scale = programme.cluster_scale(self._phase, self._sustained, sc.programme)
+        self._cluster_scale = (
+            window.scale
+            if window is not None
+            else programme.cluster_scale(self._phase, self._sustained, sc.programme)
+        )
         self._pair_rate = contacts.pairwise_rates(ties, sc.contacts)
         self._plan = contacts.plan_meetings(
             ties,
@@ -291,7 +330,8 @@ class MentoringModel(mesa.Model):
             st.active,
             self._pair_rate,
         )
-        self._funded = ~ties.programme | running
+        self._funded = window.funded if window is not None else ~ties.programme | running
+        self._school_running = window.school_running if window is not None else None
         self._prices = contacts.meeting_prices(
             ties,
             self._open,
@@ -347,8 +387,39 @@ class MentoringModel(mesa.Model):
 
     @property
     def programme_running(self) -> bool:
-        """Whether the programme runs in the coming step."""
-        return programme.phase(self.week, self.spec.programme) == "running"
+        """Whether the programme runs in the coming step (in some wave's window)."""
+        return programme.any_running(programme.wave_phases(self.week, self.spec.programme))
+
+    @staticmethod
+    def _wave_of_regions(scenario: Scenario, population: Population) -> np.ndarray:
+        """The wave of each region id (``schema.region_waves``); regions without schools
+        may be left out. ScenarioError (one line) on a bad ``programme.waves``."""
+        n_regions = max(population.n_regions, len(population.region_names))
+        names = [population.region_label(r) for r in range(n_regions)]
+        country = np.full(n_regions, -1, dtype=np.int64)
+        country[population.region] = population.country
+        empty = np.bincount(population.region, minlength=n_regions) == 0
+        try:
+            wave = region_waves(
+                scenario.programme.waves,
+                list(population.country_codes),
+                names,
+                country.tolist(),
+                optional=empty.tolist(),
+            )
+        except ValueError as exc:
+            raise ScenarioError(f"{scenario.source_path or scenario.name}: {exc}") from None
+        return np.maximum(np.asarray(wave, dtype=np.int64), 0)
+
+    def _waves_now(self, week: int) -> list[tuple[int, int, np.ndarray | None]]:
+        """(wave, week within its window's calendar, its schools or None for all): one entry
+        ``(0, week, None)`` without a staged roll-out."""
+        if not self._staged:
+            return [(0, week, None)]
+        prog = self.spec.programme
+        return [
+            (k, week - prog.wave_offset(k), self._school_wave == k) for k in range(prog.n_waves)
+        ]
 
     # ---- one step ---------------------------------------------------------------------
     def step(self) -> None:
@@ -356,17 +427,30 @@ class MentoringModel(mesa.Model):
         sc, st, week, ties = self.spec, self.state, self.week, self.ties
         n = st.n
 
-        # 0. programme phase
-        now = programme.phase(week, sc.programme)
+        # 0. programme phase (one per wave in a staged roll-out)
+        now = programme.wave_phases(week, sc.programme) if self._staged else (
+            programme.phase(week, sc.programme)
+        )
         if now != self._phase:
-            if now == "after":
+            if self._staged:
+                for k, (was, phase) in enumerate(zip(self._phase, now, strict=True)):
+                    if phase == "after" and was != "after":  # wave k's clusters draw
+                        self._sustained = programme.draw_sustained_wave(
+                            self._sustained,
+                            self._cluster_wave,
+                            k,
+                            sc.programme,
+                            self.streams["programme"],
+                        )
+            elif now == "after":
                 self._sustained = programme.draw_sustained(
                     self._n_clusters, sc.programme, self.streams["programme"]
                 )
             self._phase = now
             self._refresh_ties()
-        running = now == "running"
+        running = programme.any_running(now) if self._staged else now == "running"
         load = self._load
+        waves = self._waves_now(week)
 
         # 1. contacts
         meetings = contacts.draw_meetings(
@@ -394,19 +478,25 @@ class MentoringModel(mesa.Model):
 
         # 3. training
         baseline_change = None
-        for i, course in enumerate(sc.training.courses):
-            if week == course.start_week:
+        for (i, course), (k, local, in_wave) in itertools.product(
+            enumerate(sc.training.courses), waves
+        ):
+            if local == course.start_week:
                 offered = incentives.target_group(course.target, st.role, st.member) & st.active
-                self._enrolled[i] = training.course_enrolment(
+                if in_wave is not None:  # a wave's course is offered to its schools
+                    offered &= in_wave
+                self._enrolled[i, k] = training.course_enrolment(
                     offered, course, self.streams["training"]
                 )
-                enrolled = np.flatnonzero(self._enrolled[i])
+                enrolled = np.flatnonzero(self._enrolled[i, k])
                 self._courses_enrolled += int(enrolled.size)
                 st.book_at("training", enrolled, course.cost_per_participant)
                 st.book_time_at(enrolled, course.staff_hours, self._hour_rate)
-            if week == course.start_week + course.duration_weeks - 1:
+            if local == course.start_week + course.duration_weeks - 1:
                 done = training.course_completion(
-                    self._enrolled[i] & st.active, course, self.streams["training"]
+                    self._enrolled.get((i, k), np.zeros(n, dtype=bool)) & st.active,
+                    course,
+                    self.streams["training"],
                 )
                 self._courses_completed += int(np.count_nonzero(done))
                 if change is None:
@@ -429,12 +519,20 @@ class MentoringModel(mesa.Model):
 
         # 5. engagement
         new_engagement, drops = st.engagement, None
-        schemes = incentives.running_schemes(sc.incentives, week, sc.programme)
+        # the schemes running in each wave's window, on its schools (every school: one entry)
+        running_schemes = [
+            (local, st.active if in_wave is None else st.active & in_wave, schemes)
+            for _, local, in_wave in waves
+            if (schemes := incentives.running_schemes(sc.incentives, local, sc.programme))
+        ]
         if sc.engagement.enabled:
             ep = sc.engagement
-            if schemes:
-                effect = incentives.incentive_effect(
-                    schemes, week, sc.programme, st.role, st.member, st.active
+            if running_schemes:
+                effect = sum(
+                    incentives.incentive_effect(
+                        schemes, local, sc.programme, st.role, st.member, active
+                    )
+                    for local, active, schemes in running_schemes
                 )
                 target = engagement.engagement_target(
                     self._base_target, effect, load, ep.fatigue_per_mentee
@@ -447,16 +545,16 @@ class MentoringModel(mesa.Model):
             )
 
         # 7. incentives and running costs (on the state at t; paid while the programme runs)
-        if schemes:
+        for local, active, schemes in running_schemes:
             st.book(
                 "incentives",
                 incentives.incentive_payments(
                     schemes,
-                    week,
+                    local,
                     sc.programme,
                     st.role,
                     st.member,
-                    st.active,
+                    active,
                     adopts,
                     self.population.teachers,
                 ),
@@ -493,10 +591,15 @@ class MentoringModel(mesa.Model):
     def _open_up(self, load: np.ndarray, rng: np.random.Generator) -> bool:
         """Rule 6: outside schools join capable adopters. Returns whether ties were added."""
         sc, st = self.spec, self.state
-        joiners = opening.draw_joiners(~st.member, sc.opening, self.week, rng)
+        outside = ~st.member
+        if self._school_running is not None:  # a staged roll-out: where a window runs
+            outside &= self._school_running
+        joiners = opening.draw_joiners(outside, sc.opening, self.week, rng)
         if joiners.size == 0:
             return False
         eligible = opening.eligible_mentors(st.adopted, st.capacity, st.active, load, sc.opening)
+        if self._school_running is not None:
+            eligible &= self._school_running
         eligible[joiners] = False  # a school asking to join cannot mentor itself
         mentors = np.flatnonzero(eligible)
         free = (sc.opening.mentor_limit - load[mentors]).astype(np.int64)
@@ -520,6 +623,8 @@ class MentoringModel(mesa.Model):
         )
         self._sustained = np.concatenate([self._sustained, np.zeros(fresh.size, dtype=bool)])
         self._cluster_mentor = np.concatenate([self._cluster_mentor, fresh.astype(np.int64)])
+        if self._staged:  # a new cluster follows its mentor's window
+            self._cluster_wave = np.concatenate([self._cluster_wave, self._school_wave[fresh]])
         st.role[new.mentor] = ROLE_MENTOR  # a capable adopter becomes a mentor
         st.role[new.mentee] = ROLE_MENTEE
         st.cluster[new.mentee] = st.cluster[new.mentor]
@@ -567,8 +672,30 @@ class MentoringModel(mesa.Model):
     def group_outcomes(self) -> pd.DataFrame:
         """The run's outcomes so far by country, region and disadvantage band, one row per
         group (``mensi_sim.groups.group_outcomes``)."""
-        years = programme.years_run(self.spec.programme, self.week)
-        return group_outcomes(self._groups, Snapshot.of(self.state), self._disadvantaged, years)
+        return group_outcomes(
+            self._groups,
+            Snapshot.of(self.state),
+            self._disadvantaged,
+            self.programme_years(self.week),
+        )
+
+    def programme_years(self, weeks: int) -> float | np.ndarray:
+        """Years of the programme each participant had within the first ``weeks`` weeks:
+        one number for every school (``programme.years_run``), or per school under a staged
+        roll-out (the years of the window it follows)."""
+        if not self._staged:
+            return programme.years_run(self.spec.programme, weeks)
+        return programme.wave_years(self.spec.programme, weeks)[self._school_wave]
+
+    def participant_years(self, weeks: int) -> float:
+        """Years of the programme per participant at its end, on average (the divisor of
+        the per-participant-year costs; ``years_run`` without a staged roll-out)."""
+        years = self.programme_years(weeks)
+        if not self._staged:
+            return years
+        end = self._groups.end_snapshot(Snapshot.of(self.state))
+        members = end.member
+        return float(years[members].mean()) if members.any() else 0.0
 
     def schools(self) -> pd.DataFrame:
         """One row per school: its id (a roster's ids), country, region, attributes and
@@ -610,7 +737,11 @@ class MentoringModel(mesa.Model):
             "step": steps,
             "week_of_year": week_of_year,
             "in_term": (steps > 0) & (week_of_year < self.spec.time.term_weeks),
-            "programme_running": (steps > prog.start_week) & (steps <= prog.end_week),
+            "programme_running": (
+                programme.running_rows(prog, steps)
+                if self._staged
+                else (steps > prog.start_week) & (steps <= prog.end_week)
+            ),
         }
         columns.update(zip(STEP_METRICS, values.T, strict=True))
         return pd.DataFrame(columns)  # one construction: DataFrame.insert is slow

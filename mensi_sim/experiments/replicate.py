@@ -48,8 +48,9 @@ class RunOutput:
 
 
 def programme_years(scenario: Scenario, steps: int) -> float:
-    """Years the programme ran within the first ``steps`` weeks."""
-    return programme.years_run(scenario.programme, steps)
+    """Years the programme ran within the first ``steps`` weeks (under a staged roll-out:
+    from the first wave's start to the last wave's end, ``programme.span_years``)."""
+    return programme.span_years(scenario.programme, steps)
 
 
 def run_once(
@@ -70,7 +71,7 @@ def run_once(
     summary = {
         **ident,
         "seed": root_seed,
-        **run_summary(ts, model.population.n, programme_years(scenario, steps)),
+        **run_summary(ts, model.population.n, model.participant_years(steps)),
     }
     groups = model.group_outcomes()
     groups.insert(0, "replicate", replicate)

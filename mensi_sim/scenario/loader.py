@@ -144,5 +144,7 @@ def load_scenario(path: str | Path) -> Scenario:
 def scenario_hash(scenario: Scenario) -> str:
     """A short stable hash of the scenario's parameters (not of where it was read from)."""
     payload = scenario.model_dump(mode="json", exclude={"source_path"})
+    if not payload["programme"]["waves"]:  # no roll-out: the hash of before waves existed
+        del payload["programme"]["waves"]
     blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
     return hashlib.sha256(blob).hexdigest()[:16]

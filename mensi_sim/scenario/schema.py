@@ -114,6 +114,15 @@ class ProgrammeParams(_Section):
         ge=0,
         le=1,
     )
+    waves: list[list[str]] = Field(
+        default_factory=list,
+        description="A staged roll-out: the regions in order of start, in groups (waves). Each "
+        "name is a region (e.g. 'HR-2', a roster's region name) or a country code (all its "
+        "regions); every region is in exactly one wave. Wave k (k = 0, 1, ...) runs the "
+        "programme from start_week + 52 k to end_week + 52 k. Empty: one programme for every "
+        "school (docs/ODD.md, rule 0)",
+        json_schema_extra={"unit": "regions", "source": "issue 13: the order of regions"},
+    )
 
     @model_validator(mode="after")
     def _check_order(self) -> ProgrammeParams:
@@ -121,7 +130,89 @@ class ProgrammeParams(_Section):
             raise ValueError(
                 f"end_week: {self.end_week} must be after start_week = {self.start_week}"
             )
+        seen: dict[str, int] = {}
+        for k, wave in enumerate(self.waves):
+            if not wave:
+                raise ValueError(f"waves.{k}: an empty wave (name at least one region)")
+            for name in wave:
+                if not name:
+                    raise ValueError(f"waves.{k}: an empty region name")
+                if name in seen:
+                    raise ValueError(
+                        f"waves.{k}: {name!r} is already in wave {seen[name]} (once only)"
+                    )
+                seen[name] = k
         return self
+
+    @property
+    def staged(self) -> bool:
+        """Whether the programme is rolled out in waves (else one window for every school)."""
+        return bool(self.waves)
+
+    @property
+    def n_waves(self) -> int:
+        """Waves of the roll-out (1 without waves: every school at once)."""
+        return max(len(self.waves), 1)
+
+    def wave_offset(self, wave: int) -> int:
+        """Weeks wave ``wave``'s window is shifted by: whole years, ``52 * wave``."""
+        return WEEKS_PER_YEAR * wave
+
+    @property
+    def last_end_week(self) -> int:
+        """The first week after the last wave's window (``end_week`` without waves)."""
+        return self.end_week + self.wave_offset(self.n_waves - 1)
+
+
+def region_waves(
+    waves: list[list[str]],
+    countries: list[str],
+    region_names: list[str],
+    region_country: list[int],
+    optional: list[bool] | None = None,
+) -> list[int]:
+    """The wave of each region (in region id order) under ``programme.waves``; -1 for a
+    region that ``optional`` lets be in none (one without schools).
+
+    A name in a wave is a region name or a country code (all the country's regions).
+
+    Raises:
+        ValueError: One line naming the first unknown name, the first region named twice
+            (itself and through its country) or the first region in no wave.
+    """
+    wave_of = [-1] * len(region_names)
+    by_name = {name: r for r, name in enumerate(region_names)}
+    for k, wave in enumerate(waves):
+        for name in wave:
+            if name in by_name:
+                regions = [by_name[name]]
+            elif name in countries:
+                c = countries.index(name)
+                regions = [r for r, rc in enumerate(region_country) if rc == c]
+            else:
+                shown = ", ".join(region_names[:4]) + (", ..." if len(region_names) > 4 else "")
+                raise ValueError(
+                    f"programme.waves.{k}: {name!r} is neither a region ({shown}) nor a "
+                    f"country ({', '.join(countries)}) of the population"
+                )
+            for r in regions:
+                if wave_of[r] >= 0:
+                    raise ValueError(
+                        f"programme.waves.{k}: region {region_names[r]!r} is already in wave "
+                        f"{wave_of[r]}"
+                    )
+                wave_of[r] = k
+    missing = [
+        region_names[r]
+        for r, k in enumerate(wave_of)
+        if k < 0 and not (optional is not None and optional[r])
+    ]
+    if missing:
+        raise ValueError(
+            f"programme.waves: region {missing[0]!r} is in no wave (every region must be in "
+            f"one; {len(missing)} missing)"
+        )
+    return wave_of
 
 
 class PopulationParams(_Section):
@@ -1008,11 +1099,16 @@ class Scenario(BaseModel):
                 "(the network file brings its own schools)"
             )
         prog = self.programme
-        if self.opening.enabled and self.opening.start_week >= prog.end_week:
+        if self.opening.enabled and self.opening.start_week >= prog.last_end_week:
             raise ValueError(
                 f"opening.start_week: {self.opening.start_week}: schools join only while the "
                 f"programme runs (programme.end_week = {prog.end_week})"
+                if not prog.staged
+                else f"opening.start_week: {self.opening.start_week}: schools join only while "
+                f"the programme runs (its last wave ends in week {prog.last_end_week})"
             )
+        if prog.staged:
+            self._check_waves()
         for i, course in enumerate(self.training.courses):
             if not prog.start_week <= course.start_week < prog.end_week:
                 raise ValueError(
@@ -1020,6 +1116,27 @@ class Scenario(BaseModel):
                     f"the programme (weeks {prog.start_week} to {prog.end_week - 1})"
                 )
         return self
+
+    def _check_waves(self) -> None:
+        """A staged roll-out needs a policy structure, every wave starting before the
+        horizon and (generated schools) every region in one wave; a roster's regions are
+        checked when its schools are read (``MentoringModel``)."""
+        prog, pop = self.programme, self.population
+        if self.structure.family != "policy":
+            raise ValueError(
+                f"programme.waves: needs a policy structure, not {self.network.structure!r} "
+                "(a research graph is no programme)"
+            )
+        last = prog.start_week + prog.wave_offset(prog.n_waves - 1)
+        if last >= self.time.steps:
+            raise ValueError(
+                f"programme.waves.{prog.n_waves - 1}: starts in week {last}, at or after the "
+                f"horizon (time.steps = {self.time.steps})"
+            )
+        if not pop.roster:
+            r = pop.regions_per_country
+            names = [f"{code}-{k + 1}" for code in pop.countries for k in range(r)]
+            region_waves(prog.waves, pop.countries, names, [i // r for i in range(len(names))])
 
     def __repr__(self) -> str:
         from mensi_sim.scenario.display import scenario_repr
