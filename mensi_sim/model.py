@@ -33,12 +33,12 @@ from mensi_sim.dynamics import (
     programme,
     training,
 )
+from mensi_sim.errors import ScenarioError
 from mensi_sim.groups import GroupTracker, Snapshot, group_keys, group_outcomes
 from mensi_sim.metrics import STEP_METRICS, MetricsRecorder
 from mensi_sim.networks import country_structures
 from mensi_sim.population import Population
 from mensi_sim.registry import ADOPTION_RULES
-from mensi_sim.errors import ScenarioError
 from mensi_sim.scenario.schema import WEEKS_PER_YEAR, Scenario, region_waves
 from mensi_sim.seeds import SeedLike, run_streams
 from mensi_sim.state import SchoolState
@@ -193,9 +193,7 @@ class MentoringModel(mesa.Model):
         # structure prices each cluster by its mode (designed)
         self._coordination_rate = rates[population.country]
         self._opening_mode = self._new_tie_mode()
-        self._phase = (
-            programme.wave_phases(0, prog) if self._staged else programme.phase(0, prog)
-        )
+        self._phase = programme.wave_phases(0, prog) if self._staged else programme.phase(0, prog)
         self._dropouts = 0
         self._meetings = 0
         self._refresh_ties()
@@ -428,8 +426,10 @@ class MentoringModel(mesa.Model):
         n = st.n
 
         # 0. programme phase (one per wave in a staged roll-out)
-        now = programme.wave_phases(week, sc.programme) if self._staged else (
-            programme.phase(week, sc.programme)
+        now = (
+            programme.wave_phases(week, sc.programme)
+            if self._staged
+            else programme.phase(week, sc.programme)
         )
         if now != self._phase:
             if self._staged:

@@ -174,18 +174,28 @@ def region_waves(
     """The wave of each region (in region id order) under ``programme.waves``; -1 for a
     region that ``optional`` lets be in none (one without schools).
 
-    A name in a wave is a region name or a country code (all the country's regions).
+    A name in a wave is a region name, ``<country>/<region>`` (a roster's region name that
+    two countries share) or a country code (all the country's regions).
 
     Raises:
-        ValueError: One line naming the first unknown name, the first region named twice
-            (itself and through its country) or the first region in no wave.
+        ValueError: One line naming the first unknown or ambiguous name, the first region
+            named twice (itself and through its country) or the first region in no wave.
     """
     wave_of = [-1] * len(region_names)
-    by_name = {name: r for r, name in enumerate(region_names)}
+    by_name: dict[str, list[int]] = {}
+    for r, (name, c) in enumerate(zip(region_names, region_country, strict=True)):
+        by_name.setdefault(name, []).append(r)
+        if 0 <= c < len(countries):
+            by_name.setdefault(f"{countries[c]}/{name}", []).append(r)
     for k, wave in enumerate(waves):
         for name in wave:
+            if name in by_name and len(by_name[name]) > 1:
+                raise ValueError(
+                    f"programme.waves.{k}: {name!r} names a region of {len(by_name[name])} "
+                    f"countries; write '<country>/{name}'"
+                )
             if name in by_name:
-                regions = [by_name[name]]
+                regions = by_name[name]
             elif name in countries:
                 c = countries.index(name)
                 regions = [r for r, rc in enumerate(region_country) if rc == c]
