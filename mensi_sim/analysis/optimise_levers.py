@@ -3,7 +3,9 @@
 A *candidate* is one value per decision variable (a dict of plain Python values). The
 levers of a design file expand into variables (``variables``): a parameter lever is one
 variable, a regions lever one per region or country, an incentive lever a type and a level
-in [0, 1] of the type's amount range, a mentors lever one yes/no per listed school. A
+in [0, 1] of the type's amount range, a mentors lever one yes/no per listed school, a
+roll-out lever one random key in [0, 1] per region or country (their order, cut into
+waves, is the roll-out: ``rollout_waves``). A
 candidate becomes dotted scenario updates (``candidate_updates``), a scenario named by a
 hash of its values (``candidate_scenario``) and a sentence a ministry reads
 (``describe_design``).
@@ -24,6 +26,7 @@ from mensi_sim.analysis.optimise_spec import (
     MentorsLever,
     ParameterLever,
     RegionsLever,
+    RolloutLever,
 )
 from mensi_sim.errors import ScenarioError
 from mensi_sim.experiments.design import apply_overrides, get_parameter
@@ -81,6 +84,42 @@ def variables(design: Design) -> list[Variable]:
             out.append(Variable(f"{name}.level", name, "real", bounds=(0.0, 1.0)))
         elif isinstance(lever, MentorsLever):
             out.extend(Variable(f"{name}.{i}", name, "binary") for i in lever.candidates)
+        elif isinstance(lever, RolloutLever):
+            out.extend(
+                Variable(f"{name}.{part}", name, "real", bounds=(0.0, 1.0))
+                for part in rollout_parts(design.base, lever)
+            )
+    return out
+
+
+def rollout_parts(scenario: Scenario, lever: RolloutLever) -> list[str]:
+    """What a roll-out lever orders: the countries, or the regions (``region_labels``)."""
+    return (
+        list(scenario.population.countries) if lever.per == "country" else region_labels(scenario)
+    )
+
+
+def rollout_waves(
+    scenario: Scenario, lever: RolloutLever, name: str, values: dict[str, Any]
+) -> list[list[str]]:
+    """The waves of a candidate: its parts by ascending key (ties by the parts' order),
+    cut into ``lever.waves`` consecutive groups as equal as can be, the first ones larger;
+    within a wave the parts in their own order (the order within a wave changes nothing)."""
+    parts = rollout_parts(scenario, lever)
+    keys = np.array([float(values[f"{name}.{part}"]) for part in parts])
+    order = np.argsort(keys, kind="stable")
+    return [[parts[i] for i in sorted(group)] for group in np.array_split(order, lever.waves)]
+
+
+def rollout_keys(
+    scenario: Scenario, lever: RolloutLever, name: str, waves: list[list[str]]
+) -> dict[str, float]:
+    """The canonical keys of a roll-out: every part of wave k (0-based) at (k + 0.5) /
+    waves, so that every key vector giving the same waves gives the same candidate."""
+    out = {}
+    for k, wave in enumerate(waves):
+        for part in wave:
+            out[f"{name}.{part}"] = (k + 0.5) / lever.waves
     return out
 
 
@@ -121,6 +160,8 @@ def candidate_updates(design: Design, values: dict[str, Any]) -> dict[str, Any]:
                 updates["network.plan.mentors"] = chosen
             else:  # no school chosen: no programme (an empty list would mean "by score")
                 updates["network.plan.regions"] = ["none"] * len(region_labels(design.base))
+        elif isinstance(lever, RolloutLever):
+            updates["programme.waves"] = rollout_waves(design.base, lever, name, values)
     return updates
 
 
@@ -133,6 +174,10 @@ def canonical(design: Design, values: dict[str, Any]) -> dict[str, Any]:
             out[f"{name}.level"] = 0.0
         if isinstance(lever, IncentiveLever):
             out[f"{name}.level"] = float(out[f"{name}.level"])
+        if isinstance(lever, RolloutLever):  # only the waves matter, not the keys
+            out.update(
+                rollout_keys(design.base, lever, name, rollout_waves(design.base, lever, name, out))
+            )
     return out
 
 
@@ -201,6 +246,10 @@ def base_values(design: Design) -> dict[str, Any]:
         elif isinstance(lever, MentorsLever):
             for i in lever.candidates:
                 out[f"{name}.{i}"] = i in plan.mentors
+        elif isinstance(lever, RolloutLever):
+            # the parts in their own order (the base's waves are not read back)
+            parts = rollout_parts(base, lever)
+            out.update({f"{name}.{p}": (i + 0.5) / len(parts) for i, p in enumerate(parts)})
     return out
 
 
@@ -211,7 +260,9 @@ def start_values(design: Design, start: dict[str, Any]) -> dict[str, Any]:
     where = f"{design.source_path or 'design'}: search.start"
     for key, value in start.items():
         lever = design.spec.levers.get(key)
-        if isinstance(lever, RegionsLever):
+        if isinstance(lever, RolloutLever):  # the waves, as lists of parts
+            values.update(_start_rollout(design, lever, key, value, where))
+        elif isinstance(lever, RegionsLever):
             for var in values:
                 if var.startswith(f"{key}."):
                     values[var] = value
@@ -223,6 +274,24 @@ def start_values(design: Design, start: dict[str, Any]) -> dict[str, Any]:
             )
     candidate_scenario(design, values)  # a value the scenario refuses is an error now
     return values
+
+
+def _start_rollout(
+    design: Design, lever: RolloutLever, name: str, waves: Any, where: str
+) -> dict[str, float]:
+    """The keys of a starting roll-out given as waves (lists of parts, every part once)."""
+    parts = rollout_parts(design.base, lever)
+    if (
+        not isinstance(waves, list)
+        or len(waves) != lever.waves
+        or not all(isinstance(w, list) for w in waves)
+        or sorted(p for w in waves for p in w) != sorted(parts)
+    ):
+        raise ScenarioError(
+            f"{where}: {name}: give {lever.waves} lists of {lever.per} names, every one of "
+            f"{', '.join(parts)} once"
+        )
+    return rollout_keys(design.base, lever, name, waves)
 
 
 def region_sizes(scenario: Scenario) -> np.ndarray:
@@ -325,6 +394,12 @@ def _rates_words(scenario: Scenario) -> str:
     return ", ".join(out)
 
 
+def _rollout_words(waves: list[list[str]]) -> str:
+    """ "Rolled out in 2 waves a year apart: wave 1: HR, IT; wave 2: CZ, PT"."""
+    parts = "; ".join(f"wave {k + 1}: {', '.join(wave)}" for k, wave in enumerate(waves))
+    return f"Rolled out in {len(waves)} waves a year apart: {parts}."
+
+
 def describe_design(design: Design, values: dict[str, Any]) -> str:
     """The design of a candidate in words a ministry reads, e.g. "Online in HR, CZ; in
     person in IT. In each region the 2 most capable schools mentor up to 4 schools each
@@ -353,6 +428,8 @@ def describe_design(design: Design, values: dict[str, Any]) -> str:
         sentences.append("No incentive.")
     if sc.has_community:
         sentences.append("An online community of practice.")
+    if len(sc.programme.waves) > 1:
+        sentences.append(_rollout_words(sc.programme.waves))
     covered = {
         lv.parameter
         for lv in design.spec.levers.values()

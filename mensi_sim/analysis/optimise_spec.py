@@ -151,18 +151,15 @@ class MentorsLever(_Strict):
 
 
 class RolloutLever(_Strict):
-    """A staged roll-out (the order of regions). Refused with the reason: see ``_refuse``."""
+    """A staged roll-out: the order in which the regions (or countries) start, in
+    ``waves`` groups a year apart (``programme.waves``; docs/EXPERIMENTS.md 7.6). Each
+    region or country is one random key in [0, 1]; the keys' order is the roll-out's
+    order, cut into ``waves`` consecutive groups as equal as can be (the first groups one
+    larger)."""
 
     kind: Literal["rollout"]
-
-    @model_validator(mode="after")
-    def _refuse(self) -> RolloutLever:
-        raise ValueError(
-            "a staged roll-out cannot be optimised: the programme's phase (rule 0) is one for "
-            "every school, so regions cannot start in different years, and composing waves "
-            "from separate runs would drop the spill-over between neighbouring regions that "
-            "makes the order matter (docs/EXPERIMENTS.md 7.6)"
-        )
+    per: Literal["region", "country"] = "country"
+    waves: int = Field(2, ge=1, le=100, description="Waves, one a year, the first at start_week")
 
 
 def _lever_kind(value: Any) -> str:
@@ -292,7 +289,7 @@ class DesignSpec(_Strict):
             if not re.fullmatch(r"[A-Za-z0-9_]+", name):
                 raise ValueError(f"lever name {name!r}: letters, digits and _ only")
         kinds = [lv.kind for lv in levers.values()]
-        for once in ("regions", "incentive", "mentors"):
+        for once in ("regions", "incentive", "mentors", "rollout"):
             if kinds.count(once) > 1:
                 raise ValueError(f"at most one lever of kind {once!r}")
         return levers
@@ -374,6 +371,8 @@ def build_design(spec: DesignSpec, base: Scenario, where: str) -> Design:
                 raise ScenarioError(
                     f"{where}: levers.{name}.parameter: unknown parameter {lever.parameter!r}"
                 ) from None
+        if isinstance(lever, RolloutLever):
+            check_rollout(scenario, lever, f"{where}: levers.{name}")
         if isinstance(lever, MentorsLever):
             bad = [i for i in lever.candidates if i >= scenario.population.n_schools]
             if bad:
@@ -382,6 +381,32 @@ def build_design(spec: DesignSpec, base: Scenario, where: str) -> Design:
                     f"{scenario.population.n_schools}"
                 )
     return Design(spec=spec, base=scenario, source_path=where)
+
+
+def check_rollout(scenario: Scenario, lever: RolloutLever, where: str) -> None:
+    """A roll-out lever fits its base: no more waves than parts to order, and the last wave
+    starting before the horizon; ScenarioError (one line) otherwise."""
+    pop = scenario.population
+    parts = (
+        len(pop.countries)
+        if lever.per == "country"
+        else len(pop.countries) * (pop.regions_per_country)
+    )
+    if lever.waves > parts:
+        plural = (
+            {"country": "countries", "region": "regions"}[lever.per] if parts > 1 else lever.per
+        )
+        raise ScenarioError(
+            f"{where}.waves: {lever.waves} waves of {parts} {plural} (at most one wave per "
+            f"{lever.per})"
+        )
+    prog = scenario.programme
+    last = prog.start_week + prog.wave_offset(lever.waves - 1)
+    if last >= scenario.time.steps:
+        raise ScenarioError(
+            f"{where}.waves: wave {lever.waves} would start in week {last}, at or after the "
+            f"horizon (time.steps = {scenario.time.steps})"
+        )
 
 
 def load_design(path: str | Path) -> Design:

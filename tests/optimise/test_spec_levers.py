@@ -18,7 +18,7 @@ from mensi_sim.analysis.optimise_levers import (
     planned_mentors,
     variables,
 )
-from mensi_sim.analysis.optimise_spec import load_design, shipped_programmes
+from mensi_sim.analysis.optimise_spec import design_from_dict, load_design, shipped_programmes
 from mensi_sim.errors import ScenarioError
 
 from .support import regions_base, small_design
@@ -49,7 +49,9 @@ def test_the_shipped_pilot_design_loads_and_every_lever_is_valid():
         ("[levers.x]\nparameter = \"network.mentees_per_mentor\"\n", "give exactly one of"),
         ("[levers.x]\nparameter = \"nope.p\"\nrange = [0.0, 1.0]\n", "levers.x.parameter: unknown parameter 'nope.p'"),  # noqa: E501
         ("[levers.x]\nparameter = \"contacts.rate_online\"\nrange = [0.5, 0.1]\n", "low < high"),
-        ("[levers.x]\nkind = \"rollout\"\n", "a staged roll-out cannot be optimised"),
+        ("[levers.x]\nkind = \"rollout\"\nwaves = 9\n", "levers.x.waves: 9 waves of 6 countries"),  # noqa: E501
+        ("[levers.x]\nkind = \"rollout\"\nwaves = 4\nper = \"region\"\n", "levers.x.waves: wave 4 would start in week 156, at or after the horizon"),  # noqa: E501
+        ("[levers.x]\nkind = \"rollout\"\nper = \"school\"\n", "levers.x.rollout.per"),
         ("[levers.x]\nkind = \"magic\"\n", "levers.x"),
         ("[levers.x]\nkind = \"incentive\"\ntypes = [\"bribe\"]\n", "unknown incentive type 'bribe'"),  # noqa: E501
         ("[levers.x]\nkind = \"regions\"\nper = \"street\"\n", "levers.x.regions.per"),
@@ -204,3 +206,45 @@ def test_docs_experiments_section_7_names_every_design_file_field():
     missing += [f"holdout.{f}" for f in HoldoutSpec.model_fields if f"`holdout.{f}`" not in section]
     missing += [f"levers.{f}" for f in ParameterLever.model_fields if f"`{f}" not in section]
     assert not missing, f"docs/EXPERIMENTS.md section 7 does not describe {missing}"
+
+
+def rollout_design(per: str = "region", waves: int = 2):
+    spec = {"name": "r", "levers": {"order": {"kind": "rollout", "per": per, "waves": waves}}}
+    return design_from_dict(spec, regions_base(weeks=52 * waves))
+
+
+def test_a_rollout_lever_is_one_random_key_per_region_and_its_order_cut_into_waves():
+    design = rollout_design()
+    assert [v.name for v in variables(design)] == [
+        f"order.{r}" for r in ("HR-1", "HR-2", "PT-1", "PT-2")
+    ]
+    assert {v.kind for v in variables(design)} == {"real"}
+    keys = {"order.HR-1": 0.9, "order.HR-2": 0.1, "order.PT-1": 0.5, "order.PT-2": 0.3}
+    # ascending keys: HR-2, PT-2 | PT-1, HR-1; within a wave the regions' own order
+    waves = [["HR-2", "PT-2"], ["HR-1", "PT-1"]]
+    assert candidate_updates(design, keys) == {"programme.waves": waves}
+    sc = candidate_scenario(design, keys)
+    assert sc.programme.waves == waves
+    # other keys in the same order are the same design (one candidate, one id)
+    other = {"order.HR-1": 0.7, "order.HR-2": 0.0, "order.PT-1": 0.65, "order.PT-2": 0.2}
+    assert candidate_id(canonical(design, other)) == candidate_id(canonical(design, keys))
+    assert canonical(design, canonical(design, keys)) == canonical(design, keys)
+    words = describe_design(design, keys)
+    assert words.endswith(
+        "Rolled out in 2 waves a year apart: wave 1: HR-2, PT-2; wave 2: HR-1, PT-1."
+    )
+    # by country, 2 countries in 2 waves
+    design = rollout_design("country")
+    sc = candidate_scenario(design, {"order.HR": 0.8, "order.PT": 0.2})
+    assert sc.programme.waves == [["PT"], ["HR"]]
+
+
+def test_a_rollout_starts_from_its_waves_and_refuses_a_wrong_list():
+    from mensi_sim.analysis.optimise_levers import start_values
+
+    design = rollout_design(waves=3)  # 4 regions in 3 waves: sizes 2, 1, 1
+    values = start_values(design, {"order": [["PT-1", "HR-1"], ["PT-2"], ["HR-2"]]})
+    sc = candidate_scenario(design, values)
+    assert sc.programme.waves == [["HR-1", "PT-1"], ["PT-2"], ["HR-2"]]
+    with pytest.raises(ScenarioError, match="give 3 lists of region names"):
+        start_values(design, {"order": [["PT-1"], ["PT-2"], ["HR-2"]]})
