@@ -158,13 +158,29 @@ class OptimiseResult:
 # ---------------------------------------------------------------------------- pymoo
 
 
+def _random_key_class() -> type:
+    """pymoo's ``Real`` under its own name, so that the mating treats random keys apart."""
+    from pymoo.core.variable import Real
+
+    global _RANDOM_KEY
+    if _RANDOM_KEY is None:
+        _RANDOM_KEY = type("RandomKey", (Real,), {"__doc__": "A roll-out lever's random key."})
+    return _RANDOM_KEY
+
+
+_RANDOM_KEY: type | None = None
+
+
 def pymoo_variables(variables_: Sequence[Variable]) -> dict[str, Any]:
-    """The pymoo variables of a design's decision variables."""
+    """The pymoo variables of a design's decision variables (a roll-out lever's keys are
+    ``RandomKey`` reals: ``make_algorithm`` mates them by rank, not by value)."""
     from pymoo.core.variable import Binary, Choice, Integer, Real
 
     out: dict[str, Any] = {}
     for v in variables_:
-        if v.kind == "choice":
+        if v.kind == "key":
+            out[v.name] = _random_key_class()(bounds=(0.0, 1.0))
+        elif v.kind == "choice":
             out[v.name] = Choice(options=list(v.options))
         elif v.kind == "integer":
             out[v.name] = Integer(bounds=(int(v.bounds[0]), int(v.bounds[1])))
@@ -198,6 +214,8 @@ def make_algorithm(
         MixedVariableMating,
         MixedVariableSampling,
     )
+    from pymoo.operators.crossover.ux import UX
+    from pymoo.operators.mutation.rm import ChoiceRandomMutation
     from pymoo.util.ref_dirs import get_reference_directions
 
     class StartSampling(MixedVariableSampling):
@@ -207,10 +225,16 @@ def make_algorithm(
             return given + sampled[len(given) :]
 
     dup = MixedVariableDuplicateElimination()
+    # random keys (a roll-out's order): uniform crossover swaps whole keys between parents
+    # and a mutation draws a key afresh, so that children try other orders; SBX and the
+    # polynomial mutation of reals would move keys a little and keep the parents' order
+    mating = MixedVariableMating(eliminate_duplicates=dup)
+    mating.crossover[_random_key_class()] = UX()
+    mating.mutation[_random_key_class()] = ChoiceRandomMutation()
     common = {
         "pop_size": population,
         "sampling": StartSampling(),
-        "mating": MixedVariableMating(eliminate_duplicates=dup),
+        "mating": mating,
         "eliminate_duplicates": dup,
         "seed": seed,
     }

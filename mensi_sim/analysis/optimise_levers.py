@@ -33,7 +33,8 @@ from mensi_sim.experiments.design import apply_overrides, get_parameter
 from mensi_sim.population import generate_population
 from mensi_sim.scenario.schema import Scenario
 
-Kind = Literal["choice", "integer", "real", "binary"]
+#: "key": a random key in [0, 1] of a roll-out lever (a real number whose rank counts)
+Kind = Literal["choice", "integer", "real", "binary", "key"]
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ def variables(design: Design) -> list[Variable]:
             out.extend(Variable(f"{name}.{i}", name, "binary") for i in lever.candidates)
         elif isinstance(lever, RolloutLever):
             out.extend(
-                Variable(f"{name}.{part}", name, "real", bounds=(0.0, 1.0))
+                Variable(f"{name}.{part}", name, "key", bounds=(0.0, 1.0))
                 for part in rollout_parts(design.base, lever)
             )
     return out

@@ -218,7 +218,7 @@ def test_a_rollout_lever_is_one_random_key_per_region_and_its_order_cut_into_wav
     assert [v.name for v in variables(design)] == [
         f"order.{r}" for r in ("HR-1", "HR-2", "PT-1", "PT-2")
     ]
-    assert {v.kind for v in variables(design)} == {"real"}
+    assert {v.kind for v in variables(design)} == {"key"}
     keys = {"order.HR-1": 0.9, "order.HR-2": 0.1, "order.PT-1": 0.5, "order.PT-2": 0.3}
     # ascending keys: HR-2, PT-2 | PT-1, HR-1; within a wave the regions' own order
     waves = [["HR-2", "PT-2"], ["HR-1", "PT-1"]]
