@@ -117,10 +117,11 @@ class ProgrammeParams(_Section):
     waves: list[list[str]] = Field(
         default_factory=list,
         description="A staged roll-out: the regions in order of start, in groups (waves). Each "
-        "name is a region (e.g. 'HR-2', a roster's region name) or a country code (all its "
-        "regions); every region is in exactly one wave. Wave k (k = 0, 1, ...) runs the "
-        "programme from start_week + 52 k to end_week + 52 k. Empty: one programme for every "
-        "school (docs/ODD.md, rule 0)",
+        "name is a region (e.g. 'HR-2', a roster's region name, '<country>/<region>' for one "
+        "two countries share) or a country code (all its regions); every region is in exactly "
+        "one wave. Wave k (k = 0, 1, ...) runs the programme from start_week + 52 k to "
+        "end_week + 52 k; a cluster follows its mentor's region. Empty: one programme for "
+        "every school (docs/ODD.md 7.0)",
         json_schema_extra={"unit": "regions", "source": "issue 13: the order of regions"},
     )
 
