@@ -24,6 +24,9 @@ def scenario_rows(sc: Scenario) -> list[list[str]]:
     countries = len(pop.countries)
     incentives = ", ".join(f"{i.type} ({i.target})" for i in sc.incentives) or "none"
     courses = ", ".join(c.name for c in sc.training.courses) or "none"
+    window = f"programme in weeks {prog.start_week} to {prog.end_week - 1}"
+    if prog.staged:  # a roll-out: the first wave's window, then one a year
+        window += f" for wave 1 of {prog.n_waves}, a year later for each next wave"
     rows = [
         ["structure", f"{sc.network.structure} ({sc.participation} participation)"],
         [
@@ -33,13 +36,14 @@ def scenario_rows(sc: Scenario) -> list[list[str]]:
         ],
         [
             "weeks",
-            f"{sc.time.steps} (programme in weeks {prog.start_week} to {prog.end_week - 1}; "
-            f"{sc.time.term_weeks} term weeks a year)",
+            f"{sc.time.steps} ({window}; {sc.time.term_weeks} term weeks a year)",
         ],
         ["adoption rule", sc.adoption.rule],
         ["incentives", incentives],
         ["courses", courses],
     ]
+    if prog.staged:
+        rows.append(["waves", "; ".join(", ".join(w) for w in prog.waves)])
     if sc.source_path:
         rows.append(["file", sc.source_path])
     return rows
