@@ -126,7 +126,6 @@ class DaskExecutor(Executor):
             if self.cluster is not None:
                 self.cluster.close()
 
-
     def _quiet_workers(self) -> None:
         """Before a local cluster is ended mid-task (an interrupt, an error): its workers'
         teardown messages (heartbeats to a scheduler that is closing) tell the user nothing."""

@@ -5,9 +5,9 @@ until its workers are computing (batch folders appear), then ends it with kill -
 SIGTERM or a terminal's Ctrl-C (SIGINT to the whole process group), and looks in /proc
 for any process of that session: the workers, the forkserver and the resource tracker
 must all be gone (they stayed 60 s and more before: 4 processes at 6 of 10 kill points).
-SIGTERM and Ctrl-C (also on the dask executor) end with one line, ``error: interrupted; N runs are saved in OUT;
-continue with `mensi-sim sweep ... --resume```, and
-exit code 128 + the signal; the resumed sweep equals the uninterrupted one bit for bit.
+SIGTERM and Ctrl-C (also on the dask executor) end with one line, ``error: interrupted;
+N runs are saved in OUT; continue with `mensi-sim sweep ... --resume```, and exit code
+128 + the signal; the resumed sweep equals the uninterrupted one bit for bit.
 kill -9 and SIGTERM are also sent earlier: as soon as the command has its handlers, when
 the forkserver has started, and when the workers are up but none has finished a batch.
 
