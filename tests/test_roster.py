@@ -14,6 +14,7 @@
 - Role hints: volunteers are chosen first, a school that said no never mentors.
 - Bad rosters: one-line errors naming file, row and column, from load_scenario and the
   command line (exit code 2, no traceback).
+- What it read: `run` and `sweep` print one line of what the roster gave and what was drawn.
 """
 
 from __future__ import annotations
@@ -303,6 +304,29 @@ def test_run_says_what_the_roster_gave_and_what_was_drawn(tmp_path: Path):
         f"roster schools.csv: {n} schools in {len(countries)} countries "
         f"({', '.join(countries)}), {regions} regions; drawn: number of teachers "
         f"(2 of {n} schools); motivation ({n} of {n} schools); columns not used: note"
+    )
+
+
+def test_sweep_says_what_the_roster_gave(tmp_path: Path):
+    """A sweep on a roster prints the same roster line as a run (from its manifest)."""
+    table = roster_of(generated(PILOT, 3)).drop(columns=["capacity"])
+    _write(table, tmp_path / "schools.csv")
+    (tmp_path / "s.toml").write_text('[population]\nroster = "schools.csv"\n[time]\nsteps = 3\n')
+    (tmp_path / "e.toml").write_text(
+        'name = "e"\nreplications = 2\nroot_seed = 5\nexecutor = "serial"\n'
+        '[base]\nscenario = "s.toml"\n'
+        '[[factors.scenarios]]\nname = "none"\noverrides = { "network.structure" = "none" }\n'
+    )
+    args = ["sweep", str(tmp_path / "e.toml"), "--out", str(tmp_path / "o")]
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    n, regions = len(table), table["region"].nunique()
+    countries = list(dict.fromkeys(table["country"]))
+    line = next(x for x in result.output.splitlines() if x.startswith("roster "))
+    assert line == (
+        f"roster schools.csv: {n} schools in {len(countries)} countries "
+        f"({', '.join(countries)}), {regions} regions; drawn: capacity (no capacity or "
+        f"SELFIE score) ({n} of {n} schools)"
     )
 
 
