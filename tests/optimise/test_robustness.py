@@ -404,3 +404,18 @@ def test_without_robustness_the_report_and_manifest_say_not_evaluated():
     assert r.manifest["robustness"].startswith("not evaluated")
     assert "was not evaluated" in robustness_part(r)
     assert set(r.evaluations["phase"]) == {"search", "holdout"}
+
+
+def test_the_shipped_designs_commented_robustness_example_is_valid(tmp_path):
+    from mensi_sim.analysis.optimise_spec import load_design
+
+    src = (REPO / "designs" / "mensi_pilot.toml").read_text()
+    base = '"../scenarios/mensi_pilot.toml"'
+    assert base in src
+    src = src.replace(base, f'"{(REPO / "scenarios" / "mensi_pilot.toml").as_posix()}"')
+    start = src.index("# [robustness]")
+    path = tmp_path / "pilot.toml"
+    path.write_text(src[:start] + "\n".join(line[2:] for line in src[start:].splitlines()))
+    design = load_design(path)
+    assert design.draws.n == 50 and design.spec.robustness.replications == 2
+    assert "contacts.rate_online" not in design.draws.names  # a lever of the design
