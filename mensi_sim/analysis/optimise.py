@@ -656,7 +656,8 @@ def optimise(
 
     Returns:
         OptimiseResult with the candidates, the out-of-sample front, the paired
-        differences and the verdict.
+        differences and the verdict; with ``[robustness]``, the regret tables across
+        its draws (``robustness``, ``robustness_draws``) and their verdict.
 
     Raises:
         ScenarioError: The design file is invalid.
