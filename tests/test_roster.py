@@ -14,6 +14,7 @@
 - Role hints: volunteers are chosen first, a school that said no never mentors.
 - Bad rosters: one-line errors naming file, row and column, from load_scenario and the
   command line (exit code 2, no traceback).
+- What it read: `run` and `sweep` print one line of what the roster gave and what was drawn.
 """
 
 from __future__ import annotations
@@ -267,6 +268,48 @@ def test_a_bad_roster_is_one_line_naming_row_and_column(tmp_path: Path, case, ch
     assert message in text
 
 
+# bytes a user's file can hold: another encoding, a binary file, UTF-16 (each refused with
+# a hint), or the UTF-8 byte-order mark a spreadsheet's "CSV UTF-8" writes (accepted)
+HOSTILE_BYTES = [
+    ("latin-1", lambda b: b.replace(b"S004", b"S\xe804"), "is not UTF-8 (byte 0xe8 at line 6"),
+    ("NUL byte", lambda b: b.replace(b"S004", b"S\x00004"), "holds a NUL byte at line 6, col"),
+    ("UTF-16", lambda b: b"\xff\xfe" + b.decode().encode("utf-16-le"), "is UTF-16"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("case", "change", "message"), HOSTILE_BYTES, ids=lambda v: str(v)[:9])
+def test_hostile_bytes_in_a_roster_are_one_line(tmp_path: Path, case, change, message):
+    path = _write(roster_of(generated(PILOT, 1)), tmp_path / "bad.csv")
+    path.write_bytes(change(path.read_bytes()))
+    scenario = tmp_path / "s.toml"
+    scenario.write_text('[population]\nroster = "bad.csv"\n')
+    with pytest.raises(RosterError) as err:
+        load_scenario(scenario)
+    assert "\n" not in str(err.value)
+    assert str(err.value).startswith(f"{scenario}: population.roster: {path}: {message}")
+
+
+def test_a_byte_order_mark_is_accepted_and_changes_nothing(tmp_path: Path):
+    plain = _write(roster_of(generated(PILOT, 1)), tmp_path / "plain.csv")
+    marked = tmp_path / "marked.csv"
+    marked.write_bytes(b"\xef\xbb\xbf" + plain.read_bytes())
+    one, two = (read_roster(p) for p in (plain, marked))
+    assert list(one.ids) == list(two.ids) and one.country_codes == two.country_codes
+    for name, values in one.values.items():
+        np.testing.assert_array_equal(values, two.values[name])
+
+
+def test_a_roster_over_the_size_limit_is_refused_unread(tmp_path: Path, monkeypatch):
+    path = _write(roster_of(generated(PILOT, 1)), tmp_path / "big.csv")
+    limit = path.stat().st_size - 1  # the real check, with the limit just below this file
+    monkeypatch.setattr("mensi_sim.scenario.roster.MAX_ROSTER_BYTES", limit)
+    with pytest.raises(RosterError) as err:
+        read_roster(path)
+    assert f"big.csv: is {path.stat().st_size / 1e6:.1f} MB; a file of this kind is at most" in str(
+        err.value
+    )
+
+
 def test_the_command_line_reports_a_bad_roster_in_one_line(tmp_path: Path):
     _write(roster_of(generated(PILOT, 1)).drop(columns="region"), tmp_path / "bad.csv")
     (tmp_path / "s.toml").write_text('[population]\nroster = "bad.csv"\n')
@@ -303,6 +346,29 @@ def test_run_says_what_the_roster_gave_and_what_was_drawn(tmp_path: Path):
         f"roster schools.csv: {n} schools in {len(countries)} countries "
         f"({', '.join(countries)}), {regions} regions; drawn: number of teachers "
         f"(2 of {n} schools); motivation ({n} of {n} schools); columns not used: note"
+    )
+
+
+def test_sweep_says_what_the_roster_gave(tmp_path: Path):
+    """A sweep on a roster prints the same roster line as a run (from its manifest)."""
+    table = roster_of(generated(PILOT, 3)).drop(columns=["capacity"])
+    _write(table, tmp_path / "schools.csv")
+    (tmp_path / "s.toml").write_text('[population]\nroster = "schools.csv"\n[time]\nsteps = 3\n')
+    (tmp_path / "e.toml").write_text(
+        'name = "e"\nreplications = 2\nroot_seed = 5\nexecutor = "serial"\n'
+        '[base]\nscenario = "s.toml"\n'
+        '[[factors.scenarios]]\nname = "none"\noverrides = { "network.structure" = "none" }\n'
+    )
+    args = ["sweep", str(tmp_path / "e.toml"), "--out", str(tmp_path / "o")]
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    n, regions = len(table), table["region"].nunique()
+    countries = list(dict.fromkeys(table["country"]))
+    line = next(x for x in result.output.splitlines() if x.startswith("roster "))
+    assert line == (
+        f"roster schools.csv: {n} schools in {len(countries)} countries "
+        f"({', '.join(countries)}), {regions} regions; drawn: capacity (no capacity or "
+        f"SELFIE score) ({n} of {n} schools)"
     )
 
 

@@ -4,7 +4,9 @@
 NSGA-II (up to three objectives) or NSGA-III (four or more), evaluates every candidate on
 the same replicates (common random numbers), chooses the number of replicates by the
 stability of the Pareto front, re-evaluates the final front on fresh seeds next to the
-shipped programmes, and returns the tables (``OptimiseResult``). docs/EXPERIMENTS.md,
+shipped programmes, runs the front on a PSA draw set and reports each design's regret
+across the draws when the file asks (``[robustness]``, ``optimise_robust``), and returns
+the tables (``OptimiseResult``). docs/EXPERIMENTS.md,
 section 7, says how and why.
 
 Why pymoo: a generation is evaluated in one call (``Problem._evaluate`` on the whole
@@ -32,6 +34,7 @@ import pandas as pd
 
 from mensi_sim.analysis.optimise_evaluate import (
     HOLDOUT,
+    ROBUSTNESS,
     SEARCH,
     EvaluationStore,
     Evaluator,
@@ -57,6 +60,7 @@ from mensi_sim.analysis.optimise_levers import (
     start_values,
     variables,
 )
+from mensi_sim.analysis.optimise_robust import evaluate_robustness, robustness_root_seed
 from mensi_sim.analysis.optimise_spec import Design, load_design
 from mensi_sim.errors import MensiError, ResultsError
 from mensi_sim.experiments import runstore
@@ -127,6 +131,10 @@ class OptimiseResult:
         budget: The budget per programme year (EUR), or None.
         manifest: What manifest.json records.
         out: The results folder (None when nothing was written).
+        robustness: The regret table across the ``[robustness]`` draws: one row per
+            (measure, design) with mean and largest regret, P(best), robust, minimax
+            (``optimise_robust``); empty when the design file has no ``[robustness]``.
+        robustness_draws: The regret of each design under each draw, per measure.
     """
 
     design: Design
@@ -138,6 +146,8 @@ class OptimiseResult:
     budget: float | None
     manifest: dict[str, Any]
     out: Path | None = None
+    robustness: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    robustness_draws: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
 
     @property
     def chosen(self) -> pd.Series | None:
@@ -153,6 +163,15 @@ class OptimiseResult:
     def verdict(self) -> str:
         """One sentence: does a design beat every shipped programme within the budget?"""
         return self.manifest["verdict"]
+
+    @property
+    def robust_design(self) -> str | None:
+        """The design (or shipped programme) best on adoption at the horizon in at least
+        95% of the ``[robustness]`` draws; None when none is, or nothing was evaluated."""
+        if self.robustness.empty:
+            return None
+        rows = self.robustness[(self.robustness["measure"] == ADOPTION) & self.robustness["robust"]]
+        return None if rows.empty else str(rows["design"].iloc[0])
 
 
 # ---------------------------------------------------------------------------- pymoo
@@ -661,7 +680,8 @@ def optimise(
 
     Returns:
         OptimiseResult with the candidates, the out-of-sample front, the paired
-        differences and the verdict.
+        differences and the verdict; with ``[robustness]``, the regret tables across
+        its draws (``robustness``, ``robustness_draws``) and their verdict.
 
     Raises:
         ScenarioError: The design file is invalid.
@@ -743,14 +763,18 @@ def optimise(
         pick = on_front.iloc[spread_pick(on_front[first].to_numpy(float), spec.holdout.max_designs)]
         chosen = [search.candidates[c] for c in pick["candidate"]]
         front, paired = _holdout_tables(d, search, evaluator, chosen, budget, holdout_n)
+        robust = _robustness(d, evaluator, front, chosen)
     finally:
         if handle.owned:
             handle.executor.shutdown(wait=True)
     stability = pd.DataFrame(search.stability)
-    evaluations = pd.concat(
-        [store.summary(SEARCH).assign(phase=SEARCH), store.summary(HOLDOUT).assign(phase=HOLDOUT)],
-        ignore_index=True,
-    )
+    phases = [
+        store.summary(SEARCH).assign(phase=SEARCH),
+        store.summary(HOLDOUT).assign(phase=HOLDOUT),
+    ]
+    if robust is not None:
+        phases.append(robust[2].assign(phase=ROBUSTNESS))
+    evaluations = pd.concat(phases, ignore_index=True)
     manifest.update(
         {
             "status": "complete",
@@ -765,10 +789,18 @@ def optimise(
             "n_runs_this_call": evaluator.runs_done,
             "stability": search.stability,
             "verdict": verdict_sentence(front, budget, spec),
-            "robustness": "not evaluated: regret across a PSA draw set needs issue 11's "
-            "draws (docs/EXPERIMENTS.md 7.7)",
+            "robustness": (
+                robust[3]
+                if robust is not None
+                else "not evaluated: the design file has no [robustness] (docs/EXPERIMENTS.md 7.7)"
+            ),
         }
     )
+    if robust is not None:
+        manifest["robustness_draws"] = d.draws.n
+        manifest["robustness_replications"] = d.spec.robustness.replications
+        manifest["robustness_root_seed"] = robustness_root_seed(d)
+        manifest["robustness_parameters"] = list(d.draws.names)
     result = OptimiseResult(
         design=d,
         candidates=candidates,
@@ -779,17 +811,36 @@ def optimise(
         budget=budget,
         manifest=manifest,
         out=out,
+        **({"robustness": robust[0], "robustness_draws": robust[1]} if robust is not None else {}),
     )
     if out is not None:
         save_tables(result, out)
     return result
 
 
+def _robustness(
+    design: Design, evaluator: Evaluator, front: pd.DataFrame, chosen: Sequence[Candidate]
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, str] | None:
+    """The out-of-sample front's designs and the shipped programmes on the ``[robustness]``
+    draws (None without it)."""
+    if design.draws is None:
+        return None
+    by_id = {c.id: c.scenario for c in chosen}
+    on_front = front.loc[(front["kind"] == "design") & front["front"], "scenario"]
+    scenarios = {name: by_id[name] for name in on_front}
+    scenarios |= {s: design.shipped(s) for s in design.spec.holdout.compare}
+    kinds = {name: ("design" if name in by_id else "shipped") for name in scenarios}
+    return evaluate_robustness(design, evaluator, scenarios, kinds)
+
+
 TABLES = ("candidates", "front", "paired", "stability", "evaluations")
+#: written when the design file has ``[robustness]``
+ROBUSTNESS_TABLES = ("robustness", "robustness_draws")
 
 
 def save_tables(result: OptimiseResult, out: Path) -> None:
     """Write every table and the manifest, each atomically."""
-    for name in TABLES:
+    names = TABLES + (ROBUSTNESS_TABLES if not result.robustness.empty else ())
+    for name in names:
         runstore.atomic_parquet(getattr(result, name), out / f"{name}.parquet")
     runstore.atomic_json(result.manifest, out / runstore.MANIFEST_NAME)

@@ -6,7 +6,8 @@ not differ, so differences between candidates are paired. The runs go to the exe
 ``mensi_sim.experiments.execution`` (serial, local process pool, Dask) in batches, and each
 finished batch is written atomically (``runstore.write_batch``) under
 ``<out>/<phase>/runs/``, where ``phase`` is ``search`` (the search's replicates) or
-``holdout`` (fresh seeds for the out-of-sample re-evaluation). A run already on disk is
+``holdout`` (fresh seeds for the out-of-sample re-evaluation) or ``robustness`` (the
+front on a PSA draw set, each draw under its own root seed). A run already on disk is
 never run again, so an interrupted optimisation resumes where it stopped.
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from pathlib import Path
 
@@ -31,8 +32,8 @@ from mensi_sim.experiments.execution import (
 )
 from mensi_sim.scenario.schema import Scenario
 
-SEARCH, HOLDOUT = "search", "holdout"
-PHASES = (SEARCH, HOLDOUT)
+SEARCH, HOLDOUT, ROBUSTNESS = "search", "holdout", "robustness"
+PHASES = (SEARCH, HOLDOUT, ROBUSTNESS)
 
 # Called as progress(phase, done, total) after every finished batch.
 Progress = Callable[[str, int, int], None]
@@ -134,18 +135,22 @@ class Evaluator:
     def evaluate(
         self,
         phase: str,
-        root_seed: int,
+        root_seed: int | Mapping[str, int],
         scenarios: dict[str, Scenario],
         replicates: Sequence[int],
     ) -> pd.DataFrame:
         """The summary rows of every (scenario, replicate) asked for, running the missing.
 
+        ``root_seed`` is one for every scenario, or one per scenario name (the draws of a
+        PSA: draw d of every design under draw d's own root seed).
+
         A run that failed is retried once per call; if it fails again its row is absent
         (the caller treats a design without all its replicates as infeasible).
         """
         names = list(scenarios)
+        seeds = root_seed if isinstance(root_seed, Mapping) else dict.fromkeys(names, root_seed)
         todo = [
-            RunTask(i, scenarios[name], root_seed, r)
+            RunTask(i, scenarios[name], seeds[name], r)
             for i, name in enumerate(names)
             for r in replicates
             if (phase, name, r) not in self.store.rows

@@ -179,24 +179,76 @@ def paired_against(
     return pd.DataFrame(rows)
 
 
+#: relative (and absolute) difference below which two means are one value (a tie)
+TIE_TOLERANCE = 1e-12
+
+
+def regret_by_draw(outcomes: pd.DataFrame, sense: str = "max") -> pd.DataFrame:
+    """Each design's regret under each draw: the best value of that draw minus its own
+    (for ``sense = "min"``: its own minus the least), so 0 for the draw's best.
+
+    Args:
+        outcomes: One row per (``design``, ``draw``) with the design's mean ``value`` under
+            that draw; only the draws every design has are used.
+        sense: ``"max"`` when more is better, ``"min"`` when less is.
+
+    Returns:
+        One row per (design, draw), designs in first-seen order, draws ascending:
+        ``design``, ``draw``, ``value``, ``regret``, ``best`` (it has the draw's best value;
+        several designs may share it).
+    """
+    if sense not in ("max", "min"):
+        raise ValueError(f"sense must be 'max' or 'min', got {sense!r}")
+    designs = list(dict.fromkeys(outcomes["design"]))
+    wide = outcomes.pivot(index="draw", columns="design", values="value")
+    wide = wide.reindex(columns=designs).dropna().sort_index()
+    v = wide.to_numpy(float)
+    best = v.max(axis=1, keepdims=True) if sense == "max" else v.min(axis=1, keepdims=True)
+    gap = (best - v) * (1.0 if sense == "max" else -1.0)
+    # equal means summed in another order differ in the last bits (2/6 + 2/6 against
+    # 1/6 + 3/6): such a design is tied with the best, its regret exactly 0
+    gap[np.isclose(v, best, rtol=TIE_TOLERANCE, atol=TIE_TOLERANCE)] = 0.0
+    return pd.DataFrame(
+        {
+            "design": np.repeat(designs, v.shape[0]),
+            "draw": np.tile(wide.index.to_numpy(), len(designs)),
+            "value": v.T.ravel(),
+            "regret": gap.T.ravel(),
+            "best": (gap == 0).T.ravel(),
+        }
+    )
+
+
 def regret(outcomes: pd.DataFrame, sense: str = "max") -> pd.DataFrame:
-    """The regret of each design across draws (the robustness hook of issue 13).
+    """The regret of each design across draws (``regret_by_draw``), summarised.
 
     Args:
         outcomes: One row per (``design``, ``draw``) with the design's mean ``value`` under
             that draw (e.g. adoption at the horizon under one PSA draw of the parameters,
-            on common random numbers). The draws themselves are issue 11's PSA.
+            on common random numbers within the draw).
         sense: ``"max"`` when more is better, ``"min"`` when less is.
 
     Returns:
-        One row per design: ``max_regret`` and ``mean_regret``, where the regret under a
-        draw is the best design's value minus this design's (0 for the best), sorted by
-        ``max_regret`` (the minimax-regret design first).
+        One row per design: ``draws``, ``mean_value``, ``mean_regret``, ``max_regret`` and
+        ``p_best`` (the share of draws in which it has the best value, a tie split evenly
+        between the tied designs), sorted by ``max_regret`` then ``mean_regret`` (the
+        minimax-regret design first).
     """
-    wide = outcomes.pivot(index="draw", columns="design", values="value")
-    best = wide.max(axis=1) if sense == "max" else wide.min(axis=1)
-    gap = (best.to_numpy()[:, None] - wide.to_numpy()) * (1.0 if sense == "max" else -1.0)
+    long = regret_by_draw(outcomes, sense)
+    designs = list(dict.fromkeys(long["design"]))
+    n_best = long.groupby("draw")["best"].transform("sum")
+    long = long.assign(share=long["best"] / n_best)
+    grouped = long.groupby("design", sort=False)
     table = pd.DataFrame(
-        {"design": wide.columns, "max_regret": gap.max(axis=0), "mean_regret": gap.mean(axis=0)}
+        {
+            "design": designs,
+            "draws": grouped.size().reindex(designs).to_numpy(),
+            "mean_value": grouped["value"].mean().reindex(designs).to_numpy(),
+            "mean_regret": grouped["regret"].mean().reindex(designs).to_numpy(),
+            "max_regret": grouped["regret"].max().reindex(designs).to_numpy(),
+            "p_best": grouped["share"].mean().reindex(designs).to_numpy(),
+        }
     )
-    return table.sort_values(["max_regret", "design"], kind="mergesort").reset_index(drop=True)
+    return table.sort_values(["max_regret", "mean_regret", "design"], kind="mergesort").reset_index(
+        drop=True
+    )

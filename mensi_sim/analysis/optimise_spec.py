@@ -28,13 +28,14 @@ from pydantic import (
 )
 
 from mensi_sim.errors import ScenarioError
-from mensi_sim.experiments.design import apply_overrides, get_parameter
+from mensi_sim.experiments.design import apply_overrides, drawn_parameter_kinds, get_parameter
 from mensi_sim.experiments.spec import (
     OUTCOME_NAMES,
     BaseSpec,
     check_executor,
     load_base_scenario,
 )
+from mensi_sim.experiments.uncertainty import Prior, PSADraws, UncertaintySpec, psa_draws
 from mensi_sim.registry import INCENTIVE_TYPES, structure_names
 from mensi_sim.scenario.loader import format_validation_error, scenario_hash
 from mensi_sim.scenario.schema import Scenario, TargetGroup
@@ -254,6 +255,93 @@ class HoldoutSpec(_Strict):
         return names
 
 
+class RobustnessSpec(_Strict):
+    """``[robustness]``: the front and the shipped programmes on a PSA draw set, paired by
+    draw, and each design's regret across the draws (docs/EXPERIMENTS.md 7.7).
+
+    The draws are declared as in an experiment's ``[uncertainty]`` (``priors`` or a
+    calibration ``posterior``), or ``uncertainty`` names an experiment file whose
+    ``[uncertainty]`` table is reused (``draws``, ``seed`` and ``wtp`` given here override
+    its own)."""
+
+    uncertainty: str | None = Field(
+        None, min_length=1, description="experiment file whose [uncertainty] gives the draws"
+    )
+    draws: int | None = Field(None, ge=2, le=100_000, description="parameter draws")
+    replications: int = Field(2, ge=1, le=10_000, description="replicates per draw")
+    root_seed: int | None = Field(
+        None,
+        ge=0,
+        le=2**63 - 1,
+        description="runs of draw d: its own stream of this seed "
+        "(default: the holdout's root seed)",
+    )
+    seed: int | None = Field(None, ge=0, description="seed of the draws (default: root_seed)")
+    priors: dict[str, Prior] = Field(default_factory=dict, description="parameter -> prior")
+    posterior: str | None = Field(None, min_length=1, description="posterior.parquet")
+    wtp: float | None = Field(
+        None, ge=0, description="EUR per additional adopting school of the net benefit"
+    )
+
+    @model_validator(mode="after")
+    def _source(self) -> RobustnessSpec:
+        inline = bool(self.priors) or self.posterior is not None
+        if self.uncertainty is not None and inline:
+            raise ValueError("give uncertainty = 'experiment.toml' or priors/posterior, not both")
+        if self.uncertainty is None and not inline:
+            raise ValueError(
+                "needs priors, posterior = 'posterior.parquet' or uncertainty = 'experiment.toml'"
+            )
+        if self.uncertainty is None and self.draws is None:
+            raise ValueError("draws: required key missing (with priors or posterior)")
+        return self
+
+
+def robustness_uncertainty(
+    spec: RobustnessSpec, root_seed: int, where: str
+) -> tuple[UncertaintySpec, int, str]:
+    """The ``[uncertainty]`` a ``[robustness]`` table stands for, the root seed its draws
+    default to, and the file a posterior path is relative to.
+
+    Inline priors: the design's ``root_seed`` and the design file. ``uncertainty = FILE``
+    (relative to the design file): that experiment's table, with this table's ``draws``,
+    ``seed`` and ``wtp`` when given, and the experiment's ``root_seed`` (so the same number
+    of draws gives the experiment's own draws).
+
+    Raises:
+        ScenarioError: One line naming the field (the file missing, no ``[uncertainty]``
+            in it, or a bad value there).
+    """
+    from mensi_sim.scenario.loader import read_toml
+
+    keep = {k: getattr(spec, k) for k in ("draws", "seed", "wtp") if getattr(spec, k) is not None}
+    if spec.uncertainty is None:
+        fields = {**keep, "priors": spec.priors, "posterior": spec.posterior}
+        try:
+            return UncertaintySpec(**fields), root_seed, where
+        except ValidationError as err:
+            msg = format_validation_error(err, f"{where}: robustness", UncertaintySpec)
+            raise ScenarioError(msg) from None
+    path = Path(spec.uncertainty)
+    if not path.is_absolute():
+        path = Path(where).parent / path
+    if not path.is_file():
+        raise ScenarioError(f"{where}: robustness.uncertainty: file not found: {path}")
+    data = read_toml(path)
+    table = data.get("uncertainty")
+    if not isinstance(table, dict):
+        raise ScenarioError(f"{where}: robustness.uncertainty: {path} has no [uncertainty] table")
+    try:
+        found = UncertaintySpec.model_validate({**table, **keep})
+    except ValidationError as err:
+        msg = format_validation_error(err, f"{path}: uncertainty", UncertaintySpec)
+        raise ScenarioError(msg) from None
+    seed = data.get("root_seed", 0)
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ScenarioError(f"{path}: root_seed: must be an integer >= 0, got {seed!r}")
+    return found, seed, str(path)
+
+
 def _default_objectives() -> dict[str, str]:
     return {
         "final_adoption_share": "max",
@@ -276,6 +364,7 @@ class DesignSpec(_Strict):
     constraints: ConstraintsSpec = Field(default_factory=ConstraintsSpec)
     search: SearchSpec = Field(default_factory=SearchSpec)
     holdout: HoldoutSpec = Field(default_factory=HoldoutSpec)
+    robustness: RobustnessSpec | None = None
     root_seed: int = Field(0, ge=0, le=2**63 - 1)
     steps: int | None = Field(None, ge=1, le=5200)
     executor: str = "local"
@@ -322,6 +411,12 @@ class Design:
     spec: DesignSpec
     base: Scenario
     source_path: str = ""
+    #: the parameter draws of ``[robustness]`` (None without it)
+    draws: PSADraws | None = None
+    #: whether each drawn parameter is an integer (its draws are rounded)
+    drawn_integer: dict[str, bool] | None = None
+    #: the ``[uncertainty]`` the draws come from (its ``wtp`` prices the net benefit)
+    uncertainty: UncertaintySpec | None = None
 
     @property
     def name(self) -> str:
@@ -331,8 +426,12 @@ class Design:
     def hash(self) -> str:
         """A hash of everything that decides the runs: the spec (without the executor) and
         the base scenario's parameters."""
-        spec = self.spec.model_dump(mode="json", exclude={"executor"})
-        payload = {"spec": spec, "base": scenario_hash(self.base)}
+        exclude = {"executor"} | ({"robustness"} if self.spec.robustness is None else set())
+        spec = self.spec.model_dump(mode="json", exclude=exclude)
+        payload: dict[str, Any] = {"spec": spec, "base": scenario_hash(self.base)}
+        if self.draws is not None:  # the draws themselves (a reused file or posterior may change)
+            payload["draws"] = hashlib.sha256(self.draws.values.tobytes()).hexdigest()
+            payload["drawn"] = list(self.draws.names)
         blob = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
@@ -380,7 +479,38 @@ def build_design(spec: DesignSpec, base: Scenario, where: str) -> Design:
                     f"{where}: levers.{name}.candidates: {bad[0]} outside 0 <= id < "
                     f"{scenario.population.n_schools}"
                 )
-    return Design(spec=spec, base=scenario, source_path=where)
+    uncertainty, draws, integer = robustness_draws(spec, scenario, where)
+    return Design(
+        spec=spec,
+        base=scenario,
+        source_path=where,
+        draws=draws,
+        drawn_integer=integer,
+        uncertainty=uncertainty,
+    )
+
+
+def robustness_draws(
+    spec: DesignSpec, base: Scenario, where: str
+) -> tuple[UncertaintySpec | None, PSADraws | None, dict[str, bool] | None]:
+    """The ``[uncertainty]`` and the parameter draws of ``[robustness]`` (all None without
+    it), checked against the base scenario: numeric parameters that no lever sets."""
+    if spec.robustness is None:
+        return None, None, None
+    uncertainty, seed, origin = robustness_uncertainty(spec.robustness, spec.root_seed, where)
+    try:
+        draws = psa_draws(uncertainty, seed, origin)
+    except ScenarioError as exc:  # a posterior file missing or not a posterior
+        raise ScenarioError(f"{where}: robustness: {exc}") from None
+    field = "robustness" if spec.robustness.uncertainty is None else "robustness.uncertainty"
+    integer = drawn_parameter_kinds(base, draws.names, f"{where}: {field}")
+    for name, lever in spec.levers.items():
+        if isinstance(lever, ParameterLever) and lever.parameter in draws.names:
+            raise ScenarioError(
+                f"{where}: {field}: {lever.parameter} is drawn and also the lever "
+                f"levers.{name} (a design's choice cannot be uncertain)"
+            )
+    return uncertainty, draws, integer
 
 
 def check_rollout(scenario: Scenario, lever: RolloutLever, where: str) -> None:

@@ -45,6 +45,8 @@ from mensi_sim.results import Results
 from mensi_sim.scenario.roster import roster_line
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from mensi_sim.experiments.spec import Experiment
     from mensi_sim.simulate import SweepOptions
 
@@ -380,6 +382,27 @@ def _verdict_text(p: float, verdict: str) -> str:
     return f"{verdict} (P {p:.2f}, {firmness(p)})"
 
 
+def _uncensored_outcomes(
+    summary: pd.DataFrame, outcomes: Sequence[str], steps: int | None
+) -> tuple[list[str], str]:
+    """The outcomes whose paired difference the table can show, and a note on the one left
+    out: the weeks to 50% adoption is censored at the run length in a run that never gets
+    there, and a difference of censored values (often 0 [0, 0]) would say what no run
+    measured; it is shown only when every run reached 50% (comparison.parquet keeps it)."""
+    censored = "weeks_to_half_adoption"
+    if censored not in outcomes or "half_adoption_reached" not in summary:
+        return list(outcomes), ""
+    reached = int(summary["half_adoption_reached"].sum())
+    if reached == len(summary):
+        return list(outcomes), ""
+    at = f" at {steps} weeks" if steps else ""
+    note = (
+        f"weeks to 50% not compared: censored{at} in {len(summary) - reached} of "
+        f"{len(summary)} runs (50% adoption reached in {reached})"
+    )
+    return [o for o in outcomes if o != censored], note
+
+
 def compare(
     results: Annotated[
         Path, typer.Argument(help="Results directory of a sweep.", show_default=False)
@@ -492,8 +515,11 @@ def compare(
         "* = Holm-adjusted p < 0.05 over the schemes compared, per outcome)",
         soft_wrap=True,
     )
-    t = simple_table("scenario", "pairs", *(format_of(o).heading for o in COMPARE_OUTCOMES))
-    p_table = simple_table("scenario", *(format_of(o).heading for o in COMPARE_OUTCOMES))
+    runs = res.runs
+    steps = int(runs["steps"].iloc[0]) if "steps" in runs.columns and len(runs) else None
+    shown, censored_note = _uncensored_outcomes(summary, COMPARE_OUTCOMES, steps)
+    t = simple_table("scenario", "pairs", *(format_of(o).heading for o in shown))
+    p_table = simple_table("scenario", *(format_of(o).heading for o in shown))
     by_name = table.set_index("scenario")
     for name in names:
         if name == baseline:
@@ -501,7 +527,7 @@ def compare(
         r = by_name.loc[name]
         cells = [str(int(r["n_pairs"]))]
         p_cells = []
-        for o in COMPARE_OUTCOMES:
+        for o in shown:
             kind = format_of(o).kind
             k = "dpct" if kind == "pct" else kind
             star = "*" if r[f"{o}_significant"] else ""
@@ -513,6 +539,8 @@ def compare(
         t.add_row(name, *cells)
         p_table.add_row(name, *p_cells)
     console.print(t)
+    if censored_note:
+        console.print(censored_note, soft_wrap=True)
     if int(table["n_pairs"].min()) < 2:
         console.print(
             "no paired intervals: one replicate per scenario gives no spread of the "

@@ -197,6 +197,38 @@ def _print(console, result, elapsed: float) -> None:  # noqa: ANN001
     if chosen is not None:
         console.print(f"chosen: {chosen['scenario']}: {chosen['design']}", soft_wrap=True)
     console.print(f"verdict: {result.verdict}", soft_wrap=True)
+    _print_robustness(console, result)
+
+
+def _print_robustness(console, result) -> None:  # noqa: ANN001
+    """The regret table across the [robustness] draws, and its verdict."""
+    table = result.robustness
+    if table.empty:
+        return
+    m = result.manifest
+    console.print(
+        f"robustness: {m['robustness_draws']} parameter draws "
+        f"({', '.join(m['robustness_parameters'])}) x {m['robustness_replications']} "
+        "replicates, paired by draw",
+        soft_wrap=True,
+    )
+    t = simple_table("measure", "design", "mean", "mean regret", "max regret", "P(best)", "")
+    for _, row in table.iterrows():
+        adoption = row["measure"] == "final_adoption_share"
+        kind, gap = ("pct", "pp") if adoption else ("eur", "eur")
+        measure = "adoption" if adoption else f"net benefit (EUR {row['wtp']:,.0f}/school)"
+        marks = [w for w, on in (("minimax", row["minimax"]), ("robust", row["robust"])) if on]
+        t.add_row(
+            measure,
+            row["design"] + ("" if row["kind"] == "design" else " (shipped)"),
+            fmt(row["mean_value"], kind),
+            fmt(row["mean_regret"], gap).lstrip("+"),
+            fmt(row["max_regret"], gap).lstrip("+"),
+            f"{row['p_best']:.0%}",
+            ", ".join(marks),
+        )
+    console.print(t)
+    console.print(f"robustness: {m['robustness']}", soft_wrap=True)
 
 
 def _write_outputs(console, result, figure: dict) -> None:  # noqa: ANN001

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -309,6 +310,26 @@ def parameter_table(points: tuple[DesignPoint, ...] | list[DesignPoint]) -> pd.D
     return pd.DataFrame(rows, columns=["point", *names])
 
 
+def drawn_parameter_kinds(base: Scenario, names: Sequence[str], where: str) -> dict[str, bool]:
+    """Per drawn parameter, whether it is an integer (its draws are rounded); every one must
+    be a numeric parameter of ``base``.
+
+    Raises:
+        ScenarioError: ``where: unknown parameter ...`` or ``where: path: not a numeric
+            parameter``.
+    """
+    integer = {}
+    for path in names:
+        try:
+            value = get_parameter(base, path)
+        except KeyError:
+            raise ScenarioError(f"{where}: unknown parameter {path!r}") from None
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise ScenarioError(f"{where}: {path}: not a numeric parameter")
+        integer[path] = isinstance(value, int)
+    return integer
+
+
 def _expand_draws(
     spec: ExperimentSpec, base: Scenario, where: str, options: list[tuple[str, dict, Any, str]]
 ) -> list[DesignPoint]:
@@ -317,15 +338,7 @@ def _expand_draws(
     from mensi_sim.experiments.uncertainty import draw_root_seed, psa_draws
 
     draws = psa_draws(spec.uncertainty, spec.root_seed, where)
-    integer = {}
-    for path in draws.names:
-        try:
-            value = get_parameter(base, path)
-        except KeyError:
-            raise ScenarioError(f"{where}: uncertainty: unknown parameter {path!r}") from None
-        if not isinstance(value, int | float) or isinstance(value, bool):
-            raise ScenarioError(f"{where}: uncertainty: {path}: not a numeric parameter")
-        integer[path] = isinstance(value, int)
+    integer = drawn_parameter_kinds(base, draws.names, f"{where}: uncertainty")
     width = max(4, len(str(draws.n - 1)))
     points = []
     for option, values, _, where_set in options:

@@ -30,7 +30,7 @@ from typing import Any
 
 from mensi_sim.errors import MensiError
 from mensi_sim.experiments.dask_address import probe_scheduler
-from mensi_sim.experiments.worker_guard import watch_parent
+from mensi_sim.experiments.worker_guard import quiet_worker_logs, watch_parent
 from mensi_sim.scenario.schema import Scenario
 
 CONNECT_TIMEOUT_S = 10.0  # waiting for a Dask scheduler given by address
@@ -87,6 +87,8 @@ class DaskExecutor(Executor):
                 processes=True,
                 dashboard_address=None,
                 silence_logs=logging.ERROR,
+                # each worker process ignores Ctrl-C: the sweep stops its cluster itself
+                preload=["mensi_sim.experiments.worker_guard"],
             )
             self.client = Client(self.cluster)
         else:
@@ -118,9 +120,19 @@ class DaskExecutor(Executor):
         try:
             self._executor.shutdown(wait=wait)
         finally:
+            if self.cluster is not None and cancel_futures:
+                self._quiet_workers()
             self.client.close()
             if self.cluster is not None:
                 self.cluster.close()
+
+    def _quiet_workers(self) -> None:
+        """Before a local cluster is ended mid-task (an interrupt, an error): its workers'
+        teardown messages (heartbeats to a scheduler that is closing) tell the user nothing."""
+        try:
+            self.client.run(quiet_worker_logs)
+        except Exception:  # noqa: BLE001 - best effort on the way out; the close follows
+            pass
 
 
 def process_pool(workers: int | None = None) -> ProcessPoolExecutor:

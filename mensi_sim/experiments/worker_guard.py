@@ -13,6 +13,7 @@ resource tracker see their pipes close and exit by themselves.
 
 from __future__ import annotations
 
+import logging
 import os
 import select
 import signal
@@ -57,3 +58,20 @@ def watch_parent(pid: int) -> None:
     threading.Thread(
         target=_wait_for_exit, args=(pid,), name="mensi-sweep-watch", daemon=True
     ).start()
+
+
+def dask_setup(worker: object) -> None:
+    """Dask preload of a worker of the sweep's own LocalCluster: ignore Ctrl-C.
+
+    A terminal's Ctrl-C reaches every process of the foreground group; the sweep handles
+    it and closes its cluster, but a Dask worker process left to the signal would stop
+    by itself first and print asyncio's KeyboardInterrupt traceback and the heartbeat
+    errors of its nanny. ``DaskExecutor`` passes this module as the workers' ``preload``
+    (distributed imports it in each worker process and calls this with the worker).
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def quiet_worker_logs() -> None:
+    """Run on each worker of a local Dask cluster just before it is ended mid-task."""
+    logging.getLogger("distributed").setLevel(logging.CRITICAL)

@@ -2,7 +2,8 @@
 
 ``optimisation_section(result, png)`` is one HTML section body (the verdict, the front
 table with each design in words, the paired differences against the shipped programmes,
-how noise was handled, the figure); ``write_optimisation_report(result, out)`` writes it
+how noise was handled, the figure, and the regret across the ``[robustness]`` draws when
+there are any); ``write_optimisation_report(result, out)`` writes it
 as a self-contained ``report.html`` in the optimisation's folder. It reads the tables of
 ``mensi_sim.analysis.optimise.OptimiseResult`` and computes nothing.
 """
@@ -140,7 +141,7 @@ def optimisation_section(result: OptimiseResult, png: bytes | None = None) -> st
     )
     chosen = result.chosen
     if chosen is None:
-        return "".join(parts)
+        return "".join(parts) + robustness_part(result)
     parts.append(
         f"<h3>{esc('The chosen design: ' + chosen['scenario'])}</h3><p>{esc(chosen['design'])}</p>"
     )
@@ -153,15 +154,72 @@ def optimisation_section(result: OptimiseResult, png: bytes | None = None) -> st
             "replicates (95% paired-t CI; * = CI excludes 0).",
         )
     )
-    parts.append(
-        '<p class="note">'
+    parts.append(robustness_part(result))
+    return "".join(parts)
+
+
+def robustness_rows(result: OptimiseResult) -> list[list[str]]:
+    """The regret table: one row per measure and design."""
+    rows = []
+    for _, row in result.robustness.iterrows():
+        adoption = row["measure"] == ADOPTION
+        kind, gap = ("pct", "pp") if adoption else ("eur", "eur")
+        marks = [
+            w for w, on in (("minimax regret", row["minimax"]), ("robust", row["robust"])) if on
+        ]
+        rows.append(
+            [
+                "adoption at the horizon"
+                if adoption
+                else f"net benefit at EUR {row['wtp']:,.0f} per adopting school",
+                row["design"] + (f" ({', '.join(marks)})" if marks else ""),
+                row["kind"],
+                fmt(row["mean_value"], kind),
+                fmt(row["mean_regret"], gap).lstrip("+"),
+                fmt(row["max_regret"], gap).lstrip("+"),
+                f"{row['p_best']:.0%}",
+            ]
+        )
+    return rows
+
+
+def robustness_part(result: OptimiseResult) -> str:
+    """The robustness subsection: the regret across the [robustness] draws, or a note that
+    the design file asks for none."""
+    m = result.manifest
+    if result.robustness.empty:
+        return (
+            '<p class="note">'
+            + esc(
+                "Robustness across parameter uncertainty (the regret of each design over a "
+                "PSA draw set) was not evaluated: the design file has no [robustness] table "
+                "(docs/EXPERIMENTS.md 7.7)."
+            )
+            + "</p>"
+        )
+    text = m["robustness"]
+    return (
+        f"<h3>{esc('Robustness across parameter uncertainty')}</h3>"
+        + f"<p>{esc(text[:1].upper() + text[1:])}.</p>"
+        + "<p>"
         + esc(
-            "Robustness across parameter uncertainty (the regret of each design over a PSA "
-            "draw set) is not evaluated here: it needs the PSA draws of issue 11."
+            f"The front's designs and the shipped programmes on {m['robustness_draws']} draws "
+            f"of {', '.join(m['robustness_parameters'])}, {m['robustness_replications']} "
+            f"replicates each, with the same random numbers within a draw (root seed "
+            f"{m['robustness_root_seed']}). The regret of a design under a draw is the best "
+            "value any of them reaches under that draw minus its own; a design is called "
+            "robust only when it is best in at least 95% of the draws."
         )
         + "</p>"
+        + table(
+            ["measure", "design", "kind", "mean", "mean regret", "max regret", "P(best)"],
+            robustness_rows(result),
+            numeric=[3, 4, 5, 6],
+            caption="Per design, over the draws (each draw's value is the mean of its "
+            "replicates): mean value, mean and largest regret, and the share of draws in "
+            "which it is best (ties split).",
+        )
     )
-    return "".join(parts)
 
 
 def write_optimisation_report(result: OptimiseResult, out: Path, png: bytes | None = None) -> Path:

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +52,7 @@ import numpy as np
 import pandas as pd
 
 from mensi_sim.errors import RosterError
+from mensi_sim.files import UnreadableFile, decode_text, read_bytes
 
 REQUIRED = ("id", "country", "region")
 SELFIE_AREAS = (
@@ -96,6 +98,9 @@ ATTRIBUTE_TEXT = {
 }
 EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG)
 SUFFIXES = (".csv", ".parquet", ".pq")
+# about 10 million schools of a CSV with every column: far more than Europe's ~250,000
+MAX_ROSTER_BYTES = 1_000_000_000
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True)
@@ -167,6 +172,22 @@ def _where(path: Path, row: int) -> str:
     return f"row {row + 1}{line}"
 
 
+def _within_size(path: Path) -> None:
+    size = path.stat().st_size
+    if size > MAX_ROSTER_BYTES:
+        raise UnreadableFile(
+            f"is {size / 1e6:.1f} MB; a roster is at most {MAX_ROSTER_BYTES / 1e6:.0f} MB"
+        )
+
+
+def _csv_text(path: Path) -> str:
+    """A CSV roster's text: UTF-8, at most MAX_ROSTER_BYTES, without NUL bytes (a hint for
+    another encoding or a binary file); the UTF-8 byte-order mark that spreadsheet programs
+    write ("CSV UTF-8") is accepted and dropped."""
+    data = read_bytes(path, MAX_ROSTER_BYTES)
+    return decode_text(data.removeprefix(UTF8_BOM))
+
+
 def _read_frame(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise _fail(path, "no such file")
@@ -175,9 +196,14 @@ def _read_frame(path: Path) -> pd.DataFrame:
         raise _fail(path, f"unknown format {suffix or '(no suffix)'!r}; use .csv or .parquet")
     try:
         if suffix == ".csv":
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+            frame = pd.read_csv(
+                io.StringIO(_csv_text(path)), dtype=str, keep_default_na=False, na_values=[""]
+            )
         else:
+            _within_size(path)
             frame = pd.read_parquet(path)
+    except UnreadableFile as exc:
+        raise _fail(path, str(exc)) from None
     except Exception as exc:  # noqa: BLE001 - every reader failure becomes one line
         text = " ".join(str(exc).split()) or type(exc).__name__
         kind = "CSV" if suffix == ".csv" else "Parquet"

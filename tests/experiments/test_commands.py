@@ -66,6 +66,37 @@ def test_sweep_then_compare(make, tmp_path: Path) -> None:
     assert result.exit_code == 2 and "error: --baseline: no scenario 'nope'" in result.output
 
 
+def test_compare_leaves_out_a_censored_time_to_half_adoption(tmp_path: Path) -> None:
+    # 10 weeks of the pilot: no run reaches 50% adoption, so every "weeks to 50%" is the
+    # run length and its paired difference (0 [0, 0]) would say what no run measured
+    exp = write_experiment(tmp_path, SMALL)
+    out = tmp_path / "res"
+    runner = CliRunner()
+    assert runner.invoke(fresh_app(), ["sweep", str(exp), "--out", str(out)]).exit_code == 0
+    result = runner.invoke(fresh_app(), ["compare", str(out)], env={"COLUMNS": "300"})
+    assert result.exit_code == 0, result.output
+    assert "weeks to 50% not compared: censored at 10 weeks in 6 of 6 runs" in result.output
+    paired = result.output.split("paired differences", 1)[1].split("p-values", 1)[0]
+    headings = [line for line in paired.splitlines() if line.startswith(" scenario")]
+    assert headings and all("weeks to 50%" not in line for line in headings)
+    assert any("adoption" in line for line in headings)
+    assert "weeks_to_half_adoption_difference" in pd.read_parquet(out / "comparison.parquet")
+
+
+def test_time_to_half_adoption_is_compared_when_every_run_reaches_it() -> None:
+    from mensi_sim.analysis import COMPARE_OUTCOMES
+    from mensi_sim.cli.experiment_commands import _uncensored_outcomes
+
+    summary = pd.DataFrame({"half_adoption_reached": [True, True, True]})
+    assert _uncensored_outcomes(summary, COMPARE_OUTCOMES, 52) == (list(COMPARE_OUTCOMES), "")
+    summary.loc[1, "half_adoption_reached"] = False
+    shown, note = _uncensored_outcomes(summary, COMPARE_OUTCOMES, 52)
+    assert "weeks_to_half_adoption" not in shown and len(shown) == len(COMPARE_OUTCOMES) - 1
+    assert note == (
+        "weeks to 50% not compared: censored at 52 weeks in 1 of 3 runs (50% adoption reached in 2)"
+    )
+
+
 def test_sweep_draws_figures_only_when_asked(tmp_path: Path) -> None:
     # a sweep draws nothing unless asked; --plots, or a
     # figure option, writes the basic figures into the results directory

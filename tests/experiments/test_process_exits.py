@@ -5,9 +5,9 @@ until its workers are computing (batch folders appear), then ends it with kill -
 SIGTERM or a terminal's Ctrl-C (SIGINT to the whole process group), and looks in /proc
 for any process of that session: the workers, the forkserver and the resource tracker
 must all be gone (they stayed 60 s and more before: 4 processes at 6 of 10 kill points).
-SIGTERM and Ctrl-C end with one line, ``error: interrupted; N runs are saved in OUT;
-continue with `mensi-sim sweep ... --resume```, and
-exit code 128 + the signal; the resumed sweep equals the uninterrupted one bit for bit.
+SIGTERM and Ctrl-C (also on the dask executor) end with one line, ``error: interrupted;
+N runs are saved in OUT; continue with `mensi-sim sweep ... --resume```, and exit code
+128 + the signal; the resumed sweep equals the uninterrupted one bit for bit.
 kill -9 and SIGTERM are also sent earlier: as soon as the command has its handlers, when
 the forkserver has started, and when the workers are up but none has finished a batch.
 
@@ -191,6 +191,24 @@ def test_an_interrupt_ends_with_one_line_and_no_process(
     assert SAYS_HOW_TO_CONTINUE.fullmatch(log.read_text()), log.read_text()
     assert wait_until_gone(proc.pid) == []
     resumed_equals_fresh(exp_path, out, fresh)
+
+
+def test_ctrl_c_on_a_dask_sweep_prints_one_line(experiment, tmp_path: Path, processes) -> None:
+    """A terminal's Ctrl-C reaches the local Dask cluster's worker processes too: they
+    ignore it (a preload) and are quiet while the sweep ends them, so the user reads the
+    sweep's one line, not asyncio's KeyboardInterrupt tracebacks and heartbeat errors."""
+    exp_path, _ = experiment
+    out, log = tmp_path / "res", tmp_path / "sweep.log"
+    command = sweep_command(exp_path, out, "--workers", "2", "--batch-size", "1", executor="dask")
+    with open(log, "wb") as sink:
+        proc = processes(command, cwd=REPO, env=ENV, stdout=sink, stderr=sink)
+    while len(batch_dirs(out)) < 4 and proc.poll() is None:
+        time.sleep(0.01)
+    assert proc.poll() is None, f"the sweep ended before the test: {log.read_text()[-2000:]}"
+    os.killpg(proc.pid, signal.SIGINT)
+    assert proc.wait() == 128 + signal.SIGINT, log.read_text()
+    assert SAYS_HOW_TO_CONTINUE.fullmatch(log.read_text()), log.read_text()
+    assert wait_until_gone(proc.pid) == []
 
 
 def test_an_interrupted_run_writes_nothing(tmp_path: Path, processes) -> None:
