@@ -62,6 +62,7 @@ from mensi_sim.analysis.optimise_levers import (
 )
 from mensi_sim.analysis.optimise_robust import evaluate_robustness, robustness_root_seed
 from mensi_sim.analysis.optimise_spec import Design, load_design
+from mensi_sim.analysis.paired import paired, t_interval
 from mensi_sim.errors import MensiError, ResultsError
 from mensi_sim.experiments import runstore
 from mensi_sim.experiments.execution import make_executor
@@ -604,12 +605,8 @@ def _holdout_tables(
         if budget is None:
             within_budget.append(True)
         elif budget_of is not None and budget_of in shipped:
-            cash = paired[
-                (paired["design"] == name)
-                & (paired["programme"] == budget_of)
-                & (paired["outcome"] == (CASH if kind == "cash" else "total_cost"))
-            ]
-            within_budget.append(bool(cash["ci_high"].iloc[0] <= 0))
+            gap = _paired_spend_gap(summary, name, budget_of, scenarios, kind)
+            within_budget.append(bool(t_interval(gap)[2] <= 0))
         else:
             within_budget.append(bool(row.spend_per_year_ci_high <= budget))
     table["beats"] = beats
@@ -619,6 +616,20 @@ def _holdout_tables(
         for name, b, wb in zip(table["scenario"], beats, within_budget, strict=True)
     ]
     return table, paired
+
+
+def _paired_spend_gap(
+    summary: pd.DataFrame, design: str, programme: str, scenarios: dict, kind: str
+) -> np.ndarray:
+    """Per common replicate, the design's spend per programme year minus the programme's:
+    a roll-out over two years is compared with a one-year programme year for year, not on
+    its total cash."""
+    column = CASH if kind == "cash" else "total_cost"
+    mine, theirs = paired(summary, design, programme, column)
+    years = [
+        programme_years(scenarios[n], scenarios[n].time.steps) or 1.0 for n in (design, programme)
+    ]
+    return mine / years[0] - theirs / years[1]
 
 
 def _ci(values: np.ndarray) -> tuple[float, float]:

@@ -132,3 +132,28 @@ def test_regret_across_draws_is_the_shortfall_from_the_best_design_under_each_dr
     assert regret(outcomes)["design"].iloc[0] == "b"  # the minimax-regret design
     costs = outcomes.assign(value=lambda f: f["value"] * 1000)
     assert regret(costs, "min").set_index("design").loc["c", "max_regret"] == 0.0
+
+
+def test_a_roll_out_is_held_to_the_budget_year_for_year():
+    """A budget named by a shipped programme is compared per programme year: a 2-wave
+    roll-out paying 1.8x the programme's cash over its two years spends 0.9x a year and
+    stays within it (on total cash, the old comparison, it would not)."""
+    from pathlib import Path
+
+    from mensi_sim import load_scenario
+    from mensi_sim.analysis.optimise import CASH, _paired_spend_gap
+
+    pilot = load_scenario(Path(__file__).resolve().parents[2] / "scenarios" / "mensi_pilot.toml")
+    waves = [["BE-VLG", "HR", "CZ"], ["HU", "IT", "PT"]]
+    scenarios = {"design": pilot.with_updates({"programme.waves": waves}), "top_down": pilot}
+    cash = np.array([100.0, 104.0, 98.0, 101.0, 97.0])
+    summary = pd.DataFrame(
+        {
+            "scenario": ["design"] * 5 + ["top_down"] * 5,
+            "replicate": list(range(5)) * 2,
+            CASH: np.concatenate([1.8 * cash, cash]),
+        }
+    )
+    gap = _paired_spend_gap(summary, "design", "top_down", scenarios, "cash")
+    np.testing.assert_allclose(gap, 0.9 * cash - cash)
+    assert (gap < 0).all()

@@ -360,6 +360,10 @@ def test_the_command_prints_and_reports_the_regret_table(tmp_path):
     assert "robustness: 2 parameter draws" in res.output and "max regret" in res.output
     assert "minimax" in res.output and "P(best)" in res.output
     assert "across 2 parameter draws x 1 replicates" in res.output
+    # one table per measure, each starting with the design (so none is cut at 80 columns)
+    assert "regret on adoption at the horizon" in res.output
+    assert "regret on net benefit at EUR" in res.output
+    assert "wider than" not in res.output.split("robustness:", 1)[1]
     for name in ("robustness", "robustness_draws"):
         assert (out / f"{name}.parquet").is_file()
     html = (out / "report.html").read_text()
