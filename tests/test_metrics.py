@@ -7,7 +7,13 @@ import numpy as np
 import pytest
 
 from mensi_sim.codes import COST_CATEGORIES
-from mensi_sim.metrics import STEP_METRICS, MetricsRecorder, step_metrics
+from mensi_sim.metrics import (
+    BUCKET_SORT_MIN,
+    STEP_METRICS,
+    MetricsRecorder,
+    sort_into,
+    step_metrics,
+)
 
 COLUMN = {name: i for i, name in enumerate(STEP_METRICS)}
 
@@ -63,3 +69,36 @@ def test_an_empty_group_gives_no_gap():
     week = _week(rng, 50)
     for mask in (np.zeros(50, bool), np.ones(50, bool)):
         assert MetricsRecorder(mask).row(**week)[COLUMN["equity_gap"]] == 0.0
+
+
+def _sorted_by_sort_into(values: np.ndarray) -> np.ndarray:
+    out = np.empty(values.size)
+    sort_into(values, out, np.empty(values.size), np.empty(values.size, dtype=np.uint16))
+    return out
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.random.default_rng(1).random(50_000),  # about one value per bucket
+        np.random.default_rng(2).beta(2.0, 5.0, 300_000),  # several per bucket, skewed
+        np.round(np.random.default_rng(3).random(20_000), 2),  # many equal values
+        np.r_[np.zeros(5_000), np.random.default_rng(4).random(5_000) * 1e-12],  # near 0
+        np.random.default_rng(5).random(10_000) * 1e6,  # not capacities: above 1
+        np.full(BUCKET_SORT_MIN, 0.25),  # one bucket
+        np.zeros(BUCKET_SORT_MIN),  # no maximum to scale by: np.sort
+        np.r_[-1.0, np.random.default_rng(6).random(9_999)],  # negative: np.sort
+        np.random.default_rng(7).random(BUCKET_SORT_MIN - 1),  # below the bucket sort
+    ],
+)
+def test_the_gini_sort_gives_numpys_sorted_array(values):
+    assert np.array_equal(_sorted_by_sort_into(values), np.sort(values))
+
+
+def test_the_gini_sort_of_capacities_changed_a_little_week_after_week():
+    # a week's capacities are last week's plus small changes: the case the sort meets
+    rng = np.random.default_rng(8)
+    capacity = rng.beta(2.0, 3.0, 100_000)
+    for _ in range(3):
+        capacity = np.clip(capacity + rng.normal(0, 1e-3, capacity.size), 0.0, 1.0)
+        assert np.array_equal(_sorted_by_sort_into(capacity), np.sort(capacity))
