@@ -337,15 +337,11 @@ def test_run_says_what_the_roster_gave_and_what_was_drawn(tmp_path: Path):
     _write(table, tmp_path / "schools.csv")
     (tmp_path / "s.toml").write_text('[population]\nroster = "schools.csv"\n[time]\nsteps = 3\n')
     args = ["run", str(tmp_path / "s.toml"), "--replications", "2", "--out", str(tmp_path / "o")]
-    result = CliRunner().invoke(app, args, env={"COLUMNS": "400"})
-    assert result.exit_code == 0, result.output
-    n, regions = len(table), table["region"].nunique()
-    countries = list(dict.fromkeys(table["country"]))
-    line = next(x for x in result.output.splitlines() if x.startswith("roster "))
+    line, head = _roster_line(args, table)
+    n = len(table)
     assert line == (
-        f"roster schools.csv: {n} schools in {len(countries)} countries "
-        f"({', '.join(countries)}), {regions} regions; drawn: number of teachers "
-        f"(2 of {n} schools); motivation ({n} of {n} schools); columns not used: note"
+        f"{head}; drawn: number of teachers (2 of {n} schools); motivation ({n} of {n} "
+        "schools); columns not used: note"
     )
 
 
@@ -360,16 +356,21 @@ def test_sweep_says_what_the_roster_gave(tmp_path: Path):
         '[[factors.scenarios]]\nname = "none"\noverrides = { "network.structure" = "none" }\n'
     )
     args = ["sweep", str(tmp_path / "e.toml"), "--out", str(tmp_path / "o")]
+    line, head = _roster_line(args, table)
+    n = len(table)
+    assert line == f"{head}; drawn: capacity (no capacity or SELFIE score) ({n} of {n} schools)"
+
+
+def _roster_line(args: list[str], table: pd.DataFrame) -> tuple[str, str]:
+    """The roster line a command printed, and what its start must say of ``table``."""
     result = CliRunner().invoke(app, args, env={"COLUMNS": "400"})
     assert result.exit_code == 0, result.output
-    n, regions = len(table), table["region"].nunique()
     countries = list(dict.fromkeys(table["country"]))
-    line = next(x for x in result.output.splitlines() if x.startswith("roster "))
-    assert line == (
-        f"roster schools.csv: {n} schools in {len(countries)} countries "
-        f"({', '.join(countries)}), {regions} regions; drawn: capacity (no capacity or "
-        f"SELFIE score) ({n} of {n} schools)"
+    head = (
+        f"roster schools.csv: {len(table)} schools in {len(countries)} countries "
+        f"({', '.join(countries)}), {table['region'].nunique()} regions"
     )
+    return next(x for x in result.output.splitlines() if x.startswith("roster ")), head
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from mensi_sim.analysis.optimise_spec import Design, design_from_dict
 from mensi_sim.scenario.schema import Scenario
 
@@ -32,6 +34,30 @@ def regions_base(weeks: int = 30) -> Scenario:
             "network.mentees_per_mentor": 2,
         }
     )
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def tiny_design_head(name: str) -> str:
+    """The start of a design file on the pilot scenario cut to 12 schools (2 countries x 2
+    regions, 30 weeks) with a regions lever; a test appends its other tables."""
+    scenario = (REPO / "scenarios" / "mensi_pilot.toml").as_posix()
+    return f"""name = "{name}"
+root_seed = 3
+executor = "serial"
+[base]
+scenario = "{scenario}"
+[base.overrides]
+"population.n_schools" = 12
+"population.countries" = ["HR", "PT"]
+"population.regions_per_country" = 2
+"time.steps" = 30
+"network.mentees_per_mentor" = 2
+[levers.where]
+kind = "regions"
+per = "country"
+"""
 
 
 def small_design(**changes) -> Design:

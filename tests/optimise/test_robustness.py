@@ -26,7 +26,7 @@ from mensi_sim.cli import app
 from mensi_sim.errors import ScenarioError
 from mensi_sim.experiments.spec import load_experiment
 
-from .support import regions_base, small_design, toy_base
+from .support import regions_base, small_design, tiny_design_head, toy_base
 
 REPO = Path(__file__).resolve().parents[2]
 PRIORS = {
@@ -317,25 +317,11 @@ def test_bad_robustness_input_is_one_line_naming_the_field(robustness, field):
 
 
 def _design_file(tmp_path: Path, robustness: str) -> Path:
-    scenario = (REPO / "scenarios" / "mensi_pilot.toml").as_posix()
     psa = (REPO / "experiments" / "structures_psa.toml").as_posix()
     path = tmp_path / "tiny.toml"
     path.write_text(
-        f"""name = "tiny_robust"
-root_seed = 3
-executor = "serial"
-[base]
-scenario = "{scenario}"
-[base.overrides]
-"population.n_schools" = 12
-"population.countries" = ["HR", "PT"]
-"population.regions_per_country" = 2
-"time.steps" = 30
-"network.mentees_per_mentor" = 2
-[levers.where]
-kind = "regions"
-per = "country"
-[objectives]
+        tiny_design_head("tiny_robust")
+        + f"""[objectives]
 final_adoption_share = "max"
 total_cash = "min"
 [search]

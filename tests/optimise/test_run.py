@@ -16,7 +16,7 @@ from mensi_sim.analysis.optimise_spec import design_from_dict
 from mensi_sim.cli import app
 from mensi_sim.errors import ResultsError
 
-from .support import regions_base, small_design, toy_base
+from .support import regions_base, small_design, tiny_design_head, toy_base
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -166,24 +166,10 @@ def test_local_pool_and_dask_give_the_same_front_as_serial():
 
 
 def _design_file(tmp_path: Path) -> Path:
-    scenario = (REPO / "scenarios" / "mensi_pilot.toml").as_posix()
     path = tmp_path / "tiny.toml"
     path.write_text(
-        f"""name = "tiny"
-root_seed = 3
-executor = "serial"
-[base]
-scenario = "{scenario}"
-[base.overrides]
-"population.n_schools" = 12
-"population.countries" = ["HR", "PT"]
-"population.regions_per_country" = 2
-"time.steps" = 30
-"network.mentees_per_mentor" = 2
-[levers.where]
-kind = "regions"
-per = "country"
-[levers.rate]
+        tiny_design_head("tiny")
+        + """[levers.rate]
 parameter = "contacts.rate_online"
 range = [0.1, 0.9]
 [objectives]
