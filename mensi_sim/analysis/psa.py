@@ -121,8 +121,9 @@ def frontier_shares(frame: pd.DataFrame) -> pd.Series:
 
 def psa_summary(frame: pd.DataFrame, baseline: str, wtp: float) -> pd.DataFrame:
     """Per option, over the draws: expected cost and effect, their differences from the
-    baseline (paired by draw), INB at ``wtp`` with its 95% interval over draws (2.5 and 97.5
-    percentiles: parameter uncertainty, not a CI of a mean), P(INB > 0), P(best),
+    baseline (paired by draw), the share of draws with more adopting schools than the
+    baseline (``p_effect_positive``), INB at ``wtp`` with its 95% interval over draws (2.5
+    and 97.5 percentiles: parameter uncertainty, not a CI of a mean), P(INB > 0), P(best),
     P(on the frontier), and the frontier of the expected values with its ICERs.
 
     Returns:
@@ -159,6 +160,7 @@ def psa_summary(frame: pd.DataFrame, baseline: str, wtp: float) -> pd.DataFrame:
                 "delta_effect": float(de.mean()),
                 "delta_effect_low": float(np.percentile(de, 2.5)),
                 "delta_effect_high": float(np.percentile(de, 97.5)),
+                "p_effect_positive": float((de > 0).mean()) if k != b else math.nan,
                 "icer": float(dc.mean() / de.mean()) if de.mean() else math.nan,
                 "inb": float(inb[:, k].mean()),
                 "inb_low": float(np.percentile(inb[:, k], 2.5)),

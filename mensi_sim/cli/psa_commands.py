@@ -47,8 +47,9 @@ def compare_psa(
     wtp: float | None,
 ) -> None:
     """Print and write a PSA's tables."""
+    from mensi_sim.analysis.conclusions import budget_verdict, manifest_priors, psa_conclusions
     from mensi_sim.analysis.cost_effectiveness import PERSPECTIVES
-    from mensi_sim.analysis.psa import psa_at_budget, psa_frame
+    from mensi_sim.analysis.psa import psa_at_budget, psa_frame, ranking_changes
     from mensi_sim.errors import ResultsError
 
     try:
@@ -132,16 +133,18 @@ def compare_psa(
         )
     console.print(t)
     console.print(f"verdict: {psa_verdict(table, wtp)}", soft_wrap=True)
+    frame = psa_frame(res.summary, res.psa_design(), perspective=perspective)
+    tables["ranking"] = ranking_changes(frame, base)
     with user_errors():
-        for name, frame in tables.items():
-            res.write_table(name, frame)
+        for name, part in tables.items():
+            res.write_table(name, part)
+    ab = None
     amount = (res.manifest.get("budget") or {}).get("amount")
     if amount:
         groups = {}
         for e in res.manifest.get("scenarios", []):
             if e.get("option") is not None and e.get("option") != base:
                 groups[e["option"]] = str(e.get("group") or e.get("structure"))
-        frame = psa_frame(res.summary, res.psa_design(), perspective=perspective)
         ab = psa_at_budget(frame, groups, float(amount), base)
         console.print(
             f"at a budget of {fmt(amount, 'eur')} per run ({perspective} cost, expected over "
@@ -165,10 +168,26 @@ def compare_psa(
                 f"{r['p_most']:.2f}",
             )
         console.print(t)
+        console.print(f"verdict at this budget: {budget_verdict(ab)}", soft_wrap=True)
         with user_errors():
             res.write_table("psa_budget", ab)
+    found = psa_conclusions(
+        table,
+        curve,
+        ranking=tables["ranking"],
+        evppi=vi,
+        budget=ab,
+        **manifest_priors(res.manifest),
+    )
+    console.print("a ministry can conclude, under the model and these ranges:")
+    for line in found.can:
+        console.print(f"  - {line}", soft_wrap=True)
+    console.print("it cannot conclude:")
+    for line in found.cannot:
+        console.print(f"  - {line}", soft_wrap=True)
     console.print(
-        f"written: {res.path / 'psa.parquet'}, ceac.parquet, evppi.parquet", soft_wrap=True
+        f"written: {res.path / 'psa.parquet'}, ceac.parquet, evppi.parquet, ranking.parquet",
+        soft_wrap=True,
     )
 
 

@@ -326,6 +326,7 @@ def uncertainty(res: Results, figures: str) -> str:
     t = res.tables.get("psa")
     if t is None or t.empty:
         return "<p class='muted'>Run mensi-sim compare on these results for the PSA tables.</p>"
+    from mensi_sim.analysis.conclusions import budget_verdict
     from mensi_sim.analysis.verdicts import VERDICT_PROBABILITY
 
     wtp = float(t["wtp"].iloc[0])
@@ -420,6 +421,7 @@ def uncertainty(res: Results, figures: str) -> str:
                 caption=f"At a fixed budget of {fmt(float(pb['budget'].iloc[0]), 'eur')}",
             )
         )
+        parts.append(f"<p>{esc(_sentence(budget_verdict(pb)))}</p>")
     rk = res.tables.get("ranking")
     if rk is not None and not rk.empty:
         r0 = rk.iloc[0]
@@ -427,4 +429,39 @@ def uncertainty(res: Results, figures: str) -> str:
             f"<p>The leader on the means changes in {r0['p_leader_changes']:.0%} of the draws, "
             f"the whole ranking in {r0['p_ranking_changes']:.0%}.</p>"
         )
+    parts.append(conclusions_html(res))
     return "".join(parts) + figures
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + "."
+
+
+def conclusions_html(res: Results) -> str:
+    """What a ministry can and cannot conclude from the PSA (``analysis.conclusions``), as
+    two lists; empty without the PSA tables of ``compare``."""
+    from mensi_sim.analysis.conclusions import manifest_priors, psa_conclusions
+
+    t, curve = res.tables.get("psa"), res.tables.get("ceac")
+    if t is None or t.empty or curve is None or curve.empty:
+        return ""
+    found = psa_conclusions(
+        t,
+        curve,
+        ranking=res.tables.get("ranking"),
+        evppi=res.tables.get("evppi"),
+        budget=res.tables.get("psa_budget"),
+        **manifest_priors(res.manifest),
+    )
+
+    def items(lines: list[str]) -> str:
+        return "".join(f"<li>{esc(line)};</li>" for line in lines[:-1]) + (
+            f"<li>{esc(lines[-1])}.</li>" if lines else ""
+        )
+
+    return (
+        "<h3>What a ministry can and cannot conclude</h3>"
+        "<p><b>A ministry can conclude</b>, under the model and these ranges:</p>"
+        f"<ul>{items(found.can)}</ul>"
+        f"<p><b>A ministry cannot conclude:</b></p><ul>{items(found.cannot)}</ul>"
+    )
