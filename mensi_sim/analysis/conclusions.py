@@ -163,11 +163,27 @@ def frontier_sentences(table: pd.DataFrame, curve: pd.DataFrame) -> Conclusions:
             f"of the draws, below the {_share(t)} this package requires before it names a "
             f"winner{where}{runner if len(others) else ''}"
         )
+    base = str(table["baseline"].iloc[0]) if "baseline" in table.columns else None
     for r in runs:
         if r["p_high"] >= t and not (c["p_best"] >= t and r["option"] == c["option"]):
+            span = f"from {_eur(r['low'])} to {_eur(r['high'])}"
+            if r["option"] == base:  # the baseline: what no programme is worth, firmly
+                firm = curve[
+                    (curve["option"] == base)
+                    & curve["on_frontier"]
+                    & curve["wtp"].between(r["low"], r["high"])
+                    & (curve["p_best"] >= t)
+                ]
+                can.append(
+                    f"no programme is worth its cost to a ministry that would pay at most "
+                    f"{_eur(float(firm['wtp'].max()))} per additional adopting school: there "
+                    f"the baseline ({base}) has the largest net benefit in at least {_share(t)} "
+                    "of the draws"
+                )
+                continue
             can.append(
                 f"{r['option']} is best in at least {_share(t)} of the draws at some willingness"
-                f" to pay from {_eur(r['low'])} to {_eur(r['high'])} (up to {_share(r['p_high'])})"
+                f" to pay {span} (up to {_share(r['p_high'])})"
             )
     return Conclusions(can, cannot)
 
@@ -264,8 +280,8 @@ def priors_sentence(priors: Mapping[str, Mapping[str, Any]] | None, draws_from: 
 
 def budget_verdict(budget: pd.DataFrame) -> str:
     """The fixed-budget table's verdict (``psa_at_budget``): the option that achieves the
-    most in at least ``VERDICT_PROBABILITY`` of the draws, else "not distinguishable at this
-    budget", with the probabilities."""
+    most in at least ``VERDICT_PROBABILITY`` of the draws, else "the options are not
+    distinguishable", with the probabilities."""
     t = VERDICT_PROBABILITY
     amount = _eur(float(budget["budget"].iloc[0]))
     ranked = budget.sort_values("p_most", ascending=False, kind="mergesort")
@@ -278,7 +294,7 @@ def budget_verdict(budget: pd.DataFrame) -> str:
             "use of the budget under these ranges" + (f" (others: {rest})" if rest else "")
         )
     return (
-        f"at a budget of {amount} the options are not distinguishable at this budget: "
+        f"at a budget of {amount} the options are not distinguishable: "
         f"{top['group']} achieves the most in {_share(top['p_most'])} of the draws, below the "
         f"{_share(t)} needed to name it" + (f" (others: {rest})" if rest else "")
     )

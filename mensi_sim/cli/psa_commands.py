@@ -121,17 +121,22 @@ def compare_psa(
         "'all' = every parameter, the noise-free EVPI)",
         soft_wrap=True,
     )
-    t = simple_table("group", "parameters", "EVPPI per run", "in schools", "share of EVPI")
-    for _, r in vi.sort_values("evppi", ascending=False).iterrows():
+    t = simple_table("group", "EVPPI per run", "in schools", "share of EVPI")
+    ordered = vi.sort_values("evppi", ascending=False)
+    for _, r in ordered.iterrows():
         share = r["share_of_evpi"]
         t.add_row(
             r["group"],
-            r["parameters"],
             fmt(r["evppi"], "eur"),
             fmt(r["evppi_schools"], "num1"),
             "-" if share != share else f"{share:.0%}",
         )
     console.print(t)
+    # the groups' parameters as lines, not a column: a long list would push the table
+    # past the terminal's width and cut the group names
+    for _, r in ordered.iterrows():
+        if r["group"] != "all":
+            console.print(f"  {r['group']}: {r['parameters']}", soft_wrap=True)
     console.print(f"verdict: {psa_verdict(table, wtp)}", soft_wrap=True)
     frame = psa_frame(res.summary, res.psa_design(), perspective=perspective)
     tables["ranking"] = ranking_changes(frame, base)

@@ -44,6 +44,12 @@ def test_a_firm_winner_is_named() -> None:
     assert "every programme adds adopting schools against none in at least 95%" in can
     assert "some programme is worth €10 per additional adopting school in 100%" in can
     assert not any(line.startswith("that a is better") for line in found.cannot)
+    # at a willingness to pay of 0 the baseline is best (every programme costs 1): said of
+    # the programmes' worth, not as if the baseline were an option to be recommended
+    low = next(line for line in found.can if line.startswith("no programme is worth its cost"))
+    assert low.startswith("no programme is worth its cost to a ministry that would pay at most")
+    assert "the baseline (none) has the largest net benefit in at least 95% of the draws" in low
+    assert not any(line.startswith("none is best in at least") for line in found.can)
 
 
 def test_no_winner_below_the_threshold() -> None:
@@ -87,7 +93,7 @@ def test_ranking_evppi_budget_and_priors_sentences() -> None:
     assert "the whole ranking differs from the ranking on the means in 25%" in can
     assert "most worth resolving: x (EVPPI €5 per run, 83% of the noise-free EVPI)" in can
     # a achieves the most at the budget in 3 of 4 draws: not distinguishable
-    assert "not distinguishable at this budget: a achieves the most in 75%" in cannot
+    assert "the options are not distinguishable: a achieves the most in 75%" in cannot
     assert "the 2 ranges drawn" in cannot and "1 of them have no source but an assumption (y)" in (
         cannot
     )
@@ -102,7 +108,7 @@ def test_budget_verdict_names_the_leader_only_when_firm() -> None:
     assert firm.startswith("at a budget of €400,000, a achieves the most additional adopting")
     assert "in 96% of the draws (at least 95%)" in firm and "b 4%" in firm
     loose = budget_verdict(table([0.90, 0.10]))
-    assert "not distinguishable at this budget: a achieves the most in 90% of the draws" in loose
+    assert "not distinguishable: a achieves the most in 90% of the draws" in loose
     assert "below the 95% needed to name it" in loose
     assert VERDICT_PROBABILITY == 0.95  # the wording above states the package's threshold
 
@@ -217,5 +223,5 @@ def test_budget_verdict_in_compare_and_the_report(tmp_path: Path, text: str, fir
         # worth less at the same cost)
         assert f"{top['group']} achieves the most additional adopting schools" in expected
     else:
-        assert "not distinguishable at this budget" in expected
+        assert "the options are not distinguishable: " in expected
         assert f"{top['group']} achieves the most in {top['p_most']:.0%}" in expected

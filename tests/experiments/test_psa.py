@@ -185,6 +185,14 @@ def test_psa_compare_writes_its_tables(psa_results: Results) -> None:
     out = CliRunner().invoke(app, ["compare", str(psa_results.path)])
     assert out.exit_code == 0, out.output
     assert "P(best)" in out.output and "EVPPI" in out.output and "verdict:" in out.output
+    # each EVPPI group whole in its table (80 columns), its parameters on a line of their own
+    vi = out.output.split("value of information", 1)[1].split("verdict:", 1)[0]
+    assert "wider than" not in vi
+    evppi = pd.read_parquet(psa_results.path / "evppi.parquet")
+    for group, parameters in zip(evppi["group"], evppi["parameters"], strict=True):
+        assert any(line.startswith(f" {group} ") for line in vi.splitlines()), group
+        if group != "all":
+            assert f"  {group}: {parameters}" in vi
     back = Results.load(psa_results.path)
     assert back.is_psa and {"psa", "ceac", "evppi"} <= set(back.tables)
     table = back.tables["psa"].set_index("option")
