@@ -29,6 +29,7 @@ from mensi_sim.experiments.execution import (
     batch_size,
     batches,
     run_batch,
+    submit_batches,
 )
 from mensi_sim.scenario.schema import Scenario
 
@@ -158,11 +159,11 @@ class Evaluator:
         total, done = len(todo), 0
         if todo:
             size = self.batch or batch_size(len(todo), self.handle.workers)
-            pending: set[Future] = {
-                self.handle.executor.submit(run_summaries, chunk) for chunk in batches(todo, size)
-            }
+            waiting = batches(todo, size)
+            pending: set[Future] = set()
             if self.progress is not None:
                 self.progress(phase, 0, total)
+            submit_batches(self.handle, run_summaries, waiting, pending)
             while pending:
                 finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
@@ -172,6 +173,7 @@ class Evaluator:
                     self.runs_done += len(results)
                     if self.progress is not None:
                         self.progress(phase, done, total)
+                submit_batches(self.handle, run_summaries, waiting, pending)
         rows = [
             self.store.rows[(phase, name, r)]
             for name in names

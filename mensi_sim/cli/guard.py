@@ -147,7 +147,19 @@ def _exit_now(code: int) -> None:
     terminated), concurrent.futures' exit handler still joins the pool's manager thread,
     which can wait for ever on a result pipe whose workers are gone (seen once in this
     session's full test runs: a SIGTERM'd sweep hung at exit, no worker left). Everything a
-    sweep keeps is already on disk (each batch atomically), so nothing is lost."""
+    sweep keeps is already on disk (each batch atomically), so nothing is lost.
+
+    One exit handler is run first: multiprocessing's finalizers of exit priority >= 0,
+    which unlink the pool's named semaphores (``SemLock._cleanup``) and close its queues.
+    Skipped, the resource tracker (a process that outlives this one) finds them at its end
+    and prints "There appear to be N leaked semaphore objects" after our one line (seen in
+    CI). These finalizers wait for nothing; the ones that join threads have priority < 0.
+    multiprocessing has no public call for it: ``_run_finalizers(0)`` is what its own exit
+    handler (``util._exit_function``) calls first."""
+    with contextlib.suppress(Exception):
+        from multiprocessing import util
+
+        util._run_finalizers(0)
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()

@@ -19,6 +19,8 @@ executor, the batch or the worker, so results are identical on every executor.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import logging
 import multiprocessing
 import os
@@ -28,6 +30,7 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from mensi_sim import interrupts
 from mensi_sim.errors import MensiError
 from mensi_sim.experiments.dask_address import probe_scheduler
 from mensi_sim.experiments.worker_guard import quiet_worker_logs, watch_parent
@@ -169,6 +172,22 @@ class ExecutorHandle:
     workers: int
     owned: bool
 
+    @property
+    def forks_workers(self) -> bool:
+        """Whether a submit may start a worker process (a process pool starts them on
+        demand): such a submit is held from interrupts (``interrupts.held``)."""
+        return isinstance(self.executor, ProcessPoolExecutor)
+
+    @property
+    def in_flight(self) -> int:
+        """Batches to keep submitted at once. Two per worker keep every worker busy while
+        the finished ones are written; the serial executor computes a batch inside its
+        submit, so one at a time: each is written, counted in the progress and open to
+        Ctrl-C before the next starts."""
+        if isinstance(self.executor, SerialExecutor):
+            return 1
+        return 2 * max(1, self.workers)
+
     def abort(self) -> None:
         """Stop at once (an interrupt, an error): queued runs are cancelled and the worker
         processes of a process pool are terminated rather than waited for. Only for an
@@ -266,6 +285,21 @@ def batches(tasks: Sequence[RunTask], size: int) -> Iterator[list[RunTask]]:
     """Consecutive batches of at most ``size`` tasks."""
     for i in range(0, len(tasks), size):
         yield list(tasks[i : i + size])
+
+
+def submit_batches(
+    handle: ExecutorHandle,
+    fn: Callable[[list[RunTask]], Any],
+    waiting: Iterator[list[RunTask]],
+    pending: set[Future],
+) -> None:
+    """Submit ``fn(batch)`` for batches from ``waiting`` until ``handle.in_flight`` are
+    pending (call again as they finish). A process pool may fork a worker at a submit:
+    that is held from interrupts, so that none starts unknown to the pool (``interrupts``)."""
+    hold = interrupts.held() if handle.forks_workers else contextlib.nullcontext()
+    with hold:
+        for chunk in itertools.islice(waiting, max(0, handle.in_flight - len(pending))):
+            pending.add(handle.executor.submit(fn, chunk))
 
 
 def batch_size(n_tasks: int, workers: int, cap: int = 16) -> int:

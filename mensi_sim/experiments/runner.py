@@ -22,7 +22,6 @@ from typing import Any
 
 import pandas as pd
 
-from mensi_sim import interrupts
 from mensi_sim.errors import ResultsError
 from mensi_sim.experiments import batch_record, folder_lock, marker, runstore
 from mensi_sim.experiments.adaptive import (
@@ -40,6 +39,7 @@ from mensi_sim.experiments.execution import (
     batches,
     make_executor,
     run_batch,
+    submit_batches,
 )
 from mensi_sim.experiments.limits import runs_problem
 from mensi_sim.experiments.manifest import build_sweep_manifest, now_utc
@@ -376,10 +376,9 @@ def _sweep(
         if progress is not None:
             progress(n_done, total, n_failed)
         size = opts.batch or batch_size(len(todo), handle.workers)
-        with interrupts.held():  # a pool forks its workers here: let none start unknown
-            pending: set[Future] = {
-                handle.executor.submit(run_batch, chunk) for chunk in batches(todo, size)
-            }
+        waiting = batches(todo, size)
+        pending: set[Future] = set()
+        submit_batches(handle, run_batch, waiting, pending)
         while pending:
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
@@ -398,12 +397,12 @@ def _sweep(
                         n_failed += 1
                 if progress is not None:
                     progress(n_done, total, n_failed)
+            submit_batches(handle, run_batch, waiting, pending)  # once the finished are kept
         if precision is None:
             break
         if paired:
             by_replicate = {
-                n: {r: values[(n, r)] for r in range(targets[n]) if (n, r) in values}
-                for n in names
+                n: {r: values[(n, r)] for r in range(targets[n]) if (n, r) in values} for n in names
             }
             new_targets, status = paired_round(by_replicate, targets, precision, cap, exp.baseline)
         else:

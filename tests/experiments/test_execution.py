@@ -62,6 +62,29 @@ def test_local_dask_cluster_is_identical(small, serial) -> None:
     same(serial, result)
 
 
+def test_serial_sweep_writes_each_batch_before_the_next(
+    small, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The serial executor computes a batch inside its submit. Were every batch submitted
+    at once, nothing would be written (and no progress shown, and a Ctrl-C would lose every
+    computed run) until the last is done. Each batch must find all earlier ones on disk."""
+    from mensi_sim.experiments import runner
+    from mensi_sim.experiments.runstore import batch_dirs
+
+    out = tmp_path / "res"
+    on_disk: list[int] = []
+
+    run_batch = runner.run_batch
+
+    def counting_batch(tasks):
+        on_disk.append(len(batch_dirs(out)))
+        return run_batch(tasks)
+
+    monkeypatch.setattr(runner, "run_batch", counting_batch)
+    sweep(small, executor="serial", batch=1, out=out)
+    assert on_disk == list(range(6))
+
+
 def test_serial_executor_interface() -> None:
     with SerialExecutor() as ex:
         assert ex.submit(pow, 2, 5).result() == 32
