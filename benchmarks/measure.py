@@ -231,14 +231,18 @@ def _package_executor(scenario: Scenario, seed: int, reps: int) -> tuple[list, s
     handle = make_executor("local")
     tasks = [RunTask(0, scenario, seed, r) for r in range(reps)]
     size = batch_size(len(tasks), handle.workers)
+    try:
+        parts = list(batches(tasks, size, handle.workers))
+    except TypeError:  # an earlier version (--baseline): no even split over the workers
+        parts = list(batches(tasks, size))
     with handle.executor as executor:
-        done = [d for part in executor.map(run_batch, batches(tasks, size)) for d in part]
+        done = [d for part in executor.map(run_batch, parts) for d in part]
     failed = sum(d.timeseries is None for d in done)
     if failed:
         raise RuntimeError(f"{failed} of {reps} pilot runs failed")
     name = (
         f"the default executor, mensi_sim.experiments.execution.make_executor('local') "
-        f"= {handle.description}, batches of {size} runs (run_batch)"
+        f"= {handle.description}, {len(parts)} batches of at most {size} runs (run_batch)"
     )
     return done, name
 

@@ -159,7 +159,7 @@ class Evaluator:
         total, done = len(todo), 0
         if todo:
             size = self.batch or batch_size(len(todo), self.handle.workers)
-            waiting = batches(todo, size)
+            waiting = batches(todo, size, self.handle.workers)
             pending: set[Future] = set()
             if self.progress is not None:
                 self.progress(phase, 0, total)

@@ -376,7 +376,7 @@ def _sweep(
         if progress is not None:
             progress(n_done, total, n_failed)
         size = opts.batch or batch_size(len(todo), handle.workers)
-        waiting = batches(todo, size)
+        waiting = batches(todo, size, handle.workers)
         pending: set[Future] = set()
         submit_batches(handle, run_batch, waiting, pending)
         while pending:

@@ -9,7 +9,7 @@ import pytest
 
 from mensi_sim import Results, sweep
 from mensi_sim.experiments import SerialExecutor, load_experiment, make_executor
-from mensi_sim.experiments.execution import ExecutorError, batch_size
+from mensi_sim.experiments.execution import ExecutorError, batch_size, batches
 
 from .helpers import SMALL, write_experiment
 
@@ -109,6 +109,23 @@ def test_batch_size_rule() -> None:
     assert batch_size(10, 2) == 2  # about four tasks per worker
     assert batch_size(10_000, 2) == 16  # capped
     assert batch_size(1, 8) == 1
+
+
+@pytest.mark.parametrize(
+    ("n", "size", "workers", "expected"),
+    [
+        (200, 16, 2, [14] * 10 + [15] * 4),  # 13 of 16 and one of 8 would idle a worker
+        (10, 4, 1, [3, 3, 4]),
+        (10, 2, 2, [1, 2, 2, 1, 2, 2]),  # 5 batches rounded up to 6
+        (3, 16, 8, [1, 1, 1]),  # never an empty batch
+        (0, 4, 2, []),
+    ],
+)
+def test_batches_split_evenly_over_the_workers(n, size, workers, expected) -> None:
+    parts = list(batches(list(range(n)), size, workers))
+    assert sorted(len(p) for p in parts) == sorted(expected)
+    assert [t for p in parts for t in p] == list(range(n))  # every task once, in order
+    assert all(len(p) <= size for p in parts)
 
 
 def test_results_directory_files(small, tmp_path: Path) -> None:
