@@ -30,7 +30,9 @@ country, region and band).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -210,6 +212,7 @@ def group_outcomes(
     final: Snapshot,
     disadvantaged: np.ndarray,
     programme_years: float | np.ndarray,
+    leading: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """One row per group of every grouping (``GROUPINGS``) with the run's outcomes.
 
@@ -219,6 +222,7 @@ def group_outcomes(
         disadvantaged: Whether each school counts as disadvantaged for the equity gap.
         programme_years: The programme's length within the run, in years: one number,
             or one per school (a staged roll-out: the years of the window it follows).
+        leading: Constant columns to put first (a run's scenario and replicate).
 
     Returns:
         Columns ``by``, ``group``, ``country``, ``n_schools`` and the outcomes (the
@@ -227,7 +231,10 @@ def group_outcomes(
     """
     keys, initial = tracker.keys, tracker.initial
     end = tracker.end_snapshot(final)
-    frames = []
+    # the groupings' columns are gathered and made into one DataFrame at the end: a
+    # DataFrame per grouping and their concatenation cost half the time of a pilot's
+    # group outcomes (about 3 of 6 ms a run)
+    columns: dict[str, list[np.ndarray]] = {}
     for by in GROUPINGS:
         code, size = keys.code[by], len(keys.labels[by])
         n = np.bincount(code, minlength=size)
@@ -291,6 +298,23 @@ def group_outcomes(
         row["cost_per_participant_year"] = _ratio(cost_end_total, per_year)
         row["cash_per_participant_year"] = _ratio(cash_end, per_year)
         row["staff_hours_per_participant_year"] = _ratio(hours_end, per_year)
-        frame = pd.DataFrame(row)
-        frames.append(frame[n > 0])
-    return pd.concat(frames, ignore_index=True)
+        present = n > 0
+        for name, value in row.items():
+            if isinstance(value, str):
+                kept = np.full(np.count_nonzero(present), value, dtype=object)
+            else:
+                values = np.asarray(value, dtype=object if isinstance(value, list) else None)
+                kept = values[present]
+            columns.setdefault(name, []).append(kept)
+    return pd.DataFrame(
+        {**(leading or {}), **{name: _joined(parts) for name, parts in columns.items()}}
+    )
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    """One column from its groupings' parts, typed as a DataFrame of each would type it
+    (labels as text, the half-adoption weeks as floats, whether reached as booleans)."""
+    joined = np.concatenate(parts)
+    if joined.dtype == object and joined.size and not isinstance(joined[0], str):
+        return np.array(joined.tolist())
+    return joined

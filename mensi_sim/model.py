@@ -669,14 +669,16 @@ class MentoringModel(mesa.Model):
         )
         self._groups.record(self.week, st)
 
-    def group_outcomes(self) -> pd.DataFrame:
+    def group_outcomes(self, leading: Mapping[str, Any] | None = None) -> pd.DataFrame:
         """The run's outcomes so far by country, region and disadvantage band, one row per
-        group (``mensi_sim.groups.group_outcomes``)."""
+        group (``mensi_sim.groups.group_outcomes``); first the constant columns
+        ``leading``, if given."""
         return group_outcomes(
             self._groups,
             Snapshot.of(self.state),
             self._disadvantaged,
             self.programme_years(self.week),
+            leading,
         )
 
     def programme_years(self, weeks: int) -> float | np.ndarray:
@@ -726,14 +728,16 @@ class MentoringModel(mesa.Model):
         """Mesa's DataCollector of this run: the step metrics of every recorded week."""
         return self._collector.sync(self._records)
 
-    def timeseries(self) -> pd.DataFrame:
-        """One row per recorded week (0 = initial state), one column per metric."""
+    def timeseries(self, leading: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        """One row per recorded week (0 = initial state), one column per metric; first the
+        constant columns ``leading`` (a run's scenario and replicate), if given."""
         values = np.vstack(self._records)
         steps = np.arange(len(self._records))
         # row s is the state after s weeks; week_of_year and in_term describe week s - 1
         week_of_year = np.maximum(steps - 1, 0) % WEEKS_PER_YEAR
         prog = self.spec.programme
         columns = {
+            **(leading or {}),
             "step": steps,
             "week_of_year": week_of_year,
             "in_term": (steps > 0) & (week_of_year < self.spec.time.term_weeks),

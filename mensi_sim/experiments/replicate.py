@@ -64,18 +64,14 @@ def run_once(
     started = time.perf_counter()
     model = replicate_model(scenario, root_seed, replicate)
     model.run_for(steps)
-    ts = model.timeseries()
     ident = {"scenario": scenario.name, "replicate": replicate}
-    ts.insert(0, "replicate", replicate)
-    ts.insert(0, "scenario", scenario.name)
+    ts = model.timeseries(leading=ident)
     summary = {
         **ident,
         "seed": root_seed,
         **run_summary(ts, model.population.n, model.participant_years(steps)),
     }
-    groups = model.group_outcomes()
-    groups.insert(0, "replicate", replicate)
-    groups.insert(0, "scenario", scenario.name)
+    groups = model.group_outcomes(leading=ident)
     run = {
         **ident,
         "seed": root_seed,
