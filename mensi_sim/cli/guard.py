@@ -98,6 +98,7 @@ def interrupts() -> Iterator[None]:
 
     def handler(signum: int, frame: object) -> None:
         if not held_signals.hold(signum):  # sent again at the end of a held step
+            held_signals.raising(signum)  # sent again if a library swallows the exception
             raise Interrupted(signum)
 
     before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
@@ -108,6 +109,7 @@ def interrupts() -> Iterator[None]:
     finally:
         for s, h in before.items():
             signal.signal(s, h)
+        held_signals.forget_raised()
 
 
 def interrupted_message(argv: Sequence[str]) -> str:

@@ -303,7 +303,9 @@ def submit_batches(
 ) -> None:
     """Submit ``fn(batch)`` for batches from ``waiting`` until ``handle.in_flight`` are
     pending (call again as they finish). A process pool may fork a worker at a submit:
-    that is held from interrupts, so that none starts unknown to the pool (``interrupts``)."""
+    that is held from interrupts, so that none starts unknown to the pool (``interrupts``).
+    A Ctrl-C whose exception a library swallowed is raised again first."""
+    interrupts.raise_again_if_lost()
     hold = interrupts.held() if handle.forks_workers else contextlib.nullcontext()
     with hold:
         for chunk in itertools.islice(waiting, max(0, handle.in_flight - len(pending))):
