@@ -161,6 +161,9 @@ def _exit_now(code: int) -> None:
     with contextlib.suppress(Exception):
         from multiprocessing import util
 
+        # first, as its exit handler does: a queue's feeder thread that meets a closed
+        # pipe now stays quiet (``util.is_exiting``) instead of printing a traceback
+        util._exiting = True
         util._run_finalizers(0)
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
