@@ -24,6 +24,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import typer
 
@@ -91,7 +92,13 @@ def split_debug(argv: Sequence[str]) -> tuple[list[str], bool]:
 @contextlib.contextmanager
 def interrupts() -> Iterator[None]:
     """SIGINT and SIGTERM raise ``Interrupted`` while inside (main thread only); the
-    handlers before are restored on leaving."""
+    handlers before are restored on leaving.
+
+    Where Python drops the exception (a signal landing in a ``__del__`` or a garbage
+    collector callback: Dask has both), it would print "Exception ignored in ..." and a
+    traceback; an ``Interrupted`` is dropped quietly instead, since the sweep sends the
+    signal again before its next batch (``mensi_sim.interrupts.raise_again_if_lost``).
+    Any other such exception is printed as before."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -101,14 +108,22 @@ def interrupts() -> Iterator[None]:
             held_signals.raising(signum)  # sent again if a library swallows the exception
             raise Interrupted(signum)
 
+    unraisable_before = sys.unraisablehook
+
+    def quiet_when_interrupted(unraisable: Any) -> None:
+        if not isinstance(unraisable.exc_value, Interrupted):
+            unraisable_before(unraisable)
+
     before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     for s in before:
         signal.signal(s, handler)
+    sys.unraisablehook = quiet_when_interrupted
     try:
         yield
     finally:
         for s, h in before.items():
             signal.signal(s, h)
+        sys.unraisablehook = unraisable_before
         held_signals.forget_raised()
 
 
