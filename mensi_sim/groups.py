@@ -264,16 +264,16 @@ def group_outcomes(
             per_year = members_end * programme_years
         total_cost = cost_final.sum(axis=1)
         row = {
-            "by": by,
-            "group": list(keys.labels[by]),
-            "country": list(keys.country[by]),
+            "by": np.full(size, by, dtype=object),
+            "group": np.asarray(keys.labels[by], dtype=object),
+            "country": np.asarray(keys.country[by], dtype=object),
             "n_schools": n,
             "final_adoption_share": _ratio(adopters["final"], n),
             "final_adoption_share_members": _ratio(inside, members_final),
             "final_adoption_share_outside": _ratio(adopters["final"] - inside, n - members_final),
             "end_adoption_share": _ratio(adopters["end"], n),
-            "weeks_to_half_adoption": [h[0] for h in half],
-            "half_adoption_reached": [h[1] for h in half],
+            "weeks_to_half_adoption": np.array([h[0] for h in half], dtype=float),
+            "half_adoption_reached": np.array([h[1] for h in half], dtype=bool),
             "initial_mean_capacity": cap["initial"],
             "final_mean_capacity": cap["final"],
             "capacity_gain": cap["final"] - cap["initial"],
@@ -299,22 +299,8 @@ def group_outcomes(
         row["cash_per_participant_year"] = _ratio(cash_end, per_year)
         row["staff_hours_per_participant_year"] = _ratio(hours_end, per_year)
         present = n > 0
-        for name, value in row.items():
-            if isinstance(value, str):
-                kept = np.full(np.count_nonzero(present), value, dtype=object)
-            else:
-                values = np.asarray(value, dtype=object if isinstance(value, list) else None)
-                kept = values[present]
-            columns.setdefault(name, []).append(kept)
+        for name, values in row.items():
+            columns.setdefault(name, []).append(values[present])
     return pd.DataFrame(
-        {**(leading or {}), **{name: _joined(parts) for name, parts in columns.items()}}
+        {**(leading or {}), **{name: np.concatenate(parts) for name, parts in columns.items()}}
     )
-
-
-def _joined(parts: list[np.ndarray]) -> np.ndarray:
-    """One column from its groupings' parts, typed as a DataFrame of each would type it
-    (labels as text, the half-adoption weeks as floats, whether reached as booleans)."""
-    joined = np.concatenate(parts)
-    if joined.dtype == object and joined.size and not isinstance(joined[0], str):
-        return np.array(joined.tolist())
-    return joined
