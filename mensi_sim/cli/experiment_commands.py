@@ -149,6 +149,7 @@ def _sweep(
     options: SweepOptions,
 ) -> tuple[Results, float]:
     """Check the options, run the sweep with a progress bar; its Results and the time taken."""
+    from mensi_sim.experiments.execution import started_first
     from mensi_sim.experiments.spec import (
         OUTCOME_NAMES,
         Experiment,
@@ -175,9 +176,13 @@ def _sweep(
     started = time.perf_counter()
     fields = ", {task.fields[failed]} failed,"
     typed = command_line(ctx)
+    executor = options.executor if options.executor is not None else exp.spec.executor
     try:
-        with progress_bar(stderr_console(), f"sweep {exp.name}", "runs", fields) as report:
-            result = sweep(exp, options, progress=report, command_line=typed)
+        # a local pool is made before the progress bar's thread starts: it forks its workers
+        with started_first(executor, options.workers) as executor:
+            options = dataclasses.replace(options, executor=executor)
+            with progress_bar(stderr_console(), f"sweep {exp.name}", "runs", fields) as report:
+                result = sweep(exp, options, progress=report, command_line=typed)
     except (KeyboardInterrupt, Interrupted) as stop:
         raise Interrupted.saying(stop, _interrupted(Path(options.out), typed)) from None
     for note in result.notes:  # what a resume found (damaged batch folders redone)

@@ -3,8 +3,9 @@
 Every executor has ``submit``, ``map``, ``shutdown`` and is a context manager:
 
 - ``serial``: in this process, one task after the other (a completed Future per submit);
-- ``local``: a ``ProcessPoolExecutor`` sized to the machine, with the ``forkserver``
-  start method (``spawn`` where forkserver is missing) taken from
+- ``local``: a ``ProcessPoolExecutor`` sized to the machine (``process_pool``), its
+  workers forked from this process when it runs no other Python thread (Linux), else
+  started by a ``forkserver`` (``spawn`` where that is missing), from
   ``multiprocessing.get_context`` -- the global start method is never changed; its
   workers die with the sweep, even after ``kill -9`` (``worker_guard``), and are
   terminated on an interrupt (``ExecutorHandle.abort``);
@@ -24,7 +25,11 @@ import itertools
 import logging
 import multiprocessing
 import os
+import signal
+import sys
+import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -138,29 +143,73 @@ class DaskExecutor(Executor):
             pass
 
 
-def process_pool(workers: int | None = None) -> ProcessPoolExecutor:
-    """A process pool sized to the machine, started with forkserver (or spawn)."""
+#: what a pool worker imports before its first run (the simulator, its runner)
+WORKER_MODULES = (
+    "mensi_sim.model",
+    "mensi_sim.experiments.replicate",
+    "mensi_sim.experiments.execution",
+)
+
+
+def start_method() -> str:
+    """How a local pool starts its workers: ``fork`` on Linux when this process runs no
+    Python thread but its main one, else ``forkserver`` (``spawn`` where that is missing).
+
+    A fork copies this process with the simulator imported: the workers are up in
+    milliseconds, where a forkserver first imports it all itself (about 1 s, the largest
+    part of a small sweep's fixed cost). A fork is unsafe while another thread may hold a
+    lock the copy would then wait for for ever: a notebook's, a progress bar's or a Dask
+    client's thread means forkserver. The only other threads here are native ones of
+    OpenBLAS and of Arrow's allocator (jemalloc), which make themselves safe across a
+    fork (``pthread_atfork``). Not on macOS, whose system libraries are not fork-safe
+    (Python itself spawns there).
+    """
     methods = multiprocessing.get_all_start_methods()
-    if "forkserver" in methods:
-        context = multiprocessing.get_context("forkserver")
+    if sys.platform.startswith("linux") and "fork" in methods and threading.active_count() == 1:
+        return "fork"
+    return "forkserver" if "forkserver" in methods else "spawn"
+
+
+def process_pool(workers: int | None = None) -> ProcessPoolExecutor:
+    """A process pool sized to the machine, its workers started as ``start_method`` says.
+
+    A pool that forks starts all its workers here and now (later, this process may run
+    a thread of its own), with SIGINT blocked until each has set it to be ignored
+    (``worker_guard.watch_parent``): a Ctrl-C to the terminal's process group in between
+    would run this process's handler in the copy. Python warns of any fork while native
+    threads exist (DeprecationWarning "multi-threaded, use of fork() may lead to
+    deadlocks"); for the fork-safe ones above it is not shown.
+    """
+    method = start_method()
+    context = multiprocessing.get_context(method)
+    if method == "fork":
+        for module in WORKER_MODULES:  # the workers inherit them imported
+            __import__(module)
+    elif method == "forkserver":
         # the server imports the simulator once; each worker forks from it with mesa,
         # numpy and pandas already loaded (about 2 s saved per worker). This adds to
         # the forkserver's preload list only; the start method is not changed.
-        context.set_forkserver_preload(
-            [
-                "mensi_sim.model",
-                "mensi_sim.experiments.replicate",
-                "mensi_sim.experiments.execution",
-            ]
-        )
-    else:
-        context = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(
+        context.set_forkserver_preload(list(WORKER_MODULES))
+    pool = ProcessPoolExecutor(
         max_workers=workers or available_cores(),
         mp_context=context,
         initializer=watch_parent,  # workers die with this process, even after kill -9
         initargs=(os.getpid(),),
     )
+    if method == "fork":
+        _fork_workers(pool)
+    return pool
+
+
+def _fork_workers(pool: ProcessPoolExecutor) -> None:
+    """Start every worker of a pool that forks (it forks them all at its first submit)."""
+    with interrupts.held(), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            pool.submit(int)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
 @dataclass
@@ -213,8 +262,13 @@ class ExecutorHandle:
             ex.shutdown(wait=False, cancel_futures=True)
 
 
-def make_executor(spec: str | Executor, workers: int | None = None) -> ExecutorHandle:
-    """An executor from its name (serial, local, dask), a scheduler address, or an instance."""
+def make_executor(
+    spec: str | Executor | ExecutorHandle, workers: int | None = None
+) -> ExecutorHandle:
+    """An executor from its name (serial, local, dask), a scheduler address, or an instance
+    (an ``ExecutorHandle`` made earlier, ``started_first``, is returned as it is)."""
+    if isinstance(spec, ExecutorHandle):
+        return spec
     if isinstance(spec, Executor):
         n = getattr(spec, "_max_workers", None) or getattr(spec, "n_workers", None) or 1
         return ExecutorHandle(spec, type(spec).__name__, int(n), owned=False)
@@ -232,6 +286,27 @@ def make_executor(spec: str | Executor, workers: int | None = None) -> ExecutorH
     raise ExecutorError(
         f"unknown executor {spec!r} (allowed: serial, local, dask, tcp://host:port)"
     )
+
+
+@contextlib.contextmanager
+def started_first(
+    spec: str | Executor | ExecutorHandle, workers: int | None = None
+) -> Iterator[str | Executor | ExecutorHandle]:
+    """``spec``, with a ``local`` pool made already: for a caller about to start a thread
+    (a progress bar) before the sweep makes its executor, so that the pool still forks
+    its workers (``start_method``). The sweep takes the pool over and shuts it down; one
+    it never took (an error or a Ctrl-C first) is stopped here."""
+    if spec != "local":
+        yield spec
+        return
+    handle = make_executor(spec, workers)
+    try:
+        yield handle
+    except BaseException:
+        handle.abort()
+        raise
+    finally:
+        handle.executor.shutdown(wait=True)
 
 
 @dataclass(frozen=True)

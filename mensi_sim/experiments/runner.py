@@ -11,9 +11,11 @@ object; ``mensi_sim.sweep`` wraps the ``SweepOutput`` in a ``Results``.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import math
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass, field
@@ -59,8 +61,10 @@ class SweepOptions:
     """How to run an experiment; a field left at None takes the experiment file's value.
 
     Attributes:
-        executor: ``"serial"``, ``"local"``, ``"dask"``, ``"tcp://host:port"``, or a
-            ``concurrent.futures.Executor`` (not shut down here). Default: the file's.
+        executor: ``"serial"``, ``"local"``, ``"dask"``, ``"tcp://host:port"``, a
+            ``concurrent.futures.Executor`` (not shut down here), or an ``ExecutorHandle``
+            of ``execution.make_executor`` (shut down here when it owns its executor).
+            Default: the file's.
         workers: Processes (local, dask); default: the machine's cores.
         batch: Runs per task (default: about four tasks per worker, at most 16).
         replications: Replicates per scenario (default: the file's).
@@ -77,7 +81,7 @@ class SweepOptions:
             is written there as usual.
     """
 
-    executor: str | Executor | None = None
+    executor: str | Executor | ExecutorHandle | None = None
     workers: int | None = None
     batch: int | None = None
     replications: int | None = None
@@ -284,6 +288,30 @@ def run_experiment(
         )
 
 
+#: what only the end of a sweep imports: the t quantiles of its summary's intervals
+#: (``mensi_sim.stats.t_quantile``; 0.3 s)
+IMPORTED_AFTER_RUNS = ("scipy.special",)
+
+
+def _import_meanwhile(modules: Sequence[str]) -> None:
+    """Import ``modules`` on a thread of their own, for later.
+
+    While a process pool computes (or its forkserver imports the simulator, about a
+    second), this process mostly waits: what the sweep imports only at its end is
+    imported then, instead of after the last run. Started once the pool's workers are
+    forked (``execution.process_pool``). A failure is left for the import at the end.
+    """
+
+    def load() -> None:
+        for module in modules:
+            try:
+                importlib.import_module(module)
+            except Exception:  # noqa: BLE001, S112 - the import where it is used reports it
+                continue
+
+    threading.Thread(target=load, name="mensi-imports", daemon=True).start()
+
+
 def _run(
     exp: Experiment,
     opts: SweepOptions,
@@ -300,6 +328,8 @@ def _run(
     cancelled and its workers terminated (``ExecutorHandle.abort``).
     """
     handle = make_executor(opts.executor, opts.workers)
+    if handle.forks_workers:
+        _import_meanwhile(IMPORTED_AFTER_RUNS)
     try:
         if opts.overwrite and out.exists():  # checked by prepare_out: ours, and idle
             shutil.rmtree(out)
@@ -418,10 +448,9 @@ def _sweep(
     # keep only the runs the final targets ask for (a resumed sweep may hold more)
     for name, frame in tables.items():
         if not frame.empty:
-            mask = [
-                r < targets[s] for s, r in zip(frame["scenario"], frame["replicate"], strict=True)
-            ]
-            tables[name] = frame[mask].reset_index(drop=True)
+            wanted = frame["replicate"].to_numpy() < frame["scenario"].map(targets).to_numpy()
+            if not wanted.all():
+                tables[name] = frame[wanted].reset_index(drop=True)
     batch_record.check_consolidated(tables, out)
     runs = tables["runs"]
     n_fail = int((runs["status"] != "ok").sum()) if not runs.empty else 0

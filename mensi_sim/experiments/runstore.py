@@ -171,19 +171,24 @@ def consolidate(out: Path, order: Mapping[str, int]) -> dict[str, pd.DataFrame]:
         out: The sweep's results directory.
         order: Design position of each scenario name (the sort key before replicate).
     """
-    runs = winning_runs(read_runs(out))
-    keep = set(zip(runs["scenario"], runs["replicate"], runs["batch"], strict=True))
+    everything = read_runs(out)
+    runs = winning_runs(everything)
+    won = _winners_by_batch(runs)
+    held = everything.groupby("batch").size() if len(everything) else pd.Series(dtype=int)
     tables: dict[str, list[pd.DataFrame]] = {"summary": [], "timeseries": [], GROUP_TABLE: []}
     for d in batch_dirs(out):
+        winners = won.get(d.name)
+        if winners is None:
+            continue  # none of its runs is kept (each was done again later)
+        whole = len(winners) == held.get(d.name, 0)  # every run of the folder is kept
         for name in tables:
             frame = _read(d / f"{name}.parquet")
             if frame is None:
                 continue
-            mask = [
-                (s, r, d.name) in keep
-                for s, r in zip(frame["scenario"], frame["replicate"], strict=True)
-            ]
-            tables[name].append(frame[mask])
+            if not whole:
+                key = pd.MultiIndex.from_arrays([frame["scenario"], frame["replicate"]])
+                frame = frame[key.isin(winners)]
+            tables[name].append(frame)
     result = {"runs": runs.drop(columns="batch")}
     for name, frames in tables.items():
         result[name] = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
@@ -195,6 +200,14 @@ def consolidate(out: Path, order: Mapping[str, int]) -> dict[str, pd.DataFrame]:
         frame = frame.assign(_point=rank).sort_values(sort_cols, kind="mergesort")
         result[name] = frame.drop(columns="_point").reset_index(drop=True)
     return result
+
+
+def _winners_by_batch(runs: pd.DataFrame) -> dict[str, pd.MultiIndex]:
+    """The (scenario, replicate) of the kept runs, by the batch folder that holds them."""
+    return {
+        str(batch): pd.MultiIndex.from_arrays([frame["scenario"], frame["replicate"]])
+        for batch, frame in runs.groupby("batch", sort=False)
+    }
 
 
 def write_tables(out: Path, tables: Mapping[str, pd.DataFrame]) -> None:

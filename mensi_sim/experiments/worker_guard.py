@@ -2,12 +2,13 @@
 
 A ``ProcessPoolExecutor`` worker waits for its next task on a queue whose writing end it
 holds itself, so when the sweep is killed (``kill -9``, or a SIGTERM without cleanup) the
-worker waits for ever, and keeps the forkserver and the resource tracker alive with it.
+worker waits for ever (and, started by a forkserver, keeps the forkserver and the resource
+tracker alive with it).
 ``watch_parent`` is the pool's initializer: each worker ignores Ctrl-C (the sweep
 handles it and stops its workers) and starts a daemon thread that ends the worker as
 soon as the sweep's process is gone. On Linux the thread blocks on a pidfd of the sweep
 (readable when it exits: no polling, no confusion with a later process of the same PID);
-elsewhere it checks every half second. Once the workers are gone, the forkserver and the
+elsewhere it checks every half second. Once the workers are gone, a forkserver and the
 resource tracker see their pipes close and exit by themselves.
 """
 
@@ -53,8 +54,16 @@ def _wait_for_exit(pid: int) -> None:
 
 
 def watch_parent(pid: int) -> None:
-    """Initializer of a pool worker: ignore SIGINT, and exit when process ``pid`` exits."""
+    """Initializer of a pool worker: ignore SIGINT, and exit when process ``pid`` exits.
+
+    A worker forked from the sweep itself (``execution.start_method``) starts with the
+    sweep's signal handlers and with SIGINT blocked (``execution.process_pool``): SIGTERM
+    gets its default back (the sweep's ``terminate`` of a worker must end it, not run
+    the sweep's handler in it) and SIGINT, once ignored, is unblocked.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     threading.Thread(
         target=_wait_for_exit, args=(pid,), name="mensi-sweep-watch", daemon=True
     ).start()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -9,9 +12,14 @@ import pytest
 
 from mensi_sim import Results, sweep
 from mensi_sim.experiments import SerialExecutor, load_experiment, make_executor
-from mensi_sim.experiments.execution import ExecutorError, batch_size, batches
+from mensi_sim.experiments.execution import (
+    ExecutorError,
+    batch_size,
+    batches,
+    start_method,
+)
 
-from .helpers import SMALL, write_experiment
+from .helpers import ENV, REPO, SMALL, write_experiment
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +62,67 @@ def test_local_process_pool_is_identical(small, serial) -> None:
     result = sweep(small, executor="local", workers=2, batch=1)
     assert result.manifest["executor"] == "local(processes=2)"
     same(serial, result)
+
+
+def test_with_another_thread_the_pool_starts_by_forkserver(small, serial) -> None:
+    """A fork beside another Python thread (a notebook's, a progress bar's) could copy a
+    held lock: then the pool falls back to a forkserver, with the same bits."""
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        assert start_method() == "forkserver"
+        result = sweep(small, executor="local", workers=2, batch=1)
+    finally:
+        stop.set()
+        other.join()
+    assert result.manifest["executor"] == "local(processes=2)"
+    same(serial, result)
+
+
+# in a fresh process: this one may hold threads of earlier tests (Dask's, say)
+FORKED_WORKERS = """
+import multiprocessing, signal, warnings
+from mensi_sim.experiments.execution import process_pool, start_method
+
+def handler(signum, frame):
+    raise SystemExit("the parent's handler ran")
+
+def signals():
+    return (
+        signal.getsignal(signal.SIGTERM) == signal.SIG_DFL,
+        signal.getsignal(signal.SIGINT) == signal.SIG_IGN,
+        signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, []),
+    )
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, handler)
+    print(start_method())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pool = process_pool(2)
+    print(len(multiprocessing.active_children()))
+    print(sorted({pool.submit(signals).result(timeout=60) for _ in range(8)}))
+    pool.shutdown(wait=True)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers fork on Linux only")
+def test_forked_workers_start_at_once_without_the_parents_handlers(tmp_path: Path) -> None:
+    """Without other threads the pool forks. A forked worker inherits the parent's signal
+    handlers: SIGTERM must be the default again (the sweep's terminate must end it),
+    SIGINT ignored and not left blocked. Every worker exists once the pool is made (none
+    is forked later, when the parent may run a thread), and Python's warning about a
+    fork beside native threads (OpenBLAS, jemalloc) does not reach the user."""
+    script = tmp_path / "forked.py"
+    script.write_text(FORKED_WORKERS, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(script)], cwd=REPO, env=ENV, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert done.stdout.split("\n")[:3] == ["fork", "2", "[(True, True, False)]"]
 
 
 def test_local_dask_cluster_is_identical(small, serial) -> None:

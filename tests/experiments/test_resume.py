@@ -222,3 +222,33 @@ def test_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path: Path) -> None:
     # resuming retries the failed runs (they fail again) and keeps one record per run
     again = sweep(load_experiment(exp_path), executor="serial", out=out, resume=True)
     assert len(again.runs) == 9 and len(again.failures) == 3
+
+
+def test_a_run_found_in_two_batch_folders_is_kept_once(tmp_path: Path) -> None:
+    """``consolidate`` keeps each run's rows from the folder of its winning record only: a
+    batch folder copied under a later name (its runs now twice on disk) adds nothing, and
+    a folder only partly superseded keeps the rest of its rows."""
+    import shutil
+
+    from mensi_sim.experiments.runstore import consolidate
+
+    out = tmp_path / "res"
+    exp = load_experiment(write_experiment(tmp_path, SMALL))
+    first = sweep(exp, executor="serial", out=out, batch=2)
+    folders = batch_dirs(out)
+    assert len(folders) == 3  # 6 runs, 2 per folder
+    order = {p.name: i for i, p in enumerate(exp.points)}
+    # a copy of the first folder wins both of its runs: the original keeps none
+    shutil.copytree(folders[0], folders[0].parent / "99999999999999999998-copy")
+    # a copy of the second with one of its two runs: the original keeps the other one
+    part = shutil.copytree(folders[1], folders[1].parent / "99999999999999999999-part")
+    first_run = pd.read_parquet(part / "runs.parquet")[["scenario", "replicate"]].iloc[:1]
+    for table in part.glob("*.parquet"):
+        pd.read_parquet(table).merge(first_run).to_parquet(table, index=False)
+    assert len(pd.read_parquet(part / "runs.parquet")) == 1
+    tables = consolidate(out, order)
+    for name in ("summary", "timeseries"):
+        pd.testing.assert_frame_equal(
+            tables[name], getattr(first, name), check_exact=True, check_dtype=False
+        )
+    assert len(tables["runs"]) == 6
