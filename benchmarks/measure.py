@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.phases import SETUP_PHASES, STEP_PHASES, PhaseTimer, timed_phases
-from mensi_sim import MentoringModel, load_scenario
+from mensi_sim import MentoringModel, load_scenario, metrics
 from mensi_sim.experiments.replicate import run_once
 from mensi_sim.scenario.schema import Scenario
 from mensi_sim.seeds import replicate_seed
@@ -333,6 +333,12 @@ def floor_case(spec: dict[str, Any]) -> dict[str, Any]:
 
     model._record = timed(model._record, "model_metrics")
     floor._metrics = timed(floor._metrics, "floor_metrics")
+    # the exact Gini's part of the model's metrics: its sort and its rank-weighted sum
+    # (module globals, looked up at each call by MetricsRecorder.row)
+    spent["model_gini"] = 0.0
+    originals = {name: getattr(metrics, name) for name in ("sort_into", "_gini_of_sorted")}
+    for name, fn in originals.items():
+        setattr(metrics, name, timed(fn, "model_gini"))
     model_s = floor_s = 0.0
     gc.disable()
     try:
@@ -345,6 +351,8 @@ def floor_case(spec: dict[str, Any]) -> dict[str, Any]:
             floor_s += clock() - t
     finally:
         gc.enable()
+        for name, fn in originals.items():
+            setattr(metrics, name, fn)
     identical = bool(np.array_equal(floor.timeseries(), np.vstack(model._records)))
     return {
         "n": model.state.n,
@@ -361,6 +369,7 @@ def floor_case(spec: dict[str, Any]) -> dict[str, Any]:
         "ratio": model_s / floor_s,
         "model_metrics_share": spent["model_metrics"] / model_s,
         "floor_metrics_share": spent["floor_metrics"] / floor_s,
+        "model_gini_share": spent["model_gini"] / model_s,
         "identical": identical,
         "rss_baseline_mb": baseline,
         "rss_peak_mb": peak_rss_mb(),
