@@ -389,6 +389,7 @@ def _sweep(
     runstore.atomic_json(manifest, out / runstore.MANIFEST_NAME)
     marker.write_marker(out, [runstore.MANIFEST_NAME, runstore.RUNS_DIR])
     status: dict[str, AdaptiveStatus] = {}
+    written: dict[str, dict[str, pd.DataFrame]] = {}  # the batch folders written here
     n_done = n_failed = 0
     while True:
         todo = [
@@ -413,7 +414,8 @@ def _sweep(
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
                 results: list[RunDone] = future.result()
-                runstore.write_batch(out, _frames(results, exp))
+                frames = _frames(results, exp)
+                written[runstore.write_batch(out, frames).name] = frames
                 for d in results:
                     key = (exp.points[d.point].name, d.replicate)
                     n_done += 1
@@ -443,7 +445,7 @@ def _sweep(
         if new_targets == targets:
             break
         targets = new_targets
-    tables = runstore.consolidate(out, order)
+    tables = runstore.consolidate(out, order, written)
     tables["runs"] = with_parameters(tables["runs"], exp)
     # keep only the runs the final targets ask for (a resumed sweep may hold more)
     for name, frame in tables.items():

@@ -252,3 +252,29 @@ def test_a_run_found_in_two_batch_folders_is_kept_once(tmp_path: Path) -> None:
             tables[name], getattr(first, name), check_exact=True, check_dtype=False
         )
     assert len(tables["runs"]) == 6
+
+
+def test_the_frames_a_sweep_wrote_consolidate_as_read_back(tmp_path: Path, monkeypatch) -> None:
+    """The sweep consolidates the batch frames it wrote without reading them back
+    (``runstore.consolidate(..., written)``): the tables must be those read from disk,
+    value for value and type for type, failed runs included."""
+    from mensi_sim.experiments import runstore
+
+    kept: dict = {}
+    consolidate = runstore.consolidate
+
+    def keeping(out, order, written=None):
+        kept.update(written or {})
+        return consolidate(out, order, written)
+
+    monkeypatch.setattr(runstore, "consolidate", keeping)
+    out = tmp_path / "res"
+    exp = load_experiment(write_experiment(tmp_path, BROKEN))
+    sweep(exp, executor="serial", out=out, batch=2)
+    assert sorted(kept) == [d.name for d in batch_dirs(out)]
+    order = {p.name: i for i, p in enumerate(exp.points)}
+    from_memory, from_disk = consolidate(out, order, kept), consolidate(out, order)
+    assert set(from_memory) == set(from_disk)
+    for name, frame in from_disk.items():
+        pd.testing.assert_frame_equal(from_memory[name], frame, check_exact=True)
+    assert (from_disk["runs"]["status"] == "failed").sum() == 3
