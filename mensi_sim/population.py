@@ -196,12 +196,13 @@ def advanced_schools(region: np.ndarray, share: float, key: np.ndarray) -> np.nd
 
     The order by region, then key (ties: lower id) is two stable sorts, by key and then by
     region (``np.lexsort((key, region))`` in 0.6 of its time; with fewer than 32,768
-    regions the second is numpy's radix sort of 16-bit integers).
+    regions the second is numpy's radix sort of 16-bit integers). The first is
+    ``_argsort_distinct``.
     """
     n = region.size
     if n == 0 or share <= 0:
         return np.zeros(n, dtype=bool)
-    by_key = np.argsort(key, kind="stable")
+    by_key = _argsort_distinct(key)
     region_by_key = region[by_key]
     order = by_key[np.argsort(_small_ints(region_by_key), kind="stable")]
     counts = np.bincount(region)
@@ -211,6 +212,16 @@ def advanced_schools(region: np.ndarray, share: float, key: np.ndarray) -> np.nd
     advanced = np.zeros(n, dtype=bool)
     advanced[order] = rank < np.repeat(np.floor(share * present + 0.5), present)
     return advanced
+
+
+def _argsort_distinct(values: np.ndarray) -> np.ndarray:
+    """``np.argsort(values, kind="stable")``, by numpy's faster unstable sort when no two
+    values are equal (then both give the one order; 0.04 s less at a million keys)."""
+    order = np.argsort(values)
+    ordered = values[order]
+    if (ordered[1:] == ordered[:-1]).any() or np.isnan(ordered[-1:]).any():
+        order = np.argsort(values, kind="stable")
+    return order
 
 
 def _small_ints(values: np.ndarray) -> np.ndarray:

@@ -10,7 +10,6 @@ import numpy as np
 
 from mensi_sim.codes import KIND_PROXIMITY, MODE_IN_PERSON, ROLE_NONE
 from mensi_sim.networks.school_network import SchoolNetwork
-from mensi_sim.networks.structures import sorted_unique
 from mensi_sim.population import Population
 
 
@@ -70,17 +69,38 @@ def proximity_ties(
     """
     n = population.n
     school, neighbour = nearest_within(population.x, population.y, radius_km, max_ties)
-    low, high = np.minimum(school, neighbour), np.maximum(school, neighbour)
-    pair = sorted_unique(low * n + high)
-    src, dst = pair // n, pair % n
-    m = pair.size
+    src, dst = distinct_pairs(school, neighbour, n)
+    m = src.size
     return SchoolNetwork(
         n=n,
-        src=src.astype(np.int64, copy=False),
-        dst=dst.astype(np.int64, copy=False),
+        src=src,
+        dst=dst,
         kind=np.full(m, KIND_PROXIMITY, np.int8),
         mode=np.full(m, MODE_IN_PERSON, np.int8),
         strength=np.full(m, float(strength)),
         role=np.full(n, ROLE_NONE, np.int8),
         cluster=np.full(n, -1, np.int32),
     )
+
+
+def distinct_pairs(a: np.ndarray, b: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct unordered pairs ``{a[i], b[i]}`` (``a != b``, ids below ``n``) as
+    ``(low, high)`` int64 arrays, ``low < high``, ordered by ``low`` then ``high``.
+
+    The same pairs in the same order as sorting the keys ``low * n + high`` and dropping
+    repeats, but through a sparse matrix: its rows are filled by a counting sort (linear
+    in the pairs) and only each row's few entries are sorted, where ``np.sort`` of five
+    million int64 keys took three times as long (0.3 s at a million schools).
+    """
+    if a.size == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    from scipy import sparse  # imported where used (a fast start)
+
+    if n <= np.iinfo(np.int32).max:  # the matrix's own index type: no conversion inside
+        a, b = a.astype(np.int32), b.astype(np.int32)
+    low, high = np.minimum(a, b), np.maximum(a, b)
+    # the values are unused: only where the matrix has entries matters
+    matrix = sparse.csr_array((np.ones(low.size, bool), (low, high)), shape=(n, n))
+    matrix.sum_duplicates()  # canonical: each row's columns ascending, each pair once
+    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(matrix.indptr))
+    return rows, matrix.indices.astype(np.int64)

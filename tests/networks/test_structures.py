@@ -20,6 +20,7 @@ from mensi_sim.networks.structures import (
     hybrid,
     mentoring_network,
     nearest_assignment,
+    nearest_assignments,
     no_structure,
     random_regular_pairs,
     top_down,
@@ -244,6 +245,34 @@ def test_nearest_assignment_equals_greedy_over_all_pairs(n_mentors, n_schools, k
         mentor_xy = mentor_xy * 0.01
     got = nearest_assignment(mentor_xy, school_xy, k)
     np.testing.assert_array_equal(got, brute_force_greedy(mentor_xy, school_xy, k))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    sizes=st.lists(st.tuples(st.integers(0, 24), st.integers(0, 90)), min_size=1, max_size=4),
+    k=st.integers(1, 6),
+    grid=st.booleans(),
+    clustered=st.booleans(),
+    seed=st.integers(0, 10_000),
+)
+def test_nearest_assignments_equal_one_nearest_assignment_per_group(
+    sizes, k, grid, clustered, seed
+):
+    rng = np.random.default_rng(seed)
+    xy = rng.random((sum(m + s for m, s in sizes), 2)) * 10
+    if grid:  # schools on whole kilometres: many pairs at exactly the same distance
+        xy = np.round(xy)
+    ids = rng.permutation(len(xy))
+    mentors, schools, start = [], [], 0
+    for n_mentors, n_schools in sizes:
+        mentors.append(ids[start : start + n_mentors])
+        schools.append(np.sort(ids[start + n_mentors : start + n_mentors + n_schools]))
+        start += n_mentors + n_schools
+        if clustered:  # the mentors' lists overlap and run out: groups are redone wider
+            xy[mentors[-1]] *= 0.01
+    got = nearest_assignments(xy, mentors, schools, k)
+    for chosen, others, owner in zip(mentors, schools, got, strict=True):
+        np.testing.assert_array_equal(owner, nearest_assignment(xy[chosen], xy[others], k))
 
 
 # --------------------------------------------------------------------------- bottom_up
