@@ -126,23 +126,27 @@ def batch_problem(folder: Path) -> str | None:
     return None
 
 
+def _run_keys(frame: pd.DataFrame) -> set[tuple[str, int]]:
+    """The (scenario, replicate) pairs that have rows in ``frame``: the pairs are made
+    unique in pandas first (a time series holds one row per week of each run)."""
+    if frame.empty:
+        return set()
+    pairs = frame[["scenario", "replicate"]].drop_duplicates()
+    return set(
+        zip(pairs["scenario"].tolist(), pairs["replicate"].astype(int).tolist(), strict=True)
+    )
+
+
 def check_consolidated(tables: Mapping[str, pd.DataFrame], where: Path) -> None:
     """ResultsError unless every successful run has one summary row and time-series rows,
     and no other run has any."""
     runs = tables["runs"]
-    ok: set[tuple[str, int]] = set()
-    if not runs.empty:
-        good = runs[runs["status"] == "ok"]
-        ok = set(zip(good["scenario"], good["replicate"].astype(int), strict=True))
+    ok = _run_keys(runs[runs["status"] == "ok"]) if not runs.empty else set()
     for name in ("summary", "timeseries"):
         frame = tables[name]
-        keys = (
-            list(zip(frame["scenario"], frame["replicate"].astype(int), strict=True))
-            if not frame.empty
-            else []
-        )
-        if set(keys) != ok or (name == "summary" and len(keys) != len(ok)):
+        keys = _run_keys(frame)
+        if keys != ok or (name == "summary" and len(frame) != len(ok)):
             raise ResultsError(
-                f"{where}: {name}: {len(set(keys))} runs with rows, {len(ok)} successful runs "
+                f"{where}: {name}: {len(keys)} runs with rows, {len(ok)} successful runs "
                 "(the batch folders disagree; resume again to redo them)"
             )

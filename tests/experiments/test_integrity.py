@@ -164,6 +164,13 @@ def test_consolidated_tables_must_cover_every_successful_run(made) -> None:
     missing = {**tables, "timeseries": fresh.timeseries[fresh.timeseries["replicate"] != 0]}
     with pytest.raises(ResultsError, match="timeseries: 4 runs with rows, 6 successful runs"):
         check_consolidated(missing, out)
+    twice = {**tables, "summary": pd.concat([fresh.summary, fresh.summary.iloc[:1]])}
+    with pytest.raises(ResultsError, match="summary: 6 runs with rows, 6 successful runs"):
+        check_consolidated(twice, out)  # the same runs, one of them with two summary rows
+    one_failed = fresh.runs.copy()
+    one_failed.loc[one_failed.index[0], "status"] = "failed"
+    with pytest.raises(ResultsError, match="summary: 6 runs with rows, 5 successful runs"):
+        check_consolidated({**tables, "runs": one_failed}, out)  # a failed run has rows
 
 
 # ---------------------------------------------------------------------------------------
