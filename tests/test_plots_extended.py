@@ -8,6 +8,9 @@ names the other modules really write.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -36,6 +39,8 @@ from mensi_sim.plotting import (
 from mensi_sim.plotting.network import NetworkSnapshot
 from mensi_sim.results import Results
 from mensi_sim.results.rebuild import replay_source
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -276,3 +281,75 @@ def test_plot_command_writes_files_and_fails_in_one_line(sweep: Path, tmp_path: 
     assert done.output.strip().startswith("error: ") and len(done.output.strip().splitlines()) == 1
     done = runner.invoke(app, ["plot", str(sweep), "--format", "bmp"])
     assert done.exit_code == 2 and "--format" in done.output
+
+
+# in a fresh process: the test process may run other threads (then nothing forks)
+FORKED_FIGURES = """
+import json, sys
+from pathlib import Path
+from mensi_sim.experiments import execution
+from mensi_sim.plotting import collect, write_plots
+from mensi_sim.plotting.common import new_figure
+
+pools = []
+forked_pool = execution.forked_pool
+def counted(n):
+    pools.append(n)
+    return forked_pool(n)
+execution.forked_pool = counted
+
+results, out = Path(sys.argv[1]), Path(sys.argv[2])
+basic = {"basic_only": True, "out_dir": out}
+apart, _ = write_plots(results, **{**basic, "out_dir": out / "apart"}, workers=2)
+here, _ = write_plots(results, **{**basic, "out_dir": out / "here"}, formats=("png",), workers=1)
+
+def broken():
+    raise ValueError("no weeks\\n to draw")
+
+def line():
+    fig = new_figure()
+    fig.subplots().plot([0, 1], [1, 0])
+    return fig
+
+specs = [collect.FigureSpec(name, name, "", make, "outcomes")
+         for name, make in (("first", line), ("broken", broken), ("last", line))]
+drawn = collect._draw_all(specs, out, ("png",), None, None, None, 3)
+print(json.dumps({
+    "pools": pools,
+    "apart": [p.name for p in apart],
+    "here": [p.name for p in here],
+    "drawn": [[[p.name for p in paths], note] for paths, note in drawn],
+}))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="figures fork on Linux only")
+def test_figures_drawn_in_forked_processes_are_the_ones_drawn_here(
+    sweep: Path, tmp_path: Path
+) -> None:
+    """A sweep's figures are drawn several at once in forked processes: the same pixels
+    as drawn one after the other in this process, in the same order; a figure the data
+    cannot give comes back as its note from the worker that tried it. Drawing here leaves
+    no thread behind (textalloc's tqdm bar would start one), so the next call forks too."""
+    script = tmp_path / "forked.py"
+    script.write_text(FORKED_FIGURES, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(script), str(sweep), str(tmp_path)],
+        cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True,
+        text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    got = json.loads(done.stdout)
+    # the first and the last call drew in forked processes; workers=1 drew here
+    assert got["pools"] == [2, 3]
+    pngs = [name for name in got["apart"] if name.endswith(".png")]
+    assert pngs == got["here"] and len(pngs) >= 4
+    assert len(got["apart"]) == 2 * len(pngs)
+    for name in pngs:
+        assert (tmp_path / "apart" / name).read_bytes() == (tmp_path / "here" / name).read_bytes()
+    assert got["drawn"] == [
+        [["first.png"], None],
+        [[], "broken: skipped (no weeks to draw)"],
+        [["last.png"], None],
+    ]

@@ -185,19 +185,31 @@ def process_pool(workers: int | None = None) -> ProcessPoolExecutor:
     if method == "fork":
         for module in WORKER_MODULES:  # the workers inherit them imported
             __import__(module)
-    elif method == "forkserver":
+        return forked_pool(workers or available_cores())
+    if method == "forkserver":
         # the server imports the simulator once; each worker forks from it with mesa,
         # numpy and pandas already loaded (about 2 s saved per worker). This adds to
         # the forkserver's preload list only; the start method is not changed.
         context.set_forkserver_preload(list(WORKER_MODULES))
-    pool = ProcessPoolExecutor(
+    return ProcessPoolExecutor(
         max_workers=workers or available_cores(),
         mp_context=context,
         initializer=watch_parent,  # workers die with this process, even after kill -9
         initargs=(os.getpid(),),
     )
-    if method == "fork":
-        _fork_workers(pool)
+
+
+def forked_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of ``workers`` processes forked from this one, all of them now, that die with
+    it (``watch_parent``); only where ``start_method`` says ``fork``. The workers inherit
+    this process's memory: what it has imported and loaded, closures included."""
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=watch_parent,
+        initargs=(os.getpid(),),
+    )
+    _fork_workers(pool)
     return pool
 
 

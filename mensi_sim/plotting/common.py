@@ -172,6 +172,22 @@ def outcome_axis(ax: Axes, outcome: str, largest: float, axis: str = "x", *, nbi
     return unit
 
 
+@contextlib.contextmanager
+def _no_tqdm_monitor() -> Iterator[None]:
+    """Inside the block tqdm starts no monitor thread. textalloc wraps its loop in a
+    disabled tqdm bar, which starts one that outlives the figure, and a process running
+    a thread does not fork (``execution.start_method``): the next figures would be drawn
+    one after the other. The monitor only tunes the refresh of slow bars."""
+    from tqdm import tqdm
+
+    interval = tqdm.monitor_interval
+    tqdm.monitor_interval = 0
+    try:
+        yield
+    finally:
+        tqdm.monitor_interval = interval
+
+
 def label_points(
     ax: Axes,
     x: Sequence[float],
@@ -196,22 +212,23 @@ def label_points(
         return []
     ax.set_xlim(ax.get_xlim())
     ax.set_ylim(ax.get_ylim())
-    _, _, texts, _ = textalloc.allocate(
-        ax,
-        x[ok],
-        y[ok],
-        [str(t) for t, keep in zip(labels, ok, strict=True) if keep],
-        x_scatter=x[ok],
-        y_scatter=y[ok],
-        textsize=fontsize,
-        textcolor=colour,
-        linecolor="#777777",
-        linewidth=0.6,
-        margin=0.01,
-        min_distance=0.015,
-        max_distance=0.3,
-        draw_all=True,
-    )
+    with _no_tqdm_monitor():
+        _, _, texts, _ = textalloc.allocate(
+            ax,
+            x[ok],
+            y[ok],
+            [str(t) for t, keep in zip(labels, ok, strict=True) if keep],
+            x_scatter=x[ok],
+            y_scatter=y[ok],
+            textsize=fontsize,
+            textcolor=colour,
+            linecolor="#777777",
+            linewidth=0.6,
+            margin=0.01,
+            min_distance=0.015,
+            max_distance=0.3,
+            draw_all=True,
+        )
     return texts
 
 
