@@ -72,3 +72,55 @@ def test_a_sweep_without_plots_imports_no_matplotlib(tmp_path: Path):
         ["sweep", str(exp), "--out", str(tmp_path / "drawn"), "--plots"], tmp_path
     )
     assert loaded["matplotlib"] and (tmp_path / "drawn" / "adoption.png").exists()
+
+
+def test_a_local_sweep_imports_its_figures_meanwhile_and_draws_them_in_forked_workers(
+    tmp_path: Path,
+):
+    """With --plots on a local pool, matplotlib is imported on a thread while the workers
+    compute; that thread is joined before the figures are drawn, so that they too are
+    drawn in forked processes (a process does not fork beside a thread)."""
+    exp = tmp_path / "exp.toml"
+    exp.write_text(
+        textwrap.dedent(
+            f"""\
+            name = "tiny"
+            replications = 4
+            root_seed = 1
+            steps = 3
+            executor = "local"
+
+            [base]
+            scenario = "{REPO / "scenarios" / "mensi_pilot.toml"}"
+            """
+        ),
+        encoding="utf-8",
+    )
+    code = textwrap.dedent(
+        f"""
+        import json, sys, threading
+        from mensi_sim.experiments import execution, runner
+        pools, imported = [], []
+        forked_pool, import_meanwhile = execution.forked_pool, runner.import_meanwhile
+        def counted(n):
+            pools.append(threading.active_count())
+            return forked_pool(n)
+        def recorded(modules):
+            imported.extend(modules)
+            return import_meanwhile(modules)
+        execution.forked_pool, runner.import_meanwhile = counted, recorded
+        from mensi_sim.cli import app
+        app(["sweep", {str(exp)!r}, "--out", {str(tmp_path / "out")!r}, "--plots",
+             "--workers", "2"], standalone_mode=False)
+        print(json.dumps({{"pools": pools, "imported": imported}}))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "mensi_sim.plotting" in got["imported"]
+    # the sweep's pool and the figures' pool, each forked beside no other thread
+    assert got["pools"] == [1, 1]
+    assert (tmp_path / "out" / "adoption.png").exists()

@@ -142,14 +142,32 @@ def summary_table(result: Results) -> Table:
     return table
 
 
+#: what drawing a sweep's figures imports (scipy.special: the t quantile of the bands;
+#: imported here, not again in each process that draws)
+FIGURE_MODULES = (
+    "mensi_sim.plotting",
+    "mensi_sim.plotting.timeseries",
+    "mensi_sim.plotting.comparison",
+    "mensi_sim.plotting.sensitivity",
+    "scipy.special",
+    "textalloc",
+)
+
+
 def _sweep(
     ctx: typer.Context,
     experiment: Path | Experiment,
     steps: int | None,
     options: SweepOptions,
+    *,
+    meanwhile: bool = False,
 ) -> tuple[Results, float]:
-    """Check the options, run the sweep with a progress bar; its Results and the time taken."""
-    from mensi_sim.experiments.execution import started_first
+    """Check the options, run the sweep with a progress bar; its Results and the time taken.
+
+    ``meanwhile``: the figures will be drawn, so their modules (matplotlib, 0.4 s) are
+    imported while a local pool computes the runs (``runner.import_meanwhile``)."""
+    from mensi_sim.experiments.execution import ExecutorHandle, started_first
+    from mensi_sim.experiments.runner import import_meanwhile
     from mensi_sim.experiments.spec import (
         OUTCOME_NAMES,
         Experiment,
@@ -181,8 +199,15 @@ def _sweep(
         # a local pool is made before the progress bar's thread starts: it forks its workers
         with started_first(executor, options.workers) as executor:
             options = dataclasses.replace(options, executor=executor)
+            imports = (
+                import_meanwhile(FIGURE_MODULES)
+                if meanwhile and isinstance(executor, ExecutorHandle) and executor.forks_workers
+                else None
+            )
             with progress_bar(stderr_console(), f"sweep {exp.name}", "runs", fields) as report:
                 result = sweep(exp, options, progress=report, command_line=typed)
+            if imports is not None:  # before the figures fork their own workers
+                imports.join()
     except (KeyboardInterrupt, Interrupted) as stop:
         raise Interrupted.saying(stop, _interrupted(Path(options.out), typed)) from None
     for note in result.notes:  # what a resume found (damaged batch folders redone)
@@ -346,10 +371,11 @@ def sweep(
     )
     figure = figure_options(dpi, size)
     console = _stdout()
+    drawing = _wants_plots(plots, dpi, size)
     with user_errors():
-        result, elapsed = _sweep(ctx, experiment, steps, options)
+        result, elapsed = _sweep(ctx, experiment, steps, options, meanwhile=drawing)
     _print_sweep(console, result, elapsed)
-    if _wants_plots(plots, dpi, size):
+    if drawing:
         _write_plots(result, console, figure)
     _report_failures(result)
 

@@ -293,13 +293,15 @@ def run_experiment(
 IMPORTED_AFTER_RUNS = ("scipy.special",)
 
 
-def _import_meanwhile(modules: Sequence[str]) -> None:
-    """Import ``modules`` on a thread of their own, for later.
+def import_meanwhile(modules: Sequence[str]) -> threading.Thread:
+    """Import ``modules`` on a thread of their own, for later; the thread, started.
 
     While a process pool computes (or its forkserver imports the simulator, about a
     second), this process mostly waits: what the sweep imports only at its end is
     imported then, instead of after the last run. Started once the pool's workers are
-    forked (``execution.process_pool``). A failure is left for the import at the end.
+    forked (``execution.process_pool``); join the thread before this process forks
+    again (``execution.start_method`` does not fork beside a thread). A failure is
+    left for the import at the end.
     """
 
     def load() -> None:
@@ -309,7 +311,9 @@ def _import_meanwhile(modules: Sequence[str]) -> None:
             except Exception:  # noqa: BLE001, S112 - the import where it is used reports it
                 continue
 
-    threading.Thread(target=load, name="mensi-imports", daemon=True).start()
+    thread = threading.Thread(target=load, name="mensi-imports", daemon=True)
+    thread.start()
+    return thread
 
 
 def _run(
@@ -329,7 +333,7 @@ def _run(
     """
     handle = make_executor(opts.executor, opts.workers)
     if handle.forks_workers:
-        _import_meanwhile(IMPORTED_AFTER_RUNS)
+        import_meanwhile(IMPORTED_AFTER_RUNS)
     try:
         if opts.overwrite and out.exists():  # checked by prepare_out: ours, and idle
             shutil.rmtree(out)
