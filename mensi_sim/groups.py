@@ -131,8 +131,20 @@ class Snapshot:
 
     @classmethod
     def of(cls, state: SchoolState) -> Snapshot:
-        """Copies of the state's arrays of the same names (later steps leave them alone)."""
-        return cls(**{f.name: getattr(state, f.name).copy() for f in dataclasses.fields(cls)})
+        """Copies of the state's arrays of the same names (later steps leave them alone;
+        ``copy_of``)."""
+        return cls(**{f.name: copy_of(getattr(state, f.name)) for f in dataclasses.fields(cls)})
+
+
+def copy_of(values: np.ndarray) -> np.ndarray:
+    """``values.copy()``; a fresh ``np.zeros`` of its shape and type when every bit of it
+    is 0 (the costs and staff hours at week 0), whose pages the system maps only when
+    written: copying a million schools' zero cost table paid 0.13 s of page faults, the
+    bitwise check reads it in 2 ms."""
+    size = values.dtype.itemsize
+    if size in (1, 2, 4, 8) and not values.view(f"u{size}").any():
+        return np.zeros(values.shape, values.dtype)
+    return values.copy()
 
 
 class GroupTracker:

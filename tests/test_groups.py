@@ -26,7 +26,7 @@ import pytest
 
 from mensi_sim import load_scenario, simulate
 from mensi_sim.codes import COST_CATEGORIES
-from mensi_sim.groups import GROUPINGS, band_labels, disadvantage_band
+from mensi_sim.groups import GROUPINGS, band_labels, copy_of, disadvantage_band
 
 REPO = Path(__file__).resolve().parents[1]
 PILOT = load_scenario(REPO / "scenarios" / "mensi_pilot.toml").with_updates({"time.steps": 80})
@@ -133,6 +133,30 @@ def test_bands_hold_the_shares_between_their_edges():
     shares = np.array([0.0, 0.0999, 0.1, 0.15, 0.2, 0.3, 0.99, 1.0])
     assert disadvantage_band(shares, edges).tolist() == [0, 0, 1, 1, 2, 3, 3, 3]
     assert band_labels(edges) == ("0-10%", "10-20%", "20-30%", "30-100%")
+
+
+def test_copy_of_is_a_bitwise_copy_that_later_changes_leave_alone():
+    rng = np.random.default_rng(4)
+    cases = [
+        np.zeros((50, len(COST_CATEGORIES)), order="F"),  # the week-0 cost table
+        np.zeros(0),
+        np.zeros(7, dtype=bool),
+        np.zeros(5, dtype=np.int32),
+        np.array([0.0, -0.0, 0.0]),  # a signed zero is not all bits 0: copied
+        np.where(rng.random((40, 3)) < 0.9, 0.0, rng.random((40, 3))).T,  # not contiguous
+        rng.random(30) < 0.5,
+        rng.random(30),
+    ]
+    for values in cases:
+        expected = values.copy()
+        got = copy_of(values)
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        assert got.tobytes() == expected.tobytes()  # bit for bit, in the same (C) order
+        assert got.flags.c_contiguous and got.flags.writeable
+        assert not np.shares_memory(got, values)
+        if values.size:
+            values.flat[0] = 1  # a later step changes the state ...
+            assert got.tobytes() == expected.tobytes()  # ... not the snapshot
 
 
 @pytest.mark.benchmark
