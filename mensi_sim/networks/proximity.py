@@ -26,11 +26,13 @@ def nearest_within(
 
     Returns:
         ``(school, neighbour)`` arrays, one entry per (school, chosen neighbour), grouped
-        by school (the schools in the k-d tree's order, not by id).
+        by school (the schools in the k-d tree's order, not by id); int32 ids when they
+        fit (``school_ids``), else int64.
     """
     n = x.size
+    ids = school_ids(n)
     if n < 2 or max_ties < 1:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return np.zeros(0, ids), np.zeros(0, ids)
     xy = np.column_stack([x, y])
     k = min(max_ties + 1, n)
     from scipy.spatial import cKDTree  # imported where used (a fast start)
@@ -43,15 +45,27 @@ def nearest_within(
     # ask in the tree's own order (nearby schools one after the other), which keeps the
     # tree's nodes in cache: the same answers in 0.6 of the time at a million schools
     # (each query is independent of the others; only the order of asking changes)
-    order = tree.indices.astype(np.int64, copy=False)
+    order = tree.indices
     dist, idx = tree.query(xy[order], k=k, distance_upper_bound=radius_km)
-    dist, idx = dist.reshape(n, k), idx.reshape(n, k)
-    school = np.broadcast_to(order[:, None], (n, k))
+    # the answers as ids of the smallest type, converted once and masked once (a missing
+    # neighbour, id n, is at distance inf: never closer than the radius); each school
+    # repeated by its count of neighbours. At a million schools 0.073 s instead of 0.084 s
+    # for masking the int64 answers and a broadcast school column, then converting both
+    # for ``distinct_pairs`` (fewer and smaller full-size arrays)
+    order = order.astype(ids, copy=False)
+    idx = idx.reshape(n, k).astype(ids, copy=False)
     # the school itself is usually first, but not when other schools share its spot
-    valid = (idx < n) & (idx != school) & (dist < radius_km)
+    valid = dist.reshape(n, k) < radius_km
+    valid &= idx != order[:, None]
     if k == max_ties + 1:  # at most max_ties others: drop the last when all k are others
         valid[:, -1] &= ~valid[:, :-1].all(axis=1)
-    return school[valid], idx[valid].astype(np.int64, copy=False)
+    return np.repeat(order, np.count_nonzero(valid, axis=1)), idx[valid]
+
+
+def school_ids(n: int) -> type:
+    """The integer type of the school ids ``nearest_within`` gives: int32 when ``n`` (the
+    k-d tree's id of a missing neighbour) fits, else int64."""
+    return np.int32 if n <= np.iinfo(np.int32).max else np.int64
 
 
 def proximity_ties(
@@ -97,7 +111,7 @@ def distinct_pairs(a: np.ndarray, b: np.ndarray, n: int) -> tuple[np.ndarray, np
     from scipy import sparse  # imported where used (a fast start)
 
     if n <= np.iinfo(np.int32).max:  # the matrix's own index type: no conversion inside
-        a, b = a.astype(np.int32), b.astype(np.int32)
+        a, b = a.astype(np.int32, copy=False), b.astype(np.int32, copy=False)
     low, high = np.minimum(a, b), np.maximum(a, b)
     # the values are unused: only where the matrix has entries matters
     matrix = sparse.csr_array((np.ones(low.size, bool), (low, high)), shape=(n, n))

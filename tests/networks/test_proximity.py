@@ -71,3 +71,40 @@ def test_no_tie_when_nobody_is_near_enough():
     pop = scattered(50, side_km=1000.0)
     assert proximity_ties(pop, 0.001, 5, 0.1).n_ties == 0
     assert proximity_ties(scattered(1), 10.0, 5, 0.1).n_ties == 0
+
+
+def _nearest_within_reference(x, y, radius_km, max_ties):
+    """``nearest_within`` before its answers were converted to int32 and masked once."""
+    from scipy.spatial import cKDTree
+
+    n = x.size
+    if n < 2 or max_ties < 1:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    xy = np.column_stack([x, y])
+    k = min(max_ties + 1, n)
+    tree = cKDTree(xy, balanced_tree=False, compact_nodes=False)
+    order = tree.indices.astype(np.int64, copy=False)
+    dist, idx = tree.query(xy[order], k=k, distance_upper_bound=radius_km)
+    dist, idx = dist.reshape(n, k), idx.reshape(n, k)
+    school = np.broadcast_to(order[:, None], (n, k))
+    valid = (idx < n) & (idx != school) & (dist < radius_km)
+    if k == max_ties + 1:
+        valid[:, -1] &= ~valid[:, :-1].all(axis=1)
+    return school[valid], idx[valid].astype(np.int64, copy=False)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_nearest_within_gives_the_int64_masking_answers(seed):
+    rng = np.random.default_rng(seed)
+    for _ in range(40):
+        n = int(rng.integers(0, 120))
+        # coordinates on a coarse grid: schools sharing a spot, equal distances at the cut
+        x, y = rng.integers(0, 8, n).astype(float), rng.integers(0, 8, n).astype(float)
+        radius, max_ties = float(rng.choice([0.5, 1.0, 2.0, 50.0])), int(rng.integers(0, 7))
+        school, neighbour = nearest_within(x, y, radius, max_ties)
+        ref_school, ref_neighbour = _nearest_within_reference(x, y, radius, max_ties)
+        assert school.dtype == neighbour.dtype == np.int32
+        assert np.array_equal(school, ref_school) and np.array_equal(neighbour, ref_neighbour)
+        if n:  # the ties stay int64
+            net = proximity_ties(dataclasses.replace(scattered(n), x=x, y=y), radius, 3, 0.1)
+            assert net.src.dtype == net.dst.dtype == np.int64
