@@ -44,7 +44,7 @@ from mensi_sim.codes import (
 )
 from mensi_sim.errors import NetworkError
 from mensi_sim.networks.school_network import SchoolNetwork
-from mensi_sim.population import Population
+from mensi_sim.population import Population, most_capable
 from mensi_sim.scenario.schema import ContactParams, NetworkParams
 
 if TYPE_CHECKING:  # networkx and scipy.spatial are imported where used (a fast start)
@@ -337,17 +337,33 @@ def _top_capacity(
     chosen (so fewer than ``count`` may come back).
     """
     if hints is None or not hints[schools].any():
-        order = np.lexsort((schools, -capacity[schools]))
-        return schools[order[:count]]
+        return schools[_best_first(capacity[schools], schools, count)]
     h = hints[schools]
     order = np.lexsort((schools, -capacity[schools], -h))
     order = order[h[order] >= 0]
     return schools[order[:count]]
 
 
+def _best_first(values: np.ndarray, schools: np.ndarray, count: int) -> np.ndarray:
+    """The places of the ``count`` highest ``values`` (ties: lower school id; NaN last),
+    best first: ``np.lexsort((schools, -values))[:count]``.
+
+    With ``schools`` ascending (a group of ``_groups``) the chosen are found by
+    ``population.most_capable`` (a partition) and only they are sorted: a thousand regions'
+    40 mentors in 0.03 s instead of 0.06 s for the lexsort of every school.
+    """
+    if count < 0 or (schools.size > 1 and not np.all(schools[1:] > schools[:-1])):
+        return np.lexsort((schools, -values))[:count]
+    chosen = most_capable(values, count)  # a tie by place is a tie by id
+    return chosen[np.argsort(-values[chosen], kind="stable")]
+
+
 def _may_mentor(population: Population, schools: np.ndarray) -> int:
-    """How many of ``schools`` may be chosen as mentors (all but those that said no)."""
-    return int(np.count_nonzero(population.hints[schools] >= 0))
+    """How many of ``schools`` may be chosen as mentors (all but those that said no;
+    all of them without hints, counted without a zero hint per school)."""
+    if population.mentor_hint is None:
+        return int(schools.size)
+    return int(np.count_nonzero(population.mentor_hint[schools] >= 0))
 
 
 def _without(schools: np.ndarray, chosen: np.ndarray) -> np.ndarray:
