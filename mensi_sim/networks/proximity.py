@@ -101,20 +101,22 @@ def distinct_pairs(a: np.ndarray, b: np.ndarray, n: int) -> tuple[np.ndarray, np
     """The distinct unordered pairs ``{a[i], b[i]}`` (``a != b``, ids below ``n``) as
     ``(low, high)`` int64 arrays, ``low < high``, ordered by ``low`` then ``high``.
 
-    The same pairs in the same order as sorting the keys ``low * n + high`` and dropping
-    repeats, but through a sparse matrix: its rows are filled by a counting sort (linear
-    in the pairs) and only each row's few entries are sorted, where ``np.sort`` of five
-    million int64 keys took three times as long (0.3 s at a million schools).
+    The keys ``low * n + high`` sorted, repeats dropped, split again. numpy's sort of
+    int64 keys is vectorised (x86-simd-sort, AVX-512 here): at a million schools (five
+    million pairs) 0.11 s in all, where a sparse matrix's counting sort of its rows and
+    the sort of each row's few entries took 0.147 s (the same pairs in the same order).
     """
     if a.size == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    from scipy import sparse  # imported where used (a fast start)
-
-    if n <= np.iinfo(np.int32).max:  # the matrix's own index type: no conversion inside
-        a, b = a.astype(np.int32, copy=False), b.astype(np.int32, copy=False)
-    low, high = np.minimum(a, b), np.maximum(a, b)
-    # the values are unused: only where the matrix has entries matters
-    matrix = sparse.csr_array((np.ones(low.size, bool), (low, high)), shape=(n, n))
-    matrix.sum_duplicates()  # canonical: each row's columns ascending, each pair once
-    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(matrix.indptr))
-    return rows, matrix.indices.astype(np.int64)
+    if n > 3_037_000_499:  # n * n would pass the int64 range: the rows themselves sorted
+        pairs = np.unique(np.column_stack([np.minimum(a, b), np.maximum(a, b)]), axis=0)
+        return pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64)
+    key = np.minimum(a, b, dtype=np.int64)
+    key *= n
+    key += np.maximum(a, b)
+    key.sort()
+    first = np.empty(key.size, bool)  # the first of each run of equal keys
+    first[0] = True
+    np.not_equal(key[1:], key[:-1], out=first[1:])
+    low, high = np.divmod(key[first], n)
+    return low, high
