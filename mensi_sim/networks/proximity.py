@@ -44,9 +44,10 @@ def nearest_within(
     tree = cKDTree(xy, balanced_tree=False, compact_nodes=False)
     # ask in the tree's own order (nearby schools one after the other), which keeps the
     # tree's nodes in cache: the same answers in 0.6 of the time at a million schools
-    # (each query is independent of the others; only the order of asking changes)
+    # (each query is independent of the others; only the order of asking changes). The
+    # rows gathered by np.take: the same array as xy[order], 0.005 s instead of 0.04 s
     order = tree.indices
-    dist, idx = tree.query(xy[order], k=k, distance_upper_bound=radius_km)
+    dist, idx = tree.query(np.take(xy, order, axis=0), k=k, distance_upper_bound=radius_km)
     # the answers as ids of the smallest type, converted once and masked once (a missing
     # neighbour, id n, is at distance inf: never closer than the radius); each school
     # repeated by its count of neighbours. At a million schools 0.073 s instead of 0.084 s
