@@ -534,23 +534,27 @@ def nearest_assignments(
     m_off = np.concatenate([[0], np.cumsum(n_m)])
     s_off = np.concatenate([[0], np.cumsum(n_s)])
     widths = np.array([first_width(int(n), k) for n in n_s], dtype=np.int64)
-    pair_m, pair_s, walks, by_mentor = [], [], [], []
-    n_pairs = 0
+    # each candidate pair's mentor (global id): a mentor's width pairs, group after group
+    pair_m = np.repeat(np.arange(m_off[-1]), np.repeat(widths, n_m))
+    n_pairs = pair_m.size
+    pair_s, walks = [], []
+    start = 0
     for g in live:  # rows gathered by np.take: xy[ids], in a third of the time
         mentor_xy, school_xy = np.take(xy, mentors[g], axis=0), np.take(xy, schools[g], axis=0)
         dist, idx = nearest_candidates(mentor_xy, school_xy, int(widths[g]))
-        mentor = np.repeat(np.arange(n_m[g]), widths[g])
-        walk = _walk_order(dist.ravel(), mentor, idx.ravel())
-        pair_m.append(mentor + m_off[g])
+        end = start + dist.size
+        walks.append(_walk_order(dist.ravel(), pair_m[start:end], idx.ravel()) + start)
         pair_s.append(idx.ravel() + s_off[g])
-        walks.append(walk + n_pairs)
-        # each mentor's pairs in walk order
-        by_mentor.append(walk[np.argsort(mentor[walk], kind="stable")] + n_pairs)
-        n_pairs += dist.size
-    walk, order = np.concatenate(walks), np.concatenate(by_mentor)
+        start = end
+    walk = np.concatenate(walks)
     pos = np.empty(n_pairs, np.int64)
     pos[walk] = np.arange(n_pairs)
-    m, s, pos = np.concatenate(pair_m)[order], np.concatenate(pair_s)[order], pos[order]
+    # each mentor's pairs in walk order: the distinct keys (mentor, place in the walk) by
+    # one vectorised sort, where a stable argsort per group took 0.03 s of a million schools
+    key = pair_m * n_pairs + pos
+    key.sort()
+    m, pos = np.divmod(key, n_pairs)
+    s = np.concatenate(pair_s)[walk[pos]]
     last_pos = np.full(m_off[-1], -1, np.int64)  # each mentor's last candidate
     np.maximum.at(last_pos, m, pos)
     accepted_m, accepted_s, accepted_pos = _greedy_rounds(m, s, pos, m_off[-1], s_off[-1], k)
