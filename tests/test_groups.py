@@ -185,3 +185,19 @@ def test_benchmark_what_groups_cost_a_run():
         f"({100 * record / step:.1f} % of a step), group outcomes once per run "
         f"{1000 * outcomes:.0f} ms"
     )
+
+
+def test_disadvantage_band_is_digitize():
+    rng = np.random.default_rng(5)
+    for edges in ([0.1, 0.2, 0.3], [0.5], [], [0.05, 0.25, 0.5, 0.75, 0.95]):
+        share = np.concatenate(
+            [
+                rng.random(500),
+                np.round(rng.random(200), 1),  # on the edges
+                np.asarray(edges, dtype=float),
+                [0.0, -0.0, 1.0, np.nan, np.inf, -np.inf],
+            ]
+        )
+        expected = np.digitize(share, np.asarray(edges, dtype=float), right=False)
+        got = disadvantage_band(share, edges)
+        assert got.dtype == np.int64 and np.array_equal(got, expected)
