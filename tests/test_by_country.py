@@ -116,3 +116,22 @@ def test_bad_structures_by_country_are_one_line(changes, message):
         data["network"][path.split(".")[1]] = value
     with pytest.raises(ScenarioError, match=message):
         scenario_from_dict(data, "s.toml")
+
+
+def test_coordination_rates_per_school_are_the_rows_of_their_country():
+    from mensi_sim.dynamics import costs
+    from mensi_sim.networks import country_structures
+
+    sc = mixed()
+    model = MentoringModel(sc, rng=3)
+    rates = np.array(
+        [
+            costs.rate_pair(costs.coordination_rate(s, sc.costs))
+            for s in country_structures(sc, model.population)
+        ]
+    )
+    expected = rates[model.population.country]  # the rows by fancy indexing, as before
+    got = model._coordination_rate
+    assert got.dtype == expected.dtype and got.shape == expected.shape
+    assert got.flags.c_contiguous and got.tobytes() == expected.tobytes()
+    assert np.unique(rates, axis=0).shape[0] > 1  # the countries' prices differ

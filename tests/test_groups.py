@@ -26,7 +26,7 @@ import pytest
 
 from mensi_sim import load_scenario, simulate
 from mensi_sim.codes import COST_CATEGORIES
-from mensi_sim.groups import GROUPINGS, band_labels, disadvantage_band
+from mensi_sim.groups import GROUPINGS, band_labels, copy_of, disadvantage_band
 
 REPO = Path(__file__).resolve().parents[1]
 PILOT = load_scenario(REPO / "scenarios" / "mensi_pilot.toml").with_updates({"time.steps": 80})
@@ -135,6 +135,30 @@ def test_bands_hold_the_shares_between_their_edges():
     assert band_labels(edges) == ("0-10%", "10-20%", "20-30%", "30-100%")
 
 
+def test_copy_of_is_a_bitwise_copy_that_later_changes_leave_alone():
+    rng = np.random.default_rng(4)
+    cases = [
+        np.zeros((50, len(COST_CATEGORIES)), order="F"),  # the week-0 cost table
+        np.zeros(0),
+        np.zeros(7, dtype=bool),
+        np.zeros(5, dtype=np.int32),
+        np.array([0.0, -0.0, 0.0]),  # a signed zero is not all bits 0: copied
+        np.where(rng.random((40, 3)) < 0.9, 0.0, rng.random((40, 3))).T,  # not contiguous
+        rng.random(30) < 0.5,
+        rng.random(30),
+    ]
+    for values in cases:
+        expected = values.copy()
+        got = copy_of(values)
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        assert got.tobytes() == expected.tobytes()  # bit for bit, in the same (C) order
+        assert got.flags.c_contiguous and got.flags.writeable
+        assert not np.shares_memory(got, values)
+        if values.size:
+            values.flat[0] = 1  # a later step changes the state ...
+            assert got.tobytes() == expected.tobytes()  # ... not the snapshot
+
+
 @pytest.mark.benchmark
 def test_benchmark_what_groups_cost_a_run():
     """Prints the per-step cost of the group tracker and the once-per-run cost of the group
@@ -161,3 +185,19 @@ def test_benchmark_what_groups_cost_a_run():
         f"({100 * record / step:.1f} % of a step), group outcomes once per run "
         f"{1000 * outcomes:.0f} ms"
     )
+
+
+def test_disadvantage_band_is_digitize():
+    rng = np.random.default_rng(5)
+    for edges in ([0.1, 0.2, 0.3], [0.5], [], [0.05, 0.25, 0.5, 0.75, 0.95]):
+        share = np.concatenate(
+            [
+                rng.random(500),
+                np.round(rng.random(200), 1),  # on the edges
+                np.asarray(edges, dtype=float),
+                [0.0, -0.0, 1.0, np.nan, np.inf, -np.inf],
+            ]
+        )
+        expected = np.digitize(share, np.asarray(edges, dtype=float), right=False)
+        got = disadvantage_band(share, edges)
+        assert got.dtype == np.int64 and np.array_equal(got, expected)

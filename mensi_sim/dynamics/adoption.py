@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from mensi_sim.dynamics.contacts import met_ties
+from mensi_sim.population import most_capable
 from mensi_sim.registry import ADOPTION_RULES, AdoptionRule
 from mensi_sim.scenario.schema import AdoptionParams
 from mensi_sim.ties import TieTable
@@ -233,7 +234,7 @@ def initial_adopters(
     if params.initial == "share":
         adopted[order[:k_share]] = True
     elif params.initial == "most_capable":
-        adopted[np.argsort(-capacity, kind="stable")[:k_share]] = True
+        adopted[most_capable(capacity, k_share)] = True
     elif params.initial == "count":
         adopted[order[: params.initial_count]] = True
     elif params.initial == "mentors":

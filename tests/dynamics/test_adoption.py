@@ -5,6 +5,7 @@ import pytest
 
 from mensi_sim.codes import KIND_MENTORING, KIND_PEER, KIND_PROXIMITY, MODE_IN_PERSON
 from mensi_sim.dynamics import adoption, contacts
+from mensi_sim.population import most_capable
 from mensi_sim.registry import ADOPTION_RULES
 from mensi_sim.scenario.schema import AdoptionParams, ContactParams
 
@@ -230,3 +231,39 @@ def test_thresholds_drawn_within_unit_interval():
     params = AdoptionParams(threshold=0.9, threshold_distribution="normal", threshold_spread=0.5)
     phi = adoption.draw_thresholds(1000, params, np.random.default_rng(2))
     assert phi.min() >= 0 and phi.max() <= 1 and phi.std() > 0.1
+
+
+def _most_capable_reference(capacity, count):
+    """The rule before ``population.most_capable``: a full stable sort."""
+    return np.sort(np.argsort(-capacity, kind="stable")[:count])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_most_capable_matches_the_stable_sort(seed):
+    rng = np.random.default_rng(seed)
+    for _ in range(200):
+        n = int(rng.integers(0, 40))
+        kind = rng.integers(0, 4)
+        if kind == 0:  # continuous
+            capacity = rng.random(n)
+        elif kind == 1:  # few distinct values: many ties at the cut
+            capacity = rng.integers(0, 3, n) / 2.0
+        elif kind == 2:  # all equal, with signed zeros
+            capacity = np.where(rng.random(n) < 0.5, 0.0, -0.0)
+        else:  # ties and NaN
+            capacity = rng.integers(0, 4, n) / 3.0
+            capacity[rng.random(n) < 0.3] = np.nan
+        for count in {0, 1, n // 2, max(n - 1, 0), n, n + 3, int(rng.integers(0, n + 1))}:
+            got = most_capable(capacity, count)
+            assert np.array_equal(got, _most_capable_reference(capacity, count)), (n, count)
+            assert got.dtype == np.int64
+
+
+def test_initial_most_capable_is_the_old_choice_at_scale():
+    rng = np.random.default_rng(11)
+    capacity = np.round(rng.beta(2, 5, 100_000), 3)  # many equal capacities
+    params = AdoptionParams(initial="most_capable", initial_share=0.2)
+    adopted = adoption.initial_adopters(capacity.size, params, capacity > 2, capacity, rng)
+    expected = np.zeros(capacity.size, bool)
+    expected[np.argsort(-capacity, kind="stable")[:20_000]] = True
+    assert np.array_equal(adopted, expected)

@@ -371,3 +371,18 @@ def test_eligible_mentors_need_adoption_capacity_and_a_free_slot():
         params,
     )
     assert ok.tolist() == [True, False, False, False]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_grouped_by_event_is_the_stable_sort_by_event(seed):
+    rng = np.random.default_rng(seed)
+    for _ in range(150):
+        n_ties = int(rng.integers(1, 80))
+        ids = np.flatnonzero(rng.random(n_ties) < rng.random())  # ascending tie ids
+        if rng.random() < 0.3:
+            ids = ids.astype(np.int32)
+        event = rng.integers(0, int(rng.integers(1, 6)), ids.size)  # few events: many ties each
+        expected = ids[np.argsort(event, kind="stable")]  # the rule before
+        for size in (n_ties, 3_037_000_500):  # the key sort; past int64 keys, the stable sort
+            got = contacts.grouped_by_event(ids, event, size)
+            assert got.dtype == ids.dtype and np.array_equal(got, expected)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mensi_sim.codes import KIND_PROXIMITY, MODE_IN_PERSON, ROLE_NONE
-from mensi_sim.networks.proximity import nearest_within, proximity_ties
+from mensi_sim.networks.proximity import distinct_pairs, nearest_within, proximity_ties
 
 from .support import population, scenario
 
@@ -71,3 +71,70 @@ def test_no_tie_when_nobody_is_near_enough():
     pop = scattered(50, side_km=1000.0)
     assert proximity_ties(pop, 0.001, 5, 0.1).n_ties == 0
     assert proximity_ties(scattered(1), 10.0, 5, 0.1).n_ties == 0
+
+
+def _nearest_within_reference(x, y, radius_km, max_ties):
+    """``nearest_within`` before its answers were converted to int32 and masked once."""
+    from scipy.spatial import cKDTree
+
+    n = x.size
+    if n < 2 or max_ties < 1:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    xy = np.column_stack([x, y])
+    k = min(max_ties + 1, n)
+    tree = cKDTree(xy, balanced_tree=False, compact_nodes=False)
+    order = tree.indices.astype(np.int64, copy=False)
+    dist, idx = tree.query(xy[order], k=k, distance_upper_bound=radius_km)
+    dist, idx = dist.reshape(n, k), idx.reshape(n, k)
+    school = np.broadcast_to(order[:, None], (n, k))
+    valid = (idx < n) & (idx != school) & (dist < radius_km)
+    if k == max_ties + 1:
+        valid[:, -1] &= ~valid[:, :-1].all(axis=1)
+    return school[valid], idx[valid].astype(np.int64, copy=False)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_nearest_within_gives_the_int64_masking_answers(seed):
+    rng = np.random.default_rng(seed)
+    for _ in range(40):
+        n = int(rng.integers(0, 120))
+        # coordinates on a coarse grid: schools sharing a spot, equal distances at the cut
+        x, y = rng.integers(0, 8, n).astype(float), rng.integers(0, 8, n).astype(float)
+        radius, max_ties = float(rng.choice([0.5, 1.0, 2.0, 50.0])), int(rng.integers(0, 7))
+        school, neighbour = nearest_within(x, y, radius, max_ties)
+        ref_school, ref_neighbour = _nearest_within_reference(x, y, radius, max_ties)
+        assert school.dtype == neighbour.dtype == np.int32
+        assert np.array_equal(school, ref_school) and np.array_equal(neighbour, ref_neighbour)
+        if n:  # the ties stay int64
+            net = proximity_ties(dataclasses.replace(scattered(n), x=x, y=y), radius, 3, 0.1)
+            assert net.src.dtype == net.dst.dtype == np.int64
+
+
+def _distinct_pairs_reference(a, b, n):
+    """``distinct_pairs`` before the key sort: through a sparse matrix's canonical rows."""
+    from scipy import sparse
+
+    if a.size == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    low, high = np.minimum(a, b), np.maximum(a, b)
+    matrix = sparse.csr_array((np.ones(low.size, bool), (low, high)), shape=(n, n))
+    matrix.sum_duplicates()
+    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(matrix.indptr))
+    return rows, matrix.indices.astype(np.int64)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_distinct_pairs_match_the_sparse_matrix_rows(seed):
+    rng = np.random.default_rng(seed)
+    for _ in range(100):
+        n = int(rng.integers(2, 50))
+        m = int(rng.integers(0, 120))
+        a = rng.integers(0, n, m)
+        b = (a + rng.integers(1, n, m)) % n  # never a itself; many repeats and mutual pairs
+        dtype = rng.choice([np.int32, np.int64])
+        a, b = a.astype(dtype), b.astype(dtype)
+        expected = _distinct_pairs_reference(a, b, n)
+        for size in (n, 3_037_000_500):  # the key sort; past the int64 keys, the row sort
+            low, high = distinct_pairs(a, b, size)
+            assert low.dtype == high.dtype == np.int64
+            assert np.array_equal(low, expected[0]) and np.array_equal(high, expected[1])

@@ -596,3 +596,39 @@ def test_array_built_clusters_equal_the_networkx_graph_read_back(
     want = networkx_reference(n, chosen, mentee, mentor_of, contacts, peer_ties, community, seed)
     for field in ("src", "dst", "kind", "mode", "strength", "role", "cluster"):
         np.testing.assert_array_equal(getattr(got, field), getattr(want, field), err_msg=field)
+
+
+def _top_capacity_reference(schools, capacity, count):
+    """``_top_capacity`` without hints before ``_best_first``: a lexsort of every school."""
+    return schools[np.lexsort((schools, -capacity[schools]))[:count]]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_top_capacity_matches_the_lexsort_of_every_school(seed):
+    rng = np.random.default_rng(seed)
+    for _ in range(150):
+        n = int(rng.integers(0, 40))
+        capacity = rng.integers(0, 4, 60) / 3.0  # many equal capacities
+        if rng.random() < 0.3:
+            capacity[rng.random(60) < 0.2] = np.nan
+        if rng.random() < 0.3:
+            capacity = np.where(rng.random(60) < 0.5, 0.0, -0.0)
+        schools = np.sort(rng.choice(60, n, replace=False))  # a region: ascending ids
+        if rng.random() < 0.3:
+            schools = rng.permutation(schools)  # out of order: the lexsort itself
+        for count in {1, 2, n // 2, n, n + 2, int(rng.integers(1, n + 2))}:
+            expected = _top_capacity_reference(schools, capacity, count)
+            assert np.array_equal(structures._top_capacity(schools, capacity, count), expected)
+            no_hints = np.zeros(60, np.int8)  # all 0: the same rule
+            got = structures._top_capacity(schools, capacity, count, no_hints)
+            assert np.array_equal(got, expected)
+
+
+def test_may_mentor_counts_without_hints_and_with_them():
+    pop = population(scenario({"population.n_schools": 200}))
+    schools = np.arange(0, 200, 3)
+    assert pop.mentor_hint is None
+    assert structures._may_mentor(pop, schools) == schools.size
+    hints = np.random.default_rng(0).integers(-1, 2, 200).astype(np.int8)
+    hinted = dataclasses.replace(pop, mentor_hint=hints)
+    assert structures._may_mentor(hinted, schools) == np.count_nonzero(hints[schools] >= 0)
