@@ -42,21 +42,17 @@ def _imported_after(argv: list[str], cwd: Path) -> dict[str, bool]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def test_the_command_line_starts_without_the_model_or_plotting_libraries():
-    loaded = _imported_after(["--help"], REPO)
-    assert not any(loaded.values()), loaded
-
-
-def test_a_sweep_without_plots_imports_no_matplotlib(tmp_path: Path):
-    exp = tmp_path / "exp.toml"
+def _tiny_experiment(folder: Path, *, replications: int, executor: str) -> Path:
+    """An experiment of the pilot scenario, 3 weeks per run."""
+    exp = folder / "exp.toml"
     exp.write_text(
         textwrap.dedent(
             f"""\
             name = "tiny"
-            replications = 2
+            replications = {replications}
             root_seed = 1
             steps = 3
-            executor = "serial"
+            executor = "{executor}"
 
             [base]
             scenario = "{REPO / "scenarios" / "mensi_pilot.toml"}"
@@ -64,6 +60,16 @@ def test_a_sweep_without_plots_imports_no_matplotlib(tmp_path: Path):
         ),
         encoding="utf-8",
     )
+    return exp
+
+
+def test_the_command_line_starts_without_the_model_or_plotting_libraries():
+    loaded = _imported_after(["--help"], REPO)
+    assert not any(loaded.values()), loaded
+
+
+def test_a_sweep_without_plots_imports_no_matplotlib(tmp_path: Path):
+    exp = _tiny_experiment(tmp_path, replications=2, executor="serial")
     loaded = _imported_after(["sweep", str(exp), "--out", str(tmp_path / "out")], tmp_path)
     assert (tmp_path / "out" / "summary.parquet").exists()
     assert loaded["mensi_sim.model"]  # it did simulate
@@ -80,22 +86,7 @@ def test_a_local_sweep_imports_its_figures_meanwhile_and_draws_them_in_forked_wo
     """With --plots on a local pool, matplotlib is imported on a thread while the workers
     compute; that thread is joined before the figures are drawn, so that they too are
     drawn in forked processes (a process does not fork beside a thread)."""
-    exp = tmp_path / "exp.toml"
-    exp.write_text(
-        textwrap.dedent(
-            f"""\
-            name = "tiny"
-            replications = 4
-            root_seed = 1
-            steps = 3
-            executor = "local"
-
-            [base]
-            scenario = "{REPO / "scenarios" / "mensi_pilot.toml"}"
-            """
-        ),
-        encoding="utf-8",
-    )
+    exp = _tiny_experiment(tmp_path, replications=4, executor="local")
     code = textwrap.dedent(
         f"""
         import json, sys, threading
