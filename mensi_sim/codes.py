@@ -27,3 +27,7 @@ COST_CATEGORIES = (
 )
 TIME_CATEGORIES = ("staff_time",)
 CASH_CATEGORIES = tuple(c for c in COST_CATEGORIES if c not in TIME_CATEGORIES)
+
+#: the largest n for which every sort key ``a * n + b`` (0 <= a, b < n) fits in int64
+#: (floor of the square root of 2**63 - 1): above it, keys are sorted as pairs instead
+INT64_KEY_MAX_N = 3_037_000_499

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mensi_sim.codes import (
+    INT64_KEY_MAX_N,
     KIND_COMMUNITY,
     KIND_MENTORING,
     KIND_PEER,
@@ -134,7 +135,7 @@ def grouped_by_event(ids: np.ndarray, event: np.ndarray, n_ties: int) -> np.ndar
     of them gives that order: 0.005 s instead of 0.014 s for the stable sort of the
     400,000 cluster ties of a million schools.
     """
-    if ids.size == 0 or n_ties > 3_037_000_499:  # no keys, or keys past int64
+    if ids.size == 0 or n_ties > INT64_KEY_MAX_N:  # no keys, or keys past int64
         return ids[np.argsort(event, kind="stable")]
     key = event.astype(np.int64) * n_ties
     key += ids

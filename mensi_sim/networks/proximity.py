@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mensi_sim.codes import KIND_PROXIMITY, MODE_IN_PERSON, ROLE_NONE
+from mensi_sim.codes import INT64_KEY_MAX_N, KIND_PROXIMITY, MODE_IN_PERSON, ROLE_NONE
 from mensi_sim.networks.school_network import SchoolNetwork
 from mensi_sim.population import Population
 
@@ -109,7 +109,7 @@ def distinct_pairs(a: np.ndarray, b: np.ndarray, n: int) -> tuple[np.ndarray, np
     """
     if a.size == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    if n > 3_037_000_499:  # n * n would pass the int64 range: the rows themselves sorted
+    if n > INT64_KEY_MAX_N:  # n * n would pass the int64 range: the rows themselves sorted
         pairs = np.unique(np.column_stack([np.minimum(a, b), np.maximum(a, b)]), axis=0)
         return pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64)
     key = np.minimum(a, b, dtype=np.int64)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from mensi_sim.codes import (
+    INT64_KEY_MAX_N,
     KIND_COMMUNITY,
     KIND_MENTORING,
     KIND_PEER,
@@ -383,6 +384,6 @@ def test_grouped_by_event_is_the_stable_sort_by_event(seed):
             ids = ids.astype(np.int32)
         event = rng.integers(0, int(rng.integers(1, 6)), ids.size)  # few events: many ties each
         expected = ids[np.argsort(event, kind="stable")]  # the rule before
-        for size in (n_ties, 3_037_000_500):  # the key sort; past int64 keys, the stable sort
+        for size in (n_ties, INT64_KEY_MAX_N + 1):  # the key sort; past int64 keys, the stable sort
             got = contacts.grouped_by_event(ids, event, size)
             assert got.dtype == ids.dtype and np.array_equal(got, expected)
