@@ -42,6 +42,7 @@ from mensi_sim.codes import (
 )
 from mensi_sim.dynamics.contacts import grouped_by_event
 from mensi_sim.dynamics.costs import mentor_rate
+from mensi_sim.metrics import SIMD_SORT
 from mensi_sim.scenario.schema import WEEKS_PER_YEAR
 
 _TRAVEL, _STAFF, _PLATFORM, _COORDINATION, _TRAINING = (
@@ -441,10 +442,11 @@ class FloorKernel:
             gap = float((total - dis_total) / other.size - dis_total / dis.size)
         else:
             gap = 0.0
-        # sorted capacities: by 16-bit buckets (a radix sort), then timsort within them
+        # sorted capacities: numpy's sort where it is vectorised, otherwise by 16-bit
+        # buckets (a radix sort), then timsort within them
         x = self._sorted
         top = np.maximum.reduce(capacity) if n else 0.0
-        if n < 2_000 or not (np.minimum.reduce(capacity) >= 0 and 0 < top < np.inf):
+        if SIMD_SORT or n < 2_000 or not (np.minimum.reduce(capacity) >= 0 and 0 < top < np.inf):
             np.copyto(x, capacity)
             x.sort()
         else:

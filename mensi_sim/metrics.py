@@ -61,24 +61,70 @@ def gini(values: np.ndarray) -> float:
     return _gini_of_sorted(x, np.empty_like(x))
 
 
-#: from this many values on, ``sort_into`` first orders them by 16-bit buckets
+def _numpy_sorts_floats_by_simd() -> bool:
+    """Whether ``np.sort`` of float64 runs numpy's vectorised quicksort on this CPU.
+
+    numpy dispatches its sort at run time: x86-simd-sort with AVX-512 (numpy 1.25 on) or
+    AVX2 (numpy 2 on), Highway's vqsort on Arm (numpy 2 on). A dispatch target counts
+    when numpy found it on this CPU (``NPY_DISABLE_CPU_FEATURES`` turns one off). The
+    feature table is numpy's own (``numpy.show_runtime`` prints it); where it cannot be
+    read the answer is False, which only makes ``sort_into`` take its other path. Both
+    paths give the same sorted array.
+    """
+    try:
+        from numpy._core import _multiarray_umath as core
+    except ImportError:  # numpy 1.x
+        try:
+            from numpy.core import _multiarray_umath as core
+        except ImportError:
+            return False
+    features = getattr(core, "__cpu_features__", {})
+    found = set(getattr(core, "__cpu_baseline__", ())) | {
+        target for target in getattr(core, "__cpu_dispatch__", ()) if features.get(target)
+    }
+    vectorised = {"AVX512_SKX", "X86_V4"}
+    if int(np.__version__.split(".")[0]) >= 2:
+        vectorised |= {"AVX2", "X86_V3", "ASIMD", "NEON"}
+    return bool(found & vectorised)
+
+
+#: whether ``sort_into`` leaves the sort to ``np.sort`` (vectorised on this CPU)
+SIMD_SORT = _numpy_sorts_floats_by_simd()
+
+#: from this many values on, without ``SIMD_SORT``, ``sort_into`` first orders them by
+#: 16-bit buckets
 BUCKET_SORT_MIN = 2_000
 _BUCKETS = 65535.0  # the largest 16-bit key
 
 
-def sort_into(values: np.ndarray, out: np.ndarray, scratch: np.ndarray, keys: np.ndarray) -> None:
+def sort_into(
+    values: np.ndarray,
+    out: np.ndarray,
+    scratch: np.ndarray,
+    keys: np.ndarray,
+    *,
+    simd: bool | None = None,
+) -> None:
     """``values`` (non-negative, finite) sorted ascending into ``out``: ``np.sort``'s array.
 
-    From ``BUCKET_SORT_MIN`` values on the values are first put in order of a 16-bit
-    bucket each (``value * 65535 / max``, truncated: a bucket never holds a larger value
-    than the next), by numpy's stable sort of 16-bit keys, a radix sort; that order is
-    sorted within each bucket by the stable sort (timsort), which finds it nearly sorted.
+    Where numpy's sort is vectorised (``simd``, by default ``SIMD_SORT``) it is
+    ``np.sort``: at a million capacities 13 ms against 46 ms for the buckets below (AVX2,
+    CPU time, one process). Otherwise, from ``BUCKET_SORT_MIN`` values on, the values are
+    first put in order of a 16-bit bucket each (``value * 65535 / max``, truncated: a
+    bucket never holds a larger value than the next), by numpy's stable sort of 16-bit
+    keys, a radix sort; that order is sorted within each bucket by the stable sort
+    (timsort), which finds it nearly sorted: 45 ms against 99 ms for numpy's scalar
+    quicksort at a million capacities (the same CPU with ``NPY_DISABLE_CPU_FEATURES``).
     It is a complete sort (whatever the buckets, ``out`` ends sorted), so ``out`` holds
-    the values ``np.sort`` gives; 1.3 times faster at a million capacities, 2 to 3 times at
-    10,000 to 30,000. ``scratch`` (floats) and ``keys`` (``uint16``) are work arrays of
-    the same size; values that are not non-negative and finite are sorted by ``np.sort``.
+    the values ``np.sort`` gives either way. ``scratch`` (floats) and ``keys``
+    (``uint16``) are work arrays of the same size; values that are not non-negative and
+    finite are sorted by ``np.sort``.
     """
     n = values.size
+    if SIMD_SORT if simd is None else simd:
+        np.copyto(out, values)
+        out.sort()
+        return
     top = np.maximum.reduce(values) if n else 0.0
     if n < BUCKET_SORT_MIN or not (np.minimum.reduce(values) >= 0 and 0 < top < np.inf):
         np.copyto(out, values)

@@ -201,3 +201,29 @@ def test_disadvantage_band_is_digitize():
         expected = np.digitize(share, np.asarray(edges, dtype=float), right=False)
         got = disadvantage_band(share, edges)
         assert got.dtype == np.int64 and np.array_equal(got, expected)
+
+
+def test_the_weekly_adopter_counts_are_the_counts_of_each_weeks_adopters():
+    # GroupTracker.record updates last week's counts by the schools whose adoption changed;
+    # they must be what counting each week's adopters afresh gives, in a real run and when
+    # schools stop adopting as well (adoption flipped by hand, either way)
+    from mensi_sim import MentoringModel
+
+    model = MentoringModel(PILOT, rng=3)
+    tracker, state = model._groups, model.state
+    cell, n_cells = tracker.keys.cell, tracker.keys.n_cells
+    expected = [np.bincount(cell[state.adopted], minlength=n_cells)]
+    for _ in range(30):
+        model.step()
+        expected.append(np.bincount(cell[state.adopted], minlength=n_cells))
+    rng = np.random.default_rng(6)
+    for week in range(31, 41):
+        flip = rng.choice(state.n, size=15, replace=True)
+        state.adopted[flip] = ~state.adopted[flip]
+        tracker.record(week, state)
+        expected.append(np.bincount(cell[state.adopted], minlength=n_cells))
+    got = np.vstack(tracker._counts)
+    assert got.tolist() == np.vstack(expected).tolist()
+    assert np.vstack(expected)[1:31].sum() > np.vstack(expected)[0].sum() * 30  # adoption grew
+    by_region = tracker.adopters_by_week("region")
+    assert by_region.sum(axis=1).tolist() == np.vstack(expected).sum(axis=1).tolist()

@@ -3,6 +3,11 @@ gives must not depend on the weeks before, and must equal the textbook definitio
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -71,10 +76,16 @@ def test_an_empty_group_gives_no_gap():
         assert MetricsRecorder(mask).row(**week)[COLUMN["equity_gap"]] == 0.0
 
 
-def _sorted_by_sort_into(values: np.ndarray) -> np.ndarray:
+def _sorted_by_sort_into(values: np.ndarray, simd: bool) -> np.ndarray:
     out = np.empty(values.size)
-    sort_into(values, out, np.empty(values.size), np.empty(values.size, dtype=np.uint16))
+    sort_into(
+        values, out, np.empty(values.size), np.empty(values.size, dtype=np.uint16), simd=simd
+    )
     return out
+
+
+# both paths on every machine: numpy's vectorised sort, and the buckets used without it
+both_paths = pytest.mark.parametrize("simd", [True, False], ids=["np.sort", "buckets"])
 
 
 @pytest.mark.parametrize(
@@ -91,14 +102,47 @@ def _sorted_by_sort_into(values: np.ndarray) -> np.ndarray:
         np.random.default_rng(7).random(BUCKET_SORT_MIN - 1),  # below the bucket sort
     ],
 )
-def test_the_gini_sort_gives_numpys_sorted_array(values):
-    assert np.array_equal(_sorted_by_sort_into(values), np.sort(values))
+@both_paths
+def test_the_gini_sort_gives_numpys_sorted_array(values, simd):
+    assert np.array_equal(_sorted_by_sort_into(values, simd), np.sort(values))
 
 
-def test_the_gini_sort_of_capacities_changed_a_little_week_after_week():
+@both_paths
+def test_the_gini_sort_of_capacities_changed_a_little_week_after_week(simd):
     # a week's capacities are last week's plus small changes: the case the sort meets
     rng = np.random.default_rng(8)
     capacity = rng.beta(2.0, 3.0, 100_000)
     for _ in range(3):
         capacity = np.clip(capacity + rng.normal(0, 1e-3, capacity.size), 0.0, 1.0)
-        assert np.array_equal(_sorted_by_sort_into(capacity), np.sort(capacity))
+        assert np.array_equal(_sorted_by_sort_into(capacity, simd), np.sort(capacity))
+
+
+def _simd_sort_in_a_fresh_numpy(disabled: str | None) -> tuple[bool, list, list]:
+    """SIMD_SORT, numpy's dispatch targets and its baseline, read in a fresh interpreter
+    (numpy reads NPY_DISABLE_CPU_FEATURES once, at import)."""
+    env = {k: v for k, v in os.environ.items() if k != "NPY_DISABLE_CPU_FEATURES"}
+    if disabled is not None:
+        env["NPY_DISABLE_CPU_FEATURES"] = disabled
+    code = (
+        "import json, numpy\n"
+        "from mensi_sim.metrics import SIMD_SORT\n"
+        "try:\n"
+        "    from numpy._core import _multiarray_umath as core\n"
+        "except ImportError:\n"
+        "    from numpy.core import _multiarray_umath as core\n"
+        "print(json.dumps([SIMD_SORT, list(core.__cpu_dispatch__), list(core.__cpu_baseline__)]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    simd, dispatch, baseline = json.loads(done.stdout.strip().splitlines()[-1])
+    return simd, dispatch, baseline
+
+
+def test_the_sort_follows_the_cpu_features_numpy_dispatches_to():
+    # with every dispatch target turned off, numpy sorts with its baseline only: the
+    # vectorised sort is there only where the baseline has it (Arm's ASIMD), never on x86
+    _, dispatch, baseline = _simd_sort_in_a_fresh_numpy(None)
+    simd_off, _, _ = _simd_sort_in_a_fresh_numpy(" ".join(dispatch))
+    numpy_2 = int(np.__version__.split(".")[0]) >= 2
+    assert simd_off == (numpy_2 and bool({"ASIMD", "NEON"} & set(baseline)))
