@@ -78,9 +78,7 @@ def test_an_empty_group_gives_no_gap():
 
 def _sorted_by_sort_into(values: np.ndarray, simd: bool) -> np.ndarray:
     out = np.empty(values.size)
-    sort_into(
-        values, out, np.empty(values.size), np.empty(values.size, dtype=np.uint16), simd=simd
-    )
+    sort_into(values, out, np.empty(values.size), np.empty(values.size, dtype=np.uint16), simd=simd)
     return out
 
 
