@@ -437,15 +437,43 @@ def _target(
     }
 
 
+def cpu_description() -> str:
+    """The CPU's model name and clock (Linux's /proc/cpuinfo) and whether numpy's sort is
+    vectorised on it (``metrics.SIMD_SORT``): machines of one kind differ in both, and
+    the absolute times differ with them (a pilot run 23 ms on one, 55 ms on another)."""
+    from mensi_sim.metrics import SIMD_SORT
+
+    fields: dict[str, str] = {}
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            key, _, value = line.partition(":")
+            fields.setdefault(key.strip(), value.strip())
+    except OSError:
+        pass
+    flags = set(fields.get("flags", "").split())
+    simd = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else None
+    parts = [fields.get("model name") or platform.processor() or "unknown"]
+    if fields.get("cpu MHz"):
+        parts.append(f"{float(fields['cpu MHz']) / 1000:.1f} GHz")
+    if simd:
+        parts.append(simd)
+    parts.append("numpy's sort vectorised" if SIMD_SORT else "numpy's sort not vectorised")
+    return ", ".join(parts)
+
+
 def write_markdown(results: dict[str, Any], path: Path) -> Path:
     """Write results.md (the versions, commit and machine are read once and kept in
     ``results``, so that a report rendered again from results.json shows the run's)."""
     versions = results.setdefault("versions", package_versions())
     git = results.setdefault("git", git_state())
-    machine = results.setdefault(
-        "machine",
-        {"arch": platform.machine(), "cores": os.cpu_count(), "platform": platform.platform()},
-    )
+    if "machine" not in results:  # a report rendered again keeps its run's machine
+        results["machine"] = {
+            "arch": platform.machine(),
+            "cores": os.cpu_count(),
+            "platform": platform.platform(),
+            "cpu": cpu_description(),
+        }
+    machine = results["machine"]
     lines = [
         "# mensi_sim benchmarks",
         "",
@@ -453,7 +481,9 @@ def write_markdown(results: dict[str, Any], path: Path) -> Path:
         + (" — **QUICK RUN** (fewer sizes and replications)" if results["quick"] else "")
         + f"; {results['elapsed_s']:.0f} s in all.",
         "",
-        f"Machine: {machine['arch']}, {machine['cores']} cores, {machine['platform']}; "
+        f"Machine: {machine['arch']}, {machine['cores']} cores, {machine['platform']}"
+        + (f"; CPU {machine['cpu']}" if machine.get("cpu") else "")
+        + "; "
         f"load average {results['load_before'][0]:.1f} before and "
         f"{results['load_after'][0]:.1f} after (the machine is shared: wall times are noisy, "
         "ratios measured in the same run are what to compare).",
