@@ -158,6 +158,12 @@ def copy_of(values: np.ndarray) -> np.ndarray:
     return values.copy()
 
 
+#: from this many schools on, ``GroupTracker.record`` updates last week's adopter counts
+#: by the schools whose adoption changed (1.5 us against 6.6 us counting afresh at 120
+#: schools, 13.6 against 8.9 at 5,000, 459 against 39 at 100,000)
+INCREMENTAL_COUNTS_MIN = 5_000
+
+
 class GroupTracker:
     """What a run must keep for its group outcomes: the adopters of each cell every
     recorded week, and the state at week 0 and at the programme's end.
@@ -178,12 +184,15 @@ class GroupTracker:
     def record(self, week: int, state: SchoolState) -> None:
         """Record the state after ``week`` weeks (called once per recorded row).
 
-        The first week's adopters are counted per cell; after it, the last counts are
-        updated by the schools whose adoption changed (a few per week: 0.4 ms instead of
-        4 ms at a million schools), the same integers.
+        The adopters are counted per cell; from ``INCREMENTAL_COUNTS_MIN`` schools on,
+        after the first week, the last counts are updated by the schools whose adoption
+        changed instead (a few per week: 0.4 ms instead of 4 ms at a million schools; below
+        a few thousand schools counting afresh is quicker), the same integers either way.
         """
         adopted = state.adopted
-        if self._adopted is None or self._adopted.shape != adopted.shape:
+        if adopted.size < INCREMENTAL_COUNTS_MIN:
+            counts = np.bincount(self.keys.cell[adopted], minlength=self.keys.n_cells)
+        elif self._adopted is None or self._adopted.shape != adopted.shape:
             self._adopted = adopted.copy()
             counts = np.bincount(self.keys.cell[adopted], minlength=self.keys.n_cells)
         else:

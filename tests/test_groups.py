@@ -203,12 +203,17 @@ def test_disadvantage_band_is_digitize():
         assert got.dtype == np.int64 and np.array_equal(got, expected)
 
 
-def test_the_weekly_adopter_counts_are_the_counts_of_each_weeks_adopters():
-    # GroupTracker.record updates last week's counts by the schools whose adoption changed;
-    # they must be what counting each week's adopters afresh gives, in a real run and when
-    # schools stop adopting as well (adoption flipped by hand, either way)
-    from mensi_sim import MentoringModel
+@pytest.mark.parametrize("incremental_from", [0, 10**9], ids=["updated", "counted afresh"])
+def test_the_weekly_adopter_counts_are_the_counts_of_each_weeks_adopters(
+    incremental_from, monkeypatch
+):
+    # GroupTracker.record updates last week's counts by the schools whose adoption changed
+    # (from groups.INCREMENTAL_COUNTS_MIN schools on); either way they must be what
+    # counting each week's adopters afresh gives, in a real run and when schools stop
+    # adopting as well (adoption flipped by hand, either way)
+    from mensi_sim import MentoringModel, groups
 
+    monkeypatch.setattr(groups, "INCREMENTAL_COUNTS_MIN", incremental_from)
     model = MentoringModel(PILOT, rng=3)
     tracker, state = model._groups, model.state
     cell, n_cells = tracker.keys.cell, tracker.keys.n_cells
