@@ -114,6 +114,8 @@ def test_a_sensitivity_report_says_what_matters_before_the_points(tmp_path: Path
     folded = html.index(f"<details><summary>The {points} sample points</summary>")
     assert brief < folded < html.index("morris-0000")
     assert "Uncertainties" in html and brief < html.index("<caption>Uncertainties</caption>")
+    # sample points are not approaches: no cross-country comparison of each with the first
+    assert "No cross-country comparison: a sample design compares parameter values" in html
     said = _text(html[brief : html.index('id="what-was-run"')])
     # over 40 weeks the learning rate drives the capacity gain (learning moves capacity)
     assert re.search(

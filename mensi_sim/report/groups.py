@@ -204,6 +204,14 @@ def _icer(row: pd.Series) -> str:
 def exchange(res: Results) -> str:
     """The cross-country comparison: per country, what each scenario's approach achieved
     against the baseline, at what cost, how sure."""
+    if res.is_sample_design:
+        # its scenarios are sample points of the uncertain parameters, not approaches: each
+        # against the first point would say nothing a ministry could use (and a Sobol
+        # design's hundreds of points took minutes of paired comparisons per country)
+        return (
+            "<p class='muted'>No cross-country comparison: a sample design compares "
+            "parameter values, not approaches: see the sensitivity section.</p>"
+        )
     names = countries(res)
     base = res.baseline
     if len(names) < 2 or len(res.scenarios) < 2 or base is None:
