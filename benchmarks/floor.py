@@ -42,7 +42,7 @@ from mensi_sim.codes import (
 )
 from mensi_sim.dynamics.contacts import grouped_by_event
 from mensi_sim.dynamics.costs import mentor_rate
-from mensi_sim.metrics import SIMD_SORT
+from mensi_sim.metrics import sort_into
 from mensi_sim.scenario.schema import WEEKS_PER_YEAR
 
 _TRAVEL, _STAFF, _PLATFORM, _COORDINATION, _TRAINING = (
@@ -442,17 +442,10 @@ class FloorKernel:
             gap = float((total - dis_total) / other.size - dis_total / dis.size)
         else:
             gap = 0.0
-        # sorted capacities: numpy's sort where it is vectorised, otherwise by 16-bit
-        # buckets (a radix sort), then timsort within them
+        # sorted capacities: the model's sort (np.sort where it is vectorised, else 16-bit
+        # buckets, then timsort within them), the same function and cost
         x = self._sorted
-        top = np.maximum.reduce(capacity) if n else 0.0
-        if SIMD_SORT or n < 2_000 or not (np.minimum.reduce(capacity) >= 0 and 0 < top < np.inf):
-            np.copyto(x, capacity)
-            x.sort()
-        else:
-            self._keys[...] = np.multiply(capacity, 65535.0 / top, out=self._work)
-            np.take(capacity, np.argsort(self._keys, kind="stable"), out=x)
-            x.sort(kind="stable")
+        sort_into(capacity, x, self._work, self._keys)
         sorted_total = np.add.reduce(x)
         if n and sorted_total > 0:
             if n <= 10_000:

@@ -190,13 +190,13 @@ class GroupTracker:
         a few thousand schools counting afresh is quicker), the same integers either way.
         """
         adopted = state.adopted
-        if adopted.size < INCREMENTAL_COUNTS_MIN:
+        last = self._adopted
+        if adopted.size < INCREMENTAL_COUNTS_MIN or last is None or last.shape != adopted.shape:
             counts = np.bincount(self.keys.cell[adopted], minlength=self.keys.n_cells)
-        elif self._adopted is None or self._adopted.shape != adopted.shape:
-            self._adopted = adopted.copy()
-            counts = np.bincount(self.keys.cell[adopted], minlength=self.keys.n_cells)
+            if adopted.size >= INCREMENTAL_COUNTS_MIN:
+                self._adopted = adopted.copy()
         else:
-            changed = np.flatnonzero(adopted != self._adopted)
+            changed = np.flatnonzero(adopted != last)
             counts = self._counts[-1]
             if changed.size:
                 now = adopted[changed]
@@ -207,7 +207,7 @@ class GroupTracker:
                     + np.bincount(cells[now], minlength=size)
                     - np.bincount(cells[~now], minlength=size)
                 )
-                self._adopted[changed] = now
+                last[changed] = now
         self._counts.append(counts)
         if week == 0:
             self.initial = Snapshot.of(state)

@@ -82,16 +82,15 @@ def test_floor_refuses_the_rules_it_does_not_implement(updates, refused):
 
 def test_either_sort_of_the_gini_gives_the_same_runs(monkeypatch):
     # metrics.SIMD_SORT picks np.sort (vectorised CPUs) or the 16-bit buckets; the model and
-    # the floor follow it, and both paths must give the same runs bit for bit, so that the
-    # results do not depend on the machine (3,000 schools: above the buckets' minimum)
-    import benchmarks.floor as floor_module
+    # the floor (metrics.sort_into both) follow it, and both paths must give the same runs
+    # bit for bit, so that the results do not depend on the machine (3,000 schools: above
+    # the buckets' minimum)
     from mensi_sim import metrics
 
     scenario, weeks = size_scenario(3000, "top_down", 30), 30
     runs = {}
     for simd in (True, False):
         monkeypatch.setattr(metrics, "SIMD_SORT", simd)
-        monkeypatch.setattr(floor_module, "SIMD_SORT", simd)
         model = MentoringModel(scenario, rng=11)
         floor = FloorKernel(model)
         model.run_for(weeks)
