@@ -44,6 +44,7 @@ from mensi_sim.dynamics.contacts import grouped_by_event
 from mensi_sim.dynamics.costs import mentor_rate
 from mensi_sim.metrics import sort_into
 from mensi_sim.scenario.schema import WEEKS_PER_YEAR
+from mensi_sim.seeds import CountryDraws
 
 _TRAVEL, _STAFF, _PLATFORM, _COORDINATION, _TRAINING = (
     COST_CATEGORIES.index(c)
@@ -97,6 +98,12 @@ class FloorKernel:
         )
         # random streams, copied at week 0
         self.rng = {k: _copy_generator(g) for k, g in model.streams.items()}
+        # the contacts and programme streams: one generator per country
+        self.country_rng = {
+            k: [_copy_generator(g) for g in gens] for k, gens in model.country_streams.items()
+        }
+        self.n_countries = model._n_countries
+        self.school_country = model.population.country
         # schools: state and constants
         self.capacity = st.capacity.copy()
         self.baseline = st.baseline.copy()
@@ -137,6 +144,7 @@ class FloorKernel:
         self.n_clusters = model._n_clusters
         self.cluster_mode = model._cluster_mode
         self.cluster_mentor = model._cluster_mentor
+        self.cluster_country = model._cluster_country
         self.sustained = np.zeros(self.n_clusters, dtype=bool)
         self.phase = self._phase(0)
         self.dropouts = 0
@@ -179,6 +187,7 @@ class FloorKernel:
         drawn = np.flatnonzero(rate > 0)
         mentor = self.cluster_mentor[drawn]
         self.cl_ids = drawn
+        self.cl_draws = CountryDraws.of(self.cluster_country[drawn], self.n_countries)
         self.cl_p = rate[drawn] * scale[drawn]
         self.cl_ok = (mentor >= 0) & self.active[np.maximum(mentor, 0)]
         in_event = np.flatnonzero((event >= 0) & is_open)
@@ -199,6 +208,7 @@ class FloorKernel:
         self.pair_ids = np.flatnonzero(alone & self.formal)
         self.pair_p = pair[self.pair_ids]
         self.pair_open = is_open[self.pair_ids]
+        self.pair_draws = CountryDraws.of(self.school_country[src[self.pair_ids]], self.n_countries)
         self.inf_ids = np.flatnonzero(alone & ~self.formal)
         self.inf_p = pair[self.inf_ids]
         # what a meeting of each tie costs whom (fixed until the next refresh)
@@ -260,7 +270,9 @@ class FloorKernel:
         now = self._phase(week)
         if now != self.phase:
             if now == "after":
-                self.sustained = self.rng["programme"].random(self.n_clusters) < self.sustain_prob
+                every = CountryDraws.of(self.cluster_country, self.n_countries)
+                u = every.uniforms(self.country_rng["programme"])
+                self.sustained = u < self.sustain_prob
             self.phase = now
             self._refresh()
         running = now == "running"
@@ -269,8 +281,8 @@ class FloorKernel:
 
         # 1. contacts and their costs
         if week % WEEKS_PER_YEAR < self.term_weeks:
-            rng = self.rng["contacts"]
-            u = rng.random(self.cl_ids.size)
+            rng = self.country_rng["contacts"]
+            u = self.cl_draws.uniforms(rng)
             met_cl = self.cl_ids[(u < self.cl_p) & self.cl_ok]
             count = self.ev_count[met_cl]
             met_cl, count = met_cl[count > 0], count[count > 0]
@@ -278,7 +290,7 @@ class FloorKernel:
             ends = np.cumsum(count)
             offsets = np.repeat(first - (ends - count), count)
             in_events = self.ev_ties[offsets + np.arange(int(ends[-1]) if ends.size else 0)]
-            u = rng.random(self.pair_ids.size)
+            u = self.pair_draws.uniforms(rng)
             pairs = self.pair_ids[(u < self.pair_p) & self.pair_open]
             u = self.rng["informal"].random(self.inf_ids.size)
             informal = self.inf_ids[u < self.inf_p]

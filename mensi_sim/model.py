@@ -40,9 +40,9 @@ from mensi_sim.networks import country_structures
 from mensi_sim.population import Population
 from mensi_sim.registry import ADOPTION_RULES
 from mensi_sim.scenario.schema import WEEKS_PER_YEAR, Scenario, region_waves
-from mensi_sim.seeds import SeedLike, run_streams
+from mensi_sim.seeds import CountryDraws, SeedLike, country_generators, run_streams
 from mensi_sim.state import SchoolState
-from mensi_sim.ties import TieTable, cluster_mentors, cluster_modes
+from mensi_sim.ties import TieTable, cluster_countries, cluster_mentors, cluster_modes
 from mensi_sim.world import build_world
 
 
@@ -134,6 +134,17 @@ class MentoringModel(mesa.Model):
         self._n_clusters += 1
         self._cluster_mode = cluster_modes(self.ties, self._n_clusters)
         self._cluster_mentor = cluster_mentors(self.ties, self._n_clusters)
+        # the rules that draw cluster by cluster draw country by country, from a generator
+        # per country under their stream (seeds.country_generators): a country's clusters
+        # meet and go on on the same numbers whatever another country's structure is
+        self._n_countries = len(population.country_codes)
+        self.country_streams = {
+            name: country_generators(self.streams[name], self._n_countries)
+            for name in ("contacts", "programme")
+        }
+        self._cluster_country = cluster_countries(
+            self._cluster_mentor, network.cluster, population.country
+        )
         self._sustained = np.zeros(self._n_clusters, dtype=bool)
         prog = scenario.programme
         self._staged = prog.staged
@@ -328,6 +339,9 @@ class MentoringModel(mesa.Model):
             self._cluster_mentor,
             st.active,
             self._pair_rate,
+            self._cluster_country,
+            self.population.country,
+            self._n_countries,
         )
         self._funded = window.funded if window is not None else ~ties.programme | running
         self._school_running = window.school_running if window is not None else None
@@ -441,11 +455,12 @@ class MentoringModel(mesa.Model):
                             self._cluster_wave,
                             k,
                             sc.programme,
-                            self.streams["programme"],
+                            self._cluster_draws(),
+                            self.country_streams["programme"],
                         )
             elif now == "after":
                 self._sustained = programme.draw_sustained(
-                    self._n_clusters, sc.programme, self.streams["programme"]
+                    self._cluster_draws(), sc.programme, self.country_streams["programme"]
                 )
             self._phase = now
             self._refresh_ties()
@@ -455,7 +470,7 @@ class MentoringModel(mesa.Model):
 
         # 1. contacts
         meetings = contacts.draw_meetings(
-            self._plan, self.in_term, self.streams["contacts"], self.streams["informal"]
+            self._plan, self.in_term, self.country_streams["contacts"], self.streams["informal"]
         )
         paid = contacts.week_costs(self._prices, meetings, n)
         st.book_time_at(paid.school, paid.hours, self._hour_rate)
@@ -589,6 +604,10 @@ class MentoringModel(mesa.Model):
         if self._collector.agent_reporters:
             self._collector.collect(self)
 
+    def _cluster_draws(self) -> CountryDraws:
+        """How every cluster draws one number, country by country (the programme's end)."""
+        return CountryDraws.of(self._cluster_country, self._n_countries)
+
     def _open_up(self, load: np.ndarray, rng: np.random.Generator) -> bool:
         """Rule 6: outside schools join capable adopters. Returns whether ties were added."""
         sc, st = self.spec, self.state
@@ -624,6 +643,9 @@ class MentoringModel(mesa.Model):
         )
         self._sustained = np.concatenate([self._sustained, np.zeros(fresh.size, dtype=bool)])
         self._cluster_mentor = np.concatenate([self._cluster_mentor, fresh.astype(np.int64)])
+        self._cluster_country = np.concatenate(
+            [self._cluster_country, self.population.country[fresh].astype(np.int64)]
+        )
         if self._staged:  # a new cluster follows its mentor's window
             self._cluster_wave = np.concatenate([self._cluster_wave, self._school_wave[fresh]])
         st.role[new.mentor] = ROLE_MENTOR  # a capable adopter becomes a mentor

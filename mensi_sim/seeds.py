@@ -8,10 +8,14 @@ networks (common random numbers), and the dynamics stream again into one stream 
 (``RULE_STREAMS``; Starsim: "one random number generator per distribution"), so that a
 rule that draws more or less (a course switched on, more ties meeting) never shifts the
 draws of another rule: the same schools adopt on the same uniform numbers in every arm.
+A rule that draws cluster by cluster draws country by country, from one generator per
+country under its stream (``country_generators``, ``CountryDraws``), so that a country's
+clusters meet on the same numbers whatever the other countries' structures are.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,3 +66,71 @@ def run_streams(seed: SeedLike) -> RunStreams:
         dynamics=np.random.default_rng(dynamics),
         rules=rules,
     )
+
+
+def country_generators(
+    rng: np.random.Generator, n_countries: int
+) -> tuple[np.random.Generator, ...]:
+    """One generator per country under a stream: country c's is seeded by the child
+    ``SeedSequence(entropy, spawn_key=(*key, c))`` of ``rng``'s seed sequence.
+
+    A rule that draws country by country (the cluster meetings, the programme's end, the
+    structure of ``network.structure_by_country``) then gives a country the same numbers
+    whatever the other countries draw: two scenarios that differ in another country's
+    structure keep this country's draws. The children are made from the seed, not by
+    ``rng.spawn`` (which counts its calls), so the same stream always gives the same ones,
+    and drawing from them never moves ``rng``.
+
+    Raises:
+        TypeError: ``rng`` was not seeded from a ``SeedSequence`` (a generator rebuilt
+            from a bit generator's state has none to derive children from).
+    """
+    seed = rng.bit_generator.seed_seq
+    if not isinstance(seed, np.random.SeedSequence):
+        raise TypeError("the generator has no seed sequence to derive country streams from")
+    return tuple(
+        np.random.default_rng(np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, c)))
+        for c in range(n_countries)
+    )
+
+
+@dataclass(frozen=True)
+class CountryDraws:
+    """How one uniform number per item (a cluster, a tie) is drawn country by country: the
+    items of country c take, in their order, the next numbers of country c's generator.
+
+    Attributes:
+        counts: Items per country.
+        order: The items' positions in country order (a stable sort of their countries),
+            or None when they are in country order already.
+    """
+
+    counts: tuple[int, ...]
+    order: np.ndarray | None
+
+    @classmethod
+    def of(cls, country: np.ndarray, n_countries: int) -> CountryDraws:
+        """The draws of items whose countries are ``country`` (ints below ``n_countries``)."""
+        country = np.asarray(country, dtype=np.int64)
+        counts = np.bincount(country, minlength=n_countries)[:n_countries]
+        ordered = country.size < 2 or bool(np.all(country[1:] >= country[:-1]))
+        order = None if ordered else np.argsort(country, kind="stable")
+        return cls(tuple(counts.tolist()), order)
+
+    @property
+    def size(self) -> int:
+        """Number of items."""
+        return sum(self.counts)
+
+    def uniforms(self, generators: Sequence[np.random.Generator]) -> np.ndarray:
+        """One uniform number per item: ``counts[c]`` from ``generators[c]`` for each
+        country, put back in the items' order."""
+        parts = [g.random(k) for g, k in zip(generators, self.counts, strict=True) if k]
+        if not parts:
+            return np.zeros(0)
+        u = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        if self.order is None:
+            return u
+        out = np.empty_like(u)
+        out[self.order] = u
+        return out

@@ -139,3 +139,22 @@ def cluster_mentors(ties: TieTable, n_clusters: int) -> np.ndarray:
     mentoring = (ties.kind == KIND_MENTORING) & (ties.event >= 0)
     mentor[ties.event[mentoring]] = ties.src[mentoring]  # one mentor per cluster
     return mentor
+
+
+def cluster_countries(
+    cluster_mentor: np.ndarray, school_cluster: np.ndarray, school_country: np.ndarray
+) -> np.ndarray:
+    """The country of each cluster: its mentor's, or for a cluster without a mentor that of
+    its lowest-id school (``school_cluster``: each school's cluster, -1 none); 0 for a
+    cluster without either. A cluster draws its meetings from its country's stream."""
+    country = np.zeros(cluster_mentor.size, np.int64)
+    has_mentor = cluster_mentor >= 0
+    country[has_mentor] = school_country[cluster_mentor[has_mentor]]
+    if not has_mentor.all():
+        inside = np.flatnonzero(school_cluster >= 0)
+        ids, at = np.unique(school_cluster[inside], return_index=True)  # first: lowest id
+        first = np.full(cluster_mentor.size, -1, np.int64)
+        first[ids] = inside[at]
+        take = ~has_mentor & (first >= 0)
+        country[take] = school_country[first[take]]
+    return country

@@ -135,3 +135,36 @@ def test_coordination_rates_per_school_are_the_rows_of_their_country():
     assert got.dtype == expected.dtype and got.shape == expected.shape
     assert got.flags.c_contiguous and got.tobytes() == expected.tobytes()
     assert np.unique(rates, axis=0).shape[0] > 1  # the countries' prices differ
+
+
+def test_a_country_keeps_its_world_when_another_country_changes_its_structure():
+    # HU and PT change their structure (HU before IT in country order, so IT's cluster ids
+    # move); IT keeps top_down. Each country's structure is built from its own generator
+    # and its clusters meet and go on (the programme ends at week 52) on their own
+    # country's numbers, so IT's schools meet, learn and adopt exactly alike in both arms.
+    # Proximity ties are off: across a border they carry a real spill-over from the other
+    # country's programme (and share the informal stream), which is not noise.
+    one = mixed(**{"network.proximity": False, "programme.sustain_prob": 0.5})
+    other = one.with_updates(
+        {"network.structure_by_country": {**MIXED, "HU": "top_down", "PT": "virtual"}}
+    )
+    a, b = MentoringModel(one, rng=3), MentoringModel(other, rng=3)
+    code = np.asarray(a.population.country_codes)[a.population.country]
+    it = code == "IT"
+    assert a._n_clusters != b._n_clusters  # the other countries' clusters did change
+    np.testing.assert_array_equal(a.state.role[it], b.state.role[it])
+    mentors = np.flatnonzero(it & (a.state.role == ROLE_MENTOR))
+    held_a, held_b = [], []
+    for _ in range(60):
+        a.step()
+        b.step()
+        np.testing.assert_array_equal(a.state.capacity[it], b.state.capacity[it])
+        np.testing.assert_array_equal(a.state.adopted[it], b.state.adopted[it])
+        held_a.append(a._sustained[a.state.cluster[mentors]])
+        held_b.append(b._sustained[b.state.cluster[mentors]])
+    np.testing.assert_array_equal(held_a, held_b)
+    assert not np.array_equal(a.state.capacity[it], a.population.capacity[it])  # they learnt
+    assert 0 < held_a[-1].sum() < mentors.size  # some of IT's clusters go on, not all
+    # and the other countries' schools did not keep their paths: the arms differ there
+    hu = code == "HU"
+    assert not np.array_equal(a.state.capacity[hu], b.state.capacity[hu])

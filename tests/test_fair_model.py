@@ -348,6 +348,12 @@ def test_enabling_a_course_changes_no_contact_draw():
         meetings_a.append(a._meetings)
         meetings_b.append(b._meetings)
     assert meetings_a == meetings_b
-    assert a.streams["contacts"].bit_generator.state == b.streams["contacts"].bit_generator.state
+    states = [
+        [g.bit_generator.state for g in model.country_streams["contacts"]] for model in (a, b)
+    ]
+    assert states[0] == states[1]
+    # every country's contacts generator drew (its clusters met in term weeks)
+    fresh = MentoringModel(without, rng=4).country_streams["contacts"]
+    assert all(g.bit_generator.state != s for g, s in zip(fresh, states[0], strict=True))
     assert a.streams["training"].bit_generator.state != b.streams["training"].bit_generator.state
     assert not np.array_equal(a.state.capacity, b.state.capacity)  # the course did act

@@ -9,6 +9,7 @@ valued at its country's hour rate (an opportunity cost), travel in cash.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +24,7 @@ from mensi_sim.codes import (
     MODE_ONLINE,
 )
 from mensi_sim.scenario.schema import ContactParams
+from mensi_sim.seeds import CountryDraws
 from mensi_sim.ties import TieTable
 
 
@@ -66,6 +68,8 @@ class MeetingPlan:
         pair_ids, pair_p, pair_open: Formal ties that meet on their own with a positive
             rate, their probability, whether each is open (contacts stream).
         informal_ids, informal_p: Proximity ties with a positive rate (informal stream).
+        cluster_draws, pair_draws: How the clusters' and the formal ties' numbers are
+            drawn, country by country (``seeds.CountryDraws``).
     """
 
     cluster_ids: np.ndarray
@@ -79,6 +83,8 @@ class MeetingPlan:
     pair_open: np.ndarray
     informal_ids: np.ndarray
     informal_p: np.ndarray
+    cluster_draws: CountryDraws
+    pair_draws: CountryDraws
 
     @property
     def n_clusters(self) -> int:
@@ -94,12 +100,18 @@ def plan_meetings(
     cluster_mentor: np.ndarray,
     active: np.ndarray,
     pair_rate: np.ndarray,
+    cluster_country: np.ndarray | None = None,
+    school_country: np.ndarray | None = None,
+    n_countries: int = 1,
 ) -> MeetingPlan:
     """The meeting plan of the current ties (see ``MeetingPlan``).
 
     A cluster can meet while its mentor is active (``cluster_mentor``, -1: no mentor); its
     open ties then meet together. Ties that meet on their own are drawn whether open or not
-    (one number each), so that a dropout never shifts another tie's draw.
+    (one number each), so that a dropout never shifts another tie's draw. A cluster draws
+    from its country's stream (``cluster_country``, per cluster id), a tie meeting on its
+    own from that of its ``src`` school's country (``school_country``, per school); by
+    default every cluster and tie is in one country.
     """
     n_clusters = cluster_rate.size
     drawn = np.flatnonzero(cluster_rate > 0)
@@ -112,6 +124,13 @@ def plan_meetings(
     alone = (ties.event < 0) & (pair_rate > 0)
     formal = np.flatnonzero(alone & ties.formal)
     informal = np.flatnonzero(alone & ~ties.formal)
+    if cluster_country is None:
+        cluster_country = np.zeros(n_clusters, np.int64)
+    pair_country = (
+        np.zeros(formal.size, np.int64)
+        if school_country is None
+        else school_country[ties.src[formal]]
+    )
     return MeetingPlan(
         cluster_ids=drawn,
         cluster_p=cluster_rate[drawn] * cluster_scale[drawn],
@@ -124,6 +143,8 @@ def plan_meetings(
         pair_open=is_open[formal],
         informal_ids=informal,
         informal_p=pair_rate[informal],
+        cluster_draws=CountryDraws.of(cluster_country[drawn], n_countries),
+        pair_draws=CountryDraws.of(pair_country, n_countries),
     )
 
 
@@ -178,23 +199,26 @@ def pairwise_rates(ties: TieTable, contacts: ContactParams) -> np.ndarray:
 def draw_meetings(
     plan: MeetingPlan,
     in_term: bool,
-    rng: np.random.Generator,
+    rng: np.random.Generator | Sequence[np.random.Generator],
     informal_rng: np.random.Generator,
 ) -> Meetings:
     """Which clusters and ties meet: Bernoulli(rate * scale) per cluster, Bernoulli(rate)
     per tie that meets on its own, in term weeks; only open ties meet.
 
     One uniform number is drawn per cluster and per formal tie with a positive rate in
-    every term week, whatever the state (the contacts stream), so that scenarios differing
-    only in engagement, incentives or the programme's end keep their meetings aligned; the
-    informal proximity ties draw from their own stream, so that they meet alike under
-    every structure (the same ties in every arm). ``scale`` is 1 while the programme runs
-    and the sustained share (or 0) after.
+    every term week, whatever the state (the contacts stream, one generator per country:
+    ``rng``, or a single generator for a plan of one country), so that scenarios differing
+    only in engagement, incentives or the programme's end keep their meetings aligned, and
+    a country's clusters meet on the same numbers whatever other countries' structures
+    are; the informal proximity ties draw from their own stream, so that they meet alike
+    under every structure (the same ties in every arm). ``scale`` is 1 while the programme
+    runs and the sustained share (or 0) after.
     """
     n_clusters = plan.n_clusters
     if not in_term:
         return Meetings.none(n_clusters)
-    u = rng.random(plan.cluster_ids.size)
+    generators = (rng,) if isinstance(rng, np.random.Generator) else rng
+    u = plan.cluster_draws.uniforms(generators)
     met_clusters = plan.cluster_ids[(u < plan.cluster_p) & plan.cluster_ok]
     count = plan.event_count[met_clusters]
     met_clusters = met_clusters[count > 0]
@@ -203,7 +227,7 @@ def draw_meetings(
     # the ties of the clusters that met: the runs first[k] .. first[k] + count[k] - 1
     offsets = np.repeat(first - np.concatenate([[0], np.cumsum(count)[:-1]]), count)
     in_events = plan.event_ties[offsets + np.arange(int(count.sum()))]
-    u = rng.random(plan.pair_ids.size)
+    u = plan.pair_draws.uniforms(generators)
     pairs = plan.pair_ids[(u < plan.pair_p) & plan.pair_open]
     u = informal_rng.random(plan.informal_ids.size)
     informal = plan.informal_ids[u < plan.informal_p]

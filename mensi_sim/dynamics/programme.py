@@ -20,12 +20,14 @@ programme ``52 k`` weeks earlier.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
 from mensi_sim.scenario.schema import WEEKS_PER_YEAR, ProgrammeParams
+from mensi_sim.seeds import CountryDraws
 from mensi_sim.ties import TieTable
 
 Phase = Literal["before", "running", "after"]
@@ -47,13 +49,21 @@ def years_run(params: ProgrammeParams, weeks: int) -> float:
 
 
 def draw_sustained(
-    n_clusters: int, params: ProgrammeParams, rng: np.random.Generator
+    clusters: CountryDraws | int,
+    params: ProgrammeParams,
+    rng: np.random.Generator | Sequence[np.random.Generator],
 ) -> np.ndarray:
     """Which clusters go on after the end: each with probability ``sustain_prob``.
 
-    One uniform number per cluster (the programme stream), drawn once, at the end.
+    One uniform number per cluster (the programme stream), drawn once, at the end, from
+    its country's generator (``clusters``, the clusters' ``CountryDraws``; ``rng`` one
+    generator per country), so that a country's clusters go on or stop alike whatever
+    other countries have. A number of clusters and one generator: all in one country.
     """
-    return rng.random(n_clusters) < params.sustain_prob
+    if isinstance(clusters, int):
+        clusters = CountryDraws((clusters,), None)
+    generators = (rng,) if isinstance(rng, np.random.Generator) else rng
+    return clusters.uniforms(generators) < params.sustain_prob
 
 
 def programme_open(ties: TieTable, now: Phase, sustained: np.ndarray) -> np.ndarray:
@@ -209,9 +219,10 @@ def draw_sustained_wave(
     cluster_wave: np.ndarray,
     wave: int,
     params: ProgrammeParams,
-    rng: np.random.Generator,
+    clusters: CountryDraws | int,
+    rng: np.random.Generator | Sequence[np.random.Generator],
 ) -> np.ndarray:
     """``sustained`` with the clusters of ``wave`` drawn at its end (``draw_sustained``: one
     number per cluster, every cluster, so the draws do not depend on the waves' sizes)."""
-    drawn = draw_sustained(sustained.size, params, rng)
+    drawn = draw_sustained(clusters, params, rng)
     return np.where(cluster_wave == wave, drawn, sustained)

@@ -2,8 +2,10 @@
 
 Each country's structure is built on that country's schools only, by the structure's own
 builder, as if the country were the whole population; the countries are built one after
-the other in country order, all from the network stream, and put together into one
-network (cluster ids numbered on across countries). Proximity ties are then added over
+the other in country order, each from its own generator under the network stream
+(``seeds.country_generators``), so that a country's structure is the same whatever the
+other countries' structures draw, and put together into one network (cluster ids
+numbered on across countries). Proximity ties are then added over
 the whole population as for any structure. Schools keep every attribute: a structure only
 chooses roles among them.
 """
@@ -18,6 +20,7 @@ from mensi_sim.networks.school_network import SchoolNetwork
 from mensi_sim.population import Population
 from mensi_sim.registry import Structure
 from mensi_sim.scenario.schema import Scenario
+from mensi_sim.seeds import country_generators
 
 
 def country_structures(scenario: Scenario, population: Population) -> tuple[Structure, ...]:
@@ -40,18 +43,23 @@ def build_by_country(
     scenario: Scenario, population: Population, rng: np.random.Generator
 ) -> SchoolNetwork:
     """The network of ``structure_by_country`` (no proximity ties): each country's structure
-    on its own schools, clusters numbered in country order."""
+    on its own schools from its own generator under ``rng``, clusters numbered in country
+    order."""
     net = scenario.network
     role = np.zeros(population.n, np.int8)
     cluster = np.full(population.n, -1, np.int32)
     parts: list[SchoolNetwork] = []
     next_cluster = 0
-    for c, entry in enumerate(country_structures(scenario, population)):
+    entries = country_structures(scenario, population)
+    generators = country_generators(rng, len(entries))
+    for c, entry in enumerate(entries):
         schools = np.flatnonzero(population.country == c)
         if schools.size == 0:
             continue
         sub = subpopulation(population, schools)
-        built = entry.builder(sub, net, scenario.contacts, scenario.community_under(entry), rng)
+        built = entry.builder(
+            sub, net, scenario.contacts, scenario.community_under(entry), generators[c]
+        )
         part = built if isinstance(built, SchoolNetwork) else SchoolNetwork.from_graph(built, sub.n)
         role[schools] = part.role
         inside = part.cluster >= 0
