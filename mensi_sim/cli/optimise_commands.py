@@ -223,6 +223,9 @@ def _print_robustness(console, result) -> None:  # noqa: ANN001
         )
         console.print(f"regret on {what} (best option under each draw minus this one)")
         t = simple_table("design", "mean", "mean regret", "max regret", "P(best)", "")
+        # two spaces between columns, not three: with euro amounts and both marks the
+        # table is 85 columns wide otherwise, and would be cut in two at 80
+        t.padding = (0, 1, 0, 0)
         for _, row in rows.iterrows():
             marks = [w for w, on in (("minimax", row["minimax"]), ("robust", row["robust"])) if on]
             t.add_row(

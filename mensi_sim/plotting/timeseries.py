@@ -306,7 +306,7 @@ def plot_capacity_equity(
     selfie.set_ylabel("SELFIE-style score (1-5)")
     ax_gap.axhline(0, color="#444444", lw=0.8)
     ax_gap.set_ylabel("Equity gap: other minus disadvantaged (0-1 scale)")
-    ax_gap.set_title("Equity gap (above 0: disadvantaged schools lag)")
+    ax_gap.set_title("Equity gap (above 0: disadvantaged lag)")
     for ax in (ax_cap, ax_gap):
         _finish_weeks(ax, ts)
     if ensemble:

@@ -147,9 +147,12 @@ def test_compare_and_report_follow_the_numbers(psa_folder: Path) -> None:
         assert "conditional on them, and 2 of them have no source" in html
 
 
+# 2 replicates per draw: with 1, one draw's noise in 120 schools over 20 weeks let top-down
+# beat virtual in 1 of the 6 draws at root seeds 4-6 (measured); with 2, virtual achieves
+# the most in all 6 at each of them
 BUDGET_PSA = f"""\
 name = "budget_psa_small"
-replications = 1
+replications = 2
 root_seed = 4
 steps = 20
 executor = "serial"
@@ -205,7 +208,7 @@ TWINS = TWINS.replace(
     "text, firm", [(BUDGET_PSA, True), (TWINS, False)], ids=["virtual", "twins"]
 )
 def test_budget_verdict_in_compare_and_the_report(tmp_path: Path, text: str, firm: bool) -> None:
-    # 5 options x 6 draws x 1 replicate of 20 weeks; the budget between the sizes' costs
+    # 5 options x 6 draws x 2 replicates of 20 weeks; the budget between the sizes' costs
     path = write_experiment(tmp_path, text.replace("AMOUNT", "30000.0"))
     sweep(load_experiment(path), out=tmp_path / "out")
     out = CliRunner().invoke(app, ["compare", str(tmp_path / "out")])

