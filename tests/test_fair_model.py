@@ -248,8 +248,8 @@ def test_a_larger_incentive_payment_is_worth_more_engagement_learning_and_adopti
     assert np.all(eng[:, 1] > eng[:, 0])  # the dose raises the engagement target
     assert_increase(gain[:, 0], gain[:, 1], "funding EUR 500 -> 6,000: mean capacity, week 52")
     assert np.all(cost[:, 1] == pytest.approx(12 * cost[:, 0]))  # and it costs 12 times more
-    a = simulate(small, replications=20, seed=SEED).summary["final_adoption_share"]
-    b = simulate(large, replications=20, seed=SEED).summary["final_adoption_share"]
+    a = simulate(small, replications=40, seed=SEED).summary["final_adoption_share"]
+    b = simulate(large, replications=40, seed=SEED).summary["final_adoption_share"]
     assert_increase(a, b, "funding EUR 500 -> 6,000: adoption at the horizon")
 
 
