@@ -122,9 +122,13 @@ class CountryDraws:
         """Number of items."""
         return sum(self.counts)
 
-    def uniforms(self, generators: Sequence[np.random.Generator]) -> np.ndarray:
+    def uniforms(
+        self, generators: np.random.Generator | Sequence[np.random.Generator]
+    ) -> np.ndarray:
         """One uniform number per item: ``counts[c]`` from ``generators[c]`` for each
-        country, put back in the items' order."""
+        country, put back in the items' order (a single generator: items of one country)."""
+        if isinstance(generators, np.random.Generator):
+            generators = (generators,)
         parts = [g.random(k) for g, k in zip(generators, self.counts, strict=True) if k]
         if not parts:
             return np.zeros(0)

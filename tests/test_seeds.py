@@ -60,3 +60,11 @@ def test_no_items_give_no_numbers():
         .size
         == 0
     )
+
+
+def test_a_single_generator_draws_for_items_of_one_country():
+    draws = CountryDraws.of(np.zeros(4, np.int64), 1)
+    one = draws.uniforms(run_streams(2).rules["contacts"])
+    np.testing.assert_array_equal(one, draws.uniforms((run_streams(2).rules["contacts"],)))
+    with pytest.raises(ValueError):  # items of two countries need two generators
+        CountryDraws.of(np.array([0, 1]), 2).uniforms(run_streams(2).rules["contacts"])

@@ -217,8 +217,7 @@ def draw_meetings(
     n_clusters = plan.n_clusters
     if not in_term:
         return Meetings.none(n_clusters)
-    generators = (rng,) if isinstance(rng, np.random.Generator) else rng
-    u = plan.cluster_draws.uniforms(generators)
+    u = plan.cluster_draws.uniforms(rng)
     met_clusters = plan.cluster_ids[(u < plan.cluster_p) & plan.cluster_ok]
     count = plan.event_count[met_clusters]
     met_clusters = met_clusters[count > 0]
@@ -227,7 +226,7 @@ def draw_meetings(
     # the ties of the clusters that met: the runs first[k] .. first[k] + count[k] - 1
     offsets = np.repeat(first - np.concatenate([[0], np.cumsum(count)[:-1]]), count)
     in_events = plan.event_ties[offsets + np.arange(int(count.sum()))]
-    u = plan.pair_draws.uniforms(generators)
+    u = plan.pair_draws.uniforms(rng)
     pairs = plan.pair_ids[(u < plan.pair_p) & plan.pair_open]
     u = informal_rng.random(plan.informal_ids.size)
     informal = plan.informal_ids[u < plan.informal_p]

@@ -49,7 +49,7 @@ def years_run(params: ProgrammeParams, weeks: int) -> float:
 
 
 def draw_sustained(
-    clusters: CountryDraws | int,
+    clusters: CountryDraws,
     params: ProgrammeParams,
     rng: np.random.Generator | Sequence[np.random.Generator],
 ) -> np.ndarray:
@@ -58,12 +58,9 @@ def draw_sustained(
     One uniform number per cluster (the programme stream), drawn once, at the end, from
     its country's generator (``clusters``, the clusters' ``CountryDraws``; ``rng`` one
     generator per country), so that a country's clusters go on or stop alike whatever
-    other countries have. A number of clusters and one generator: all in one country.
+    other countries have.
     """
-    if isinstance(clusters, int):
-        clusters = CountryDraws((clusters,), None)
-    generators = (rng,) if isinstance(rng, np.random.Generator) else rng
-    return clusters.uniforms(generators) < params.sustain_prob
+    return clusters.uniforms(rng) < params.sustain_prob
 
 
 def programme_open(ties: TieTable, now: Phase, sustained: np.ndarray) -> np.ndarray:
@@ -219,7 +216,7 @@ def draw_sustained_wave(
     cluster_wave: np.ndarray,
     wave: int,
     params: ProgrammeParams,
-    clusters: CountryDraws | int,
+    clusters: CountryDraws,
     rng: np.random.Generator | Sequence[np.random.Generator],
 ) -> np.ndarray:
     """``sustained`` with the clusters of ``wave`` drawn at its end (``draw_sustained``: one
