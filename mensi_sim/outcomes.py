@@ -151,6 +151,11 @@ OUTCOME_FORMATS: dict[str, OutcomeFormat] = {
 }
 
 # counts among the outcomes without a row: shown with one decimal (means of counts)
+#: the outcome censored at the run length in a run where half the schools never adopt,
+#: and the summary column that says whether a run got there
+CENSORED_OUTCOME = "weeks_to_half_adoption"
+CENSORED_FLAG = "half_adoption_reached"
+
 _COUNT_WORDS = ("dropouts", "meetings", "members", "adopters")
 _CHANGE_KIND = {"pct": "pp", "eur": "deur", "num1": "signed1", "num3": "signed3"}
 

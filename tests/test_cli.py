@@ -84,6 +84,11 @@ def test_run_writes_results_and_prints_the_headline(tiny_scenario_file: Path, tm
     for label in HEADLINE_LABELS:
         assert label in res.stdout
     assert "95% CI" in res.stdout
+    # 4 weeks: no replicate brings half the schools to the practice, and the table says
+    # so instead of a mean of the run length with an interval of zero width
+    (weeks,) = [line for line in res.stdout.splitlines() if "Weeks to 50%" in line]
+    assert weeks.split()[-3:] == ["4", "not", "reached"] and ">" in weeks, weeks
+    assert "reached in 0 of 2 replicates" in res.stdout
     assert f"results: {out}" in res.stdout
     assert "\x1b[" not in res.stdout  # plain text when not a terminal
     back = Results.load(out)

@@ -22,6 +22,7 @@ from mensi_sim.analysis import comparison_table, experiment_sensitivity
 from mensi_sim.errors import ResultsError
 from mensi_sim.experiments import SweepOptions, load_experiment, replicate_model
 from mensi_sim.metrics import SUMMARY_OUTCOMES
+from mensi_sim.results.display import censored_mean
 from mensi_sim.results import FRAME_NAMES
 from mensi_sim.scenario import scenario_hash
 
@@ -233,3 +234,36 @@ def test_results_need_a_manifest_or_a_scenario() -> None:
         Results(empty, empty, empty)
     with pytest.raises(ResultsError, match="not in a folder"):
         Results(empty, empty, empty, manifest={}).write_table("comparison", empty)
+
+
+# --- weeks to 50% adoption, censored at the run length ---------------------------
+
+
+def test_a_censored_mean_of_weeks_to_half_adoption_says_so() -> None:
+    assert censored_mean("120.0", reached=5, runs=5, horizon=156.0) == "120.0"
+    assert censored_mean("156.0", reached=0, runs=5, horizon=156.0) == "> 156"
+    assert censored_mean("140.2", reached=2, runs=5, horizon=156.0) == "≥ 140.2"
+
+
+def test_the_headline_never_shows_the_run_length_as_a_time_to_half_adoption(tiny_result) -> None:
+    summary = tiny_result.summary
+    assert not summary["half_adoption_reached"].any()  # 6 weeks: no run gets there
+    weeks = int(tiny_result.scenario.time.steps)
+    head = tiny_result.headline().set_index("outcome")
+    row = head.loc["weeks_to_half_adoption"]
+    assert row["mean"] == weeks  # the numbers stay what they are: the run length
+    assert row["formatted"] == f"> {weeks} (not reached)"
+    others = head.drop(index="weeks_to_half_adoption")["formatted"]
+    assert not others.str.match("[>≥]").any()  # no other outcome is censored
+
+    # one run that got there in 3 weeks: the mean counts the others' run length, a bound
+    some = summary.copy()
+    some.loc[some.index[0], ["half_adoption_reached", "weeks_to_half_adoption"]] = [True, 3]
+    partly = Results(tiny_result.timeseries, some, tiny_result.runs, scenario=tiny_result.scenario)
+    cell = partly.headline().set_index("outcome").loc["weeks_to_half_adoption", "formatted"]
+    assert cell.startswith("≥ 5.0 [")  # (3 + 6 + 6) / 3
+
+    every = some.assign(half_adoption_reached=True)
+    whole = Results(tiny_result.timeseries, every, tiny_result.runs, scenario=tiny_result.scenario)
+    cell = whole.headline().set_index("outcome").loc["weeks_to_half_adoption", "formatted"]
+    assert cell.startswith("5.0 [")

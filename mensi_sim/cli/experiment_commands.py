@@ -42,6 +42,7 @@ from mensi_sim.cli.common import (
 from mensi_sim.cli.guard import Interrupted
 from mensi_sim.outcomes import format_of
 from mensi_sim.results import Results
+from mensi_sim.results.display import censoring_note
 from mensi_sim.scenario.roster import roster_line
 
 if TYPE_CHECKING:
@@ -275,10 +276,7 @@ def _print_sweep(console: Console, result: Results, elapsed: float) -> None:
     summary = result.summary
     if "weeks_to_half_adoption" in exp.spec.outcomes and "half_adoption_reached" in summary:
         reached = int(summary["half_adoption_reached"].sum())
-        console.print(
-            f"weeks to 50% adoption are censored at {exp.steps}: reached in {reached} of "
-            f"{len(summary)} runs"
-        )
+        console.print(censoring_note(reached, len(summary), exp.steps, "runs"), soft_wrap=True)
     if result.adaptive:
         a = result.manifest["adaptive"]
         console.print(

@@ -35,8 +35,9 @@ from mensi_sim.cli.common import (
 )
 from mensi_sim.cli.guard import Interrupted
 from mensi_sim.errors import MensiError, ScenarioError
-from mensi_sim.outcomes import format_of
+from mensi_sim.outcomes import CENSORED_OUTCOME, format_of
 from mensi_sim.results import Results
+from mensi_sim.results.display import censored_mean, censoring, censoring_note
 from mensi_sim.scenario import Scenario, load_scenario
 from mensi_sim.scenario.loader import format_validation_error
 from mensi_sim.scenario.roster import roster_line
@@ -79,10 +80,16 @@ def _headline_table(result: Results) -> Table:
     table.add_column("mean", justify="right", no_wrap=True)
     if intervals:
         table.add_column("95% CI", justify="right", no_wrap=True)
+    marks = censoring(result.summary).set_index("scenario")
     for _, row in head.drop_duplicates("outcome").iterrows():
         style = format_of(row["outcome"])
+        mean = fmt(row["mean"], style.kind)
         ci = f"{fmt(row['ci_low'], style.kind)} to {fmt(row['ci_high'], style.kind)}"
-        table.add_row(style.label, fmt(row["mean"], style.kind), *([ci] if intervals else []))
+        if row["outcome"] == CENSORED_OUTCOME and row["scenario"] in marks.index:
+            m = marks.loc[row["scenario"]]  # weeks to 50% where runs never got there
+            mean = censored_mean(mean, int(m["reached"]), int(m["runs"]), m["horizon"])
+            ci = ci if m["reached"] else "not reached"
+        table.add_row(style.label, mean, *([ci] if intervals else []))
     return table
 
 
@@ -171,10 +178,8 @@ def run(
     summary = result.summary
     if "half_adoption_reached" in summary.columns:
         reached = int(summary["half_adoption_reached"].sum())
-        console.print(
-            f"weeks to 50% adoption are censored at {sc.time.steps}: "
-            f"reached in {reached} of {len(summary)} replicate{'s' if len(summary) != 1 else ''}"
-        )
+        unit = "replicates" if len(summary) != 1 else "replicate"
+        console.print(censoring_note(reached, len(summary), sc.time.steps, unit), soft_wrap=True)
     console.print(f"results: {written}", soft_wrap=True)
     files = sorted(p.name for p in written.iterdir() if not p.name.startswith("."))  # not the mark
     console.print(f"  {'  '.join(files)}", soft_wrap=True)

@@ -13,7 +13,7 @@ import pandas as pd
 
 from mensi_sim.errors import ResultsError
 from mensi_sim.metrics import SUMMARY_OUTCOMES
-from mensi_sim.outcomes import format_of
+from mensi_sim.outcomes import CENSORED_FLAG, CENSORED_OUTCOME, format_of
 from mensi_sim.results import Results
 
 MAX_ROWS = 30  # scenarios listed in a table before "... and N more"
@@ -138,16 +138,14 @@ def ci_row(summary: pd.DataFrame, column: str) -> tuple[float, float, float]:
     return mean_ci(summary[column].to_numpy(dtype=float))
 
 
-CENSORED = "weeks_to_half_adoption"  # censored at the run length when 50% is never reached
+CENSORED = CENSORED_OUTCOME  # censored at the run length when 50% is never reached
 
 
 def fully_censored(results: Results) -> bool:
     """Whether no run reached 50% adoption, so that every weeks-to-50% value is the run
     length: a column of them (or of their differences, all 0) says nothing."""
     s = results.summary
-    return (
-        "half_adoption_reached" in s.columns and len(s) > 0 and not s["half_adoption_reached"].any()
-    )
+    return CENSORED_FLAG in s.columns and len(s) > 0 and not s[CENSORED_FLAG].any()
 
 
 def censored_note(results: Results) -> str:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from mensi_sim.formats import html_table, with_ci
-from mensi_sim.outcomes import format_of
+from mensi_sim.outcomes import CENSORED_FLAG, CENSORED_OUTCOME, format_of
 
 if TYPE_CHECKING:
     from mensi_sim.results.results import Results
@@ -27,6 +27,61 @@ def formatted_headline(head: pd.DataFrame) -> pd.DataFrame:
         with_ci(m, lo, hi, s.kind)
         for m, lo, hi, s in zip(head["mean"], head["ci_low"], head["ci_high"], styles, strict=True)
     ]
+    return head
+
+
+def censoring(summary: pd.DataFrame, by: str = "scenario") -> pd.DataFrame:
+    """Per group of ``by``: ``reached`` (runs that brought half the schools to the
+    practice), ``runs`` and ``horizon`` (the largest weeks to 50% adoption, which is the
+    run length where a run never got there). Empty when the summary does not say."""
+    columns = [by, "reached", "runs", "horizon"]
+    if summary.empty or CENSORED_FLAG not in summary or CENSORED_OUTCOME not in summary:
+        return pd.DataFrame(columns=columns)
+    grouped = summary.groupby(by, sort=False)
+    return pd.DataFrame(
+        {
+            "reached": grouped[CENSORED_FLAG].sum().astype(int),
+            "runs": grouped.size(),
+            "horizon": grouped[CENSORED_OUTCOME].max(),
+        }
+    ).reset_index()[columns]
+
+
+def censored_mean(mean_text: str, reached: int, runs: int, horizon: float) -> str:
+    """A mean of weeks to 50% adoption as it may be read when runs were censored: as it is
+    when every run got there; ``> 156`` (the run length) when none did (every value, and
+    so the mean, is only the run length); ``≥`` before it when some did not (a censored
+    run counts the run length, so the mean understates the time)."""
+    if reached >= runs:
+        return mean_text
+    if reached == 0:
+        return f"> {horizon:.0f}"
+    return f"≥ {mean_text}"
+
+
+def censoring_note(reached: int, runs: int, steps: int, unit: str = "replicates") -> str:
+    """The line under a table of means that says how weeks to 50% adoption was censored."""
+    note = f"weeks to 50% adoption are censored at {steps}: reached in {reached} of {runs} {unit}"
+    if 0 < reached < runs:
+        note += f" (≥: the others count {steps}, so the mean understates the time)"
+    return note
+
+
+def mark_censored(head: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
+    """The headline with ``formatted`` of weeks to 50% adoption read through
+    ``censored_mean`` in each scenario where runs never got there (``> 156 (not reached)``
+    where none did; the numbers unchanged)."""
+    marks = censoring(summary)
+    if marks.empty or head.empty:
+        return head
+    head = head.copy()
+    for row in marks.itertuples(index=False):
+        at = (head["outcome"] == CENSORED_OUTCOME) & (head["scenario"] == row.scenario)
+        none = " (not reached)" if row.reached == 0 else ""
+        head.loc[at, "formatted"] = [
+            censored_mean(text, row.reached, row.runs, row.horizon) + none
+            for text in head.loc[at, "formatted"]
+        ]
     return head
 
 

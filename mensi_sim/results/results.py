@@ -28,7 +28,7 @@ from mensi_sim.experiments.runstore import FRAME_NAMES, GROUP_TABLE, KEY
 from mensi_sim.experiments.spec import resolve_baseline
 from mensi_sim.metrics import SUMMARY_OUTCOMES
 from mensi_sim.results import rebuild
-from mensi_sim.results.display import formatted_headline, results_html
+from mensi_sim.results.display import formatted_headline, mark_censored, results_html
 from mensi_sim.results.store import OPTIONAL_TABLES, read_folder, read_table, write_results
 from mensi_sim.results.store import write_table as _write_table
 from mensi_sim.stats import describe_outcomes
@@ -378,12 +378,15 @@ class Results:
         One row per (scenario, outcome): its ``label``, the numbers ``mean``, ``ci_low``,
         ``ci_high`` (Student t over the replicates; NaN with one replicate, where no spread
         can be estimated) and ``n``, and ``formatted``, the value as the command line shows
-        it (``25.0% [23.7%, 26.3%]``).
+        it (``25.0% [23.7%, 26.3%]``; weeks to 50% adoption ``> 156 (not reached)``
+        where no run got there, ``≥`` before the mean where some did not: a censored run
+        counts the run length, ``display.censored_mean``).
         """
         outcomes = tuple(outcomes or self.outcomes)
         if self.summary.empty:
             return pd.DataFrame(columns=HEADLINE_COLUMNS)
-        return formatted_headline(describe_outcomes(self.summary, outcomes, level=level))
+        head = formatted_headline(describe_outcomes(self.summary, outcomes, level=level))
+        return mark_censored(head, self.summary)
 
     def to_df(self, kind: str = "runs") -> pd.DataFrame:
         """One table as a DataFrame (a copy).
