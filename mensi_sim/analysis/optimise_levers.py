@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -166,10 +167,28 @@ def candidate_updates(design: Design, values: dict[str, Any]) -> dict[str, Any]:
     return updates
 
 
+#: significant digits a candidate's real-valued levers keep (``canonical``)
+LEVER_DIGITS = 12
+
+
+def settled(value: Any) -> Any:
+    """A real value rounded to ``LEVER_DIGITS`` significant digits; any other unchanged.
+
+    The search's arithmetic (pymoo's crossover and mutation) can end in other last bits
+    on another CPU or library build. Rounded, the same design has the same levers, the
+    same scenario and the same id (``c-...``) on every machine: the README's optimiser
+    ids had changed between machines with every number of the designs equal.
+    """
+    if isinstance(value, float) and math.isfinite(value):
+        return float(f"{value:.{LEVER_DIGITS}g}")
+    return value
+
+
 def canonical(design: Design, values: dict[str, Any]) -> dict[str, Any]:
     """The candidate as plain values, with what does not change its scenario taken out (the
-    level of an incentive of type none), so equal designs have equal keys."""
-    out = {v.name: plain(values[v.name]) for v in variables(design)}
+    level of an incentive of type none), so equal designs have equal keys; real values
+    rounded to ``LEVER_DIGITS`` significant digits (``settled``)."""
+    out = {v.name: settled(plain(values[v.name])) for v in variables(design)}
     for name, lever in design.spec.levers.items():
         if isinstance(lever, IncentiveLever) and out[f"{name}.type"] == "none":
             out[f"{name}.level"] = 0.0

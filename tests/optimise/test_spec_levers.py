@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from mensi_sim.analysis.optimise_levers import (
@@ -109,6 +110,27 @@ def test_the_level_of_no_incentive_does_not_make_a_new_design():
         canonical(design, {**a, "online_rate": 0.6})
     )
     json.dumps(canonical(design, a))  # plain values, no numpy scalars
+
+
+def test_a_design_is_the_same_design_whatever_the_last_bits_of_its_levers():
+    # pymoo's arithmetic can end in other last bits on another CPU: the levers are
+    # rounded to 12 significant digits, so scenario and id are the same on every machine
+    design = small_design()
+    a = {"where.HR": "online", "where.PT": "online", "online_rate": 0.4083459216292824,
+         "incentive.type": "funding", "incentive.level": 0.8672926763488661}  # fmt: skip
+    nudged = {
+        **a,
+        "online_rate": np.nextafter(a["online_rate"], 1.0),  # one unit in the last place
+        "incentive.level": np.nextafter(a["incentive.level"], 0.0),
+    }
+    assert nudged["online_rate"] != a["online_rate"]
+    assert canonical(design, nudged) == canonical(design, a)
+    assert candidate_id(canonical(design, nudged)) == candidate_id(canonical(design, a))
+    assert canonical(design, a)["online_rate"] == 0.408345921629
+    assert candidate_scenario(design, nudged) == candidate_scenario(design, a)
+    # a real difference is still another design
+    moved = {**a, "online_rate": a["online_rate"] + 1e-9}
+    assert candidate_id(canonical(design, moved)) != candidate_id(canonical(design, a))
 
 
 def test_the_design_in_words_says_where_who_how_often_and_which_incentive():
