@@ -3,8 +3,10 @@
 ``drawn_texts`` records every piece of text the Agg renderer really draws (tick labels
 outside the view, empty strings and hidden artists are never drawn, so never checked);
 ``layout_problems`` lists each pair of texts whose boxes overlap, each text that leaves
-the canvas or runs into a legend it is not part of (its handles included), and each
-marker cut by the frame of its axes.
+the canvas or runs into a legend it is not part of (its handles included), each title
+wider than its panel (an axes' centre, left or right title against the axes' width; a
+figure's suptitle against the width of the union of the figure's axes) and each marker
+cut by the frame of its axes.
 """
 
 from __future__ import annotations
@@ -87,9 +89,30 @@ def _marker_problems(fig: Figure, renderer) -> list[str]:  # noqa: ANN001
     return problems
 
 
+def _title_problems(fig: Figure, texts: list[tuple[Text, Bbox]], renderer) -> list[str]:  # noqa: ANN001
+    """Drawn titles wider than their panel: an axes title than its axes, a suptitle than
+    the union of the figure's visible axes (a title running past its panel reads badly)."""
+    drawn = dict(texts)
+    axes = [ax for ax in fig.axes if isinstance(ax, Axes) and ax.get_visible()]
+    frames = {ax: ax.get_window_extent(renderer) for ax in axes}
+    titles = [
+        (t, frames[ax], "title") for ax in axes for t in (ax.title, ax._left_title, ax._right_title)
+    ]
+    if fig._suptitle is not None and axes:
+        titles.append((fig._suptitle, Bbox.union(list(frames.values())), "suptitle"))
+    problems = []
+    for text, frame, kind in titles:
+        if text in drawn and drawn[text].width > frame.width + TOLERANCE:
+            problems.append(
+                f"{kind} {text.get_text()!r} is wider than its axes "
+                f"({drawn[text].width:.0f} > {frame.width:.0f} pixels)"
+            )
+    return problems
+
+
 def layout_problems(fig: Figure) -> list[str]:
-    """What is wrong with the drawn figure: overlapping texts, text off the canvas,
-    markers cut by a frame; empty when nothing is."""
+    """What is wrong with the drawn figure: overlapping texts, text off the canvas, a
+    title wider than its panel, markers cut by a frame; empty when nothing is."""
     texts = drawn_texts(fig)
     renderer = fig.canvas.get_renderer()
     canvas = fig.bbox
@@ -112,4 +135,4 @@ def layout_problems(fig: Figure) -> list[str]:
         for t, box_t in texts:
             if t not in own and _too_close(box, box_t, gap=0.0):
                 problems.append(f"text {t.get_text()!r} runs into a legend")
-    return problems + _marker_problems(fig, renderer)
+    return problems + _title_problems(fig, texts, renderer) + _marker_problems(fig, renderer)

@@ -5,7 +5,8 @@ Every figure kind is drawn on a 25-scenario sweep (five structures x five learni
 rates, long names, five scenarios at the same point) and on the small sweep and single
 run of the other plot tests, and checked from its artists through the renderer
 (``figure_checks.layout_problems``): no text overlaps or touches another or runs into a
-legend, none leaves the canvas, and no marker is cut by its frame.
+legend, none leaves the canvas, no title is wider than its panel, and no marker is cut by
+its frame.
 """
 
 from __future__ import annotations
@@ -98,6 +99,55 @@ def test_the_checker_sees_overlap_text_off_the_canvas_and_cut_markers() -> None:
     assert any("'first label' and 'second label' overlap" in p for p in problems)
     assert any("'beyond the right edge' leaves the canvas" in p for p in problems)
     assert any("marker(s) cut by the frame" in p for p in problems)
+
+
+def test_the_checker_sees_a_title_wider_than_its_panel() -> None:
+    fig = new_figure((6.0, 4.0))
+    fig.set_layout_engine("none")
+    top = fig.add_axes((0.3, 0.5, 0.4, 0.3))  # 240 pixels wide, the titles on the canvas
+    bottom = fig.add_axes((0.3, 0.1, 0.4, 0.25))
+    for ax in (top, bottom):
+        ax.set_xticks([])
+        ax.set_yticks([])
+    top.set_title("A centre title of many words, wider than its axes")
+    bottom.set_title("A right title, also wider than its axes", loc="right")
+    fig.suptitle("A suptitle wider than the union of the two axes below it")
+    problems = layout_problems(fig)
+    for kind, text in (
+        ("title", "A centre title of many words, wider than its axes"),
+        ("title", "A right title, also wider than its axes"),
+        ("suptitle", "A suptitle wider than the union of the two axes below it"),
+    ):
+        found = [p for p in problems if p.startswith(f"{kind} {text!r} is wider than its axes (")]
+        assert found and found[0].endswith(" > 240 pixels)"), (text, problems)
+    assert not any("leaves the canvas" in p for p in problems)
+    top.set_title("Short")
+    bottom.set_title("Short too", loc="right")
+    fig.suptitle("A suptitle")
+    assert layout_problems(fig) == []
+
+
+def test_fit_titles_wraps_a_long_title_to_its_panel_and_keeps_a_short_one() -> None:
+    from mensi_sim.plotting.common import fit_titles
+
+    fig = new_figure((7.0, 3.0))
+    narrow, wide = fig.subplots(1, 2, width_ratios=(1, 3))
+    for ax in (narrow, wide):
+        ax.set_xticks([])
+        ax.set_yticks([])
+    long = "A long title of many words that runs well past the narrow panel below it"
+    narrow.set_title(long)
+    wide.set_title("Short title", loc="left")
+    fig.suptitle("Two panels\nand a note of two lines")
+    assert fit_titles(fig) is fig
+    assert narrow.get_title().count("\n") >= 1
+    assert narrow.get_title().split() == long.split()  # the same words in the same order
+    assert wide.get_title(loc="left") == "Short title"
+    assert fig.get_suptitle() == "Two panels\nand a note of two lines"
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    assert narrow.title.get_window_extent(renderer).width <= narrow.bbox.width
+    assert layout_problems(fig) == []
 
 
 def _tick_texts(ax, axis: str = "x") -> list[str]:  # noqa: ANN001

@@ -29,6 +29,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.transforms import Bbox
 
 from mensi_sim.codes import COST_CATEGORIES
 from mensi_sim.files import os_reason
@@ -83,6 +84,66 @@ def new_figure(figsize: tuple[float, float] = FIGSIZE) -> Figure:
     unless a ``figure_size`` block sets the size of every figure."""
     fig = Figure(figsize=_FIGURE_SIZE.get() or figsize, dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
+    return fig
+
+
+def fit_titles(fig: Figure) -> Figure:
+    """Wrap each title of ``fig`` at its spaces so that no line is wider than its panel:
+    an axes title its axes, the suptitle the union of the figure's axes. Widths are
+    measured through the renderer at the figure's layout, so call it once the figure is
+    complete (legends and colour bars added), before ``label_points``. The words stay as
+    they are; a title that fits is left alone, a wrapped one gets lines of even length.
+    Returns ``fig``."""
+    if not isinstance(fig.canvas, FigureCanvasAgg):
+        FigureCanvasAgg(fig)
+    renderer = fig.canvas.get_renderer()
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    titles = [(t, ax) for ax in axes for t in (ax.title, ax._left_title, ax._right_title)]
+    if fig._suptitle is not None and axes:
+        titles.append((fig._suptitle, None))
+    titles = [(t, ax, t.get_text()) for t, ax in titles if t.get_visible() and t.get_text()]
+
+    def width(text: Text, line: str) -> float:
+        text.set_text(line)
+        return text.get_window_extent(renderer).width
+
+    def wrap(text: Text, words: list[str], limit: float) -> list[str]:
+        lines = [words[0]]
+        for word in words[1:]:
+            if width(text, f"{lines[-1]} {word}") <= limit:
+                lines[-1] += f" {word}"
+            else:
+                lines.append(word)
+        return lines
+
+    for _ in range(3):  # a wrapped title is taller: an axes of fixed aspect narrows
+        if fig.get_layout_engine() is not None:
+            fig.get_layout_engine().execute(fig)
+        frames = {}
+        for ax in axes:  # where the draw puts them (aspect, colour bar locator)
+            locator = ax.get_axes_locator()
+            ax.apply_aspect(locator(ax, renderer) if locator else None)
+            frames[ax] = ax.get_window_extent(renderer)
+        changed = False
+        for text, ax, original in titles:
+            limit = (frames[ax] if ax is not None else Bbox.union(list(frames.values()))).width
+            before, lines = text.get_text(), []
+            for part in original.split("\n"):
+                words = part.split(" ")
+                if width(text, part) <= limit or len(words) == 1:
+                    lines.append(part)
+                    continue
+                wrapped, low, high = wrap(text, words, limit), 0.0, limit
+                while high - low > 2.0:  # the narrowest limit giving as many lines
+                    mid = (low + high) / 2
+                    low, high = (
+                        (mid, high) if len(wrap(text, words, mid)) > len(wrapped) else (low, mid)
+                    )
+                lines += wrap(text, words, high)
+            text.set_text("\n".join(lines))
+            changed |= text.get_text() != before
+        if not changed:
+            break
     return fig
 
 

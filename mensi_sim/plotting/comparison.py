@@ -17,6 +17,7 @@ from mensi_sim.plotting.common import (
     GREY,
     OKABE_ITO,
     euro_formatter,
+    fit_titles,
     label_points,
     new_figure,
     outcome_axis,
@@ -180,6 +181,7 @@ def plot_cost_effectiveness(
             title_fontsize="small",
             alignment="left",
         )
+    fit_titles(fig)  # before the labels: a wrapped title makes the plane shorter
     labels, lx, ly = _point_labels(t, named)
     label_points(ax, lx, ly, labels)
     return fig
@@ -260,7 +262,7 @@ def plot_paired_differences(
         handles=handles, loc="outside lower center", ncols=2, fontsize="small", frameon=False
     )
     fig.suptitle(f"Paired differences from the baseline ({baseline}), same seeds per replicate")
-    return fig
+    return fit_titles(fig)
 
 
 def _span(ax, values: np.ndarray) -> None:  # noqa: ANN001 - an Axes

@@ -21,6 +21,7 @@ from mensi_sim.plotting.common import (
     GREY,
     MAX_SCENARIOS,
     OKABE_ITO,
+    fit_titles,
     mean_and_ci,
     new_figure,
     outcome_axis,
@@ -123,7 +124,7 @@ def plot_group_outcome(
     panels[0].set_ylim(-0.7, len(names) - 0.3)
     shown = f"; {note}" if note else ""
     fig.suptitle(f"{format_of(outcome).label} by {by}: mean and 95% interval{shown}")
-    return fig
+    return fit_titles(fig)
 
 
 def plot_group_differences(
@@ -179,4 +180,4 @@ def plot_group_differences(
                frameon=False)  # fmt: skip
     shown = f"; {note}" if note else ""
     fig.suptitle(f"Difference from {baseline} within each {by}, same seeds per replicate{shown}")
-    return fig
+    return fit_titles(fig)

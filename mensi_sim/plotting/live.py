@@ -33,6 +33,7 @@ from mensi_sim.plotting.common import (
     COST_LABELS,
     colour_of,
     euro_formatter,
+    fit_titles,
     new_figure,
     percent_axis,
     week_axis,
@@ -273,7 +274,7 @@ def plot_live_run(
     for artist in charts.animated:  # drawn by every savefig from now on
         artist.set_animated(False)
     charts.fig.set_layout_engine("constrained")
-    return charts.fig
+    return fit_titles(charts.fig)
 
 
 class LiveNetwork(_Blitted):

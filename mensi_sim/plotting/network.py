@@ -29,7 +29,7 @@ from mensi_sim.codes import (
     ROLE_MENTEE,
     ROLE_MENTOR,
 )
-from mensi_sim.plotting.common import GREY, OKABE_ITO, new_figure
+from mensi_sim.plotting.common import GREY, OKABE_ITO, fit_titles, new_figure
 
 if TYPE_CHECKING:
     from mensi_sim.results import Results
@@ -372,7 +372,7 @@ def plot_network(
         bar.set_label("Capacity for digital innovation (0-1 scale)")
     head = f"{snap.label}: " if snap.label else ""
     ax.set_title(title if title is not None else head + _title(snap))
-    return fig
+    return fit_titles(fig)
 
 
 def plot_network_strip(
@@ -412,4 +412,4 @@ def plot_network_strip(
         bar.set_label("Capacity (0-1)")
     label = snaps[0].label
     fig.suptitle(f"{label}: the network over the run" if label else "The network over the run")
-    return fig
+    return fit_titles(fig)

@@ -23,6 +23,7 @@ from mensi_sim.plotting.common import (
     WEEKS_LABEL,
     colour_of,
     euro_formatter,
+    fit_titles,
     mean_and_ci,
     new_figure,
     percent_axis,
@@ -131,7 +132,7 @@ def plot_adoption_and_cost(
     handles, names = ax_cost.get_legend_handles_labels()
     fig.legend(handles[::-1], names[::-1], **_LEGEND_RIGHT)
     _subtitle(fig, note)
-    return fig
+    return fit_titles(fig)
 
 
 # ---- bands ------------------------------------------------------------------------------
@@ -268,7 +269,7 @@ def plot_adoption_curves(
     if not ensemble:
         fig.legend(*ax_all.get_legend_handles_labels(), **_LEGEND_RIGHT)
     _subtitle(fig, note)
-    return fig
+    return fit_titles(fig)
 
 
 def plot_capacity_equity(
@@ -315,7 +316,7 @@ def plot_capacity_equity(
     elif ax_cap.get_legend_handles_labels()[0]:
         fig.legend(*ax_cap.get_legend_handles_labels(), **_LEGEND_RIGHT)
     _subtitle(fig, note)
-    return fig
+    return fit_titles(fig)
 
 
 def _stack(ax: Axes, frame: pd.DataFrame, legend: bool) -> None:
@@ -354,7 +355,7 @@ def plot_cost_over_time(
         ax.yaxis.set_major_formatter(euro_formatter(ax.get_ylim()[1]))
         ax.legend(loc="upper left", fontsize="small", frameon=False)
         _subtitle(fig, f"ensemble of {ts['scenario'].nunique()} sampled parameter points")
-        return fig
+        return fit_titles(fig)
     names, note = pick_scenarios(ts, baseline)
     cols = len(names) if len(names) <= 5 else 4
     rows = -(-len(names) // cols)
@@ -380,4 +381,4 @@ def plot_cost_over_time(
     fig.legend(handles[::-1], labels[::-1], **_LEGEND_RIGHT)
     title = "Cumulative cost by category (EUR)"
     fig.suptitle(f"{title}\n{note}" if note else title, fontsize="medium")
-    return fig
+    return fit_titles(fig)
