@@ -22,8 +22,8 @@ from mensi_sim.analysis import comparison_table, experiment_sensitivity
 from mensi_sim.errors import ResultsError
 from mensi_sim.experiments import SweepOptions, load_experiment, replicate_model
 from mensi_sim.metrics import SUMMARY_OUTCOMES
-from mensi_sim.results.display import censored_mean
 from mensi_sim.results import FRAME_NAMES
+from mensi_sim.results.display import censored_mean
 from mensi_sim.scenario import scenario_hash
 
 TINY_SENSITIVITY = sensitivity_experiment("tiny.toml")
