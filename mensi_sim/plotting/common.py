@@ -27,6 +27,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 from matplotlib.transforms import Bbox
@@ -57,6 +58,8 @@ GREY = "#999999"
 FIGSIZE = (11.0, 4.5)  # inches
 DPI = 100  # so the PNG is 1100 x 450 pixels
 MAX_SCENARIOS = len(SCENARIO_COLOURS)  # lines one chart shows before it picks (one a colour)
+SMALLEST_FONT = 0.8  # a text too long for its panel shrinks to this share of its size, no less
+TICK_GAP = 4.0  # pixels at least between two tick labels (the checks ask for 2)
 WEEKS_LABEL = "Week since the start of the school year (weeks)"
 SVG_TEXT = {"svg.fonttype": "none"}  # SVG text stays text (editable), not glyph paths
 
@@ -87,36 +90,131 @@ def new_figure(figsize: tuple[float, float] = FIGSIZE) -> Figure:
     return fig
 
 
-def fit_titles(fig: Figure) -> Figure:
-    """Wrap each title of ``fig`` at its spaces so that no line is wider than its panel:
-    an axes title its axes, the suptitle the union of the figure's axes. Widths are
-    measured through the renderer at the figure's layout, so call it once the figure is
-    complete (legends and colour bars added), before ``label_points``. The words stay as
-    they are; a title that fits is left alone, a wrapped one gets lines of even length.
-    Returns ``fig``."""
+def _length(text: Text, renderer) -> float:  # noqa: ANN001
+    """A text's length along its lines in pixels (a rotated y label's is its height)."""
+    box = text.get_window_extent(renderer)
+    return box.height if abs(np.sin(np.deg2rad(text.get_rotation()))) > 0.5 else box.width
+
+
+def _thin_ticks(ax: Axes, axis, renderer) -> bool:  # noqa: ANN001
+    """Fewer ticks on an axis (a ``MaxNLocator``'s) whose tick labels would touch at the
+    axes' drawn size; True when the ticks changed. The count is fixed at what the axes'
+    size gives: matplotlib's default (``nbins="auto"``) counts by the axes' length, which
+    the layout changes in turn, and the two can settle on a tick label off the canvas."""
+    locator = axis.get_major_locator()
+    ticks = axis.get_major_ticks()
+    if not (isinstance(locator, MaxNLocator) and ticks and ticks[0].label1.get_visible()):
+        return False
+    locator.set_params(nbins=max(1, len(locator()) - 1))  # the same ticks, at any size
+    probe = Text(fontproperties=ticks[0].label1.get_fontproperties())
+    probe.set_figure(ax.figure)
+    low, high = sorted(axis.get_view_interval())
+    horizontal = axis.axis_name == "x"
+    changed = False
+    while True:
+        locs = [v for v in locator() if low <= v <= high]
+        if len(locs) < 3:
+            return changed
+        points = ax.transData.transform([(v, 0) if horizontal else (0, v) for v in locs])
+        at = points[:, 0 if horizontal else 1]
+        sizes = []
+        for label in axis.get_major_formatter().format_ticks(locs):
+            probe.set_text(label)
+            box = probe.get_window_extent(renderer)
+            sizes.append(box.width if horizontal else box.height)
+        gaps = [
+            abs(b - a) - (sa + sb) / 2
+            for a, b, sa, sb in zip(at, at[1:], sizes, sizes[1:], strict=False)
+        ]
+        if min(gaps) >= TICK_GAP:
+            return changed
+        locator.set_params(nbins=len(locs) - 2)  # one interval fewer than shown
+        changed = True
+
+
+def figure_legend(fig: Figure, *args, ncols: int = 1, **kwargs) -> Legend:  # noqa: ANN002
+    """``fig.legend(*args, ncols=ncols, **kwargs)`` that stays on the canvas: a legend
+    wider than the figure gets fewer columns (as many as fit, the rows filled evenly),
+    one taller than it more columns. A legend's size is its own (not the layout's), so
+    it is measured at once."""
+    if not isinstance(fig.canvas, FigureCanvasAgg):
+        FigureCanvasAgg(fig)
+    renderer = fig.canvas.get_renderer()
+    room_w, room_h = 0.98 * fig.bbox.width, 0.98 * fig.bbox.height
+
+    def make(n: int) -> tuple[Legend, Bbox]:
+        legend = fig.legend(*args, ncols=n, **kwargs)
+        return legend, legend.get_window_extent(renderer)
+
+    legend, box = make(ncols)
+    entries = max(1, len(legend.get_texts()))
+    wide = box.width > room_w
+    while (box.width > room_w if wide else box.height > room_h) and (
+        ncols > 1 if wide else ncols < entries
+    ):
+        legend.remove()
+        ncols += -1 if wide else 1
+        legend, box = make(ncols)
+    balanced = -(-entries // -(-entries // ncols))  # as many rows, filled evenly (3 + 3, not 5 + 1)
+    if balanced < ncols:
+        legend.remove()
+        legend, box = make(balanced)
+    return legend
+
+
+def fit_text(fig: Figure, *, labels: bool = True) -> Figure:
+    """Fit the text of ``fig`` to its panels. Each title and axis label is wrapped at its
+    spaces so that no line is longer than its panel: an axes title and x label its axes'
+    width, a y label (a secondary axis' too) its axes' height, the suptitle and supxlabel
+    the width of the figure's axes together, the supylabel their height; a single word
+    longer than that gets a smaller font (down to ``SMALLEST_FONT`` of its size). An axis
+    whose tick labels would touch (a ``MaxNLocator``'s, matplotlib's default) gets fewer
+    ticks. Lengths are measured through the renderer at the figure's layout, so call it
+    once the figure is complete (legends and colour bars added), before ``label_points``.
+    The words stay as they are; a text that fits is left alone, a wrapped one gets lines
+    of even length. ``labels=False``: titles only. Returns ``fig``."""
     if not isinstance(fig.canvas, FigureCanvasAgg):
         FigureCanvasAgg(fig)
     renderer = fig.canvas.get_renderer()
     axes = [ax for ax in fig.axes if ax.get_visible()]
-    titles = [(t, ax) for ax in axes for t in (ax.title, ax._left_title, ax._right_title)]
+    # (text, the axes it belongs to or None for the figure's, along the width or height)
+    texts: list[tuple[Text, Axes | None, str]] = [
+        (t, ax, "width") for ax in axes for t in (ax.title, ax._left_title, ax._right_title)
+    ]
     if fig._suptitle is not None and axes:
-        titles.append((fig._suptitle, None))
-    titles = [(t, ax, t.get_text()) for t, ax in titles if t.get_visible() and t.get_text()]
+        texts.append((fig._suptitle, None, "width"))
+    if labels:
+        for ax in axes:
+            for part in (ax, *ax.child_axes):  # a secondary axis spans its parent
+                if not part.get_visible():
+                    continue
+                if part.xaxis.get_visible():
+                    texts.append((part.xaxis.label, ax, "width"))
+                if part.yaxis.get_visible():
+                    texts.append((part.yaxis.label, ax, "height"))
+        if axes:
+            texts += [(t, None, "width") for t in (fig._supxlabel,) if t is not None]
+            texts += [(t, None, "height") for t in (fig._supylabel,) if t is not None]
+    texts = [
+        (t, ax, d, t.get_text(), t.get_fontsize())
+        for t, ax, d in texts
+        if t.get_visible() and t.get_text()
+    ]
 
-    def width(text: Text, line: str) -> float:
+    def length(text: Text, line: str) -> float:
         text.set_text(line)
-        return text.get_window_extent(renderer).width
+        return _length(text, renderer)
 
     def wrap(text: Text, words: list[str], limit: float) -> list[str]:
         lines = [words[0]]
         for word in words[1:]:
-            if width(text, f"{lines[-1]} {word}") <= limit:
+            if length(text, f"{lines[-1]} {word}") <= limit:
                 lines[-1] += f" {word}"
             else:
                 lines.append(word)
         return lines
 
-    for _ in range(3):  # a wrapped title is taller: an axes of fixed aspect narrows
+    for _ in range(4):  # a wrapped text is taller: an axes narrows (more at fixed aspect)
         if fig.get_layout_engine() is not None:
             fig.get_layout_engine().execute(fig)
         frames = {}
@@ -125,12 +223,14 @@ def fit_titles(fig: Figure) -> Figure:
             ax.apply_aspect(locator(ax, renderer) if locator else None)
             frames[ax] = ax.get_window_extent(renderer)
         changed = False
-        for text, ax, original in titles:
-            limit = (frames[ax] if ax is not None else Bbox.union(list(frames.values()))).width
-            before, lines = text.get_text(), []
+        for text, ax, along, original, size in texts:
+            frame = frames[ax] if ax is not None else Bbox.union(list(frames.values()))
+            limit = frame.width if along == "width" else frame.height
+            before, before_size, lines = text.get_text(), text.get_fontsize(), []
+            text.set_fontsize(size)
             for part in original.split("\n"):
                 words = part.split(" ")
-                if width(text, part) <= limit or len(words) == 1:
+                if length(text, part) <= limit or len(words) == 1:
                     lines.append(part)
                     continue
                 wrapped, low, high = wrap(text, words, limit), 0.0, limit
@@ -140,11 +240,23 @@ def fit_titles(fig: Figure) -> Figure:
                         (mid, high) if len(wrap(text, words, mid)) > len(wrapped) else (low, mid)
                     )
                 lines += wrap(text, words, high)
+            widest = max(length(text, line) for line in lines)
             text.set_text("\n".join(lines))
-            changed |= text.get_text() != before
+            if widest > limit:  # a word longer than its panel: a smaller font, within reason
+                text.set_fontsize(max(SMALLEST_FONT * size, size * limit / widest))
+            changed |= text.get_text() != before or text.get_fontsize() != before_size
+        if labels:
+            for ax in axes:
+                for axis in (ax.xaxis, ax.yaxis):
+                    changed |= _thin_ticks(ax, axis, renderer)
         if not changed:
             break
     return fig
+
+
+def fit_titles(fig: Figure) -> Figure:
+    """``fit_text`` of the titles only (axis labels and ticks as they are)."""
+    return fit_text(fig, labels=False)
 
 
 def euro_formatter(largest: float) -> FuncFormatter:

@@ -17,7 +17,8 @@ from mensi_sim.plotting.common import (
     GREY,
     OKABE_ITO,
     euro_formatter,
-    fit_titles,
+    figure_legend,
+    fit_text,
     label_points,
     new_figure,
     outcome_axis,
@@ -165,11 +166,14 @@ def plot_cost_effectiveness(
     ax.yaxis.set_major_formatter(euro_formatter(max(abs(low), abs(high))))
     ax.grid(alpha=0.3)
     handles, names = ax.get_legend_handles_labels()
-    fig.legend(handles, names, loc="outside lower center", ncols=3, fontsize="small", frameon=False)
+    figure_legend(
+        fig, handles, names, loc="outside lower center", ncols=3, fontsize="small", frameon=False
+    )
     named = len(t) <= MAX_NAMED
     if not named:
         key = [Line2D([], [], ls="", label=f"{i}  {n}") for i, n in enumerate(t["scenario"], 1)]
-        fig.legend(
+        figure_legend(
+            fig,
             handles=key,
             loc="outside right upper",
             ncols=-(-len(key) // KEY_ROWS),
@@ -181,7 +185,7 @@ def plot_cost_effectiveness(
             title_fontsize="small",
             alignment="left",
         )
-    fit_titles(fig)  # before the labels: a wrapped title makes the plane shorter
+    fit_text(fig)  # before the labels: a wrapped title makes the plane shorter
     labels, lx, ly = _point_labels(t, named)
     label_points(ax, lx, ly, labels)
     return fig
@@ -258,11 +262,11 @@ def plot_paired_differences(
             label="95% CI includes 0",
         ),
     ]
-    fig.legend(
-        handles=handles, loc="outside lower center", ncols=2, fontsize="small", frameon=False
+    figure_legend(
+        fig, handles=handles, loc="outside lower center", ncols=2, fontsize="small", frameon=False
     )
     fig.suptitle(f"Paired differences from the baseline ({baseline}), same seeds per replicate")
-    return fit_titles(fig)
+    return fit_text(fig)
 
 
 def _span(ax, values: np.ndarray) -> None:  # noqa: ANN001 - an Axes

@@ -21,7 +21,8 @@ from mensi_sim.plotting.common import (
     GREY,
     MAX_SCENARIOS,
     OKABE_ITO,
-    fit_titles,
+    figure_legend,
+    fit_text,
     mean_and_ci,
     new_figure,
     outcome_axis,
@@ -124,7 +125,7 @@ def plot_group_outcome(
     panels[0].set_ylim(-0.7, len(names) - 0.3)
     shown = f"; {note}" if note else ""
     fig.suptitle(f"{format_of(outcome).label} by {by}: mean and 95% interval{shown}")
-    return fit_titles(fig)
+    return fit_text(fig)
 
 
 def plot_group_differences(
@@ -176,8 +177,8 @@ def plot_group_differences(
         Line2D([], [], marker="o", ls="", markerfacecolor="white",
                markeredgecolor=OKABE_ITO["blue"], label="95% CI includes 0"),
     ]  # fmt: skip
-    fig.legend(handles=handles, loc="outside lower center", ncols=2, fontsize="small",
+    figure_legend(fig, handles=handles, loc="outside lower center", ncols=2, fontsize="small",
                frameon=False)  # fmt: skip
     shown = f"; {note}" if note else ""
     fig.suptitle(f"Difference from {baseline} within each {by}, same seeds per replicate{shown}")
-    return fit_titles(fig)
+    return fit_text(fig)

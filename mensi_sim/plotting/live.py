@@ -33,7 +33,7 @@ from mensi_sim.plotting.common import (
     COST_LABELS,
     colour_of,
     euro_formatter,
-    fit_titles,
+    fit_text,
     new_figure,
     percent_axis,
     week_axis,
@@ -274,7 +274,7 @@ def plot_live_run(
     for artist in charts.animated:  # drawn by every savefig from now on
         artist.set_animated(False)
     charts.fig.set_layout_engine("constrained")
-    return fit_titles(charts.fig)
+    return fit_text(charts.fig)
 
 
 class LiveNetwork(_Blitted):

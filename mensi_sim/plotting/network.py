@@ -18,7 +18,7 @@ import numpy as np
 from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.cm import ScalarMappable
-from matplotlib.collections import LineCollection
+from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.colors import Normalize, to_rgb, to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -29,7 +29,7 @@ from mensi_sim.codes import (
     ROLE_MENTEE,
     ROLE_MENTOR,
 )
-from mensi_sim.plotting.common import GREY, OKABE_ITO, fit_titles, new_figure
+from mensi_sim.plotting.common import GREY, OKABE_ITO, figure_legend, fit_text, new_figure
 
 if TYPE_CHECKING:
     from mensi_sim.results import Results
@@ -49,6 +49,7 @@ TIE_STYLE = {
     "proximity": (GREY, 0.5, 0.45),
 }
 ONLINE_DASHES = (0, (3, 2))
+SHORT_FIGURE = 1.75  # width / height from which the capacity bar sits beside the map
 RASTERIZE_ABOVE = 2_000  # schools or ties drawn as pixels inside an SVG above this
 
 
@@ -331,6 +332,35 @@ def _frame(ax: Axes, snap: NetworkSnapshot) -> None:
     ax.set_aspect("equal", adjustable="box")
 
 
+def _room_for_markers(fig: Figure, axes: Sequence[Axes]) -> bool:
+    """Widen each map's limits so that its largest school marker stays inside the frame
+    at the scale the map is drawn (a fixed share of the span is too little on a small
+    map); call it after ``fit_text``, at the figure's layout. True when a map changed."""
+    renderer = fig.canvas.get_renderer()
+    changed = False
+    for ax in axes:
+        dots = [
+            c
+            for c in ax.collections
+            if isinstance(c, PathCollection) and len(c.get_offsets()) and len(c.get_sizes())
+        ]
+        if not dots:
+            continue
+        ax.apply_aspect()
+        box = ax.get_window_extent(renderer)
+        (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+        xy = np.concatenate([np.asarray(c.get_offsets(), dtype=float) for c in dots])
+        radius = np.sqrt(max(float(np.max(c.get_sizes())) for c in dots)) / 2 * fig.dpi / 72
+        need = (radius + 2.0) * max((x1 - x0) / box.width, (y1 - y0) / box.height)  # data units
+        (lx, ly), (hx, hy) = xy.min(axis=0), xy.max(axis=0)
+        if min(lx - x0, x1 - hx, ly - y0, y1 - hy) < need:
+            pad = 1.1 * need  # the map shrinks a little as its limits widen
+            ax.set_xlim(min(x0, lx - pad), max(x1, hx + pad))
+            ax.set_ylim(min(y0, ly - pad), max(y1, hy + pad))
+            changed = True
+    return changed
+
+
 def _title(snap: NetworkSnapshot) -> str:
     adopted = int(snap.adopted.sum())
     return (
@@ -362,17 +392,31 @@ def plot_network(
     ax = fig.subplots()
     scatter, handles = draw_network(ax, snap, colour_by=colour_by, ties=ties, legend=False)
     if legend == "bottom":
-        fig.legend(
-            handles=handles, loc="outside lower center", ncols=3, fontsize="small", frameon=False
+        figure_legend(
+            fig,
+            handles=handles,
+            loc="outside lower center",
+            ncols=3,
+            fontsize="small",
+            frameon=False,
         )
     else:
-        fig.legend(handles=handles, loc="outside right upper", fontsize="small", frameon=False)
+        figure_legend(
+            fig, handles=handles, loc="outside right upper", fontsize="small", frameon=False
+        )
     if scatter is not None:
-        bar = fig.colorbar(scatter, ax=ax, shrink=0.5, location="bottom", pad=0.01, aspect=40)
+        width, height = fig.get_size_inches()
+        if width >= SHORT_FIGURE * height:  # height is scarce: the bar beside the map
+            bar = fig.colorbar(scatter, ax=ax, shrink=0.8, location="right", pad=0.02)
+        else:
+            bar = fig.colorbar(scatter, ax=ax, shrink=0.5, location="bottom", pad=0.01, aspect=40)
         bar.set_label("Capacity for digital innovation (0-1 scale)")
     head = f"{snap.label}: " if snap.label else ""
     ax.set_title(title if title is not None else head + _title(snap))
-    return fit_titles(fig)
+    fit_text(fig)
+    if _room_for_markers(fig, [ax]):
+        fit_text(fig)
+    return fig
 
 
 def plot_network_strip(
@@ -400,7 +444,8 @@ def plot_network_strip(
         ax.set_ylabel("")
         ax.tick_params(labelsize="x-small")
     axes[0].set_ylabel("y (km)", fontsize="small")
-    fig.legend(
+    figure_legend(
+        fig,
         handles=handles,
         loc="outside lower center",
         ncols=min(6, len(handles)),
@@ -412,4 +457,7 @@ def plot_network_strip(
         bar.set_label("Capacity (0-1)")
     label = snaps[0].label
     fig.suptitle(f"{label}: the network over the run" if label else "The network over the run")
-    return fit_titles(fig)
+    fit_text(fig)
+    if _room_for_markers(fig, list(axes)):
+        fit_text(fig)
+    return fig

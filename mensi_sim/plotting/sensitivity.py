@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from mensi_sim.plotting.common import (
     GREY,
     OKABE_ITO,
-    fit_titles,
+    fit_text,
     label_points,
     new_figure,
     outcome_axis,
@@ -104,7 +104,7 @@ def plot_morris(
     ax_plane.grid(alpha=0.3)
     ax_plane.legend(loc="upper left", fontsize="small", frameon=False)
     _title(fig, f"Morris screening: {outcome}", note)
-    fit_titles(fig)  # before the labels: a wrapped title makes the plane shorter
+    fit_text(fig)  # before the labels: a wrapped title makes the plane shorter
     label_points(ax_plane, mu_star, sigma, [str(n) for n in wide.index])
     return fig
 
@@ -150,4 +150,4 @@ def plot_sobol(
     ax.grid(alpha=0.3, axis="x")
     ax.legend(loc="lower right", fontsize="small", frameon=False)
     _title(fig, f"Sobol indices: {outcome}", note)
-    return fit_titles(fig)
+    return fit_text(fig)

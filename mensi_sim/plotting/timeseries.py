@@ -23,7 +23,8 @@ from mensi_sim.plotting.common import (
     WEEKS_LABEL,
     colour_of,
     euro_formatter,
-    fit_titles,
+    figure_legend,
+    fit_text,
     mean_and_ci,
     new_figure,
     percent_axis,
@@ -34,6 +35,17 @@ from mensi_sim.plotting.common import (
 COST_COLUMNS = tuple(f"cost_{c}" for c in COST_CATEGORIES)
 # beside the panels, centred: an axes title wider than its panel runs into an upper one
 _LEGEND_RIGHT = {"loc": "outside right", "fontsize": "small", "frameon": False}
+NARROW = 9.0  # inches: a narrower figure has its legend below the panels, not beside them
+
+
+def _legend(fig: Figure, handles: list, labels: list[str]) -> None:
+    """The figure's legend beside its panels, or below them in a narrow figure (a paper's
+    7 inches), where a column of entries would take a quarter of the width."""
+    if fig.get_size_inches()[0] >= NARROW:
+        figure_legend(fig, handles, labels, **_LEGEND_RIGHT)
+    else:
+        below = {**_LEGEND_RIGHT, "loc": "outside lower center"}
+        figure_legend(fig, handles, labels, ncols=max(1, len(handles)), **below)
 
 
 def _check(ts: pd.DataFrame, columns: tuple[str, ...] | list[str]) -> None:
@@ -130,9 +142,9 @@ def plot_adoption_and_cost(
         ax_cost.set_title("Cost by category at the end of the run")
         ax_cost.grid(alpha=0.3, axis="x")
     handles, names = ax_cost.get_legend_handles_labels()
-    fig.legend(handles[::-1], names[::-1], **_LEGEND_RIGHT)
+    _legend(fig, handles[::-1], names[::-1])
     _subtitle(fig, note)
-    return fit_titles(fig)
+    return fit_text(fig)
 
 
 # ---- bands ------------------------------------------------------------------------------
@@ -267,9 +279,9 @@ def plot_adoption_curves(
         if ensemble and ax.get_legend_handles_labels()[0]:
             ax.legend(loc="upper left", fontsize="small", frameon=False)
     if not ensemble:
-        fig.legend(*ax_all.get_legend_handles_labels(), **_LEGEND_RIGHT)
+        _legend(fig, *ax_all.get_legend_handles_labels())
     _subtitle(fig, note)
-    return fit_titles(fig)
+    return fit_text(fig)
 
 
 def plot_capacity_equity(
@@ -314,9 +326,9 @@ def plot_capacity_equity(
         for ax in (ax_cap, ax_gap):
             ax.legend(loc="best", fontsize="small", frameon=False)
     elif ax_cap.get_legend_handles_labels()[0]:
-        fig.legend(*ax_cap.get_legend_handles_labels(), **_LEGEND_RIGHT)
+        _legend(fig, *ax_cap.get_legend_handles_labels())
     _subtitle(fig, note)
-    return fit_titles(fig)
+    return fit_text(fig)
 
 
 def _stack(ax: Axes, frame: pd.DataFrame, legend: bool) -> None:
@@ -355,7 +367,7 @@ def plot_cost_over_time(
         ax.yaxis.set_major_formatter(euro_formatter(ax.get_ylim()[1]))
         ax.legend(loc="upper left", fontsize="small", frameon=False)
         _subtitle(fig, f"ensemble of {ts['scenario'].nunique()} sampled parameter points")
-        return fit_titles(fig)
+        return fit_text(fig)
     names, note = pick_scenarios(ts, baseline)
     cols = len(names) if len(names) <= 5 else 4
     rows = -(-len(names) // cols)
@@ -378,7 +390,8 @@ def plot_cost_over_time(
     fig.supxlabel(WEEKS_LABEL, fontsize="medium")
     fig.supylabel("Cumulative cost, mean over replicates (EUR)", fontsize="medium")
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles[::-1], labels[::-1], **_LEGEND_RIGHT)
+    # beside the panels at any width: below, it would meet the week label under them
+    figure_legend(fig, handles[::-1], labels[::-1], **_LEGEND_RIGHT)
     title = "Cumulative cost by category (EUR)"
     fig.suptitle(f"{title}\n{note}" if note else title, fontsize="medium")
-    return fit_titles(fig)
+    return fit_text(fig)

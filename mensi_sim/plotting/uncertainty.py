@@ -21,7 +21,7 @@ from mensi_sim.plotting.common import (
     OKABE_ITO,
     colour_of,
     euro_formatter,
-    fit_titles,
+    fit_text,
     new_figure,
 )
 
@@ -70,7 +70,7 @@ def plot_marginals(posterior: pd.DataFrame, marginals: pd.DataFrame, priors: dic
         if i == 0:
             ax.legend(fontsize=7, frameon=False)
     fig.suptitle("Posterior against prior (sd ratio below 1: the targets informed it)", fontsize=10)
-    return fit_titles(fig)
+    return fit_text(fig)
 
 
 def plot_predictive(predictive: pd.DataFrame, replicated: pd.DataFrame) -> Figure:
@@ -94,7 +94,7 @@ def plot_predictive(predictive: pd.DataFrame, replicated: pd.DataFrame) -> Figur
         if i == 0:
             ax.legend(fontsize=7, frameon=False)
     fig.suptitle("Posterior-predictive check of every target", fontsize=10)
-    return fit_titles(fig)
+    return fit_text(fig)
 
 
 def plot_ceac(ceac: pd.DataFrame, evppi: pd.DataFrame | None = None) -> Figure:
@@ -123,4 +123,4 @@ def plot_ceac(ceac: pd.DataFrame, evppi: pd.DataFrame | None = None) -> Figure:
         bx.xaxis.set_major_formatter(euro_formatter(float(vi["evppi"].max() or 1.0)))
         bx.set_xlabel(f"EVPPI per run at {float(vi['wtp'].iloc[0]):,.0f} EUR per school")
         bx.set_title("Value of resolving each uncertainty", fontsize=10)
-    return fit_titles(fig)
+    return fit_text(fig)
