@@ -170,8 +170,8 @@ def test_the_checker_sees_a_title_wider_than_its_panel() -> None:
     assert layout_problems(fig) == []
 
 
-def test_fit_titles_wraps_a_long_title_to_its_panel_and_keeps_a_short_one() -> None:
-    from mensi_sim.plotting.common import fit_titles
+def test_fit_text_wraps_a_long_title_to_its_panel_and_keeps_a_short_one() -> None:
+    from mensi_sim.plotting.common import fit_text
 
     fig = new_figure((7.0, 3.0))
     narrow, wide = fig.subplots(1, 2, width_ratios=(1, 3))
@@ -182,7 +182,7 @@ def test_fit_titles_wraps_a_long_title_to_its_panel_and_keeps_a_short_one() -> N
     narrow.set_title(long)
     wide.set_title("Short title", loc="left")
     fig.suptitle("Two panels\nand a note of two lines")
-    assert fit_titles(fig) is fig
+    assert fit_text(fig, labels=False) is fig  # the titles only
     assert narrow.get_title().count("\n") >= 1
     assert narrow.get_title().split() == long.split()  # the same words in the same order
     assert wide.get_title(loc="left") == "Short title"

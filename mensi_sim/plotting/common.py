@@ -254,11 +254,6 @@ def fit_text(fig: Figure, *, labels: bool = True) -> Figure:
     return fig
 
 
-def fit_titles(fig: Figure) -> Figure:
-    """``fit_text`` of the titles only (axis labels and ticks as they are)."""
-    return fit_text(fig, labels=False)
-
-
 def euro_formatter(largest: float) -> FuncFormatter:
     """Axis labels in EUR with one scale for the whole axis: €800, €12k or €1.2M
     (0 is €0, a negative amount -€12k), each with the decimals it needs (€0.25M, not €0.2M)."""
