@@ -318,7 +318,7 @@ print(json.dumps({
     "pools": pools,
     "apart": [p.name for p in apart],
     "here": [p.name for p in here],
-    "drawn": [[[p.name for p in paths], note] for paths, note in drawn],
+    "drawn": [[[p.name for p in paths], notes] for paths, notes in drawn],
 }))
 """
 
@@ -349,7 +349,7 @@ def test_figures_drawn_in_forked_processes_are_the_ones_drawn_here(
     for name in pngs:
         assert (tmp_path / "apart" / name).read_bytes() == (tmp_path / "here" / name).read_bytes()
     assert got["drawn"] == [
-        [["first.png"], None],
-        [[], "broken: skipped (no weeks to draw)"],
-        [["last.png"], None],
+        [["first.png"], []],
+        [[], ["broken: skipped (no weeks to draw)"]],
+        [["last.png"], []],
     ]

@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 
 from mensi_sim.errors import ResultsError
 from mensi_sim.experiments.marker import add_written
-from mensi_sim.plotting.common import MAX_SCENARIOS, figure_size, save_figure
+from mensi_sim.plotting.common import MAX_SCENARIOS, figure_notes, figure_size, save_figure
 from mensi_sim.results import Results
 
 DEFAULT_FORMATS = ("png", "svg")
@@ -355,16 +355,16 @@ def write_plots(
     specs = [spec for spec in specs if spec.basic or not basic_only]
     drawn = _draw_all(specs, out, tuple(formats), dpi, size, progress, workers)
     written: list[Path] = []
-    for paths, note in drawn:
+    for paths, notes in drawn:
         written += paths
-        if note is not None:
-            res.notes.append(note)
+        res.notes += notes
     add_written(out, written)  # the figures are mensi_sim's in its results folder's mark
     return written, res.notes
 
 
-#: what one figure gave: the files written, or none and why it was skipped
-Drawn = tuple[list[Path], str | None]
+#: what one figure gave: the files written, or none and why it was skipped, and the notes
+#: the figure recorded on itself (``common.add_note``: drawn larger than asked, say)
+Drawn = tuple[list[Path], list[str]]
 
 
 def _draw(
@@ -380,8 +380,9 @@ def _draw(
         with figure_size(size):
             fig = spec.make()
     except (ValueError, ResultsError) as exc:
-        return [], f"{spec.name}: skipped ({' '.join(str(exc).split())})"
-    return save_figure(fig, out / spec.name, formats, dpi=dpi), None
+        return [], [f"{spec.name}: skipped ({' '.join(str(exc).split())})"]
+    notes = [f"{spec.name}: {note}" for note in figure_notes(fig)]
+    return save_figure(fig, out / spec.name, formats, dpi=dpi), notes
 
 
 #: the figures a forked drawing worker draws, by their index: set just before the pool

@@ -59,6 +59,10 @@ FIGSIZE = (11.0, 4.5)  # inches
 DPI = 100  # so the PNG is 1100 x 450 pixels
 MAX_SCENARIOS = len(SCENARIO_COLOURS)  # lines one chart shows before it picks (one a colour)
 SMALLEST_FONT = 0.8  # a text too long for its panel shrinks to this share of its size, no less
+# crowded tick and point labels shrink to this size (points), no smaller: journals
+# typically ask for 6-8 pt at least in a printed figure; past it the figure grows instead
+LEGIBLE_FONT = 6.0
+NOTES_ATTRIBUTE = "mensi_notes"  # a Figure's list of notes for the user (figure_notes)
 TICK_GAP = 4.0  # pixels at least between two tick labels (the checks ask for 2)
 WEEKS_LABEL = "Week since the start of the school year (weeks)"
 SVG_TEXT = {"svg.fonttype": "none"}  # SVG text stays text (editable), not glyph paths
@@ -87,6 +91,82 @@ def new_figure(figsize: tuple[float, float] = FIGSIZE) -> Figure:
     unless a ``figure_size`` block sets the size of every figure."""
     fig = Figure(figsize=_FIGURE_SIZE.get() or figsize, dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
+    return fig
+
+
+def add_note(fig: Figure, note: str) -> None:
+    """Record a note on ``fig`` for the user (a figure drawn larger than asked, say):
+    ``write_plots`` adds it to the results' notes, which ``mensi-sim plot`` prints. A
+    figure function returns a Figure only, so the note travels on it."""
+    notes = getattr(fig, NOTES_ATTRIBUTE, None)
+    if notes is None:
+        notes = []
+        setattr(fig, NOTES_ATTRIBUTE, notes)
+    notes.append(note)
+
+
+def figure_notes(fig: Figure) -> list[str]:
+    """The notes recorded on ``fig`` by ``add_note`` (none: an empty list)."""
+    return list(getattr(fig, NOTES_ATTRIBUTE, None) or [])
+
+
+def _grown_note(fig: Figure, what: str, asked: tuple[float, float]) -> None:
+    width, height = fig.get_size_inches()
+    add_note(
+        fig,
+        f"{what} need {height:.1f} in; drawn {width:g} x {height:.1f} instead of "
+        f"{asked[0]:g} x {asked[1]:g}",
+    )
+
+
+def _settle(fig: Figure, renderer) -> None:  # noqa: ANN001
+    """Run the layout and put each axes where the draw will (aspect, locators)."""
+    if fig.get_layout_engine() is not None:
+        fig.get_layout_engine().execute(fig)
+    for ax in fig.axes:
+        if ax.get_visible():
+            locator = ax.get_axes_locator()
+            ax.apply_aspect(locator(ax, renderer) if locator else None)
+
+
+def fit_rows(fig: Figure, ax: Axes, rows: int) -> Figure:
+    """Fit ``rows`` category tick labels (one a unit apart on the y axis of ``ax``) into
+    their rows: labels taller than a row shrink toward ``LEGIBLE_FONT``; rows too low even
+    at that size make the figure taller, as much as they need, with a note on the figure
+    (``add_note``). Call it after ``fit_text``. Returns ``fig``."""
+    if rows < 2:
+        return fig
+    if not isinstance(fig.canvas, FigureCanvasAgg):
+        FigureCanvasAgg(fig)
+    renderer = fig.canvas.get_renderer()
+    asked = tuple(float(v) for v in fig.get_size_inches())
+    labels = [t for t in ax.get_yticklabels() if t.get_text()]
+    if not labels:
+        return fig
+    size = labels[0].get_fontsize()
+    probe = Text(text="Ag", fontproperties=labels[0].get_fontproperties())
+    probe.set_figure(fig)
+
+    def height(points: float) -> float:
+        probe.set_fontsize(points)
+        return probe.get_window_extent(renderer).height
+
+    for _ in range(4):
+        _settle(fig, renderer)
+        pitch = abs(float(np.diff(ax.transData.transform([(0, 0), (0, 1)])[:, 1])[0]))
+        start = size
+        while size > LEGIBLE_FONT and height(size) + TICK_GAP > pitch:
+            size = max(LEGIBLE_FONT, size - 0.5)
+        if size != start:
+            ax.tick_params(axis="y", labelsize=size)
+        need = height(size) + TICK_GAP
+        if need <= pitch:
+            break
+        width, tall = fig.get_size_inches()
+        fig.set_size_inches(width, tall + rows * (need - pitch) / fig.dpi + 0.02)
+    if tuple(fig.get_size_inches()) != asked:
+        _settle(fig, renderer)
+        _grown_note(fig, f"{rows} rows", asked)
     return fig
 
 
@@ -215,13 +295,8 @@ def fit_text(fig: Figure, *, labels: bool = True) -> Figure:
         return lines
 
     for _ in range(4):  # a wrapped text is taller: an axes narrows (more at fixed aspect)
-        if fig.get_layout_engine() is not None:
-            fig.get_layout_engine().execute(fig)
-        frames = {}
-        for ax in axes:  # where the draw puts them (aspect, colour bar locator)
-            locator = ax.get_axes_locator()
-            ax.apply_aspect(locator(ax, renderer) if locator else None)
-            frames[ax] = ax.get_window_extent(renderer)
+        _settle(fig, renderer)  # where the draw puts the axes (aspect, colour bar locator)
+        frames = {ax: ax.get_window_extent(renderer) for ax in axes}
         changed = False
         for text, ax, along, original, size in texts:
             frame = frames[ax] if ax is not None else Bbox.union(list(frames.values()))
@@ -356,6 +431,36 @@ def _no_tqdm_monitor() -> Iterator[None]:
         tqdm.monitor_interval = interval
 
 
+def _crowded(fig: Figure, ax: Axes, texts: list[Text], renderer) -> bool:  # noqa: ANN001
+    """Whether a point label leaves the frame of ``ax`` or comes within 2 pixels of another
+    text of the figure (another label, a tick label, a legend's or an axis' text)."""
+    fig.canvas.draw()  # the layout at the final size
+    seen: list[Text] = []
+    original = renderer.draw_text
+
+    def spy(gc, x, y, s, prop, angle, ismath=False, mtext=None):  # noqa: ANN001
+        if mtext is not None and str(s).strip():
+            seen.append(mtext)
+        return original(gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
+
+    renderer.draw_text = spy  # the texts the draw shows (not the ticks it leaves out)
+    try:
+        fig.draw(renderer)
+    finally:
+        del renderer.draw_text
+    frame = ax.get_window_extent(renderer)
+    boxes = [t.get_window_extent(renderer) for t in texts]
+    own = set(map(id, texts))
+    others = [t.get_window_extent(renderer) for t in dict.fromkeys(seen) if id(t) not in own]
+    for i, box in enumerate(boxes):
+        if box.x0 < frame.x0 or box.x1 > frame.x1 or box.y0 < frame.y0 or box.y1 > frame.y1:
+            return True
+        for other in boxes[i + 1 :] + others:
+            if box.padded(2.0).overlaps(other):
+                return True
+    return False
+
+
 def label_points(
     ax: Axes,
     x: Sequence[float],
@@ -369,8 +474,12 @@ def label_points(
     frame; a thin line joins a label placed away from its point.
 
     Placement is textalloc's (greedy over candidate positions around each point), for the
-    figure at its final size: call it after everything else is drawn. The axis limits are
-    fixed first, so the labels cannot move the data.
+    figure at its final size: call it after everything else is drawn (after ``fit_text``).
+    The axis limits are fixed first, so the labels cannot move the data, and the labels
+    take no room in the layout (they stay inside the frame). Labels textalloc cannot set
+    apart are shrunk toward ``LEGIBLE_FONT``; still crowded at that size, the figure grows
+    taller (to twice its height at most) with a note on it (``add_note``), and the ticks
+    are thinned again for the size the figure ends at.
     """
     import textalloc
 
@@ -378,25 +487,54 @@ def label_points(
     ok = np.isfinite(x) & np.isfinite(y)
     if not ok.any():
         return []
+    fig = ax.figure
+    if not isinstance(fig.canvas, FigureCanvasAgg):
+        FigureCanvasAgg(fig)
+    renderer = fig.canvas.get_renderer()
+    asked = tuple(float(v) for v in fig.get_size_inches())
     ax.set_xlim(ax.get_xlim())
     ax.set_ylim(ax.get_ylim())
-    with _no_tqdm_monitor():
-        _, _, texts, _ = textalloc.allocate(
-            ax,
-            x[ok],
-            y[ok],
-            [str(t) for t, keep in zip(labels, ok, strict=True) if keep],
-            x_scatter=x[ok],
-            y_scatter=y[ok],
-            textsize=fontsize,
-            textcolor=colour,
-            linecolor="#777777",
-            linewidth=0.6,
-            margin=0.01,
-            min_distance=0.015,
-            max_distance=0.3,
-            draw_all=True,
-        )
+    names = [str(t) for t, keep in zip(labels, ok, strict=True) if keep]
+    size, reach = fontsize, 0.3
+    while True:
+        with _no_tqdm_monitor():
+            _, _, texts, lines = textalloc.allocate(
+                ax,
+                x[ok],
+                y[ok],
+                names,
+                x_scatter=x[ok],
+                y_scatter=y[ok],
+                textsize=size,
+                textcolor=colour,
+                linecolor="#777777",
+                linewidth=0.6,
+                margin=0.01,
+                min_distance=0.015,
+                max_distance=reach,
+                nbr_candidates=200 if reach == 0.3 else 1000,
+                draw_all=True,
+            )
+        texts = [t for t in texts if t is not None]
+        for text in texts:
+            text.set_in_layout(False)
+        if not _crowded(fig, ax, texts, renderer):
+            break
+        width, height = fig.get_size_inches()
+        if size <= LEGIBLE_FONT and height >= 2 * asked[1] - 1e-9:
+            break  # as legible and as tall as it gets: the labels as textalloc put them
+        for artist in (*texts, *lines):
+            if artist is not None:
+                artist.remove()
+        if reach < 0.9:  # farther from their points first (joined by lines)
+            reach = 0.9
+        elif size > LEGIBLE_FONT:
+            size, reach = max(LEGIBLE_FONT, size - 0.5), 0.3
+        else:
+            fig.set_size_inches(width, min(2 * asked[1], height * 1.1))
+            fit_text(fig)  # the ticks for the taller axes
+    if tuple(fig.get_size_inches()) != asked:
+        _grown_note(fig, f"{len(names)} point labels", asked)
     return texts
 
 

@@ -18,6 +18,7 @@ from mensi_sim.plotting.common import (
     OKABE_ITO,
     euro_formatter,
     figure_legend,
+    fit_rows,
     fit_text,
     label_points,
     new_figure,
@@ -266,7 +267,7 @@ def plot_paired_differences(
         fig, handles=handles, loc="outside lower center", ncols=2, fontsize="small", frameon=False
     )
     fig.suptitle(f"Paired differences from the baseline ({baseline}), same seeds per replicate")
-    return fit_text(fig)
+    return fit_rows(fit_text(fig), axes[0], len(names))  # rows too low: a taller figure
 
 
 def _span(ax, values: np.ndarray) -> None:  # noqa: ANN001 - an Axes
