@@ -125,16 +125,14 @@ def test_a_figure_grown_past_the_size_asked_says_so(figures25, tmp_path) -> None
     ]
 
 
-def test_a_figure_that_fits_is_not_grown(figures, figures25, tmp_path) -> None:
-    """Three scenarios' rows fit 7 x 3.5; 25 scenarios' fit their own default height."""
+def test_a_figure_that_fits_is_not_grown(figures, figures25) -> None:
+    """Three scenarios' rows fit 7 x 3.5; 25 scenarios' fit their own default height (the
+    25 scenarios' Morris planes at 7 x 3.5: test_every_figure_of_25_scenarios_at_...)."""
     with figure_size(PAPER):
         small = figures["paired_differences"]()
     assert tuple(small.get_size_inches()) == PAPER and figure_notes(small) == []
     default = figures25["paired_differences"]()
     assert figure_notes(default) == []
-    spec = FigureSpec("morris_total_cost", "", "", figures25["morris_total_cost"], "sensitivity")
-    paths, notes = _draw(spec, tmp_path, ("png",), 100, PAPER)
-    assert Image.open(paths[0]).size == (700, 350) and notes == []
 
 
 @pytest.mark.parametrize("which", ["sweep", "run"])

@@ -434,7 +434,6 @@ def _no_tqdm_monitor() -> Iterator[None]:
 def _crowded(fig: Figure, ax: Axes, texts: list[Text], renderer) -> bool:  # noqa: ANN001
     """Whether a point label leaves the frame of ``ax`` or comes within 2 pixels of another
     text of the figure (another label, a tick label, a legend's or an axis' text)."""
-    fig.canvas.draw()  # the layout at the final size
     seen: list[Text] = []
     original = renderer.draw_text
 
@@ -444,6 +443,7 @@ def _crowded(fig: Figure, ax: Axes, texts: list[Text], renderer) -> bool:  # noq
         return original(gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
 
     renderer.draw_text = spy  # the texts the draw shows (not the ticks it leaves out)
+    # (the draw runs the layout at the final size first)
     try:
         fig.draw(renderer)
     finally:
