@@ -135,7 +135,10 @@ def sobol_indices(
             calc_second_order=second_order,
             num_resamples=num_resamples,
             conf_level=level,
-            seed=seed,
+            # a Generator, not the int: SALib 1.6 seeds its bootstrap only `if seed:`, so
+            # seed 0 (the default here) drew unseeded resamples and the intervals changed
+            # from run to run; default_rng(seed) is the very stream it makes of any other int
+            seed=np.random.default_rng(seed),
         )
     return pd.DataFrame(
         {
