@@ -159,10 +159,12 @@ def test_one_replicate_gives_no_comparison_but_a_note(tmp_path: Path) -> None:
     assert len(res.notes) == 1  # the note is made once
 
 
-def test_sweep_results_in_memory_match_the_folder(tmp_path: Path) -> None:
+@pytest.mark.parametrize("root_seed", [3, 0])  # 0: SALib's Sobol bootstrap took 0 for none
+def test_sweep_results_in_memory_match_the_folder(tmp_path: Path, root_seed: int) -> None:
     write_scenario(tmp_path, TINY_SCENARIO)
     spec = tmp_path / "tiny_sens.toml"
-    spec.write_text(textwrap.dedent(TINY_SENSITIVITY), encoding="utf-8")
+    text = textwrap.dedent(TINY_SENSITIVITY).replace("root_seed = 3", f"root_seed = {root_seed}")
+    spec.write_text(text, encoding="utf-8")
     res = sweep(spec, SweepOptions(out=tmp_path / "out"), command_line="test")
     assert res.path == tmp_path / "out" and res.is_sample_design
     back = Results.load(res.path)
