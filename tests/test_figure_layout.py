@@ -460,3 +460,14 @@ def test_euro_ticks_name_their_values(largest, ticks) -> None:
         number = float(text.replace("€", "").replace(",", "").rstrip("kM") or 0)
         scale = {"k": 1e3, "M": 1e6}.get(text[-1], 1.0)
         assert number * scale == pytest.approx(value), (value, text)
+
+
+def test_the_report_captions_a_grown_figure_with_its_note(figures25, sweep25) -> None:
+    from mensi_sim.report.comparisons import figures_html
+
+    make = figures25["paired_differences"]
+    spec = FigureSpec("paired_differences", "Differences", "Caption.", make, "comparison")
+    with figure_size(PAPER):
+        html = figures_html([spec], Results.load(sweep25))
+    assert "Caption. Note: 24 rows need" in html and "instead of 7 x 3.5." in html
+    assert "Note:" not in figures_html([spec], Results.load(sweep25))  # at its own size

@@ -295,7 +295,7 @@ def reading_notes(res: Results) -> str:
 
 
 def figures_html(specs: Sequence[FigureSpec], res: Results) -> str:
-    from mensi_sim.plotting.common import figure_bytes
+    from mensi_sim.plotting.common import figure_bytes, figure_notes
     from mensi_sim.report.html import figure
 
     parts = []
@@ -305,7 +305,9 @@ def figures_html(specs: Sequence[FigureSpec], res: Results) -> str:
         except (ValueError, ResultsError) as exc:
             res.notes.append(f"figure {spec.name}: skipped ({' '.join(str(exc).split())})")
             continue
-        parts.append(figure(figure_bytes(fig, "png"), spec.title, spec.caption, spec.name))
+        # what the figure says of itself (drawn larger than asked: its rows did not fit)
+        caption = " ".join([spec.caption, *(f"Note: {n}." for n in figure_notes(fig))])
+        parts.append(figure(figure_bytes(fig, "png"), spec.title, caption, spec.name))
     return "".join(parts)
 
 
