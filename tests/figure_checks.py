@@ -19,6 +19,8 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
+from mensi_sim.plotting.common import drawn_text_artists
+
 TOLERANCE = 1.0  # pixels a text may pass the canvas edge (anti-aliasing)
 GAP = 2.0  # pixels at least between two texts (touching words read as one)
 
@@ -29,20 +31,7 @@ def drawn_texts(fig: Figure) -> list[tuple[Text, Bbox]]:
         FigureCanvasAgg(fig)
     fig.canvas.draw()  # runs the layout at the final size
     renderer = fig.canvas.get_renderer()
-    seen: list[Text] = []
-    original = renderer.draw_text
-
-    def spy(gc, x, y, s, prop, angle, ismath=False, mtext=None):  # noqa: ANN001
-        if mtext is not None and str(s).strip():
-            seen.append(mtext)
-        return original(gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
-
-    renderer.draw_text = spy
-    try:
-        fig.draw(renderer)
-    finally:
-        del renderer.draw_text
-    unique = list(dict.fromkeys(seen))
+    unique = drawn_text_artists(fig, renderer)
     return [(t, t.get_window_extent(renderer)) for t in unique]
 
 

@@ -431,9 +431,10 @@ def _no_tqdm_monitor() -> Iterator[None]:
         tqdm.monitor_interval = interval
 
 
-def _crowded(fig: Figure, ax: Axes, texts: list[Text], renderer) -> bool:  # noqa: ANN001
-    """Whether a point label leaves the frame of ``ax`` or comes within 2 pixels of another
-    text of the figure (another label, a tick label, a legend's or an axis' text)."""
+def drawn_text_artists(fig: Figure, renderer) -> list[Text]:  # noqa: ANN001
+    """Every non-blank text artist a draw of ``fig`` with ``renderer`` really shows, once
+    each, in drawing order (tick labels outside the view, empty strings and hidden artists
+    are never drawn). The draw runs the layout at the final size first."""
     seen: list[Text] = []
     original = renderer.draw_text
 
@@ -442,16 +443,22 @@ def _crowded(fig: Figure, ax: Axes, texts: list[Text], renderer) -> bool:  # noq
             seen.append(mtext)
         return original(gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
 
-    renderer.draw_text = spy  # the texts the draw shows (not the ticks it leaves out)
-    # (the draw runs the layout at the final size first)
+    renderer.draw_text = spy
     try:
         fig.draw(renderer)
     finally:
         del renderer.draw_text
+    return list(dict.fromkeys(seen))
+
+
+def _crowded(fig: Figure, ax: Axes, texts: list[Text], renderer) -> bool:  # noqa: ANN001
+    """Whether a point label leaves the frame of ``ax`` or comes within 2 pixels of another
+    text of the figure (another label, a tick label, a legend's or an axis' text)."""
+    shown = drawn_text_artists(fig, renderer)  # not the ticks the draw leaves out
     frame = ax.get_window_extent(renderer)
     boxes = [t.get_window_extent(renderer) for t in texts]
     own = set(map(id, texts))
-    others = [t.get_window_extent(renderer) for t in dict.fromkeys(seen) if id(t) not in own]
+    others = [t.get_window_extent(renderer) for t in shown if id(t) not in own]
     for i, box in enumerate(boxes):
         if box.x0 < frame.x0 or box.x1 > frame.x1 or box.y0 < frame.y0 or box.y1 > frame.y1:
             return True
