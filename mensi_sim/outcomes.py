@@ -124,11 +124,13 @@ OUTCOME_FORMATS: dict[str, OutcomeFormat] = {
         "num1",
         "signed1",
     ),
+    # every adopter at the end, those of before the programme too (ASSUMPTIONS 9.3): the
+    # label says so, lest it be read as the cost of an additional adopter (compare's ICER)
     "cost_per_adopting_school": OutcomeFormat(
-        "Cost per adopting school",
+        "Cost per adopter at the end (not additional)",
         "cost/adopter",
-        "Cost per school that adopted (EUR)",
-        "Cost per adopting school",
+        "Cost per school adopted at the end, earlier adopters included (EUR)",
+        "Cost per adopter at the end",
         "eur",
         "deur",
     ),

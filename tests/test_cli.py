@@ -34,7 +34,7 @@ HEADLINE_LABELS = (
     "Cash spent (programme)",
     "Staff time (opportunity cost)",
     "Total cost (cash + staff time)",
-    "Cost per adopting school",
+    "Cost per adopter at the end (not additional)",
 )
 
 # the basic figures `run` writes besides the tables (PNG and SVG each)
