@@ -54,6 +54,17 @@ def common_matrix(
     return wide.to_numpy(float), wide.index.to_numpy()
 
 
+def status_kind(status: str) -> str:
+    """The verdict of a frontier status without the scheme it names: ``"dominated by
+    virtual"`` and ``"dominated by hybrid"`` are both ``"dominated"``, ``"same as X"`` is
+    ``"same"``. A scheme dominated in every resample is firmly dominated, whichever scheme
+    dominates it in each (the status on the means names that one)."""
+    for kind, prefix in (("dominated", "dominated by "), ("same", "same as ")):
+        if status.startswith(prefix):
+            return kind
+    return status
+
+
 def bootstrap_verdicts(
     summary: pd.DataFrame,
     baseline: str | None = None,
@@ -68,9 +79,11 @@ def bootstrap_verdicts(
 
     Returns:
         One row per scheme: ``p_frontier`` (share of resamples in which it is on the
-        frontier), ``p_status`` (share giving the status decided on the full means, e.g.
-        "dominated by virtual"), ``p_most_effective`` (share in which it has the largest
-        mean effect), ``bootstrap_replicates`` (replicates resampled).
+        frontier), ``p_status`` (share giving the kind of status decided on the full
+        means: on the frontier, dominated, extendedly dominated; ``status_kind``: which
+        scheme dominates it may differ from resample to resample), ``p_most_effective``
+        (share in which it has the largest mean effect), ``bootstrap_replicates``
+        (replicates resampled).
     """
     cost = cost if cost is not None else cost_column(perspective)
     names = scenario_names(summary)
@@ -94,7 +107,7 @@ def bootstrap_verdicts(
             )
             for i, name in enumerate(names):
                 on[i] += st[name] == "frontier"
-                same[i] += st[name] == status[name]
+                same[i] += status_kind(st[name]) == status_kind(status[name])
             best = np.flatnonzero(eb[b] == eb[b].max())
             top[best] += 1.0 / best.size
         on, same, top = on / resamples, same / resamples, top / resamples

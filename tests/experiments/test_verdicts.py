@@ -16,6 +16,7 @@ from mensi_sim.analysis.verdicts import (
     bootstrap_verdicts,
     firmness,
     leading_options,
+    status_kind,
 )
 from mensi_sim.stats import holm_adjust, t_quantile
 
@@ -178,3 +179,29 @@ def test_frontier_icers_are_the_steps_along_the_frontier() -> None:
     assert t.loc["a", "frontier_icer"] == pytest.approx(50.0)
     assert t.loc["b", "frontier_icer"] == pytest.approx(200.0)
     assert math.isnan(t.loc["none", "frontier_icer"]) and math.isnan(t.loc["c", "frontier_icer"])
+
+
+def test_a_scheme_dominated_in_every_resample_is_firmly_dominated_whoever_dominates_it() -> None:
+    # "c" costs more and adds less than both "a" and "b" in every replicate; which of the
+    # two dominates it on a resample (the one with the larger effect there: a and b are
+    # equally good) varies, but that it is dominated does not
+    rng = np.random.default_rng(11)
+    n = 30
+    base = rng.normal(25, 2, n)
+    spec = {"none": (0.0, 0.0), "a": (6.0, 200_000.0), "b": (6.0, 200_000.0), "c": (2.0, 300_000.0)}
+    rows = [
+        {
+            "scenario": name,
+            "replicate": r,
+            "adopters_final": base[r] + gain + (rng.normal(0, 1.0) if name in "ab" else 0.0),
+            "total_cost": cost,
+        }
+        for name, (gain, cost) in spec.items()
+        for r in range(n)
+    ]
+    v = bootstrap_verdicts(pd.DataFrame(rows), "none").set_index("scenario")
+    assert v.loc["c", "p_frontier"] == 0.0
+    assert v.loc["c", "p_status"] == 1.0 and firmness(v.loc["c", "p_status"]) == "firm"
+    assert status_kind("dominated by a") == status_kind("dominated by b") == "dominated"
+    assert status_kind("extendedly dominated") == "extendedly dominated"
+    assert status_kind("same as a") == "same" and status_kind("frontier") == "frontier"
