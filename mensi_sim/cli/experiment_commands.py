@@ -40,7 +40,7 @@ from mensi_sim.cli.common import (
     user_errors,
 )
 from mensi_sim.cli.guard import Interrupted
-from mensi_sim.outcomes import format_of
+from mensi_sim.outcomes import CENSORED_FLAG, CENSORED_OUTCOME, format_of
 from mensi_sim.results import Results
 from mensi_sim.results.display import censoring_note
 from mensi_sim.scenario.roster import roster_line
@@ -274,8 +274,8 @@ def _print_sweep(console: Console, result: Results, elapsed: float) -> None:
 
         console.print(NO_INTERVAL, soft_wrap=True)
     summary = result.summary
-    if "weeks_to_half_adoption" in exp.spec.outcomes and "half_adoption_reached" in summary:
-        reached = int(summary["half_adoption_reached"].sum())
+    if CENSORED_OUTCOME in exp.spec.outcomes and CENSORED_FLAG in summary:
+        reached = int(summary[CENSORED_FLAG].sum())
         console.print(censoring_note(reached, len(summary), exp.steps, "runs"), soft_wrap=True)
     if result.adaptive:
         a = result.manifest["adaptive"]
@@ -418,10 +418,9 @@ def _uncensored_outcomes(
     out: the weeks to 50% adoption is censored at the run length in a run that never gets
     there, and a difference of censored values (often 0 [0, 0]) would say what no run
     measured; it is shown only when every run reached 50% (comparison.parquet keeps it)."""
-    censored = "weeks_to_half_adoption"
-    if censored not in outcomes or "half_adoption_reached" not in summary:
+    if CENSORED_OUTCOME not in outcomes or CENSORED_FLAG not in summary:
         return list(outcomes), ""
-    reached = int(summary["half_adoption_reached"].sum())
+    reached = int(summary[CENSORED_FLAG].sum())
     if reached == len(summary):
         return list(outcomes), ""
     at = f" at {steps} weeks" if steps else ""
@@ -429,7 +428,7 @@ def _uncensored_outcomes(
         f"weeks to 50% not compared: censored{at} in {len(summary) - reached} of "
         f"{len(summary)} runs (50% adoption reached in {reached})"
     )
-    return [o for o in outcomes if o != censored], note
+    return [o for o in outcomes if o != CENSORED_OUTCOME], note
 
 
 def compare(

@@ -35,7 +35,7 @@ from mensi_sim.cli.common import (
 )
 from mensi_sim.cli.guard import Interrupted
 from mensi_sim.errors import MensiError, ScenarioError
-from mensi_sim.outcomes import CENSORED_OUTCOME, format_of
+from mensi_sim.outcomes import CENSORED_FLAG, CENSORED_OUTCOME, format_of
 from mensi_sim.results import Results
 from mensi_sim.results.display import censored_mean, censoring, censoring_note
 from mensi_sim.scenario import Scenario, load_scenario
@@ -176,8 +176,8 @@ def run(
     if replications < 2:
         console.print(NO_INTERVAL, soft_wrap=True)
     summary = result.summary
-    if "half_adoption_reached" in summary.columns:
-        reached = int(summary["half_adoption_reached"].sum())
+    if CENSORED_FLAG in summary.columns:
+        reached = int(summary[CENSORED_FLAG].sum())
         unit = "replicates" if len(summary) != 1 else "replicate"
         console.print(censoring_note(reached, len(summary), sc.time.steps, unit), soft_wrap=True)
     console.print(f"results: {written}", soft_wrap=True)

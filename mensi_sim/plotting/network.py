@@ -361,6 +361,15 @@ def _room_for_markers(fig: Figure, axes: Sequence[Axes]) -> bool:
     return changed
 
 
+def _fit_maps(fig: Figure, axes: Sequence[Axes]) -> Figure:
+    """``fit_text``, then room for the markers of the maps, then ``fit_text`` again for the
+    maps' new limits if they changed. Returns ``fig``."""
+    fit_text(fig)
+    if _room_for_markers(fig, axes):
+        fit_text(fig)
+    return fig
+
+
 def _title(snap: NetworkSnapshot) -> str:
     adopted = int(snap.adopted.sum())
     return (
@@ -413,10 +422,7 @@ def plot_network(
         bar.set_label("Capacity for digital innovation (0-1 scale)")
     head = f"{snap.label}: " if snap.label else ""
     ax.set_title(title if title is not None else head + _title(snap))
-    fit_text(fig)
-    if _room_for_markers(fig, [ax]):
-        fit_text(fig)
-    return fig
+    return _fit_maps(fig, [ax])
 
 
 def plot_network_strip(
@@ -457,7 +463,4 @@ def plot_network_strip(
         bar.set_label("Capacity (0-1)")
     label = snaps[0].label
     fig.suptitle(f"{label}: the network over the run" if label else "The network over the run")
-    fit_text(fig)
-    if _room_for_markers(fig, list(axes)):
-        fit_text(fig)
-    return fig
+    return _fit_maps(fig, list(axes))

@@ -13,7 +13,7 @@ import pandas as pd
 
 from mensi_sim.errors import ResultsError
 from mensi_sim.metrics import SUMMARY_OUTCOMES
-from mensi_sim.outcomes import CENSORED_FLAG, CENSORED_OUTCOME, format_of
+from mensi_sim.outcomes import CENSORED_FLAG, format_of
 from mensi_sim.results import Results
 
 MAX_ROWS = 30  # scenarios listed in a table before "... and N more"
@@ -136,9 +136,6 @@ def ci_row(summary: pd.DataFrame, column: str) -> tuple[float, float, float]:
     if column not in summary.columns or summary.empty:
         return (math.nan,) * 3
     return mean_ci(summary[column].to_numpy(dtype=float))
-
-
-CENSORED = CENSORED_OUTCOME  # censored at the run length when 50% is never reached
 
 
 def fully_censored(results: Results) -> bool:

@@ -11,9 +11,9 @@ import pandas as pd
 
 from mensi_sim.errors import ResultsError
 from mensi_sim.formats import fmt, with_ci
+from mensi_sim.outcomes import CENSORED_OUTCOME
 from mensi_sim.plotting.collect import FigureSpec
 from mensi_sim.report.common import (
-    CENSORED,
     MAX_ROWS,
     censored_note,
     differences,
@@ -42,7 +42,7 @@ def comparison(res: Results, figures: str) -> str:
     )
     present = differences(ce)
     dropped = fully_censored(res)
-    present = [d for d in present if not (dropped and d[0] == CENSORED)]
+    present = [d for d in present if not (dropped and d[0] == CENSORED_OUTCOME)]
     rows = []
     for _, r in ce[ce["scenario"] != base].head(MAX_ROWS).iterrows():
         cells = [r["scenario"], int(r.get("n_pairs", 0))]

@@ -14,9 +14,8 @@ from typing import Any
 import pandas as pd
 
 from mensi_sim.formats import fmt, with_ci
-from mensi_sim.outcomes import format_of
+from mensi_sim.outcomes import CENSORED_FLAG, CENSORED_OUTCOME, format_of
 from mensi_sim.report.common import (
-    CENSORED,
     CHOSEN_AT_START,
     HEADLINE,
     KEY_PARAMETERS,
@@ -360,7 +359,7 @@ def results(res: Results) -> str:
         return "<p class='note'>No successful run: nothing to summarise.</p>"
     present = [h for h in HEADLINE if h[0] in s.columns]
     dropped = fully_censored(res)
-    present = [h for h in present if not (dropped and h[0] == CENSORED)]
+    present = [h for h in present if not (dropped and h[0] == CENSORED_OUTCOME)]
     head = res.headline(tuple(h[0] for h in present))
     head["scenario"] = head["scenario"].astype(str)
     names = res.scenarios
@@ -373,12 +372,8 @@ def results(res: Results) -> str:
             cells.append(with_ci(r["mean"], r["ci_low"], r["ci_high"], kind))
         rows.append(cells)
     censored = censored_note(res) if dropped else ""
-    if (
-        not dropped
-        and "half_adoption_reached" in s.columns
-        and not s["half_adoption_reached"].all()
-    ):
-        reached = int(s["half_adoption_reached"].sum())
+    if not dropped and CENSORED_FLAG in s.columns and not s[CENSORED_FLAG].all():
+        reached = int(s[CENSORED_FLAG].sum())
         censored = (
             f"<p class='muted'>Weeks to 50% adoption is censored at the run length: "
             f"half the schools adopted in only {reached} of {len(s)} runs, so the "
