@@ -566,8 +566,10 @@ class ContactParams(_Section):
         unit="per term week",
         ge=0,
         le=1,
-        source="MenSI Italy: 'a series of four local meetings' of its clusters in 2022; EEF "
-        "Schools Partnership Programme: 4 training days + 2 peer reviews",
+        source="assumption: no MenSI meeting frequency is public; MenSI Italy's 'series of "
+        "four local meetings' (2022) were national-coordinator events, about one per Italian "
+        "cluster, not the clusters' own meetings; EEF Schools Partnership Programme: 4 "
+        "training days + 2 peer reviews a programme (docs/sources/anchors.md 2, 5)",
     )
     rate_online: float = param(
         0.25,
@@ -612,7 +614,9 @@ class ContactParams(_Section):
         unit="hours per delegate",
         ge=0,
         le=24,
-        source="MenSI Italy's cluster meetings lasted 1-2 days; EEF training days",
+        source="assumption: a school day of 7 hours; no source gives the length of a "
+        "cluster's own meetings (MenSI Italy's national-coordinator meetings lasted 1-2 days, "
+        "the EEF Schools Partnership Programme's are training days)",
     )
     hours_online: float = param(
         1.5, "Length of an online meeting", unit="hours per delegate", ge=0, le=24
