@@ -96,7 +96,8 @@ class ProgrammeParams(_Section):
         unit="week",
         ge=1,
         le=5200,
-        source="MenSI pilot: one school year (Sep 2021 - Aug 2022)",
+        source="MenSI pilot: one school year, 2021/22, from its mentor course of Sep-Oct 2021 "
+        "(the model's year: 52 weeks from September; no source found gives the pilot's end)",
     )
     sustain_prob: float = param(
         0.3,
@@ -771,8 +772,9 @@ class AdoptionParams(_Section):
         unit="per meeting",
         ge=0,
         le=10,
-        source="assumption: about 6 meetings a year with an adopting mentor convert a fully "
-        "ready school with probability 1 - exp(-0.6) = 0.45 (docs/ASSUMPTIONS.md 2)",
+        source="assumption: a fully ready school whose adopting mentor it meets 4 times a year "
+        "in person (top_down) adopts with probability 1 - exp(-0.4) = 0.33 a year, about 9 "
+        "times online at 0.6 (virtual) 1 - exp(-0.54) = 0.42 (docs/ASSUMPTIONS.md 2.1)",
     )
     readiness_midpoint: float = param(
         0.6,
