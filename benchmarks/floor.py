@@ -109,6 +109,10 @@ class FloorKernel:
         self.baseline = st.baseline.copy()
         self.adopted = st.adopted.copy()
         self.engagement = st.engagement.copy()
+        # the members' informal engagement (their proximity ties), None when it is theirs
+        informal = model._informal_engagement
+        self.informal = None if informal is None else informal.copy()
+        self.informal_ids = model._informal_ids
         self.active = st.active.copy()
         self.member = st.member.copy()
         self.role = st.role.copy()
@@ -325,11 +329,17 @@ class FloorKernel:
             dilution = np.ones(met.size)
             dilution[mentor_teaches] = np.maximum(load[teacher[mentor_teaches]], 1.0) ** ln.gamma
             dilution[peer] = np.maximum(peers_met[learner[peer]], 1) ** ln.gamma
+            if self.informal is None:
+                e_teacher, e_learner = engagement[teacher], engagement[learner]
+            else:  # proximity ties: the engagement a school would have outside the programme
+                formal = self.formal[met]
+                e_teacher = np.where(formal, engagement[teacher], self.informal[teacher])
+                e_learner = np.where(formal, engagement[learner], self.informal[learner])
             gain = (
                 ln.rate
                 * self.strength[met]
-                * engagement[teacher]
-                * engagement[learner]
+                * e_teacher
+                * e_learner
                 * self.absorb[learner]
                 * self.reach[learner]
                 * gap
@@ -391,7 +401,7 @@ class FloorKernel:
             abandons = adopted & (u_abandon < ad.abandonment * (1.0 - capacity))
 
         # 5. engagement
-        drops = None
+        drops = informal_next = None
         if self.engagement_on:
             eng = self.eng
             new_engagement = np.clip(
@@ -400,6 +410,12 @@ class FloorKernel:
             below = engagement < eng.dropout_floor
             self.weeks_below = np.where(below, self.weeks_below + 1, 0)
             drops = self.active & self.member & (self.weeks_below >= eng.dropout_weeks)
+            if self.informal is not None:  # a volunteer's target, no load, no incentive
+                own = self.informal[self.informal_ids]
+                target = np.clip(
+                    eng.target_voluntary + 0.0 - eng.fatigue_per_mentee * 0.0, 0.0, 1.0
+                )
+                informal_next = np.clip(own + eng.relax_rate * (target - own), 0.0, 1.0)
         else:
             new_engagement = engagement
 
@@ -427,6 +443,9 @@ class FloorKernel:
         if abandons is not None:
             self.adopted &= ~abandons
         self.engagement = new_engagement
+        if informal_next is not None:
+            np.copyto(self.informal, new_engagement)
+            self.informal[self.informal_ids] = informal_next
         self.week += 1
         if drops is not None and drops.any():
             self.dropouts += int(np.count_nonzero(drops))

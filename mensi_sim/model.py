@@ -14,6 +14,7 @@ from mensi_sim.agents import School
 from mensi_sim.codes import (
     COST_CATEGORIES,
     KIND_MENTORING,
+    KIND_PROXIMITY,
     MODE_IN_PERSON,
     MODE_ONLINE,
     ROLE_MENTEE,
@@ -68,8 +69,10 @@ class MentoringModel(mesa.Model):
        on its own (term weeks only); delegates' staff hours (valued at the country's hour
        rate) and travel (cash, while funded) are booked per participating school.
     2. Learning: in a meeting the less capable side gains
-       ``lambda * strength * e_i * e_j * absorb_j * reach_j * (c_i - c_j)+ / dilution``;
-       the teacher learns back (reciprocity); without contact capacity drifts to baseline.
+       ``lambda * strength * e_i * e_j * absorb_j * reach_j * (c_i - c_j)+ / dilution``
+       (``e`` the engagement each brings to the tie: on a proximity tie the one it would
+       have outside the programme); the teacher learns back (reciprocity); without
+       contact capacity drifts to baseline.
     3. Training: courses enrol at their start and complete at their end, raising capacity.
     4. Adoption: the scenario's rule from the registry; by default ``contact``, adopt with
        ``1 - exp(-r(c) (p + exposure * E))``, E the strength of this week's meetings with
@@ -195,6 +198,20 @@ class MentoringModel(mesa.Model):
         self._disadvantaged = population.disadvantaged >= scenario.population.disadvantaged_cutoff
         self._metrics = MetricsRecorder(self._disadvantaged)
         self._base_target = np.where(self._assigned, eng.target_compulsory, eng.target_voluntary)
+        # the engagement schools bring to their informal proximity ties: what they would
+        # have outside the programme (dynamics.engagement); kept apart from ``engagement``
+        # only for the programme's members, once there are any, and only where it is read
+        self._track_informal = (
+            eng.enabled
+            and scenario.learning.enabled
+            and bool(np.any(self.ties.kind == KIND_PROXIMITY))
+        )
+        self._informal_engagement: np.ndarray | None = None
+        if self._track_informal and member.any():
+            self._informal_engagement = engagement.initial_engagement(
+                n, eng.initial_voluntary, eng.spread_sd, population.motivation
+            )
+        self._informal_ids = np.flatnonzero(member)
         # enrolled schools per (course, wave) (wave 0 only without a staged roll-out)
         self._enrolled: dict[tuple[int, int], np.ndarray] = {}
         rates = np.array(
@@ -490,6 +507,7 @@ class MentoringModel(mesa.Model):
                 self._reach,
                 load,
                 sc.learning,
+                self._informal_engagement,
             )
 
         # 3. training
@@ -534,7 +552,7 @@ class MentoringModel(mesa.Model):
         adopts, abandons = rule.step(inputs, sc.adoption, self.streams["adoption"])
 
         # 5. engagement
-        new_engagement, drops = st.engagement, None
+        new_engagement, drops, informal_next = st.engagement, None, None
         # the schemes running in each wave's window, on its schools (every school: one entry)
         running_schemes = [
             (local, st.active if in_wave is None else st.active & in_wave, schemes)
@@ -556,6 +574,13 @@ class MentoringModel(mesa.Model):
             else:
                 target = self._plain_target
             new_engagement = engagement.relax_engagement(st.engagement, target, ep.relax_rate)
+            if self._informal_engagement is not None:  # the members' informal engagement
+                ids = self._informal_ids
+                informal_next = engagement.relax_engagement(
+                    self._informal_engagement[ids],
+                    engagement.informal_target(effect[ids] if running_schemes else 0.0, ep),
+                    ep.relax_rate,
+                )
             st.weeks_below, drops = engagement.dropout_step(
                 st.engagement, st.weeks_below, st.active, st.member, ep
             )
@@ -588,6 +613,9 @@ class MentoringModel(mesa.Model):
         if abandons.any():
             st.adopted &= ~abandons
         st.engagement = new_engagement
+        if informal_next is not None:  # everyone else's informal engagement is its engagement
+            np.copyto(self._informal_engagement, new_engagement)
+            self._informal_engagement[self._informal_ids] = informal_next
         ties_changed = drops is not None and bool(drops.any())
         if ties_changed:
             self._dropouts += int(np.count_nonzero(drops))
@@ -648,11 +676,14 @@ class MentoringModel(mesa.Model):
         )
         if self._staged:  # a new cluster follows its mentor's window
             self._cluster_wave = np.concatenate([self._cluster_wave, self._school_wave[fresh]])
+        if self._track_informal and self._informal_engagement is None:  # the first members
+            self._informal_engagement = st.engagement.copy()
         st.role[new.mentor] = ROLE_MENTOR  # a capable adopter becomes a mentor
         st.role[new.mentee] = ROLE_MENTEE
         st.cluster[new.mentee] = st.cluster[new.mentor]
         st.member[new.mentor] = True
         st.member[new.mentee] = True
+        self._informal_ids = np.flatnonzero(st.member)
         self.ties = self.ties.added(
             TieTable.build(
                 new.mentor,

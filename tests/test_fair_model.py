@@ -51,15 +51,17 @@ def assert_increase(a: np.ndarray, b: np.ndarray, what: str) -> float:
 
 
 def placebo(structure: str) -> Scenario:
-    """The pilot with ties that never meet: no cluster meeting, no community exchange, no
-    learning, no course (proximity ties, not the programme's, meet as in every world)."""
+    """The pilot with ties that never meet: no cluster meeting, no peer or community
+    exchange, no course. Learning stays on: the proximity ties, not the programme's, meet
+    and teach as in every world, so a programme that leaked into them (its members'
+    compulsion or a mentor's load lowering what they bring to their neighbours) would show."""
     data = PILOT.with_updates(
         {
             "network.structure": structure,
             "contacts.rate_in_person": 0.0,
             "contacts.rate_online": 0.0,
             "contacts.rate_community": 0.0,
-            "learning.enabled": False,
+            "contacts.rate_peer": 0.0,
         }
     ).model_dump()
     data["training"] = {"courses": []}
@@ -68,19 +70,37 @@ def placebo(structure: str) -> Scenario:
 
 # ---- same world ---------------------------------------------------------------------------
 
+#: the outcomes a programme could move: every one must be the baseline's, week by week
+PLACEBO_PATHS = ("adoption_share", "mean_capacity", "equity_gap", "capacity_gini")
+
 
 def test_a_placebo_programme_has_exactly_zero_effect_in_every_replicate():
     reps = 12
     none = simulate(placebo("none"), replications=reps, seed=SEED)
+    assert (none.summary["capacity_gain"] != 0).all()  # proximity ties do teach here
     for structure in POLICY:
         arm = simulate(placebo(structure), replications=reps, seed=SEED)
-        d_adoption = arm.summary["final_adoption_share"] - none.summary["final_adoption_share"]
-        d_capacity = arm.summary["initial_mean_capacity"] - none.summary["initial_mean_capacity"]
-        assert (d_adoption == 0).all(), structure  # exactly, not within a tolerance
-        assert (d_capacity == 0).all(), structure
-        # the whole adoption path, week by week, not just its end
-        assert arm.timeseries["adoption_share"].equals(none.timeseries["adoption_share"])
+        for outcome in ("final_adoption_share", "capacity_gain", "final_mean_capacity"):
+            d = arm.summary[outcome] - none.summary[outcome]
+            assert (d == 0).all(), (structure, outcome)  # exactly, not within a tolerance
+        for path in PLACEBO_PATHS:  # the whole path, week by week, not just its end
+            assert arm.timeseries[path].equals(none.timeseries[path]), (structure, path)
         assert (arm.summary["members_final"] > 0).all()  # it was a programme, on paper
+
+
+def test_a_placebo_programme_leaves_its_members_informal_engagement_as_it_was():
+    """The path the placebo closes: compulsion (top-down's members start at 0.6 and tend
+    to 0.5, volunteers 0.85 and 0.7) and a mentor's load (0.03 per mentee) lower what a
+    member brings to the programme, not what it brings to its proximity ties, which stays
+    what it is without the programme, bit for bit; the programme engagement does differ."""
+    none = MentoringModel(placebo("none"), rng=replicate_seed(SEED, 0))
+    top = MentoringModel(placebo("top_down"), rng=replicate_seed(SEED, 0))
+    members = top.state.member
+    for _ in range(60):
+        none.step()
+        top.step()
+        np.testing.assert_array_equal(top._informal_engagement, none.state.engagement)
+    assert (top.state.engagement[members] < none.state.engagement[members]).all()
 
 
 def test_every_structure_starts_from_the_same_schools():

@@ -1,4 +1,13 @@
-"""Rule 5, engagement: relaxation toward a target, and dropping out after long disengagement."""
+"""Rule 5, engagement: relaxation toward a target, and dropping out after long disengagement.
+
+Two engagements per school: ``engagement``, what it brings to the programme (compulsion
+and a mentor's load lower it, incentives raise it), and the informal engagement it brings
+to its proximity ties, which is what it would have outside any programme: a volunteer's
+start and target, raised by the incentives that reach it, with no compulsion and no mentor
+fatigue (``informal_target``). A school outside the programme has the two equal, bit for
+bit; so a programme whose ties never meet leaves every school's informal learning as it is
+without the programme.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +29,15 @@ def engagement_target(
     number of active mentees (0 for others).
     """
     return np.clip(base + incentive_effect - fatigue_per_mentee * load, 0.0, 1.0)
+
+
+def informal_target(incentive_effect: float | np.ndarray, params: EngagementParams) -> np.ndarray:
+    """The informal engagement's target: a volunteer's (``target_voluntary``) plus the
+    incentive effects, with no load (``engagement_target``'s arithmetic: for a school
+    outside the programme, the same number as its ``engagement`` target)."""
+    return engagement_target(
+        params.target_voluntary, incentive_effect, 0.0, params.fatigue_per_mentee
+    )
 
 
 def relax_engagement(engagement: np.ndarray, target: np.ndarray, rate: float) -> np.ndarray:

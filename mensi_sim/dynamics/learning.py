@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mensi_sim.codes import KIND_MENTORING, KIND_PEER
+from mensi_sim.codes import KIND_MENTORING, KIND_PEER, KIND_PROXIMITY
 from mensi_sim.dynamics.contacts import met_ties
 from mensi_sim.scenario.schema import ContactParams, LearningParams
 from mensi_sim.ties import TieTable
@@ -45,6 +45,7 @@ def learning_change(
     reach: np.ndarray,
     load: np.ndarray,
     params: LearningParams,
+    informal_engagement: np.ndarray | None = None,
 ) -> np.ndarray:
     """Change of capacity this week from meetings and drift.
 
@@ -59,6 +60,11 @@ def learning_change(
     gamma = 0 adds them up) and 1 otherwise. The
     teacher learns back ``reciprocity * gain_j * (1 - c_i)``. A school with no meeting this
     week drifts: ``drift * (baseline - c)``. Gains add up; the caller clips to [0, 1].
+
+    ``e`` is the engagement each side brings to the tie: ``engagement`` on a programme's
+    (formal) tie, ``informal_engagement`` on an informal proximity tie (the engagement the
+    school would have outside any programme: ``engagement.informal_target``); without it,
+    ``engagement`` on every tie.
     """
     n = capacity.size
     e = met_ties(met)
@@ -75,6 +81,12 @@ def learning_change(
     learner = np.where(cu >= cv, v, u)
     gap = np.abs(cu - cv)
     kind = ties.kind[e]
+    if informal_engagement is None or informal_engagement is engagement:
+        e_teacher, e_learner = engagement[teacher], engagement[learner]
+    else:  # a school brings its programme engagement to programme ties only
+        formal = kind != KIND_PROXIMITY
+        e_teacher = np.where(formal, engagement[teacher], informal_engagement[teacher])
+        e_learner = np.where(formal, engagement[learner], informal_engagement[learner])
     peer = kind == KIND_PEER
     peers_met = np.bincount(u[peer], minlength=n) + np.bincount(v[peer], minlength=n)
     mentor_teaches = (kind == KIND_MENTORING) & (teacher == u)
@@ -84,8 +96,8 @@ def learning_change(
     gain = (
         params.rate
         * ties.strength[e]
-        * engagement[teacher]
-        * engagement[learner]
+        * e_teacher
+        * e_learner
         * absorb[learner]
         * reach[learner]
         * gap

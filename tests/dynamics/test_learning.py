@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from mensi_sim.codes import KIND_MENTORING, KIND_PEER
+from mensi_sim.codes import KIND_MENTORING, KIND_PEER, KIND_PROXIMITY
 from mensi_sim.dynamics import learning
 from mensi_sim.scenario.schema import ContactParams, LearningParams
 
@@ -27,6 +27,7 @@ def _change(
     reach=None,
     strength=None,
     baseline=None,
+    informal=None,
 ):
     n = len(capacity)
     table = ties(
@@ -46,6 +47,7 @@ def _change(
         np.array(reach if reach is not None else [1.0] * n),
         np.array(load if load is not None else [2.0, 0.0, 0.0]),
         params,
+        None if informal is None else np.array(informal, float),
     )
 
 
@@ -73,6 +75,30 @@ def test_engagement_strength_absorption_and_reach_multiply():
         gamma=0.0,
     )
     assert change[1] == pytest.approx(0.5 * 0.6 * 0.5 * 0.8 * 0.9 * 0.7 * 0.4)
+
+
+def test_a_proximity_tie_carries_the_informal_engagement_a_programme_tie_the_other():
+    # school 0 (c = 0.8) teaches 1 over a mentoring tie and 2 over a proximity tie; its
+    # programme engagement 0.5, its informal one 0.9 (the learners: 0.8 and 0.6 in the
+    # programme, 0.7 and 1.0 informally); gamma 0, lambda 0.5
+    change = _change(
+        [0.8, 0.4, 0.6],
+        [True, True],
+        kind=[KIND_MENTORING, KIND_PROXIMITY],
+        engagement=[0.5, 0.8, 0.6],
+        informal=[0.9, 0.7, 1.0],
+        gamma=0.0,
+    )
+    assert change[1] == pytest.approx(0.5 * 0.5 * 0.8 * 0.4)  # the programme's engagement
+    assert change[2] == pytest.approx(0.5 * 0.9 * 1.0 * 0.2)  # the informal engagement
+    without = _change(
+        [0.8, 0.4, 0.6],
+        [True, True],
+        kind=[KIND_MENTORING, KIND_PROXIMITY],
+        engagement=[0.5, 0.8, 0.6],
+        gamma=0.0,
+    )
+    assert without[2] == pytest.approx(0.5 * 0.5 * 0.6 * 0.2)  # none given: one engagement
 
 
 def test_less_capable_side_learns_even_if_it_is_the_mentor():
