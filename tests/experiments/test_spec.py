@@ -156,8 +156,19 @@ def test_the_four_required_experiments_are_shipped() -> None:
         "contacts.rate_community",
         "contacts.strength_community",
         "learning.rate",
-    }  # the parameters docs/ASSUMPTIONS.md tables as "(ranking)"
+        "learning.gamma",
+        "engagement.target_voluntary",
+        "engagement.target_compulsory",
+        "adoption.initial_share",
+    }  # the numeric parameters docs/ASSUMPTIONS.md tables as "(ranking)" that can move
+    # adopters, and the meeting hours (cost only, a check at the noise floor)
     assert set(sens.draws.names) == ranking
+    # the PSAs draw the same and the coordination prices (cost only: sensitivity reads
+    # adopters, which they cannot move)
+    coordination = {f"costs.coordination_{s}" for s in ("top_down", "bottom_up", "virtual")}
+    for name in ("structures_psa", "budget_psa"):
+        psa = load_experiment(EXPERIMENTS / f"{name}.toml")
+        assert set(psa.draws.names) == ranking | coordination, name
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
