@@ -726,11 +726,14 @@ class Course(_Section):
         0.0, "Fee per enrolled school (cash)", unit="EUR", ge=0, le=1e7
     )
     staff_hours: float = param(
-        20.0,
+        40.0,
         "Staff time per enrolled school (all its staff on the course together)",
         unit="hours",
         ge=0,
         le=10_000,
+        source="MenSI mentor course 2021: 93 staff registered from the 24 mentor schools (3.9 "
+        "a school) x about 10 hours each (assumption: three online modules, Sep-Oct 2021; no "
+        "workload published) = 39, rounded to 40",
     )
 
 
@@ -1116,13 +1119,14 @@ class Scenario(BaseModel):
                 "(the network file brings its own schools)"
             )
         prog = self.programme
-        if self.opening.enabled and self.opening.start_week >= prog.last_end_week:
+        if self.opening.enabled and self.opening.start_week >= prog.end_week:
             raise ValueError(
                 f"opening.start_week: {self.opening.start_week}: schools join only while the "
                 f"programme runs (programme.end_week = {prog.end_week})"
                 if not prog.staged
                 else f"opening.start_week: {self.opening.start_week}: schools join only while "
-                f"the programme runs (its last wave ends in week {prog.last_end_week})"
+                f"their wave's window runs (weeks {prog.start_week}-{prog.end_week - 1} of "
+                "each wave's calendar, shifted by 52 weeks a wave)"
             )
         if prog.staged:
             self._check_waves()
