@@ -642,7 +642,15 @@ class MentoringModel(mesa.Model):
         outside = ~st.member
         if self._school_running is not None:  # a staged roll-out: where a window runs
             outside &= self._school_running
-        joiners = opening.draw_joiners(outside, sc.opening, self.week, rng)
+        week = self.week  # under a staged roll-out: each school's week of its wave's calendar
+        if self._staged:
+            week = (
+                week
+                - np.asarray([sc.programme.wave_offset(k) for k in range(sc.programme.n_waves)])[
+                    self._school_wave
+                ]
+            )
+        joiners = opening.draw_joiners(outside, sc.opening, week, rng)
         if joiners.size == 0:
             return False
         eligible = opening.eligible_mentors(st.adopted, st.capacity, st.active, load, sc.opening)

@@ -64,12 +64,20 @@ def match_joiners(
 
 
 def draw_joiners(
-    outside: np.ndarray, params: OpeningParams, week: int, rng: np.random.Generator
+    outside: np.ndarray,
+    params: OpeningParams,
+    week: int | np.ndarray,
+    rng: np.random.Generator,
 ) -> np.ndarray:
     """Outside schools asking to join this week (each with probability ``join_rate``).
 
-    Draws one uniform number per school from the start week on (aligned streams).
+    ``week`` is the week of the programme's calendar, or one per school under a staged
+    roll-out (the week of its wave's calendar: a wave k school's week is ``week - 52 k``),
+    so a school may ask from ``start_week`` of its own calendar on. Draws one uniform
+    number per school from the first week any school may ask on (aligned streams).
     """
-    if not params.enabled or week < params.start_week:
+    may_ask = np.asarray(week) >= params.start_week
+    if not params.enabled or not may_ask.any():
         return np.zeros(0, np.int64)
-    return np.flatnonzero(outside & (rng.random(outside.size) < params.join_rate))
+    asks = outside & (rng.random(outside.size) < params.join_rate)
+    return np.flatnonzero(asks & may_ask if may_ask.ndim else asks)

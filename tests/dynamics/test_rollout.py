@@ -361,3 +361,50 @@ def test_a_rosters_regions_are_checked_when_its_schools_are_read(tmp_path):
         MentoringModel(staged(sc, [["A", "B"], ["F"]]), rng=1)
     with pytest.raises(ScenarioError, match="region 'F' is in no wave"):
         MentoringModel(staged(sc, [["A", "N"]]), rng=1)
+
+
+# ------------------------------------------------------- opening up on a wave's calendar
+
+
+def test_a_later_wave_opens_up_at_its_own_start_week():
+    # opening up from week 10 of each wave's calendar: wave 0's outside schools may join
+    # from week 10, wave 1's from week 62 (10 + 52), each only while its window runs (the
+    # old code let wave 1 join from week 52, the first week of its window). 480 schools, so
+    # that top-down leaves schools outside; mentors from capacity 0.3 with 8 places
+    sc = pilot(
+        "top_down",
+        **{
+            "population.n_schools": 480,
+            "opening.enabled": True,
+            "opening.start_week": 10,
+            "opening.join_rate": 0.2,
+            "opening.mentor_min_capacity": 0.3,
+            "opening.mentor_limit": 8,
+            "programme.waves": [FIRST, SECOND],
+        },
+    )
+    model = MentoringModel(sc, rng=replicate_seed(SEED, 0))
+    later = in_countries(model, SECOND)
+    joined_at = np.full(model.state.n, -1)
+    was = model.state.member.copy()
+    for _ in range(90):
+        model.step()
+        fresh = model.state.member & ~was & (joined_at < 0)
+        joined_at[fresh] = model.week - 1  # the week whose step it joined in
+        was = model.state.member.copy()
+    first = joined_at[~later & (joined_at >= 0)].min(), joined_at[later & (joined_at >= 0)].min()
+    assert first[0] == 10  # at a rate of 0.2, some outside school asks in its first week
+    assert first[1] == 62
+    assert (joined_at[~later & (joined_at >= 0)] < 52).all()  # wave 0's window ends
+
+
+def test_opening_after_the_windows_end_is_refused_for_a_staged_roll_out():
+    # week 60 of a wave's calendar is after every wave's window (weeks 0-51 of its own)
+    with pytest.raises(ValueError, match="opening.start_week: 60: .* wave's window"):
+        pilot(
+            **{
+                "opening.enabled": True,
+                "opening.start_week": 60,
+                "programme.waves": [FIRST, SECOND],
+            }
+        )
