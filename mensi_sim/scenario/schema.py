@@ -257,12 +257,14 @@ class PopulationParams(_Section):
         60.0, "Side of the square area of one region", unit="km", gt=0, le=5000
     )
     teachers_median: float = param(
-        25.0,
+        18.5,
         "Median teachers per school (lognormal)",
         unit="teachers",
         gt=0,
         le=1000,
-        source="EU: 5.26 million teachers / ~250,000 schools = about 21 per school",
+        source="EU: 5.26 million teachers / ~250,000 schools = a mean of about 21 per school; "
+        "the lognormal's median is the mean / exp(teachers_sigma^2 / 2) = 21 / exp(0.125) = "
+        "18.5 (no median is published)",
     )
     teachers_sigma: float = param(0.5, "Log-sd of teachers per school", unit="log", ge=0, le=3)
     disadvantaged_mean: float = param(
@@ -649,7 +651,7 @@ class ContactParams(_Section):
         unit="teachers",
         ge=1,
         le=1000,
-        source="assumption: 2 delegates from a median school of 25 teachers",
+        source="assumption: 2 delegates from a median school of 18.5 teachers",
     )
     max_delegates: int = param(
         4,
