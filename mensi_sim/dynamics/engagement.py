@@ -26,7 +26,8 @@ def engagement_target(
 
     ``base`` is the voluntary or compulsory target (per school: compulsory for the schools
     a compulsory structure assigned, voluntary for every other); ``load`` is a mentor's
-    number of active mentees (0 for others).
+    number of open mentoring ties (0 for others; a tie goes quiet when a side drops out,
+    and a programme tie closes at the end unless its cluster goes on).
     """
     return np.clip(base + incentive_effect - fatigue_per_mentee * load, 0.0, 1.0)
 
