@@ -107,11 +107,19 @@ INCENTIVE_TYPES.register(
         description="amount once, in the scheme's start week",
     )
 )
+# Release time: 0.1 FTE a school-year, priced from the project's own staff-time figures:
+# the mean over the six MenSI countries of 0.1 x annual working hours x hour rate
+# (STAFF_HOUR_RATE_BY_COUNTRY; OECD hours: CZ 1,688, HU 1,656, PT 1,368, else 1,557) =
+# mean(6,539, 2,180, 2,363, 1,490, 4,360, 4,651) = EUR 3,597, rounded to EUR 3,600 (about
+# 156 hours, 22 days of 7 hours). One amount everywhere: it does not follow a school's own
+# country rate. The payment is cash; the hours of the meetings it frees are booked as staff
+# time as well (contacts), so under the total cost perspective a mentor's meeting hours, up
+# to the ~156 hours it buys, are counted twice (docs/ASSUMPTIONS.md 8.4).
 INCENTIVE_TYPES.register(
     IncentiveType(
         name="release_time",
         pay=_per_school_year,
-        default_amount=4000.0,  # 0.1 FTE = 16 staff days at EUR 250
+        default_amount=3600.0,
         description="amount per school-year (0.1 FTE release time), paid weekly",
     )
 )

@@ -991,7 +991,9 @@ class IncentiveScheme(_Section):
         unit="EUR",
         ge=0,
         le=1e8,
-        source="assumption; England's teaching-school grant was GBP 60,000 per alliance",
+        source="assumption (release time: 0.1 FTE at the MenSI countries' mean hours x rate, "
+        "EUR 3,600); the one per-school payment found: a one-off GBP 775 per mentor (EEF/NFER "
+        "trial, no effect on mentors' training time; docs/sources/anchors.md)",
     )
     per: Literal["school", "teacher"] = Field(
         "school", description="Whether the amount is per school or per teacher of the school"
