@@ -200,6 +200,22 @@ def frontier(costs: Mapping[str, float], effects: Mapping[str, float]) -> dict[s
     return status
 
 
+def dominators(
+    name: str, means: Mapping[str, tuple[float, float]], first: str | None = None
+) -> list[str]:
+    """The schemes that dominate ``name`` on the means (``means``: scheme -> (mean cost,
+    mean effect)): costing no more and achieving no less, one of them strictly; ``first``
+    (the one ``frontier`` names) first, then the others by cost."""
+    c, e = means[name]
+    found = [
+        m
+        for m, (cm, em) in means.items()
+        if m != name and cm <= c and em >= e and (cm < c or em > e)
+    ]
+    found.sort(key=lambda m: (m != first, means[m][0], -means[m][1]))
+    return found
+
+
 def cost_effectiveness(
     summary: pd.DataFrame,
     baseline: str | None = None,
@@ -315,16 +331,29 @@ def cost_effectiveness(
     step = (front["mean_cost"].diff() / front["mean_effect"].diff()).astype(float)
     table["frontier_icer"] = np.nan
     table.loc[on, "frontier_icer"] = step.to_numpy()
-    # dominance of one scheme by another: significant when the paired CIs agree
-    sig = []
+    # dominance of one scheme by another: significant when the paired CIs agree. The
+    # status on the means names the cheapest scheme that dominates; when that dominance is
+    # not significant but another dominating scheme's is, that one is named instead, so a
+    # "dominated by X" is marked significant whenever some scheme significantly dominates
+    pairs = zip(table["mean_cost"], table["mean_effect"], strict=True)
+    mean_of = dict(zip(table["scenario"], pairs, strict=True))
+    sig, named = [], []
     for name, st in zip(table["scenario"], table["frontier"], strict=True):
-        if st.startswith("dominated by "):
-            other = st.removeprefix("dominated by ")
+        if not st.startswith("dominated by "):
+            sig.append(False)
+            named.append(st)
+            continue
+        first = st.removeprefix("dominated by ")
+        found = None
+        for other in dominators(name, mean_of, first):
             cs, co = paired(summary, name, other, cost)
             es, eo = paired(summary, name, other, effect)
-            sig.append(dominance_significant(cs - co, es - eo, +1, -1, level))
-        else:
-            sig.append(False)
+            if dominance_significant(cs - co, es - eo, +1, -1, level):
+                found = other
+                break
+        sig.append(found is not None)
+        named.append(f"dominated by {found if found is not None else first}")
+    table["frontier"] = named
     table["frontier_dominance_significant"] = sig
     return table
 

@@ -146,24 +146,28 @@ class Leading:
     n_pairs: int
     few: bool
 
-    def sentence(self, what: str = "additional adopting schools") -> str:
-        """The verdict in words: a leader, or "not distinguishable"."""
+    def sentence(
+        self, what: str = "additional adopting schools", where: str = "", note: str = ""
+    ) -> str:
+        """The verdict in words: a leader, or "not distinguishable"; ``where`` (e.g. "at a
+        budget of €400,000") opens it, ``note`` follows it in brackets."""
         gap = f"{self.difference:+.1f} [{self.ci_low:+.1f}, {self.ci_high:+.1f}]"
         if not self.runner_up:
-            text = f"{self.leader} is the only option compared"
+            text = f"{self.leader} is the only option compared" + (f" ({note})" if note else "")
         elif self.distinguishable:
             text = (
                 f"{self.leader} gives the most {what}, {gap} more than {self.runner_up} "
-                "(paired 95% CI)"
+                f"(paired 95% CI{'; ' + note if note else ''})"
             )
         else:
             text = (
                 f"{self.leader} and {self.runner_up} are not distinguishable in {what} "
                 f"(difference {gap}, paired 95% CI includes 0): no winner can be named"
+                + (f" ({note})" if note else "")
             )
         if self.few:
             text += f"; only {self.n_pairs} replicates: intervals are rough, add replicates"
-        return text
+        return f"{where}, {text}" if where else text
 
 
 def leading_options(
@@ -192,10 +196,114 @@ def leading_options(
     return Leading(leader, runner, diff, low, high, distinct, int(a.size), a.size < FEW_REPLICATES)
 
 
-def firmness(p: float) -> str:
-    """``firm`` (p >= VERDICT_PROBABILITY), ``uncertain`` (0.5 <= p < it), ``unlikely``."""
+def _budget_mix(
+    summary: pd.DataFrame, row: pd.Series, column: str, replicates: Sequence[int]
+) -> np.ndarray:
+    """A group's outcome at the budget, replicate by replicate: ``(1 - w) y_lower + w
+    y_upper`` on ``replicates`` (the mix of ``at_budget``)."""
+
+    def values(name: str) -> np.ndarray:
+        part = summary[summary["scenario"] == name].drop_duplicates("replicate")
+        return part.set_index("replicate")[column].loc[list(replicates)].to_numpy(float)
+
+    w = float(row["weight"])
+    if row["lower"] == row["upper"]:
+        return values(str(row["lower"]))
+    return (1 - w) * values(str(row["lower"])) + w * values(str(row["upper"]))
+
+
+def budget_leading(
+    summary: pd.DataFrame, budget: pd.DataFrame, effect: str = EFFECT, level: float = 0.95
+) -> Leading | None:
+    """At a fixed budget (the table of ``cost_effectiveness.at_budget``): the group whose mix
+    adds the most ``effect`` against the runner-up, on the paired difference of their two
+    mixes, replicate by replicate (the replicates the four sizes mixed all have); None when
+    the table has no row of ``effect``."""
+    rows = budget[budget["outcome"] == effect]
+    if rows.empty:
+        return None
+    ranked = rows.sort_values("difference", ascending=False, kind="mergesort")
+    top = ranked.iloc[0]
+    if len(ranked) == 1:
+        n = int(top["n_pairs"])
+        return Leading(
+            str(top["group"]), "", math.nan, math.nan, math.nan, True, n, n < FEW_REPLICATES
+        )
+    second = ranked.iloc[1]
+    sizes = {str(r[k]) for r in (top, second) for k in ("lower", "upper")}
+    common = None
+    for name in sizes:
+        reps = set(summary.loc[summary["scenario"] == name, "replicate"])
+        common = reps if common is None else common & reps
+    reps = sorted(common or ())
+    d = _budget_mix(summary, top, effect, reps) - _budget_mix(summary, second, effect, reps)
+    diff, low, high, _ = t_interval(d, level)
+    distinct = bool(low > 0 or high < 0)
+    return Leading(
+        str(top["group"]),
+        str(second["group"]),
+        diff,
+        low,
+        high,
+        distinct,
+        len(reps),
+        len(reps) < FEW_REPLICATES,
+    )
+
+
+def budget_sentence(
+    summary: pd.DataFrame, budget: pd.DataFrame, effect: str = EFFECT, level: float = 0.95
+) -> str | None:
+    """The fixed-budget table's verdict in one sentence (``budget_leading``): the group that
+    adds the most at the budget, against the runner-up, or "not distinguishable"; a group
+    named that spends less than the budget (its largest size costs less) says so."""
+    from mensi_sim.formats import fmt
+
+    lead = budget_leading(summary, budget, effect, level)
+    if lead is None:
+        return None
+    amount = float(budget["budget"].iloc[0])
+    rows = budget[budget["outcome"] == effect].set_index("group")
+    under = [
+        f"{g} spends {fmt(float(rows.loc[g, 'spent']), 'eur')}, its largest size"
+        for g in (lead.leader, lead.runner_up)
+        if g and float(rows.loc[g, "spent"]) < amount
+    ]
+    return lead.sentence(where=f"at a budget of {fmt(amount, 'eur')}", note="; ".join(under))
+
+
+def distinct_resamples(replicates: int) -> int:
+    """How many different bootstrap resamples ``replicates`` replicates have: the multisets
+    of that size, ``C(2r - 1, r)`` (10 for 3 replicates, 462 for 6, 92,378 for 10)."""
+    return math.comb(2 * replicates - 1, replicates) if replicates > 0 else 0
+
+
+def _min_firm_replicates(level: float = VERDICT_PROBABILITY) -> int:
+    r = 2
+    while 2.0 ** (1 - r) > 1 - level:
+        r += 1
+    return r
+
+
+#: fewest replicates at which a bootstrap probability may be called firm. A bootstrap
+#: verdict that is a sign (a scheme dominated, on the frontier) holds in every resample
+#: whenever the r paired differences all have one sign, since each replicate repeated r
+#: times is a resample; with no difference at all that happens with probability
+#: 2^(1 - r): 25% at 3 replicates (10 distinct resamples), 6.3% at 5 (126), 3.1% at 6
+#: (462). Firm needs it at most 1 - VERDICT_PROBABILITY, so at least 6 replicates.
+MIN_FIRM_REPLICATES = _min_firm_replicates()
+
+
+def firmness(p: float, replicates: int | None = None) -> str:
+    """``firm`` (p >= VERDICT_PROBABILITY), ``uncertain`` (0.5 <= p < it), ``unlikely``.
+
+    ``replicates``: a bootstrap probability over that many replicates; below
+    ``MIN_FIRM_REPLICATES`` a probability of VERDICT_PROBABILITY or more is ``too few
+    replicates`` (a probability over parameter draws passes None)."""
     if not p == p:  # NaN
         return "unknown"
     if p >= VERDICT_PROBABILITY:
+        if replicates is not None and replicates < MIN_FIRM_REPLICATES:
+            return "too few replicates"
         return "firm"
     return "uncertain" if p >= 0.5 else "unlikely"

@@ -403,12 +403,29 @@ def _icer_text(r: pd.Series) -> str:
     return f"{fmt(r['icer'], 'eur')} (CI unbounded: any value)"
 
 
-def _verdict_text(p: float, verdict: str) -> str:
+def _verdict_text(p: float, verdict: str, replicates: int | None = None) -> str:
     from mensi_sim.analysis.verdicts import firmness
 
     if p != p:
         return verdict
-    return f"{verdict} (P {p:.2f}, {firmness(p)})"
+    return f"{verdict} (P {p:.2f}, {firmness(p, replicates)})"
+
+
+def _status_text(r: pd.Series, replicates: int | None) -> str:
+    """A scheme's frontier status with its probability. P counts the kind of status
+    (dominated by any scheme, ``verdicts.status_kind``); a scheme dominated significantly by
+    none is "dominated (P ...)", and the scheme that dominates it on the means is named
+    after it as not significant, so the probability is not read as that pair's."""
+    front = str(r["frontier"])
+    if front.startswith("dominated by ") and not r["frontier_dominance_significant"]:
+        other = front.removeprefix("dominated by ")
+        return (
+            f"{_verdict_text(r['p_status'], 'dominated', replicates)}; by {other} on the "
+            "means, not significant"
+        )
+    if front.startswith("dominated by "):
+        front += " (significant)"
+    return _verdict_text(r["p_status"], front, replicates)
 
 
 def _uncensored_outcomes(
@@ -486,7 +503,13 @@ def compare(
     figure = figure_options(dpi, size)
     from mensi_sim.analysis import COMPARE_OUTCOMES, at_budget, comparison_table
     from mensi_sim.analysis.cost_effectiveness import PERSPECTIVES
-    from mensi_sim.analysis.verdicts import VERDICT_PROBABILITY, leading_options
+    from mensi_sim.analysis.verdicts import (
+        MIN_FIRM_REPLICATES,
+        VERDICT_PROBABILITY,
+        budget_sentence,
+        distinct_resamples,
+        leading_options,
+    )
     from mensi_sim.cli.group_views import check_by, print_group_comparison
     from mensi_sim.errors import ResultsError
 
@@ -577,11 +600,18 @@ def compare(
         )
     console.print("p-values, unadjusted / Holm-adjusted (the stars follow the adjusted)")
     console.print(p_table)
+    reps = int(table["bootstrap_replicates"].iloc[0])
+    few_resamples = (
+        f"; {reps} replicates have only {distinct_resamples(reps):,} distinct resamples"
+        if reps < MIN_FIRM_REPLICATES
+        else ""
+    )
     console.print(
         f"cost-effectiveness ({perspective} cost: {PERSPECTIVES[perspective]}; effect: adopting "
         "schools at the end; ICER = extra EUR per additional adopting school, Fieller 95% set), "
-        f"ordered by cost; P = share of {int(table['bootstrap_replicates'].iloc[0])}-replicate "
-        f"bootstrap resamples giving the verdict (firm at >= {VERDICT_PROBABILITY:.2f})",
+        f"ordered by cost; P = share of {reps}-replicate bootstrap resamples giving the "
+        f"verdict (firm at >= {VERDICT_PROBABILITY:.2f} with at least {MIN_FIRM_REPLICATES} "
+        f"replicates{few_resamples})",
         soft_wrap=True,
     )
     t = simple_table(
@@ -600,9 +630,6 @@ def compare(
         else:
             icer = _icer_text(r)
             dom = r["dominance"] + (" (significant)" if r["dominance_significant"] else "")
-        front = r["frontier"]
-        if front.startswith("dominated by") and r["frontier_dominance_significant"]:
-            front += " (significant)"
         step = r["frontier_icer"]
         t.add_row(
             r["scenario"],
@@ -610,7 +637,7 @@ def compare(
             _ci(r, "delta_effect", "num1"),
             icer,
             dom,
-            _verdict_text(r["p_status"], front),
+            _status_text(r, reps),
             fmt(step, "eur") if step == step else "-",
             f"{r['p_frontier']:.2f}",
         )
@@ -644,6 +671,9 @@ def compare(
                 f"{fmt(s['ci_high'], 'dpct')}]",
             )
         console.print(t)
+        at = budget_sentence(summary, ab)
+        if at is not None:
+            console.print(f"verdict: {at}", soft_wrap=True)
     if by is not None:
         written = print_group_comparison(res, by, baseline, console)
         console.print(f"written: {written}", soft_wrap=True)

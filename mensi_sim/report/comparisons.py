@@ -66,7 +66,84 @@ def comparison(res: Results, figures: str) -> str:
         )
         + more(len(ce) - 1)
         + (censored_note(res) if dropped else "")
+        + fixed_budget(res)
         + figures
+    )
+
+
+def _budget_table(res: Results) -> pd.DataFrame | None:
+    """The fixed-budget table: budget.parquet (``compare``), else ``at_budget`` of the
+    experiment's ``[budget]``; None without a budget."""
+    stored = res.tables.get("budget")
+    if stored is not None and not stored.empty:
+        return stored
+    spec = res.manifest.get("budget") or {}
+    if not spec.get("amount") or res.is_psa or res.baseline is None:
+        return None
+    from mensi_sim.analysis import at_budget
+
+    try:
+        return at_budget(
+            res.summary,
+            res.groups,
+            float(spec["amount"]),
+            res.baseline,
+            perspective=spec.get("perspective") or "total",
+        )
+    except (KeyError, ValueError) as exc:
+        res.notes.append(f"fixed budget: cannot compute ({' '.join(str(exc).split())})")
+        return None
+
+
+def fixed_budget(res: Results) -> str:
+    """What each group achieves at the experiment's fixed budget (mixing the two sizes whose
+    mean costs bracket it), and the verdict: the leader against the runner-up on their paired
+    difference, or "not distinguishable" (``analysis.verdicts.budget_sentence``)."""
+    from mensi_sim.analysis.verdicts import budget_sentence
+
+    ab = _budget_table(res)
+    if ab is None or ab.empty:
+        return ""
+    amount = float(ab["budget"].iloc[0])
+    rows = []
+    for group, part in ab.groupby("group", sort=False):
+        first = part.iloc[0]
+        mix = (
+            first["lower"]
+            if first["lower"] == first["upper"]
+            else f"{first['lower']} + {first['weight']:.2f} x {first['upper']}"
+        )
+        by = part.set_index("outcome")
+        cells = [esc(group), esc(mix), esc(fmt(first["spent"], "eur"))]
+        for outcome, kind in (("adopters_final", "signed1"), ("final_adoption_share", "dpct")):
+            if outcome in by.index:
+                r = by.loc[outcome]
+                cells.append(esc(with_ci(r["difference"], r["ci_low"], r["ci_high"], kind)))
+            else:
+                cells.append("-")
+        rows.append(cells)
+    verdict = budget_sentence(res.summary, ab)
+    cost = str(ab["cost"].iloc[0]) if "cost" in ab.columns else "total_cost"
+    return (
+        f"<h3>At a fixed budget of {esc(fmt(amount, 'eur'))}</h3>"
+        "<p>Each group's sizes are mixed: the two whose mean costs "
+        f"({esc(cost)}) bracket the budget, the larger in the share of the regions that "
+        "spends the budget exactly (a group whose largest size costs less spends less). "
+        f"Differences from {esc(str(res.baseline))}, replicate by replicate.</p>"
+        + table(
+            [
+                "Group",
+                "Sizes mixed",
+                "Spent",
+                "Additional adopting schools",
+                "Adoption (difference)",
+            ],
+            rows,
+            numeric=[2, 3, 4],
+            raw=True,
+            caption=f"At a budget of {fmt(amount, 'eur')} (mean [95% CI], paired)",
+        )
+        + (f"<p><b>Verdict:</b> {esc(_sentence(verdict))}</p>" if verdict else "")
     )
 
 
@@ -77,7 +154,23 @@ def _ranking(ce: pd.DataFrame, base: str | None) -> pd.DataFrame:
     return pd.concat([front, rest])
 
 
+def _status_words(r: pd.Series) -> tuple[str, str]:
+    """A scheme's frontier status as ``compare`` prints it, in two parts: the status its
+    probability belongs to, and what follows the probability. "dominated by X (significant)"
+    when X dominates it significantly; else "dominated", then "; by X on the means, not
+    significant" (the probability counts dominance by any scheme)."""
+    status = str(r["frontier"])
+    if not status.startswith("dominated by "):
+        return status, ""
+    if bool(r.get("frontier_dominance_significant", False)):
+        return f"{status} (significant)", ""
+    other = status.removeprefix("dominated by ")
+    return "dominated", f"; by {other} on the means, not significant"
+
+
 def cost_effectiveness(res: Results) -> str:
+    from mensi_sim.analysis.verdicts import firmness
+
     ce = res.try_comparison()
     if ce is None or len(ce) < 2 or "frontier" not in ce.columns:
         return (
@@ -86,6 +179,9 @@ def cost_effectiveness(res: Results) -> str:
         )
     base = res.baseline
     ranked = _ranking(ce, base)
+    replicates = (
+        int(ce["bootstrap_replicates"].iloc[0]) if "bootstrap_replicates" in ce.columns else None
+    )
     rows, classes = [], []
     rank = 0
     for _, r in ranked.head(MAX_ROWS).iterrows():
@@ -108,6 +204,7 @@ def cost_effectiveness(res: Results) -> str:
         step = r.get("frontier_icer")
         status = str(r["frontier"])
         badge = "good" if on else "bad" if status.startswith(("dominated", "extendedly")) else ""
+        shown, after = _status_words(r)
         rows.append(
             (
                 str(rank) if on else "-",
@@ -128,12 +225,13 @@ def cost_effectiveness(res: Results) -> str:
                 ),
                 esc(icer),
                 esc(fmt(step, "eur") if on and r["scenario"] != base else "-"),
-                f'<span class="badge {badge}">{esc(status)}</span>'
+                f'<span class="badge {badge}">{esc(shown)}</span>'
                 + (
-                    f" (P {r['p_status']:.2f})"
+                    f" (P {r['p_status']:.2f}, {esc(firmness(r['p_status'], replicates))})"
                     if "p_status" in r and r["scenario"] != base and r["p_status"] == r["p_status"]
                     else ""
-                ),
+                )
+                + esc(after),
             )
         )
         classes.append("frontier" if on else "")

@@ -1,0 +1,214 @@
+"""The verdicts `compare` prints, checked by hand on real sweeps of the shipped budget
+experiment (shortened to 52 weeks): the fixed budget's leader against its runner-up, the
+scheme named as dominating, firmness with few replicates."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from typer.testing import CliRunner
+
+from mensi_sim import SweepOptions, sweep
+from mensi_sim.analysis.verdicts import (
+    MIN_FIRM_REPLICATES,
+    VERDICT_PROBABILITY,
+    budget_leading,
+    distinct_resamples,
+    firmness,
+)
+from mensi_sim.cli import app
+from mensi_sim.experiments import load_experiment
+from mensi_sim.results import Results
+
+from .helpers import EXPERIMENTS
+
+WIDE = {"COLUMNS": "400"}  # one table per table: rows are read line by line
+
+
+def _swept(folder: Path, replications: int) -> tuple[Results, str]:
+    exp = load_experiment(EXPERIMENTS / "budget.toml").with_changes(steps=52)
+    out = folder / f"budget-r{replications}"
+    sweep(exp, SweepOptions(executor="serial", replications=replications, out=out))
+    compared = CliRunner().invoke(app, ["compare", str(out)], env=WIDE)
+    assert compared.exit_code == 0, compared.output
+    return Results.load(out), compared.output
+
+
+@pytest.fixture(scope="module")
+def budget8(tmp_path_factory: pytest.TempPathFactory) -> tuple[Results, str]:
+    """The budget experiment, 8 replicates: enough for firm verdicts."""
+    return _swept(tmp_path_factory.mktemp("budget8"), 8)
+
+
+@pytest.fixture(scope="module")
+def budget3(tmp_path_factory: pytest.TempPathFactory) -> tuple[Results, str]:
+    """The budget experiment, 3 replicates: 10 distinct bootstrap resamples."""
+    return _swept(tmp_path_factory.mktemp("budget3"), 3)
+
+
+def _ci(d: np.ndarray) -> tuple[float, float, float]:
+    """Mean and 95% paired-t interval, by scipy."""
+    if np.all(d == d[0]):
+        return float(d[0]), float(d[0]), float(d[0])
+    low, high = stats.t.interval(0.95, d.size - 1, loc=d.mean(), scale=stats.sem(d))
+    return float(d.mean()), float(low), float(high)
+
+
+def _values(summary: pd.DataFrame, name: str, column: str) -> pd.Series:
+    return summary[summary["scenario"] == name].set_index("replicate")[column].sort_index()
+
+
+def _line(output: str, start: str, after: str = "") -> str:
+    """The first line starting with ``start`` (spaces aside), after the text ``after``."""
+    text = output[output.index(after) :] if after else output
+    return next(line for line in text.splitlines() if line.lstrip().startswith(start))
+
+
+# --- 1. the fixed budget's verdict ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("fixture", ["budget8", "budget3"])
+def test_the_fixed_budget_names_its_leader_against_the_runner_up(fixture, request) -> None:
+    res, output = request.getfixturevalue(fixture)
+    ab = res.tables["budget"]
+    rows = ab[ab["outcome"] == "adopters_final"].sort_values("difference", ascending=False)
+    top, second = rows.iloc[0], rows.iloc[1]
+    s = res.summary
+
+    def mix(r: pd.Series) -> pd.Series:  # the group's adopters at the budget, by replicate
+        w = float(r["weight"])
+        return (1 - w) * _values(s, r["lower"], "adopters_final") + w * _values(
+            s, r["upper"], "adopters_final"
+        )
+
+    d, low, high = _ci((mix(top) - mix(second)).dropna().to_numpy(float))
+    verdict = _line(output, "verdict: at a budget of €400,000, ")
+    gap = f"{d:+.1f} [{low:+.1f}, {high:+.1f}]"
+    if low > 0:
+        assert (
+            f"{top['group']} gives the most additional adopting schools, {gap} more than "
+            f"{second['group']} (paired 95% CI" in verdict
+        )
+    else:
+        assert f"{top['group']} and {second['group']} are not distinguishable" in verdict
+        assert f"(difference {gap}, paired 95% CI includes 0): no winner can be named" in verdict
+    for r in (top, second):  # a group that cannot spend the budget says what it spends
+        if r["spent"] < 400_000:
+            assert f"{r['group']} spends €{r['spent']:,.0f}, its largest size" in verdict
+    # the verdict follows the budget table
+    assert output.index("at a budget of €400,000 per run") < output.index(verdict)
+
+
+def test_equal_mixes_at_a_budget_are_not_distinguishable(budget8) -> None:
+    res, _ = budget8
+    one = {"outcome": "adopters_final", "budget": 1.0, "spent": 1.0, "n_pairs": 8}
+    same = {"lower": "virtual-k2", "upper": "virtual-k3", "weight": 0.25}
+    table = pd.DataFrame(
+        [
+            {**one, **same, "group": "a", "difference": 1.0},
+            {**one, **same, "group": "b", "difference": 1.0},
+        ]
+    )
+    lead = budget_leading(res.summary, table)
+    assert (lead.leader, lead.runner_up, lead.difference) == ("a", "b", 0.0)
+    assert not lead.distinguishable and "not distinguishable" in lead.sentence()
+
+
+def test_the_report_shows_the_fixed_budget_and_its_verdict(budget8) -> None:
+    from mensi_sim.report import comparisons
+
+    res, output = budget8
+    html = comparisons.comparison(Results.load(res.path), "")
+    assert "At a fixed budget of €400,000" in html
+    verdict = _line(output, "verdict: at a budget of €400,000, ").removeprefix("verdict: ")
+    plain = verdict.replace("€", "&euro;")
+    assert verdict[:1].upper() + verdict[1:] in html or plain in html
+    for group in res.tables["budget"]["group"].unique():
+        assert f"<td>{group}</td>" in html
+
+
+# --- 2. the scheme named as dominating, and firmness -----------------------------------------
+
+
+def _significantly_dominates(s: pd.DataFrame, other: str, name: str) -> bool:
+    """``other`` costs less and achieves more than ``name``, each difference that is not 0
+    in every replicate with its 95% interval on its side (by hand)."""
+    flags = []
+    for column, sign in (("total_cost", +1), ("adopters_final", -1)):
+        d = (_values(s, name, column) - _values(s, other, column)).dropna().to_numpy(float)
+        if np.all(d == 0):
+            continue
+        _, low, high = _ci(d)
+        flags.append(low > 0 if sign > 0 else high < 0)
+    return bool(flags) and all(flags)
+
+
+@pytest.mark.parametrize("fixture", ["budget8", "budget3"])
+def test_a_dominated_scheme_names_a_significant_dominator_when_there_is_one(
+    fixture, request
+) -> None:
+    res, output = request.getfixturevalue(fixture)
+    s = res.summary
+    t = res.tables["comparison"].set_index("scenario")
+    means = s.groupby("scenario")[["total_cost", "adopters_final"]].mean()
+    switched = 0
+    for name, r in t[t["frontier"].str.startswith("dominated by ")].iterrows():
+        c, e = means.loc[name]
+        over = [
+            m
+            for m, (cm, em) in means.iterrows()
+            if m != name and cm <= c and em >= e and (cm < c or em > e)
+        ]
+        named = r["frontier"].removeprefix("dominated by ")
+        assert named in over
+        significant = [m for m in over if _significantly_dominates(s, m, name)]
+        assert bool(r["frontier_dominance_significant"]) == bool(significant)
+        line = _line(output, f"{name} ", after="cost-effectiveness (")
+        if significant:
+            assert named in significant
+            assert f"dominated by {named} (significant) (P " in line
+        else:  # the probability is of "dominated", not of this pair
+            assert f"dominated (P {r['p_status']:.2f}, " in line
+            assert f"by {named} on the means, not significant" in line
+        cheapest = min(
+            over, key=lambda m: (means.loc[m, "total_cost"], -means.loc[m, "adopters_final"])
+        )
+        switched += bool(significant) and cheapest not in significant
+    # what the audit found: the cheapest dominator on the means is not a significant one
+    assert switched, "no scheme whose cheapest dominator is not significant: case not covered"
+
+
+def test_few_replicates_are_never_firm(budget3, budget8) -> None:
+    _, few = budget3
+    header = _line(few, "cost-effectiveness (")
+    assert (
+        f"firm at >= 0.95 with at least {MIN_FIRM_REPLICATES} replicates; 3 replicates have "
+        "only 10 distinct resamples" in header
+    )
+    table = few[few.index(header) : few.index("verdict: ")]
+    assert "P 1.00, too few replicates" in table
+    assert "firm)" not in table
+    _, enough = budget8
+    assert "P 1.00, firm)" in enough
+
+
+def test_the_minimum_for_firm_comes_from_the_sign_of_every_resample() -> None:
+    # distinct resamples of r replicates: the multisets of size r, C(2r - 1, r)
+    for r in (1, 2, 3, 4, 6):
+        multisets = set(itertools.combinations_with_replacement(range(r), r))
+        assert distinct_resamples(r) == len(multisets) == math.comb(2 * r - 1, r)
+    assert distinct_resamples(3) == 10
+    # with no difference at all, all r differences share a sign (every resample agrees,
+    # P = 1) with probability 2^(1 - r); firm needs that at most 1 - 0.95
+    r = MIN_FIRM_REPLICATES
+    assert 2.0 ** (1 - r) <= 1 - VERDICT_PROBABILITY < 2.0 ** (2 - r)
+    assert r == 6
+    assert firmness(1.0, 5) == "too few replicates" and firmness(1.0, 6) == "firm"
+    assert firmness(1.0) == "firm"  # over parameter draws: no replicate rule
+    assert firmness(0.7, 3) == "uncertain"
