@@ -208,6 +208,13 @@ def test_volunteers_are_chosen_first_and_a_no_never_mentors(tmp_path: Path):
     # everywhere else the same mentors
     others = ~table["region"].eq(region).to_numpy()
     np.testing.assert_array_equal(role[others], plain.state.role[others])
+    # designed with its defaults takes the hints as top-down does: the same network
+    hinted_csv = _write(table.assign(volunteers_to_mentor=hints), tmp_path / "d.csv")
+    designed = MentoringModel(
+        with_roster(sc.with_updates({"network.structure": "designed"}), hinted_csv), rng=seed
+    )
+    np.testing.assert_array_equal(designed.state.role, role)
+    np.testing.assert_array_equal(designed.state.cluster, hinted.state.cluster)
     # bottom-up, every school opted in but none capable enough to offer: the volunteer is
     # the only mentor, and a capable school that said no is never one
     bu = sc.with_updates(

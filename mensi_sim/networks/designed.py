@@ -89,9 +89,20 @@ def choose_mentors(
     schools: np.ndarray, population: Population, plan: PlanParams, count: int, central: np.ndarray
 ) -> np.ndarray:
     """The ``count`` schools of a region with the highest score, best first (equal scores:
-    higher capacity, then lower id)."""
+    higher capacity, then lower id).
+
+    With a roster's ``volunteers_to_mentor`` hints (``population.mentor_hint``), as
+    ``top_down`` takes them: schools that volunteer come first, then those without a hint,
+    and a school that said no is never chosen (so fewer than ``count`` may come back).
+    """
     score = mentor_scores(schools, population, plan, central)
-    order = np.lexsort((schools, -population.capacity[schools], -score))
+    hints = population.mentor_hint
+    if hints is None or not hints[schools].any():
+        order = np.lexsort((schools, -population.capacity[schools], -score))
+        return schools[order[:count]]
+    h = hints[schools]
+    order = np.lexsort((schools, -population.capacity[schools], -score, -h))
+    order = order[h[order] >= 0]
     return schools[order[:count]]
 
 
