@@ -295,6 +295,27 @@ def test_a_large_school_sends_more_delegates_and_is_reached_less_per_meeting():
     assert_increase(gains[:, 0], gains[:, 1], "90-teacher schools, 2 -> 6 delegates: mentee gain")
 
 
+def test_a_larger_school_is_reached_less_per_meeting_and_costs_more_staff_time():
+    """School size end to end, at the default delegates (ODD 7.1, 7.2): a 25-teacher
+    school sends 2 delegates (25 / teachers_per_delegate 15, rounded up), who stand for
+    all of its staff (reach 1); a 90-teacher school sends the maximum of 4, who stand for
+    4 * 15 / 90 = 0.67 of it. So the large schools' mentees gain less from the same
+    meetings, and every meeting costs more staff hours."""
+    small = PILOT.with_updates(
+        {"population.teachers_median": 25.0, "population.teachers_sigma": 0.0}
+    )
+    large = small.with_updates({"population.teachers_median": 90.0})
+    gains, hours = [], []
+    for ma, mb in _paired_models(small, large, steps=52, reps=15):
+        assert (ma._reach == 1.0).all() and (mb._reach < 1.0).all()
+        mentees = ma.state.role == ROLE_MENTEE
+        gains.append([(m.state.capacity - m.population.capacity)[mentees].mean() for m in (ma, mb)])
+        hours.append([m.state.staff_hours.sum() for m in (ma, mb)])
+    gains, hours = np.array(gains), np.array(hours)
+    assert np.all(hours[:, 1] > hours[:, 0])  # more delegates at every meeting
+    assert_increase(gains[:, 1], gains[:, 0], "25 instead of 90 teachers: mentee gain")
+
+
 # ---- registries and random streams (issue 10) -------------------------------------------------
 
 
