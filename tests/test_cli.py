@@ -102,6 +102,17 @@ def test_run_writes_results_and_prints_the_headline(tiny_scenario_file: Path, tm
     assert m["scenario_hash"] == back.runs["scenario_hash"].iloc[0]
 
 
+def test_run_table_says_the_week_of_the_horizon_and_of_the_programmes_end(tmp_path) -> None:
+    # 8 weeks, the programme ending after week 3: "at the end" would be either
+    text = TINY_SCENARIO.replace("steps = 6", "steps = 8") + "\n[programme]\nend_week = 3\n"
+    res = invoke("run", write_scenario(tmp_path, text), "-r", "2", "--out", tmp_path / "res")
+    assert res.exit_code == 0, res.output + res.stderr
+    labels = [line.split("  ")[0].strip() for line in res.stdout.splitlines()]
+    assert "Adoption share at the horizon, week 8" in labels
+    assert "Adoption share at the programme's end, week 3" in labels
+    assert "Equity gap at the horizon, week 8 (0-1 scale)" in labels
+
+
 def test_run_default_out_is_under_results(tiny_scenario_file: Path, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     first = invoke("run", tiny_scenario_file, "-r", "1", "--steps", "2")

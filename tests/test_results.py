@@ -7,6 +7,7 @@ the other floors really write.
 
 from __future__ import annotations
 
+import re
 import shutil
 import textwrap
 from pathlib import Path
@@ -269,3 +270,11 @@ def test_the_headline_never_shows_the_run_length_as_a_time_to_half_adoption(tiny
     whole = Results(tiny_result.timeseries, every, tiny_result.runs, scenario=tiny_result.scenario)
     cell = whole.headline().set_index("outcome").loc["weeks_to_half_adoption", "formatted"]
     assert cell.startswith("5.0 [")
+
+
+def test_the_notebook_table_says_the_week_each_outcome_is_read_at(tmp_path: Path) -> None:
+    text = TINY_SCENARIO.replace("steps = 6", "steps = 8") + "\n[programme]\nend_week = 3\n"
+    res = simulate(load_scenario(write_scenario(tmp_path, text)), replications=2, seed=1)
+    labels = re.findall(r"<td style='text-align:left'>(.*?)</td>", res._repr_html_())
+    assert "Adoption share at the horizon, week 8" in labels
+    assert "Adoption share at the programme&#x27;s end, week 3" in labels  # escaped '

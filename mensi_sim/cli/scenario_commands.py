@@ -37,7 +37,7 @@ from mensi_sim.cli.guard import Interrupted
 from mensi_sim.errors import MensiError, ScenarioError
 from mensi_sim.outcomes import CENSORED_FLAG, CENSORED_OUTCOME, format_of
 from mensi_sim.results import Results
-from mensi_sim.results.display import censored_mean, censoring, censoring_note
+from mensi_sim.results.display import censored_mean, censoring, censoring_note, reading_weeks
 from mensi_sim.scenario import Scenario, load_scenario
 from mensi_sim.scenario.loader import format_validation_error
 from mensi_sim.scenario.roster import roster_line
@@ -72,8 +72,10 @@ def _simulate(
 
 def _headline_table(result: Results) -> Table:
     """The headline outcomes (mean and 95% CI over replicates) as a rich table; with one
-    replicate the mean alone (``NO_INTERVAL`` says why)."""
+    replicate the mean alone (``NO_INTERVAL`` says why). A label that says the outcome is
+    read at the horizon or at the programme's end gives the week (``ReadingWeeks``)."""
     head = result.headline()  # one row per (scenario, outcome)
+    weeks = reading_weeks(result.timeseries)
     intervals = len(head) and int(head["n"].min()) >= 2
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, header_style="bold")
     table.add_column("outcome", no_wrap=True)
@@ -89,7 +91,7 @@ def _headline_table(result: Results) -> Table:
             m = marks.loc[row["scenario"]]  # weeks to 50% where runs never got there
             mean = censored_mean(mean, int(m["reached"]), int(m["runs"]), m["horizon"])
             ci = ci if m["reached"] else "not reached"
-        table.add_row(style.label, mean, *([ci] if intervals else []))
+        table.add_row(weeks.label(style.label), mean, *([ci] if intervals else []))
     return table
 
 

@@ -3,6 +3,7 @@ for notebooks (``Results._repr_html_``)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -15,6 +16,62 @@ if TYPE_CHECKING:
 
 MAX_COLUMNS = 6  # scenarios shown side by side in a notebook; .headline() has them all
 NO_INTERVAL = "one replicate: no confidence interval (it needs at least 2)"
+
+#: the words of an outcome's label (``outcomes.OUTCOME_FORMATS``) that say it is read at
+#: the horizon (the last simulated week) or at the programme's end; ``ReadingWeeks.label``
+#: puts the week after them
+HORIZON_WORDS = ("at the horizon",)
+PROGRAMME_END_WORDS = ("at the programme's end", "when the programme ends")
+
+
+def weeks_text(weeks: pd.Series | list[int]) -> str:
+    """``week 156``, or ``weeks 104-156`` when runs differ; empty without any."""
+    values = sorted({int(w) for w in weeks})
+    if not values:
+        return ""
+    if len(values) == 1:
+        return f"week {values[0]}"
+    return f"weeks {values[0]}-{values[-1]}"
+
+
+@dataclass(frozen=True)
+class ReadingWeeks:
+    """When outcomes are read: ``horizon`` (the last simulated week, where ``final_*``
+    outcomes and the cumulative costs are read) and ``programme_end`` (the state after the
+    programme's last running week, ``metrics.programme_end_row``: ``end_*`` outcomes), each
+    as ``weeks_text`` (empty when the tables do not say)."""
+
+    horizon: str = ""
+    programme_end: str = ""
+
+    def label(self, text: str) -> str:
+        """An outcome's label with the week after the words that say when it is read:
+        ``Adoption share at the horizon, week 156``."""
+        for words, week in (
+            (HORIZON_WORDS, self.horizon),
+            (PROGRAMME_END_WORDS, self.programme_end),
+        ):
+            for w in words:
+                if week and w in text:
+                    text = text.replace(w, f"{w}, {week}", 1)
+        return text
+
+
+def reading_weeks(timeseries: pd.DataFrame) -> ReadingWeeks:
+    """The horizon and the programme's end of the runs of a time series (one row per
+    scenario, replicate and step)."""
+    keys = ["scenario", "replicate"]
+    if timeseries.empty or not {*keys, "step"} <= set(timeseries.columns):
+        return ReadingWeeks()
+    runs = timeseries.groupby(keys, sort=False)["step"]
+    horizon = weeks_text(runs.max())
+    if "programme_running" not in timeseries.columns:
+        return ReadingWeeks(horizon=horizon)
+    # metrics.programme_end_row: the last running row of each run, its first row when the
+    # programme never ran
+    running = timeseries[timeseries["programme_running"].astype(bool)]
+    ends = running.groupby(keys, sort=False)["step"].max().reindex(runs.min().index)
+    return ReadingWeeks(horizon, weeks_text(ends.fillna(runs.min())))
 
 
 def formatted_headline(head: pd.DataFrame) -> pd.DataFrame:
@@ -123,9 +180,11 @@ def results_html(res: Results) -> str:
     names = list(dict.fromkeys(head["scenario"]))
     shown = names[:MAX_COLUMNS]
     cells = head.set_index(["outcome", "scenario"])["formatted"]
+    weeks = reading_weeks(res.timeseries)
     rows = []
     for outcome in dict.fromkeys(head["outcome"]):
-        rows.append([format_of(outcome).label, *(cells[(outcome, n)] for n in shown)])
+        label = weeks.label(format_of(outcome).label)
+        rows.append([label, *(cells[(outcome, n)] for n in shown)])
     notes = []
     if int(head["n"].min()) < 2:
         notes.append(NO_INTERVAL)
