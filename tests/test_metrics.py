@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 
-from mensi_sim.codes import COST_CATEGORIES
+from mensi_sim.codes import CASH_CATEGORIES, COST_CATEGORIES
 from mensi_sim.metrics import (
     BUCKET_SORT_MIN,
     STEP_METRICS,
@@ -24,6 +24,7 @@ COLUMN = {name: i for i, name in enumerate(STEP_METRICS)}
 
 
 def _week(rng: np.random.Generator, n: int) -> dict:
+    enrolled = int(rng.integers(1, 50))
     return dict(
         adopted=rng.random(n) < 0.3,
         capacity=rng.random(n),
@@ -33,6 +34,9 @@ def _week(rng: np.random.Generator, n: int) -> dict:
         meetings=int(rng.integers(100)),
         cost_by_category=rng.random(len(COST_CATEGORIES)) * 1e4,
         staff_hours=float(rng.random()),
+        courses_enrolled=enrolled,
+        courses_completed=int(rng.integers(enrolled + 1)),
+        gap_closed=rng.random(int(rng.integers(1, 30))),
     )
 
 
@@ -67,6 +71,33 @@ def test_the_row_matches_the_definitions():
     assert row[COLUMN["capacity_gini"]] == pytest.approx(mad / (2 * cap.mean()), rel=1e-12)
     assert row[COLUMN["active_participants"]] == np.count_nonzero(member & week["active"])
     assert row[COLUMN["members"]] == np.count_nonzero(member)
+    dis = disadvantaged
+    assert row[COLUMN["coverage_disadvantaged"]] == pytest.approx(member[dis].mean())
+    assert row[COLUMN["dropouts"]] == week["dropouts"]
+    assert row[COLUMN["meetings"]] == week["meetings"]
+    cost = week["cost_by_category"]
+    for k, category in enumerate(COST_CATEGORIES):  # the ledger's totals, as given
+        assert row[COLUMN[f"cost_{category}"]] == cost[k]
+    cash = sum(cost[COST_CATEGORIES.index(c)] for c in CASH_CATEGORIES)
+    assert "staff_time" not in CASH_CATEGORIES  # cash: all but the staff time
+    assert row[COLUMN["cost_cash"]] == pytest.approx(cash, rel=1e-15)
+    assert row[COLUMN["cost_total"]] == pytest.approx(cost.sum(), rel=1e-15)
+    assert row[COLUMN["staff_hours"]] == week["staff_hours"]
+    assert row[COLUMN["courses_enrolled"]] == week["courses_enrolled"]
+    assert row[COLUMN["course_completion_share"]] == pytest.approx(
+        week["courses_completed"] / week["courses_enrolled"], rel=1e-15
+    )
+    assert row[COLUMN["mentee_gap_closure"]] == pytest.approx(week["gap_closed"].mean())
+
+
+def test_without_courses_or_mentees_their_metrics_are_zero():
+    rng = np.random.default_rng(8)
+    week = {**_week(rng, 40), "courses_enrolled": 0, "courses_completed": 0, "gap_closed": None}
+    row = MetricsRecorder(rng.random(40) < 0.3).row(**week)
+    assert row[COLUMN["course_completion_share"]] == 0.0
+    assert row[COLUMN["mentee_gap_closure"]] == 0.0
+    week["gap_closed"] = np.zeros(0)
+    assert MetricsRecorder(rng.random(40) < 0.3).row(**week)[COLUMN["mentee_gap_closure"]] == 0.0
 
 
 def test_an_empty_group_gives_no_gap():
