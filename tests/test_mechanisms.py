@@ -318,7 +318,10 @@ def test_no_structure_means_no_mentoring_costs():
     assert (ts["members"] == 0).all()
     assert (ts["cost_total"] == 0).all()
     assert (res.summary["total_cost"] == 0).all()
-    # informal proximity ties meet (they are not counted as programme meetings), for free
+    # informal proximity ties meet (they are not counted as programme meetings), for free.
+    # That they meet: capacity starts at its baseline, so drift alone never moves it and
+    # no course runs here; any capacity gain was learned in a proximity meeting
     model = MentoringModel(Scenario.model_validate(data), rng=0)
     assert (model.ties.kind == KIND_PROXIMITY).sum() > 0
+    assert (res.summary["capacity_gain"] > 0).all()
     assert (ts["meetings"] == 0).all()
