@@ -920,13 +920,14 @@ class CostParams(_Section):
     """Prices (EUR) of everything the model books."""
 
     staff_hour_rate: float = param(
-        30.0,
+        24.0,
         "Staff time, in countries without an entry in staff_hour_rate_by_country",
         unit="EUR per hour",
         ge=0,
         le=10_000,
-        source="assumption: within Eurostat's 2021 range of EU hourly labour costs "
-        "(EUR 7 - 47) and above the six MenSI countries' mean (EUR 24)",
+        source="the mean of the six MenSI countries' rates (STAFF_HOUR_RATE_BY_COUNTRY: "
+        "EUR 23.5, rounded half up as they are); no rate was derived for other countries "
+        "(docs/sources/staff_rates.md)",
     )
     staff_hour_rate_by_country: dict[str, float] = Field(
         default_factory=lambda: dict(STAFF_HOUR_RATE_BY_COUNTRY),
