@@ -135,6 +135,12 @@ class Leading:
         distinguishable: The CI excludes 0.
         n_pairs: Replicates (or draws) the difference is over.
         few: Fewer than ``FEW_REPLICATES`` pairs.
+        identical: ``"outcomes"`` when the two have the same value of every outcome that is
+            not a cost in every replicate (``identical_columns``), ``"effect"`` when only
+            the effect is the same in every replicate, else ``""``.
+        cost_difference, cost_ci_low, cost_ci_high: Paired cost difference leader -
+            runner-up with its 95% CI (NaN unless ``identical``): which one to prefer on
+            cost, when its interval excludes 0.
     """
 
     leader: str
@@ -145,6 +151,43 @@ class Leading:
     distinguishable: bool
     n_pairs: int
     few: bool
+    identical: str = ""
+    cost_difference: float = math.nan
+    cost_ci_low: float = math.nan
+    cost_ci_high: float = math.nan
+
+    def _identical_text(self, what: str) -> str:
+        """Two leaders with the same outcomes in every replicate: no gap to test; the
+        cheaper is named to prefer on cost only when its cost difference's CI excludes 0."""
+        from mensi_sim.formats import fmt
+
+        same = (
+            "identical outcomes in every replicate"
+            if self.identical == "outcomes"
+            else f"the same {what} in every replicate"
+        )
+        text = (
+            f"the two leading options, {self.leader} and {self.runner_up}, have {same} "
+            f"(difference 0 in all {self.n_pairs})"
+        )
+        d, low, high = self.cost_difference, self.cost_ci_low, self.cost_ci_high
+        if d == 0 and low == 0 and high == 0:
+            return text + " and the same cost in every replicate: either will do"
+        cheaper, dearer = (self.leader, self.runner_up) if d < 0 else (self.runner_up, self.leader)
+        gap = (
+            f"{fmt(abs(d), 'eur')} [{fmt(min(abs(low), abs(high)), 'eur')}, "
+            f"{fmt(max(abs(low), abs(high)), 'eur')}]"
+        )
+        if low > 0 or high < 0:
+            return (
+                text + f"; {cheaper} costs {gap} less than {dearer} (paired 95% CI): prefer "
+                f"{cheaper} on cost"
+            )
+        return (
+            text + f"; their costs are not distinguishable either (difference "
+            f"{fmt(d, 'deur')} [{fmt(low, 'deur')}, {fmt(high, 'deur')}], paired 95% CI "
+            "includes 0)"
+        )
 
     def sentence(
         self, what: str = "additional adopting schools", where: str = "", note: str = ""
@@ -154,6 +197,8 @@ class Leading:
         gap = f"{self.difference:+.1f} [{self.ci_low:+.1f}, {self.ci_high:+.1f}]"
         if not self.runner_up:
             text = f"{self.leader} is the only option compared" + (f" ({note})" if note else "")
+        elif self.identical:
+            text = self._identical_text(what) + (f" ({note})" if note else "")
         elif self.distinguishable:
             text = (
                 f"{self.leader} gives the most {what}, {gap} more than {self.runner_up} "
@@ -170,14 +215,47 @@ class Leading:
         return f"{where}, {text}" if where else text
 
 
+#: words in a summary column that make it a cost (``identical_columns`` leaves them out)
+COST_WORDS = ("cost", "cash", "staff")
+
+
+def identical_columns(summary: pd.DataFrame) -> list[str]:
+    """The outcomes whose equality makes two options' outcomes identical: the numeric columns
+    of the summary that are neither identifiers (replicate, seed) nor costs (``COST_WORDS``)."""
+    return [
+        c
+        for c in summary.columns
+        if c not in ("replicate", "seed")
+        and pd.api.types.is_numeric_dtype(summary[c])
+        and not pd.api.types.is_bool_dtype(summary[c])
+        and not any(w in c for w in COST_WORDS)
+    ]
+
+
+def _identity(summary: pd.DataFrame, a: str, b: str, effect: str) -> str:
+    """``"outcomes"``, ``"effect"`` or ``""``: what ``a`` and ``b`` share in every replicate."""
+    x, y = paired(summary, a, b, effect)
+    if x.size == 0 or not np.array_equal(x, y):
+        return ""
+    for column in identical_columns(summary):
+        x, y = paired(summary, a, b, column)
+        if not np.array_equal(x, y, equal_nan=True):
+            return "effect"
+    return "outcomes"
+
+
 def leading_options(
     summary: pd.DataFrame,
     baseline: str | None = None,
     effect: str = EFFECT,
     level: float = 0.95,
+    *,
+    perspective: str = DEFAULT_PERSPECTIVE,
 ) -> Leading | None:
     """The option with the largest mean ``effect`` (baseline excluded) against the next one,
-    on their paired difference; None with no option besides the baseline."""
+    on their paired difference; None with no option besides the baseline. When the two have
+    the same effect in every replicate (``Leading.identical``), their paired cost difference
+    (the cost of ``perspective``) says which to prefer on cost."""
     names = scenario_names(summary)
     base = resolve_baseline(names, baseline)
     others = [n for n in names if n != base]
@@ -193,7 +271,24 @@ def leading_options(
     a, b = paired(summary, leader, runner, effect)
     diff, low, high, _ = t_interval(a - b, level)
     distinct = bool(low > 0 or high < 0)
-    return Leading(leader, runner, diff, low, high, distinct, int(a.size), a.size < FEW_REPLICATES)
+    same = _identity(summary, leader, runner, effect)
+    cost = (math.nan,) * 3
+    column = cost_column(perspective)
+    if same and column in summary.columns:
+        ca, cb = paired(summary, leader, runner, column)
+        cost = t_interval(ca - cb, level)[:3]
+    return Leading(
+        leader,
+        runner,
+        diff,
+        low,
+        high,
+        distinct,
+        int(a.size),
+        a.size < FEW_REPLICATES,
+        same,
+        *cost,
+    )
 
 
 def _budget_mix(

@@ -642,7 +642,7 @@ def compare(
             f"{r['p_frontier']:.2f}",
         )
     console.print(t)
-    lead = leading_options(summary, baseline)
+    lead = leading_options(summary, baseline, perspective=perspective)
     if lead is not None:
         console.print(f"verdict: {lead.sentence()}", soft_wrap=True)
     if ab is not None:

@@ -21,12 +21,13 @@ from mensi_sim.analysis.verdicts import (
     budget_leading,
     distinct_resamples,
     firmness,
+    leading_options,
 )
 from mensi_sim.cli import app
 from mensi_sim.experiments import load_experiment
 from mensi_sim.results import Results
 
-from .helpers import EXPERIMENTS
+from .helpers import EXPERIMENTS, PILOT, write_experiment
 
 WIDE = {"COLUMNS": "400"}  # one table per table: rows are read line by line
 
@@ -212,3 +213,83 @@ def test_the_minimum_for_firm_comes_from_the_sign_of_every_resample() -> None:
     assert firmness(1.0, 5) == "too few replicates" and firmness(1.0, 6) == "firm"
     assert firmness(1.0) == "firm"  # over parameter draws: no replicate rule
     assert firmness(0.7, 3) == "uncertain"
+
+
+# --- 3. two leading arms identical in every replicate ----------------------------------------
+
+# Virtual clusters with funding or with a reward per adopting school: both raise the
+# engagement target by the same amount (docs/ASSUMPTIONS.md 6.4), so the runs are the same
+# but for what is paid; "copy" repeats "virtual_reward" exactly, cost included.
+IDENTICAL = f"""\
+name = "identical"
+replications = 5
+root_seed = 3
+steps = 40
+executor = "serial"
+baseline = "none"
+
+[base]
+scenario = "{PILOT}"
+overrides = {{ "network.structure" = "virtual" }}
+
+[[factors.policies]]
+name = "none"
+overrides = {{ "network.structure" = "none", incentives = [] }}
+
+[[factors.policies]]
+name = "virtual_funding"
+[factors.policies.overrides]
+incentives = [{{ type = "funding", target = "participants", max_effect = 0.2 }}]
+
+[[factors.policies]]
+name = "virtual_reward"
+[factors.policies.overrides]
+incentives = [{{ type = "adoption_reward", target = "participants", max_effect = 0.2 }}]
+"""
+
+
+@pytest.fixture(scope="module")
+def identical(tmp_path_factory: pytest.TempPathFactory) -> tuple[Results, str]:
+    folder = tmp_path_factory.mktemp("identical")
+    path = write_experiment(folder, IDENTICAL)
+    out = folder / "out"
+    sweep(load_experiment(path), SweepOptions(out=out))
+    compared = CliRunner().invoke(app, ["compare", str(out)], env=WIDE)
+    assert compared.exit_code == 0, compared.output
+    return Results.load(out), compared.output
+
+
+def test_identical_leaders_say_so_and_the_cheaper_is_preferred_on_cost(identical) -> None:
+    res, output = identical
+    s = res.summary
+    a, b = "virtual_funding", "virtual_reward"
+    # by hand: every outcome that is not a cost is the same in every replicate
+    for c in ("adopters_final", "final_adoption_share", "capacity_gain", "dropouts"):
+        assert (_values(s, a, c) == _values(s, b, c)).all()
+    d, low, high = _ci((_values(s, a, "total_cost") - _values(s, b, "total_cost")).to_numpy())
+    assert low > 0  # funding pays every participant, the reward only those that adopt
+    verdict = _line(output, "verdict: ")
+    assert "not distinguishable" not in verdict and "+0.0 [+0.0, +0.0]" not in verdict
+    assert f"{a} and {b}, have identical outcomes in every replicate (difference 0 in all 5)" in (
+        verdict
+    )
+    assert (
+        f"{b} costs €{d:,.0f} [€{low:,.0f}, €{high:,.0f}] less than {a} (paired 95% CI): "
+        f"prefer {b} on cost" in verdict
+    )
+
+
+def test_identical_leaders_of_equal_cost_name_no_cheaper_one(tmp_path: Path) -> None:
+    text = IDENTICAL.replace('name = "virtual_funding"', 'name = "virtual_copy"').replace(
+        'type = "funding"', 'type = "adoption_reward"'
+    )
+    path = write_experiment(tmp_path, text.replace("replications = 5", "replications = 3"))
+    res = sweep(load_experiment(path), SweepOptions(out=tmp_path / "out"))
+    lead = leading_options(res.summary, "none")
+    assert lead.identical == "outcomes" and lead.cost_difference == 0
+    assert lead.sentence().endswith(
+        "have identical outcomes in every replicate (difference 0 in all 3) and the same cost "
+        "in every replicate: either will do; only 3 replicates: intervals are rough, add "
+        "replicates"
+    )
+    assert "prefer" not in lead.sentence()
