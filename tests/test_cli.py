@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -111,6 +112,19 @@ def test_run_table_says_the_week_of_the_horizon_and_of_the_programmes_end(tmp_pa
     assert "Adoption share at the horizon, week 8" in labels
     assert "Adoption share at the programme's end, week 3" in labels
     assert "Equity gap at the horizon, week 8 (0-1 scale)" in labels
+
+
+def test_run_table_fits_80_columns_with_every_number_whole(tmp_path) -> None:
+    # the pilot's labels with their weeks are long: a label wraps, no number is cut
+    pilot = REPO / "scenarios" / "mensi_pilot.toml"
+    res = CliRunner().invoke(
+        app, ["run", str(pilot), "-r", "2", "--out", str(tmp_path / "res")], env={"COLUMNS": "80"}
+    )
+    assert res.exit_code == 0, res.output
+    table = res.stdout.split("weeks to 50% adoption are censored")[0]
+    assert "…" not in table, table
+    assert max(len(line.rstrip()) for line in table.splitlines()) <= 80, table
+    assert re.search(r"Cash spent \(programme\) +€\d{3},\d{3} +€\d{3},\d{3} to €\d{3},\d{3}", table)
 
 
 def test_run_default_out_is_under_results(tiny_scenario_file: Path, tmp_path, monkeypatch):

@@ -78,7 +78,7 @@ def _headline_table(result: Results) -> Table:
     weeks = reading_weeks(result.timeseries)
     intervals = len(head) and int(head["n"].min()) >= 2
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, header_style="bold")
-    table.add_column("outcome", no_wrap=True)
+    table.add_column("outcome")  # at a narrow terminal a long label wraps, never a number
     table.add_column("mean", justify="right", no_wrap=True)
     if intervals:
         table.add_column("95% CI", justify="right", no_wrap=True)
