@@ -45,9 +45,7 @@ KEY_PARAMETERS = (
     "learning.rate",
     "learning.gamma",
     "adoption.rule",
-    "adoption.p",
-    "adoption.q",
-    "adoption.theta",
+    # the parameters of the adoption rule the results used go here (RULE_PARAMETERS)
     "adoption.initial",
     "adoption.initial_share",
     "engagement.target_voluntary",
@@ -59,6 +57,126 @@ KEY_PARAMETERS = (
     "costs.coordination_bottom_up",
     "costs.coordination_virtual",
 )
+
+#: the parameters each adoption rule reads (mensi_sim.dynamics.adoption)
+RULE_PARAMETERS = {
+    "contact": (
+        "adoption.p",
+        "adoption.exposure",
+        "adoption.readiness_midpoint",
+        "adoption.readiness_slope",
+    ),
+    "bass": ("adoption.p", "adoption.q", "adoption.theta"),
+    "threshold": (
+        "adoption.threshold",
+        "adoption.threshold_distribution",
+        "adoption.threshold_spread",
+        "adoption.min_adopting_neighbours",
+    ),
+}
+
+#: what each adoption rule does, in words (docs/ODD.md 7.4, mensi_sim.dynamics.adoption)
+RULE_TEXT = {
+    "contact": (
+        "influence through contact (adoption.rule = contact): in a week, a school that has "
+        "not adopted adopts with probability 1 - exp(-r(c) (p + exposure × E)), where E adds "
+        "up the strengths of the meetings it had that week with schools that have adopted "
+        "(adoption.exposure per meeting of strength 1) and its readiness r(c) rises with its "
+        "capacity c along a logistic curve (half ready at adoption.readiness_midpoint). A tie "
+        "that does not meet, or links two schools that have not adopted, adds nothing."
+    ),
+    "bass": (
+        "the share of adopting neighbours, a Bass-type diffusion (adoption.rule = bass): in a "
+        "week, a school that has not adopted adopts with probability min(1, c^theta (p + q m)), "
+        "where c is its capacity and m the strength-weighted share of its ties, met that week "
+        "or not, whose school has adopted."
+    ),
+    "threshold": (
+        "a threshold, Granovetter / Watts complex contagion (adoption.rule = threshold): a "
+        "school adopts in the first week in which the strength-weighted share of its "
+        "neighbours that have adopted reaches its threshold phi (adoption.threshold) and at "
+        "least adoption.min_adopting_neighbours of them have adopted; its capacity plays no "
+        "part."
+    ),
+}
+
+
+def _adoption_values(results: Results, name: str, default: Any) -> list[Any]:
+    """The values of ``adoption.<name>`` the results used, in order of first use: the
+    scenario's (a sweep: its base scenario's) and any a sweep's scenario sets."""
+    m = results.manifest
+    base = m.get("parameters") or m.get("base_parameters") or {}
+    values = [(base.get("adoption") or {}).get(name, default)]
+    for entry in m.get("scenarios", []) if results.is_sweep else []:
+        over = flatten(entry.get("overrides") or {})
+        if f"adoption.{name}" in over:
+            values.append(over[f"adoption.{name}"])
+    return list(dict.fromkeys(values))
+
+
+def adoption_rules(results: Results) -> list[str]:
+    """The adoption rules the results used (``adoption.rule`` of the scenario, of a
+    sweep's base scenario and of its scenarios), in order of first use."""
+    return [str(r) for r in _adoption_values(results, "rule", "contact")]
+
+
+def key_parameters(rules: list[str]) -> tuple[str, ...]:
+    """KEY_PARAMETERS with the parameters of ``rules`` after ``adoption.rule``."""
+    used = dict.fromkeys(p for r in rules for p in RULE_PARAMETERS.get(r, ()))
+    at = KEY_PARAMETERS.index("adoption.rule") + 1
+    return (*KEY_PARAMETERS[:at], *used, *KEY_PARAMETERS[at:])
+
+
+def rule_text(rule: str) -> str:
+    """What adoption rule ``rule`` does (a rule registered elsewhere: its registry entry's
+    description)."""
+    if rule in RULE_TEXT:
+        return RULE_TEXT[rule]
+    from mensi_sim.registry import ADOPTION_RULES
+
+    try:
+        about = ADOPTION_RULES.get(rule).description
+    except LookupError:
+        about = "a rule this version of mensi_sim does not describe"
+    return f"{about} (adoption.rule = {rule})."
+
+
+def adoption_rule_text(results: Results) -> str:
+    """How schools adopted in these results: the rule (or the rules, when a sweep's
+    scenarios differ in it) and whether adopters may abandon the practice."""
+    rules = adoption_rules(results)
+    if len(rules) == 1:
+        how = f"Schools adopt by {rule_text(rules[0])}"
+    else:
+        each = " ".join(f"Under {r}: {rule_text(r)}" for r in rules)
+        how = f"The scenarios use {len(rules)} adoption rules. {each}"
+    rates = [float(r) for r in _adoption_values(results, "abandonment", 0.0)]
+    if not any(r > 0 for r in rates):
+        return f"{how} Adopters never abandon the practice (adoption.abandonment = 0)."
+    some = " (0 in some scenarios)" if 0 in rates else ""
+    return (
+        f"{how} An adopter abandons the practice in a week with probability "
+        f"adoption.abandonment × (1 - c){some}."
+    )
+
+
+def adoption_explanation(results: Results) -> str:
+    """The glossary's entry for Adoption: what it is, and how schools adopted in these
+    results (``adoption_rule_text``)."""
+    how = adoption_rule_text(results)
+    return f"The school has mainstreamed the innovative digital practice. {how}"
+
+
+#: the cost each perspective of a cost-effectiveness table counts (docs/ASSUMPTIONS.md 8.1)
+COST_BASIS = {"total": "total cost (cash + staff time)", "cash": "cash"}
+
+
+def cost_basis(table: pd.DataFrame) -> str:
+    """The cost a comparison or PSA table counts, in words (its ``perspective``)."""
+    if "perspective" not in table.columns or table.empty:
+        return COST_BASIS["total"]
+    kinds = list(dict.fromkeys(table["perspective"].astype(str)))
+    return " and ".join(COST_BASIS.get(k, k) for k in kinds)
 
 
 def flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -124,10 +242,22 @@ def sentence(text: str) -> str:
     return text if not text or text.endswith((".", "!", "?")) else f"{text}."
 
 
-def more(total: int) -> str:
+def more(total: int, where: str = "summary.parquet") -> str:
+    """The line under a table cut to MAX_ROWS rows: how many more, and where they are."""
     if total <= MAX_ROWS:
         return ""
-    return f'<p class="muted">... and {total - MAX_ROWS} more (see summary.parquet).</p>'
+    return f'<p class="muted">... and {total - MAX_ROWS} more (see {where}).</p>'
+
+
+MAX_LISTED = 10  # items of a list in a sentence before "and N more"
+
+
+def listed(items: list[str], where: str, limit: int = MAX_LISTED) -> str:
+    """Items joined by commas; past ``limit``, the first ones and "and N more <where>"
+    (``where``: where the others are, e.g. "in timeseries.parquet")."""
+    if len(items) <= limit:
+        return ", ".join(items)
+    return f"{', '.join(items[:limit])} and {len(items) - limit} more {where}"
 
 
 def ci_row(summary: pd.DataFrame, column: str) -> tuple[float, float, float]:

@@ -18,15 +18,19 @@ from mensi_sim.outcomes import CENSORED_FLAG, CENSORED_OUTCOME, format_of
 from mensi_sim.report.common import (
     CHOSEN_AT_START,
     HEADLINE,
-    KEY_PARAMETERS,
     MAX_ROWS,
     SAME_AT_START,
     START_LABELS,
+    adoption_rule_text,
+    adoption_rules,
     base_scenario,
     censored_note,
     ci_row,
+    cost_basis,
     flatten,
     fully_censored,
+    key_parameters,
+    listed,
     more,
     n_schools,
     parameters_that_matter,
@@ -38,6 +42,7 @@ from mensi_sim.report.common import (
 )
 from mensi_sim.report.html import esc, table
 from mensi_sim.results import Results
+from mensi_sim.results.display import reading_weeks
 
 
 def in_brief(res: Results) -> str:
@@ -59,20 +64,7 @@ def in_brief(res: Results) -> str:
     ]
     s = res.summary
     if len(names) == 1 and len(s):
-        row = ci_row(s, "final_adoption_share")
-        gain = ci_row(s, "capacity_gain")
-        cost = ci_row(s, "total_cost")
-        first = (
-            res.timeseries[res.timeseries["step"] == 0]["adoption_share"].mean()
-            if len(res.timeseries)
-            else math.nan
-        )
-        parts.append(
-            f"<p>By the end, <b>{with_ci(*row, 'pct')}</b> of schools had adopted the practice "
-            f"(from {fmt(first, 'pct')} at the start). Mean capacity changed by "
-            f"{with_ci(*gain, 'num3')} on the 0-1 scale. The programme cost "
-            f"{with_ci(*cost, 'eur')} in total.</p>"
-        )
+        parts.append(_single_brief(res))
     ce = res.try_comparison()
     if ce is not None and "frontier" in ce.columns and len(ce) > 1:
         parts.append(_verdict_paragraph(res, ce))
@@ -86,6 +78,42 @@ def in_brief(res: Results) -> str:
             "are left out of every number (runs.parquet has their errors).</p>"
         )
     return "".join(parts)
+
+
+def _single_brief(res: Results) -> str:
+    """One scenario's adoption at the horizon and at the programme's end, its capacity
+    gain, and its cash apart from the total with staff time valued."""
+    s = res.summary
+    weeks = reading_weeks(res.timeseries)
+    row = ci_row(s, "final_adoption_share")
+    gain = ci_row(s, "capacity_gain")
+    first = (
+        res.timeseries[res.timeseries["step"] == 0]["adoption_share"].mean()
+        if len(res.timeseries)
+        else math.nan
+    )
+    horizon = f" ({weeks.horizon}, the last simulated)" if weeks.horizon else ""
+    at_end = ""
+    if "end_adoption_share" in s.columns:
+        when = f", {weeks.programme_end}" if weeks.programme_end else ""
+        at_end = (
+            f"; {with_ci(*ci_row(s, 'end_adoption_share'), 'pct')} when the programme ended{when}"
+        )
+    text = (
+        f"<p>At the horizon{horizon}, <b>{with_ci(*row, 'pct')}</b> of schools had adopted the "
+        f"practice (from {fmt(first, 'pct')} at the start{at_end}). Mean capacity changed by "
+        f"{with_ci(*gain, 'num3')} on the 0-1 scale."
+    )
+    total = with_ci(*ci_row(s, "total_cost"), "eur")
+    if "total_cash" not in s.columns:  # results from before cash and staff time were apart
+        return f"{text} Cost to the horizon, cash and staff time together: {total}.</p>"
+    cash = with_ci(*ci_row(s, "total_cash"), "eur")
+    staff = with_ci(*ci_row(s, "total_staff_time"), "eur")
+    return (
+        f"{text} Cost to the horizon: <b>{cash}</b> in cash, paid by the programme; with the "
+        f"schools' staff time valued ({staff}, an opportunity cost, not a payment), {total} "
+        "in total.</p>"
+    )
 
 
 def sensitivity_brief(res: Results) -> str:
@@ -131,7 +159,8 @@ def _verdict_paragraph(res: Results, ce: pd.DataFrame) -> str:
         )
     return (
         f"<p>Against the baseline <b>{esc(base)}</b>: {text}. The cost-effectiveness "
-        f"frontier on the means runs <b>{esc(' → '.join(path['scenario']))}</b>"
+        f"frontier on the means, counting {esc(cost_basis(ce))} against adopting schools "
+        f"at the horizon, runs <b>{esc(' → '.join(path['scenario']))}</b>"
         f"{_dominated_text(ce)}.{probs}</p>"
     )
 
@@ -147,7 +176,8 @@ def _psa_brief(res: Results) -> str:
     out = (
         f"<p>Over {int(t['draws'].iloc[0])} draws of the uncertain parameters, at "
         f"{esc(fmt(wtp, 'eur'))} per additional adopting school, <b>{esc(best['option'])}</b> "
-        f"has the largest expected net benefit and is best in {best['p_best']:.0%} of the "
+        f"has the largest expected net benefit (counting {esc(cost_basis(t))}) and is best "
+        f"in {best['p_best']:.0%} of the "
         "draws: "
         + (
             f"a firm verdict (at least {VERDICT_PROBABILITY:.0%})."
@@ -173,8 +203,8 @@ def _dominated_text(ce: pd.DataFrame) -> str:
     dom = ce[ce["frontier"].astype(str).str.startswith("dominated")]
     if dom.empty:
         return ""
-    items = ", ".join(f"{r['scenario']} ({r['frontier']})" for _, r in dom.head(6).iterrows())
-    return f"; dominated: {esc(items)}"
+    items = [f"{r['scenario']} ({r['frontier']})" for _, r in dom.iterrows()]
+    return f"; dominated: {esc(listed(items, 'in the cost-effectiveness ranking'))}"
 
 
 def what_was_run(res: Results) -> str:
@@ -201,6 +231,7 @@ def what_was_run(res: Results) -> str:
                 "Weeks simulated (school weeks per year)",
                 f"{t.get('steps')} ({t.get('term_weeks')})",
             ),
+            ("How schools adopt", adoption_rule_text(res)),
             ("Incentive schemes", incent),
             ("Training courses", courses or "none"),
             ("Replicates per scenario", replicates_text(res)),
@@ -218,6 +249,7 @@ def what_was_run(res: Results) -> str:
             else f"; baseline for comparisons: <b>{esc(res.baseline)}</b>.</p>"
         )
     )
+    intro += f"<p><b>How schools adopt.</b> {esc(adoption_rule_text(res))}</p>"
     entries = m.get("scenarios", [])
     if res.is_sample_design:
         intro += _uncertainties(spec, len(entries))
@@ -240,7 +272,7 @@ def what_was_run(res: Results) -> str:
         rows,
         numeric=[3],
         caption="The scenarios of the sweep",
-    ) + more(len(entries))
+    ) + more(len(entries), "manifest.json")
     if res.is_sample_design:  # hundreds of sampled points: there, not in the way
         listing = (
             f"<details><summary>The {len(entries):,} sample points</summary>{listing}</details>"
@@ -290,7 +322,7 @@ def assumptions(res: Results) -> str:
             classes.append("changed" if text != r["default"].replace('"', "") else "")
         return rows, classes
 
-    key_rows, key_cls = rows_for(KEY_PARAMETERS)
+    key_rows, key_cls = rows_for(key_parameters(adoption_rules(res)))
     skip = {"name", "description", "training.courses", "incentives"}
     all_rows, all_cls = rows_for([n for n in values if n not in skip])
     heads = ["Parameter", "Meaning", "Value", "Unit", "Source"]
@@ -371,6 +403,7 @@ def results(res: Results) -> str:
             r = part.loc[col]
             cells.append(with_ci(r["mean"], r["ci_low"], r["ci_high"], kind))
         rows.append(cells)
+    weeks = reading_weeks(res.timeseries)
     censored = censored_note(res) if dropped else ""
     if not dropped and CENSORED_FLAG in s.columns and not s[CENSORED_FLAG].all():
         reached = int(s[CENSORED_FLAG].sum())
@@ -383,7 +416,7 @@ def results(res: Results) -> str:
         "<p>What each scenario achieved: mean over its replicate runs with a 95% confidence "
         "interval (Student t over independent replicates).</p>"
         + table(
-            ["Scenario", "Runs", *(h[1] for h in present)],
+            ["Scenario", "Runs", *(weeks.label(h[1]) for h in present)],
             rows,
             numeric=list(range(1, 2 + len(present))),
             caption="Headline outcomes",
@@ -425,11 +458,13 @@ def starting_point(res: Results) -> str:
     if moved:
         ts = res.timeseries
         members = ts[ts["step"] == 0].groupby("scenario", sort=False)["members"].mean()
-        shown = ", ".join(f"{n} {fmt(v, 'int')}" for n, v in members.head(8).items())
+        shown = listed(
+            [f"{n} {fmt(v, 'int')}" for n, v in members.items()], "in timeseries.parquet", 8
+        )
         parts.append(
             f" What differs at week 0 is what a structure chooses, who is in the network: "
-            f"{', '.join(moved)} (network members at week 0: {esc(shown)}"
-            f"{', ...' if len(members) > 8 else ''}). These are not effects of the programme.</p>"
+            f"{', '.join(moved)} (network members at week 0: {esc(shown)}). These are not "
+            "effects of the programme.</p>"
         )
     else:
         parts[-1] += "</p>"

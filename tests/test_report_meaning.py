@@ -1,0 +1,135 @@
+"""The report says exactly what it means: cash apart from the total with staff time valued,
+the adoption rule the run used, the week an outcome is read at (the horizon or the
+programme's end), and how many items a list leaves out. Built on real runs of the tiny
+scenario and on the 25-scenario sweep."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from support import TINY_SCENARIO, write_scenario
+from viz_support import sweep25_results
+
+from mensi_sim import Results, load_scenario, simulate, sweep
+from mensi_sim.experiments import load_experiment
+from mensi_sim.formats import with_ci
+from mensi_sim.report import sections
+from mensi_sim.report.common import adoption_explanation
+from mensi_sim.stats import mean_ci
+
+# the tiny scenario, 8 weeks, its programme ending after week 3
+ENDED = TINY_SCENARIO.replace("steps = 6", "steps = 8") + "\n[programme]\nend_week = 3\n"
+
+# what each rule's explanation says of it, and a row of the key assumptions only it has
+RULES = {
+    "contact": ("influence through contact (adoption.rule = contact)", "adoption.exposure"),
+    "bass": ("a Bass-type diffusion (adoption.rule = bass)", "adoption.q"),
+    "threshold": (
+        "Granovetter / Watts complex contagion (adoption.rule = threshold)",
+        "adoption.min_adopting_neighbours",
+    ),
+}
+
+
+def _text(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def _run(folder: Path, text: str, replications: int = 3) -> Results:
+    sc = load_scenario(write_scenario(folder, text))
+    return simulate(sc, replications=replications, seed=7, command_line="test")
+
+
+@pytest.fixture(scope="module")
+def ended(tmp_path_factory: pytest.TempPathFactory) -> Results:
+    """3 replicates of 8 weeks; the programme runs weeks 0-2 and ends at week 3."""
+    return _run(tmp_path_factory.mktemp("ended"), ENDED)
+
+
+def _key_assumptions(html: str) -> str:
+    """The key assumptions table of the assumptions section (not the folded full list)."""
+    return html[: html.index("<details>")]
+
+
+def test_the_brief_gives_the_cash_apart_from_the_total_with_staff_time(ended: Results) -> None:
+    s = ended.summary
+    cash, staff, total = (
+        with_ci(*mean_ci(s[c].to_numpy(float)), "eur")
+        for c in ("total_cash", "total_staff_time", "total_cost")
+    )
+    assert cash != total  # staff time was given: the two differ
+    text = _text(sections.in_brief(ended))
+    assert f"Cost to the horizon: {cash} in cash, paid by the programme" in text
+    assert (
+        f"with the schools' staff time valued ({staff}, an opportunity cost, not a payment), "
+        f"{total} in total" in text
+    )
+    assert "The programme cost" not in text
+
+
+def test_the_brief_and_the_headline_table_say_which_week_they_read(ended: Results) -> None:
+    text = _text(sections.in_brief(ended))
+    assert "At the horizon (week 8, the last simulated)," in text
+    assert "when the programme ended, week 3)" in text
+    assert "By the end" not in text
+    table = _text(sections.results(ended))
+    assert "Schools adopted at the horizon, week 8 (% of all)" in table
+    assert "Schools adopted when the programme ends, week 3 (% of all)" in table
+    assert "Equity gap at the horizon, week 8 (0-1 scale)" in table
+
+
+@pytest.mark.parametrize("rule", list(RULES))
+def test_the_report_explains_the_adoption_rule_the_run_used(tmp_path: Path, rule: str) -> None:
+    res = _run(tmp_path, TINY_SCENARIO + f'\n[adoption]\nrule = "{rule}"\n', replications=2)
+    said, row = RULES[rule]
+    what = _text(sections.what_was_run(res))
+    glossary = adoption_explanation(res)
+    for text in (what, glossary):
+        assert said in text
+        assert "Adopters never abandon the practice (adoption.abandonment = 0)." in text
+        for other in set(RULES) - {rule}:
+            assert f"(adoption.rule = {other})" not in text
+    assert glossary.startswith("The school has mainstreamed the innovative digital practice.")
+    keys = _key_assumptions(sections.assumptions(res))
+    assert f"<td>{row}</td>" in keys
+    for other in set(RULES) - {rule}:
+        assert f"<td>{RULES[other][1]}</td>" not in keys
+
+
+def test_a_sweep_over_two_rules_explains_both(tmp_path: Path) -> None:
+    write_scenario(tmp_path, TINY_SCENARIO)
+    path = tmp_path / "rules.toml"
+    path.write_text(
+        'name = "rules"\nreplications = 2\nroot_seed = 1\nsteps = 3\nexecutor = "serial"\n'
+        'baseline = "contact"\n\n[base]\nscenario = "tiny.toml"\n\n'
+        '[[factors.policies]]\nname = "contact"\noverrides = { "adoption.rule" = "contact" }\n\n'
+        '[[factors.policies]]\nname = "bass"\n'
+        'overrides = { "adoption.rule" = "bass", "adoption.abandonment" = 0.01 }\n',
+        encoding="utf-8",
+    )
+    res = sweep(load_experiment(path), executor="serial", out=tmp_path / "out")
+    text = _text(sections.what_was_run(res))
+    assert "The scenarios use 2 adoption rules. Under contact: influence through contact" in text
+    assert "Under bass: the share of adopting neighbours, a Bass-type diffusion" in text
+    assert "adoption.abandonment × (1 - c) (0 in some scenarios)." in text
+    keys = _key_assumptions(sections.assumptions(res))
+    assert "<td>adoption.exposure</td>" in keys and "<td>adoption.q</td>" in keys
+
+
+def test_no_list_of_the_brief_is_cut_without_saying_how_many_are_left(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    res = Results.load(sweep25_results(tmp_path_factory))
+    ce = res.try_comparison()
+    dominated = ce[ce["frontier"].astype(str).str.startswith("dominated")]
+    assert len(dominated) > 10  # more than a sentence lists
+    text = _text(sections.in_brief(res))
+    named = re.search(r"; dominated: (.*?) and (\d+) more in the cost-effectiveness ranking", text)
+    assert named, text
+    assert named[1].count("(dominated by ") + int(named[2]) == len(dominated)
+    start = _text(sections.starting_point(res))
+    members = re.search(r"network members at week 0: (.*?) and (\d+) more in timeseries", start)
+    assert members, start
+    assert len(members[1].split(", ")) + int(members[2]) == len(res.scenarios) == 25
