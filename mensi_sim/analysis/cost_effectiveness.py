@@ -133,6 +133,27 @@ def _dominance(dc: float, de: float) -> str:
     return "dearer and better" if dc > 0 else "cheaper and worse"
 
 
+#: what an ICER against the baseline means, by the dominance on the means (``icer_reading``)
+ICER_READINGS = {
+    "baseline": "baseline",
+    "equal": "undefined",
+    "dominates": "dominant",
+    "dominated": "dominated",
+    "cheaper and worse": "saving",
+    "dearer and better": "cost",
+}
+
+
+def icer_reading(dominance: str) -> str:
+    """How to read the ICER of a scheme whose dominance against the baseline is
+    ``dominance``: ``"cost"`` (dearer and better: extra EUR per additional adopting school),
+    ``"saving"`` (cheaper and worse: the ratio is the EUR saved per adopting school forgone),
+    ``"dominant"`` / ``"dominated"`` (cheaper and better / dearer and worse: the ratio,
+    negative, means nothing and is not shown), ``"undefined"`` (no difference) or
+    ``"baseline"``."""
+    return ICER_READINGS.get(dominance, "cost")
+
+
 def _significant_direction(d: np.ndarray, sign: int, level: float) -> bool | None:
     """True if the paired CI is on the ``sign`` side of 0, None if all differences are 0."""
     if d.size and np.all(d == 0):

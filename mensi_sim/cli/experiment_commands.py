@@ -386,21 +386,32 @@ def _ci(row: pd.Series, prefix: str, kind: str) -> str:
 
 
 def _icer_text(r: pd.Series) -> str:
-    """The ICER with Fieller's set: an interval, two rays (the excluded range), or any value."""
+    """The ICER with Fieller's set: an interval, two rays (the excluded range), or any value.
+    A scheme cheaper and better (or dearer and worse) than the baseline has no meaningful
+    ratio: "dominant" ("dominated") is printed instead of the negative number; cheaper and
+    worse, the ratio is a saving per adopting school forgone and is labelled so
+    (``cost_effectiveness.icer_reading``)."""
+    from mensi_sim.analysis.cost_effectiveness import icer_reading
+
+    reading = icer_reading(str(r["dominance"]))
+    if reading in ("dominant", "dominated"):
+        return reading
     note = str(r["icer_note"])
     if note.startswith("no difference"):
         return "undefined (no difference in adopters)"
     if note.startswith("Fieller"):
-        return (
+        ratio = (
             f"{fmt(r['icer'], 'eur')} [{fmt(r['icer_ci_low'], 'eur')}, "
             f"{fmt(r['icer_ci_high'], 'eur')}]"
         )
-    if r.get("icer_set") == "two rays":
-        return (
+    elif r.get("icer_set") == "two rays":
+        ratio = (
             f"{fmt(r['icer'], 'eur')} (two rays: <= {fmt(r['icer_excluded_low'], 'eur')} or "
             f">= {fmt(r['icer_excluded_high'], 'eur')})"
         )
-    return f"{fmt(r['icer'], 'eur')} (CI unbounded: any value)"
+    else:
+        ratio = f"{fmt(r['icer'], 'eur')} (CI unbounded: any value)"
+    return f"saves {ratio} per adopting school forgone" if reading == "saving" else ratio
 
 
 def _verdict_text(p: float, verdict: str, replicates: int | None = None) -> str:

@@ -169,6 +169,7 @@ def _status_words(r: pd.Series) -> tuple[str, str]:
 
 
 def cost_effectiveness(res: Results) -> str:
+    from mensi_sim.analysis.cost_effectiveness import icer_reading
     from mensi_sim.analysis.verdicts import firmness
 
     ce = res.try_comparison()
@@ -187,8 +188,14 @@ def cost_effectiveness(res: Results) -> str:
     for _, r in ranked.head(MAX_ROWS).iterrows():
         on = r["frontier"] == "frontier"
         rank += on
+        reading = icer_reading(str(r.get("dominance", "")))
         if r["scenario"] == base:
             icer = "-"
+        elif reading in ("dominant", "dominated"):  # the negative ratio means nothing
+            why = "cheaper and better" if reading == "dominant" else "dearer and worse"
+            icer = f"{reading} ({why})"
+            if bool(r.get("dominance_significant", False)):
+                icer += " (significant)"
         elif str(r.get("icer_note", "")).startswith("no difference"):
             icer = "undefined (no difference in adopters)"
         elif str(r.get("icer_note", "")).startswith("Fieller"):
@@ -201,6 +208,8 @@ def cost_effectiveness(res: Results) -> str:
             )
         else:
             icer = f"{fmt(r['icer'], 'eur')} (interval unbounded: any value)"
+        if reading == "saving" and r["scenario"] != base:
+            icer = f"saves {icer} per adopting school forgone"
         step = r.get("frontier_icer")
         status = str(r["frontier"])
         badge = "good" if on else "bad" if status.startswith(("dominated", "extendedly")) else ""

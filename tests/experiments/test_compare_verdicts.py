@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -293,3 +294,42 @@ def test_identical_leaders_of_equal_cost_name_no_cheaper_one(tmp_path: Path) -> 
         "replicates"
     )
     assert "prefer" not in lead.sentence()
+
+
+# --- 4. ICERs of schemes cheaper than the baseline ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def structures(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped structures experiment at 52 weeks, 6 replicates."""
+    exp = load_experiment(EXPERIMENTS / "structures.toml").with_changes(steps=52)
+    out = tmp_path_factory.mktemp("structures") / "out"
+    sweep(exp, SweepOptions(executor="serial", replications=6, out=out))
+    return out
+
+
+def test_no_negative_icer_is_printed_and_a_saving_is_labelled(structures: Path) -> None:
+    from mensi_sim.report import comparisons
+
+    compared = CliRunner().invoke(app, ["compare", str(structures), "-b", "top_down"], env=WIDE)
+    assert compared.exit_code == 0, compared.output
+    t = Results.load(structures).tables["comparison"].set_index("scenario")
+    s = Results.load(structures).summary
+    header = "cost-effectiveness ("
+    kinds = set()
+    for name in t.index.drop("top_down"):
+        dc = (_values(s, name, "total_cost") - _values(s, "top_down", "total_cost")).mean()
+        de = (_values(s, name, "adopters_final") - _values(s, "top_down", "adopters_final")).mean()
+        row = _line(compared.output, f"{name} ", after=header)
+        if dc < 0 < de:  # cheaper and better: no ratio, no negative number
+            kinds.add("dominant")
+            assert re.search(r"   dominant +dominates", row) and "-€" not in row, row
+        elif dc < 0 and de < 0:  # cheaper and worse: the ratio is a saving
+            kinds.add("saving")
+            assert f"saves €{dc / de:,.0f} " in row, row
+            assert re.search(r"per adopting school forgone +cheaper and worse", row), row
+    # virtual is cheaper and better than top_down, none and bottom_up cheaper and worse
+    assert kinds == {"dominant", "saving"}
+    html = comparisons.cost_effectiveness(Results.load(structures))
+    assert "dominant (cheaper and better)" in html
+    assert "per adopting school forgone" in html
