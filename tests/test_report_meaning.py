@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 from support import TINY_SCENARIO, write_scenario
-from viz_support import sweep25_results
+from viz_support import sweep25_results, sweep_results
 
 from mensi_sim import Results, load_scenario, simulate, sweep
 from mensi_sim.experiments import load_experiment
 from mensi_sim.formats import with_ci
-from mensi_sim.report import sections
+from mensi_sim.report import groups, sections
 from mensi_sim.report.common import adoption_explanation
 from mensi_sim.stats import mean_ci
 
@@ -133,3 +133,43 @@ def test_no_list_of_the_brief_is_cut_without_saying_how_many_are_left(
     members = re.search(r"network members at week 0: (.*?) and (\d+) more in timeseries", start)
     assert members, start
     assert len(members[1].split(", ")) + int(members[2]) == len(res.scenarios) == 25
+
+
+def test_the_cross_country_icer_says_which_cost_it_counts(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    res = Results.load(sweep_results(tmp_path_factory))
+    text = _text(groups.exchange(res))
+    assert "EUR of total cost (cash + staff time) per extra adopter" in text
+    assert "adoption at the horizon (week 20)" in text
+
+
+@pytest.mark.parametrize(
+    ("kind", "basis"), [("cash", "cash"), ("total", "total cost (cash + staff time)")]
+)
+def test_the_optimisation_report_says_which_spend_it_counts(kind: str, basis: str) -> None:
+    from mensi_sim.analysis.optimise import optimise
+    from mensi_sim.analysis.optimise_spec import design_from_dict
+    from mensi_sim.report.optimise import optimisation_section
+    from mensi_sim.scenario.schema import Scenario
+
+    base = Scenario().with_updates(
+        {
+            "population.n_schools": 12,
+            "population.countries": ["HR", "PT"],
+            "population.regions_per_country": 2,
+            "time.steps": 30,
+            "network.mentees_per_mentor": 2,
+        }
+    )
+    spec = {
+        "name": "spend",
+        "levers": {"k": {"parameter": "network.mentees_per_mentor", "integers": [2, 3]}},
+        "objectives": {"final_adoption_share": "max"},
+        "constraints": {"budget_kind": kind},
+        "search": {"population": 4, "generations": 1, "replications": 4, "max_replications": 4},
+        "holdout": {"replications": 2, "max_designs": 1, "compare": ["none"]},
+    }
+    text = _text(optimisation_section(optimise(design_from_dict(spec, base), executor="serial")))
+    assert f"kind {basis} per programme year Adoption share at the horizon" in text
+    assert "spend per year" not in text

@@ -16,8 +16,10 @@ from mensi_sim.analysis.groups import country_exchange
 from mensi_sim.errors import ResultsError
 from mensi_sim.formats import fmt, with_ci
 from mensi_sim.outcomes import format_of
+from mensi_sim.report.common import COST_BASIS
 from mensi_sim.report.html import esc, table
 from mensi_sim.results import Results
+from mensi_sim.results.display import reading_weeks
 from mensi_sim.scenario.roster import drawn_attributes
 
 #: (outcome, kind of its value) of the per-country tables
@@ -114,7 +116,8 @@ def _country_table(res: Results, country: str, comparison: pd.DataFrame | None) 
             cells.append(text)
         rows.append(cells)
     n = int(rows_of["n_schools"].iloc[0]) if len(rows_of) else 0
-    headers = ["Scenario", *(format_of(o).report for o, _ in COUNTRY_OUTCOMES)]
+    weeks = reading_weeks(res.timeseries)
+    headers = ["Scenario", *(weeks.label(format_of(o).report) for o, _ in COUNTRY_OUTCOMES)]
     return table(
         headers,
         rows,
@@ -156,7 +159,7 @@ def by_country(res: Results, figures: str) -> str:
     return intro + figures + tables
 
 
-def _achieved(row: pd.Series, base: str) -> str:
+def _achieved(row: pd.Series, base: str, horizon: str) -> str:
     kind = format_of("final_adoption_share").change_kind
     delta = with_ci(
         row["final_adoption_share_difference"], row["final_adoption_share_ci_low"],
@@ -168,7 +171,7 @@ def _achieved(row: pd.Series, base: str) -> str:
         row["capacity_gain_ci_high"], "signed3",
     )  # fmt: skip
     return (
-        f"adoption at the horizon {fmt(row['final_adoption_share_mean'], 'pct')}, "
+        f"adoption at the horizon{horizon} {fmt(row['final_adoption_share_mean'], 'pct')}, "
         f"{esc(delta)} against {esc(base)}: {what}; capacity gain {esc(gain)} against it"
     )
 
@@ -186,18 +189,24 @@ def _cost(row: pd.Series) -> str:
     )
 
 
-def _icer(row: pd.Series) -> str:
+def _basis(rows: pd.DataFrame) -> str:
+    """The cost the ICERs of a cross-country table count (its ``perspective``)."""
+    kinds = rows["perspective"].astype(str) if "perspective" in rows.columns else ["total"]
+    return " and ".join(COST_BASIS.get(k, k) for k in dict.fromkeys(kinds))
+
+
+def _icer(row: pd.Series, basis: str) -> str:
     note = str(row["icer_note"])
     if note.startswith("no difference"):
-        return "no additional adopting school on average: no cost per adopter"
+        return f"no additional adopting school on average: no {basis} per additional adopter"
     if note.startswith("Fieller"):
         return (
-            f"{fmt(row['icer'], 'eur')} per additional adopting school "
+            f"{fmt(row['icer'], 'eur')} of {basis} per additional adopting school "
             f"[{fmt(row['icer_ci_low'], 'eur')}, {fmt(row['icer_ci_high'], 'eur')}]"
         )
     return (
-        f"{fmt(row['icer'], 'eur')} per additional adopting school, but its interval is "
-        "unbounded (the additional adopters' interval includes zero)"
+        f"{fmt(row['icer'], 'eur')} of {basis} per additional adopting school, but its "
+        "interval is unbounded (the additional adopters' interval includes zero)"
     )
 
 
@@ -235,19 +244,22 @@ def exchange(res: Results) -> str:
         wide = res.group_comparison("country")
     except (ResultsError, ValueError, KeyError) as exc:
         return f"<p class='muted'>No cross-country comparison: {esc(exc)}.</p>"
+    week = reading_weeks(res.timeseries).horizon
+    horizon = f" ({week})" if week else ""
     for name in [s for s in res.scenarios if s != base]:
         structures = _structures(res, name)
         try:
             rows = country_exchange(res.group_summary, name, base, structures, comparison=wide)
         except (KeyError, ValueError):
             continue
+        basis = _basis(wide[wide["scenario"] == name])
         items = []
         for _, r in rows.iterrows():
             how = f"{esc(r['structure'])}" if r["structure"] else "its structure"
             items.append(
                 f"<li><b>{esc(r['country'])}</b> ({fmt(r['n_schools'], 'int')} schools, "
-                f"{how}, {int(r['n_pairs'])} paired replicates): {_achieved(r, base)}. "
-                f"Cost: {_cost(r)}. {esc(_icer(r))}.</li>"
+                f"{how}, {int(r['n_pairs'])} paired replicates): {_achieved(r, base, horizon)}. "
+                f"Cost: {_cost(r)}. {esc(_icer(r, basis))}.</li>"
             )
         table_rows = [
             (
@@ -274,7 +286,7 @@ def exchange(res: Results) -> str:
                     "Verdict",
                     "Δ cash [CI]",
                     "Δ cash + staff time [CI]",
-                    "EUR per extra adopter",
+                    f"EUR of {basis} per extra adopter",
                 ],  # fmt: skip
                 table_rows,
                 numeric=[2, 4, 5, 6],

@@ -19,6 +19,7 @@ import pandas as pd
 from mensi_sim.analysis.optimise import ADOPTION, OptimiseResult
 from mensi_sim.formats import fmt, with_ci
 from mensi_sim.outcomes import format_of
+from mensi_sim.report.common import COST_BASIS
 from mensi_sim.report.html import esc, figure, page, table
 
 REPORT_NAME = "report.html"
@@ -117,17 +118,19 @@ def optimisation_section(result: OptimiseResult, png: bytes | None = None) -> st
         )
         + "</p>",
     ]
+    spend = COST_BASIS[spec.constraints.budget_kind]
     if png is not None:
         parts.append(
             figure(
                 png,
-                "Adoption against spend per year, coloured by equity",
+                f"Adoption at the horizon against {spend} per programme year, coloured by equity",
                 "Front designs and shipped programmes re-evaluated on fresh seeds (95% CIs); grey "
                 "dots: every design the search tried (in sample).",
                 "optimisation",
             )
         )
-    headers = ["design", "kind", "spend per year"] + [format_of(o).heading for o in objectives]
+    headers = ["design", "kind", f"{spend} per programme year"]
+    headers += [format_of(o).label for o in objectives]
     headers += ["within limits", "beats on adoption", "the design in words"]
     parts.append(
         table(
@@ -147,7 +150,7 @@ def optimisation_section(result: OptimiseResult, png: bytes | None = None) -> st
     )
     parts.append(
         table(
-            ["against", "adoption", "cash", "staff time", "equity gap"],
+            ["against", "adoption at the horizon", "cash", "staff time", "equity gap"],
             paired_rows(result, chosen["scenario"]),
             numeric=[1, 2, 3, 4],
             caption="Paired differences, chosen design minus programme, on the same fresh "
@@ -160,6 +163,7 @@ def optimisation_section(result: OptimiseResult, png: bytes | None = None) -> st
 
 def robustness_rows(result: OptimiseResult) -> list[list[str]]:
     """The regret table: one row per measure and design."""
+    basis = COST_BASIS[result.design.spec.constraints.budget_kind]
     rows = []
     for _, row in result.robustness.iterrows():
         adoption = row["measure"] == ADOPTION
@@ -171,7 +175,8 @@ def robustness_rows(result: OptimiseResult) -> list[list[str]]:
             [
                 "adoption at the horizon"
                 if adoption
-                else f"net benefit at EUR {row['wtp']:,.0f} per adopting school",
+                else f"net benefit at EUR {row['wtp']:,.0f} per school adopted at the horizon, "
+                f"less the {basis}",
                 row["design"] + (f" ({', '.join(marks)})" if marks else ""),
                 row["kind"],
                 fmt(row["mean_value"], kind),
