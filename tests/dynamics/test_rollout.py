@@ -344,12 +344,12 @@ def test_waves_name_every_region_once_with_one_line_errors():
         ([[], FIRST + SECOND], "waves.0: an empty wave"),
         ([FIRST, SECOND, ["HR"]], "'HR' is already in wave 0"),
     ):
-        with pytest.raises(Exception, match=words):
+        with pytest.raises(ValueError, match=words):
             staged(sc, waves)
     short = pilot(**{"time.steps": 52})
-    with pytest.raises(Exception, match=r"waves.1: starts in week 52, at or after the horizon"):
+    with pytest.raises(ValueError, match=r"waves.1: starts in week 52, at or after the horizon"):
         staged(short, [FIRST, SECOND])
-    with pytest.raises(Exception, match="needs a policy structure"):
+    with pytest.raises(ValueError, match="needs a policy structure"):
         staged(pilot("erdos_renyi"), [FIRST, SECOND])
 
 
