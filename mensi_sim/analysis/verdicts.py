@@ -367,6 +367,42 @@ def budget_sentence(
     return lead.sentence(where=f"at a budget of {fmt(amount, 'eur')}", note="; ".join(under))
 
 
+def companion_psa(experiment: str, source: str | None = None) -> tuple[str, str] | None:
+    """The PSA of an experiment, as (file, what ``mensi-sim sweep`` takes): a shipped
+    experiment ``<name>_psa`` (``experiments/structures_psa.toml``, ``structures_psa``
+    for ``structures``), else ``<stem>_psa.toml`` beside the experiment's file
+    (``source``); None when there is none."""
+    from pathlib import Path
+
+    from mensi_sim import shipped
+
+    name = f"{experiment}_psa"
+    if name in shipped.names("experiments"):
+        return f"experiments/{name}.toml", name
+    if source:
+        beside = Path(source).with_name(f"{Path(source).stem}_psa.toml")
+        if beside.is_file():
+            return str(beside), str(beside)
+    return None
+
+
+def parameter_caveat(experiment: str, source: str | None = None) -> str:
+    """The line under the verdicts of an experiment without parameter draws: they cover the
+    replicates' noise with the parameters fixed; the PSA that asks whether they hold across
+    the uncertain parameters (``companion_psa``), or the way to make one."""
+    head = "these verdicts cover replicate noise only, with the parameters fixed"
+    psa = companion_psa(experiment, source)
+    if psa is not None:
+        return (
+            f"{head}; whether they hold across the uncertain parameters is what the PSA "
+            f"{psa[0]} asks (mensi-sim sweep {psa[1]}, then compare)"
+        )
+    return (
+        f"{head}; an [uncertainty] table makes the experiment a PSA that asks whether they "
+        "hold across the uncertain parameters (docs/EXPERIMENTS.md 4.9)"
+    )
+
+
 def distinct_resamples(replicates: int) -> int:
     """How many different bootstrap resamples ``replicates`` replicates have: the multisets
     of that size, ``C(2r - 1, r)`` (10 for 3 replicates, 462 for 6, 92,378 for 10)."""

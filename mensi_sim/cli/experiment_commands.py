@@ -520,6 +520,7 @@ def compare(
         budget_sentence,
         distinct_resamples,
         leading_options,
+        parameter_caveat,
     )
     from mensi_sim.cli.group_views import check_by, print_group_comparison
     from mensi_sim.errors import ResultsError
@@ -685,6 +686,9 @@ def compare(
         at = budget_sentence(summary, ab)
         if at is not None:
             console.print(f"verdict: {at}", soft_wrap=True)
+    if lead is not None or ab is not None:
+        caveat = parameter_caveat(str(manifest.get("experiment", "")), manifest.get("source_path"))
+        console.print(f"caveat: {caveat}", soft_wrap=True)
     if by is not None:
         written = print_group_comparison(res, by, baseline, console)
         console.print(f"written: {written}", soft_wrap=True)

@@ -67,8 +67,17 @@ def comparison(res: Results, figures: str) -> str:
         + more(len(ce) - 1)
         + (censored_note(res) if dropped else "")
         + fixed_budget(res)
+        + f"<p class='note'>{esc(_sentence(_caveat(res)))}</p>"
         + figures
     )
+
+
+def _caveat(res: Results) -> str:
+    """``verdicts.parameter_caveat`` of the results' experiment."""
+    from mensi_sim.analysis.verdicts import parameter_caveat
+
+    m = res.manifest
+    return parameter_caveat(str(m.get("experiment", "")), m.get("source_path"))
 
 
 def _budget_table(res: Results) -> pd.DataFrame | None:
@@ -430,7 +439,7 @@ def uncertainty(res: Results, figures: str) -> str:
             "<p class='muted'>Not a probabilistic sensitivity analysis: the intervals above "
             "cover replicate noise only. An experiment with [uncertainty] draws (mensi-sim "
             "sweep, then compare) gives the probability of each verdict over the uncertain "
-            "parameters.</p>"
+            "parameters." + (f" {esc(_sentence(_caveat(res)))}" if res.is_sweep else "") + "</p>"
         )
     t = res.tables.get("psa")
     if t is None or t.empty:

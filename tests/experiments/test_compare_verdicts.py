@@ -333,3 +333,39 @@ def test_no_negative_icer_is_printed_and_a_saving_is_labelled(structures: Path) 
     html = comparisons.cost_effectiveness(Results.load(structures))
     assert "dominant (cheaper and better)" in html
     assert "per adopting school forgone" in html
+
+
+# --- 5. a verdict without parameter draws says what it covers ----------------------------------
+
+
+def test_a_verdict_without_draws_points_at_its_psa(structures: Path, identical) -> None:
+    from mensi_sim.report import comparisons
+
+    compared = CliRunner().invoke(app, ["compare", str(structures)], env=WIDE)
+    lines = compared.output.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("verdict: "))
+    assert lines[at + 1] == (
+        "caveat: these verdicts cover replicate noise only, with the parameters fixed; whether "
+        "they hold across the uncertain parameters is what the PSA "
+        "experiments/structures_psa.toml asks (mensi-sim sweep structures_psa, then compare)"
+    )
+    assert (EXPERIMENTS / "structures_psa.toml").is_file()
+    html = comparisons.comparison(Results.load(structures), "")
+    assert "the PSA experiments/structures_psa.toml asks" in html
+    # an experiment without a PSA of its own: how to make one
+    _, output = identical
+    assert _line(output, "caveat: ").endswith(
+        "an [uncertainty] table makes the experiment a PSA that asks whether they hold across "
+        "the uncertain parameters (docs/EXPERIMENTS.md 4.9)"
+    )
+
+
+def test_the_caveat_follows_the_last_verdict(budget8) -> None:
+    _, output = budget8
+    lines = output.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("verdict: at a budget of "))
+    assert lines[at + 1].startswith("caveat: these verdicts cover replicate noise only")
+    assert lines[at + 1].endswith(
+        "the PSA experiments/budget_psa.toml asks (mensi-sim sweep budget_psa, then compare)"
+    )
+    assert sum(line.startswith("caveat: ") for line in lines) == 1
