@@ -946,13 +946,31 @@ class CostParams(_Section):
         le=1e7,
     )
     coordination_top_down: float = param(
-        5000.0, "Coordination per top_down cluster", unit="EUR per cluster-year", ge=0, le=1e8
+        5000.0,
+        "Coordination per top_down cluster",
+        unit="EUR per cluster-year",
+        ge=0,
+        le=1e8,
+        source="assumption: no source gives a coordination price (also hybrid's); about 94 % "
+        "of the top-down pilot's cash (docs/ASSUMPTIONS.md 7.5; the PSAs draw it +-50 %)",
     )
     coordination_bottom_up: float = param(
-        1000.0, "Coordination per bottom_up cluster", unit="EUR per cluster-year", ge=0, le=1e8
+        1000.0,
+        "Coordination per bottom_up cluster",
+        unit="EUR per cluster-year",
+        ge=0,
+        le=1e8,
+        source="assumption: no source gives a coordination price "
+        "(docs/ASSUMPTIONS.md 7.5; the PSAs draw it +-50 %)",
     )
     coordination_virtual: float = param(
-        1500.0, "Coordination per virtual cluster", unit="EUR per cluster-year", ge=0, le=1e8
+        1500.0,
+        "Coordination per virtual cluster",
+        unit="EUR per cluster-year",
+        ge=0,
+        le=1e8,
+        source="assumption: no source gives a coordination price "
+        "(docs/ASSUMPTIONS.md 7.5; the PSAs draw it +-50 %)",
     )
 
     @model_validator(mode="after")
