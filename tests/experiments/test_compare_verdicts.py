@@ -369,3 +369,29 @@ def test_the_caveat_follows_the_last_verdict(budget8) -> None:
         "the PSA experiments/budget_psa.toml asks (mensi-sim sweep budget_psa, then compare)"
     )
     assert sum(line.startswith("caveat: ") for line in lines) == 1
+
+
+# --- 6. the report's ranking keeps compare's marks ---------------------------------------------
+
+
+@pytest.mark.parametrize("fixture", ["budget8", "budget3"])
+def test_the_reports_ranking_marks_what_compare_marks(fixture, request) -> None:
+    from mensi_sim.report import comparisons
+
+    res, output = request.getfixturevalue(fixture)
+    html = comparisons.cost_effectiveness(Results.load(res.path))
+    t = res.tables["comparison"]
+    marked = 0
+    for _, r in t[t["frontier"].str.startswith("dominated by ")].iterrows():
+        line = _line(output, f"{r['scenario']} ", after="cost-effectiveness (")
+        if r["frontier_dominance_significant"]:
+            assert f"{r['frontier']} (significant) (P " in line
+            assert f"{r['frontier']} (significant)</span> (P {r['p_status']:.2f}, " in html
+            marked += 1
+        else:
+            other = r["frontier"].removeprefix("dominated by ")
+            assert f">dominated</span> (P {r['p_status']:.2f}, " in html
+            assert f"; by {other} on the means, not significant" in html
+    assert marked
+    if fixture == "budget3":
+        assert "too few replicates" in html and ", firm)" not in html
