@@ -293,7 +293,9 @@ def test_no_scheme_runs_outside_the_programme():
 
 
 def test_default_amounts_by_type():
-    assert IncentiveScheme(type="release_time").payment == 4000.0
+    # 0.1 FTE: the mean over the six MenSI countries of 0.1 x annual hours x hour rate
+    # (6,539 + 2,180 + 2,363 + 1,490 + 4,360 + 4,651) / 6 = 3,597, rounded to 3,600
+    assert IncentiveScheme(type="release_time").payment == 3600.0
     assert IncentiveScheme(type="recognition").payment == 200.0
 
 
