@@ -15,7 +15,7 @@ from viz_support import sweep25_results, sweep_results
 from mensi_sim import Results, load_scenario, simulate, sweep
 from mensi_sim.experiments import load_experiment
 from mensi_sim.formats import with_ci
-from mensi_sim.report import groups, sections
+from mensi_sim.report import build_report, groups, sections
 from mensi_sim.report.common import adoption_explanation
 from mensi_sim.stats import mean_ci
 
@@ -173,3 +173,36 @@ def test_the_optimisation_report_says_which_spend_it_counts(kind: str, basis: st
     text = _text(optimisation_section(optimise(design_from_dict(spec, base), executor="serial")))
     assert f"kind {basis} per programme year Adoption share at the horizon" in text
     assert "spend per year" not in text
+
+
+def test_the_parameter_list_leaves_no_parameter_out(ended: Results) -> None:
+    from mensi_sim.scenario.reference import parameter_rows
+
+    html = sections.assumptions(ended)
+    # the per-country hour rates, a map, are one row (not one per country, left out)
+    assert "<td>costs.staff_hour_rate_by_country</td>" in html
+    shown_elsewhere = ("name", "description", "source_path", "training.courses[]", "incentives[]")
+    for row in parameter_rows():
+        if not row["name"].startswith(shown_elsewhere):
+            assert f"<td>{row['name']}</td>" in html, row["name"]
+
+
+def test_a_run_with_incentives_and_a_course_lists_every_field_of_them(tmp_path: Path) -> None:
+    text = (
+        ENDED
+        + '\n[[incentives]]\ntype = "funding"\ntarget = "participants"\n'
+        + '\n[[incentives]]\ntype = "release_time"\ntarget = "mentors"\nper = "teacher"\n'
+        + "amount = 100\nhalf_effect_amount = 150\n"
+        + '\n[[training.courses]]\nname = "course"\ntarget = "mentors"\n'
+        + "cost_per_participant = 250\nstaff_hours = 12\nenrol_prob = 0.5\n"
+    )
+    res = _run(tmp_path, text, replications=2)
+    html = build_report(res, network=False)  # crashed before: no incentive table could be made
+    page = _text(html)
+    assert (
+        "funding participants €3,000 per school-year, paid weekly 0.2 €3,000 0 52" in page
+    )  # the type's default amount, which is also its half-effect amount
+    assert "release_time mentors €100 per teacher per school-year" in page
+    assert "€150 per teacher" in page
+    assert "Fee per participant (EUR, cash) Staff hours per participant" in page
+    assert re.search(r"course mentors \d+ \d+ 50\.0% [\d.]+% [\d.]+ €250 12\.0", page), page

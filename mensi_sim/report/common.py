@@ -7,6 +7,7 @@ written by ``mensi_sim.formats.fmt``.
 from __future__ import annotations
 
 import math
+from functools import cache
 from typing import Any
 
 import pandas as pd
@@ -179,12 +180,21 @@ def cost_basis(table: pd.DataFrame) -> str:
     return " and ".join(COST_BASIS.get(k, k) for k in kinds)
 
 
+@cache
+def _parameter_names() -> frozenset[str]:
+    from mensi_sim.scenario.reference import parameter_rows
+
+    return frozenset(r["name"] for r in parameter_rows())
+
+
 def flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested scenario dump -> dotted names (lists of sections are kept whole)."""
+    """Nested scenario dump -> dotted names. Lists of sections are kept whole, and so is a
+    parameter whose value is a map (``costs.staff_hour_rate_by_country``: one row, not one
+    per country, which the parameter list would not know and leave out)."""
     out: dict[str, Any] = {}
     for key, value in data.items():
         name = f"{prefix}{key}"
-        if isinstance(value, dict) and name != "population.country_capacity_shift":
+        if isinstance(value, dict) and name not in _parameter_names():
             out.update(flatten(value, f"{name}."))
         else:
             out[name] = value

@@ -332,57 +332,91 @@ def assumptions(res: Results) -> str:
     ]
     courses = values.get("training.courses") or []
     if courses:
-        parts.append(
-            table(
-                ["Course", "For", "Start week", "Weeks", "Completion", "Capacity gain"],
-                [
-                    (
-                        c["name"],
-                        c["target"],
-                        c["start_week"],
-                        c["duration_weeks"],
-                        fmt(c["completion_prob"], "pct"),
-                        c["capacity_gain"],
-                    )
-                    for c in courses
-                ],
-                caption="Training courses",
-                numeric=[2, 3, 4, 5],
-            )
-        )
+        parts.append(_courses_table(courses))
     schemes = values.get("incentives") or []
     if schemes:
-        from mensi_sim.scenario.schema import INCENTIVE_DEFAULT_AMOUNT
-
-        parts.append(
-            table(
-                ["Incentive", "For", "Amount (EUR)", "Effect on engagement", "From week", "Weeks"],
-                [
-                    (
-                        i["type"],
-                        i["target"],
-                        fmt(
-                            i["amount"]
-                            if i["amount"] is not None
-                            else INCENTIVE_DEFAULT_AMOUNT[i["type"]],
-                            "eur",
-                        ),
-                        i["effect"],
-                        i["start_week"],
-                        i["duration_weeks"],
-                    )
-                    for i in schemes
-                ],
-                caption="Incentive schemes",
-                numeric=[2, 3, 4, 5],
-            )
-        )
+        parts.append(_incentives_table(schemes))
     parts.append(
         "<details><summary>All parameters</summary>"
         + table(heads, all_rows, row_classes=all_cls, numeric=[2])
         + "</details>"
     )
     return "".join(parts)
+
+
+def _courses_table(courses: list[dict[str, Any]]) -> str:
+    """Every field of each training course: who, when, how many enrol and complete, what
+    it gives, and what it costs (its fee is cash, its hours staff time)."""
+    return table(
+        [
+            "Course",
+            "For",
+            "Start week",
+            "Weeks",
+            "Enrolment",
+            "Completion",
+            "Capacity gain",
+            "Fee per participant (EUR, cash)",
+            "Staff hours per participant",
+        ],
+        [
+            (
+                c["name"],
+                c["target"],
+                c["start_week"],
+                c["duration_weeks"],
+                fmt(c["enrol_prob"], "pct"),
+                fmt(c["completion_prob"], "pct"),
+                c["capacity_gain"],
+                fmt(c["cost_per_participant"], "eur"),
+                fmt(c["staff_hours"], "num1"),
+            )
+            for c in courses
+        ],
+        caption="Training courses",
+        numeric=[2, 3, 4, 5, 6, 7, 8],
+    )
+
+
+def _incentives_table(schemes: list[dict[str, Any]]) -> str:
+    """Every field of each incentive scheme, its amount (cash) as its type pays it and the
+    type's default where the scheme gives none (``registry.INCENTIVE_TYPES``)."""
+    from mensi_sim.registry import INCENTIVE_TYPES
+
+    rows = []
+    for i in schemes:
+        kind = INCENTIVE_TYPES.get(i["type"])
+        amount = i["amount"] if i["amount"] is not None else kind.default_amount
+        half = i["half_effect_amount"]
+        half = half if half is not None else kind.default_amount
+        per = " per teacher" if i.get("per") == "teacher" else ""
+        rows.append(
+            (
+                i["type"],
+                i["target"],
+                f"{fmt(amount, 'eur')}{per}",
+                kind.description.removeprefix("amount "),
+                i["max_effect"],
+                f"{fmt(half, 'eur')}{per}",
+                i["start_week"],
+                i["duration_weeks"],
+            )
+        )
+    return table(
+        [
+            "Incentive",
+            "For",
+            "Amount (EUR, cash)",
+            "Paid",
+            "Largest effect on engagement",
+            "Half the effect at",
+            "From week",
+            "Weeks",
+        ],
+        rows,
+        caption="Incentive schemes (an amount not given is the type's default)",
+        numeric=[2, 4, 5, 6, 7],
+    )
 
 
 def results(res: Results) -> str:
