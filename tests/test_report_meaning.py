@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from support import TINY_SCENARIO, write_scenario
 from viz_support import sweep25_results, sweep_results
@@ -206,3 +207,45 @@ def test_a_run_with_incentives_and_a_course_lists_every_field_of_them(tmp_path: 
     assert "€150 per teacher" in page
     assert "Fee per participant (EUR, cash) Staff hours per participant" in page
     assert re.search(r"course mentors \d+ \d+ 50\.0% [\d.]+% [\d.]+ €250 12\.0", page), page
+
+
+def _with(
+    res: Results, group_summary: pd.DataFrame | None = None, tables: dict | None = None
+) -> Results:
+    """The same results with a table replaced (a damaged or partial folder)."""
+    return Results(
+        res.timeseries,
+        res.summary,
+        res.runs,
+        res.manifest,
+        path=res.path,
+        tables=res.tables if tables is None else tables,
+        group_summary=res.group_summary if group_summary is None else group_summary,
+    )
+
+
+def test_a_scenario_missing_from_the_outcomes_by_country_is_named(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    res = Results.load(sweep_results(tmp_path_factory))
+    gs = res.group_summary
+    partial = _with(res, group_summary=gs[gs["scenario"] != "virtual"])
+    assert "Not compared by country: no scenario &#x27;virtual&#x27; in the outcomes by" in (
+        groups.exchange(partial)
+    )
+    assert "No outcomes by country for virtual" in groups.by_country(partial, "")
+    no_base = _with(res, group_summary=gs[gs["scenario"] != "none"])
+    text = _text(groups.by_country(no_base, ""))
+    assert "The paired differences from none by country are left out: baseline" in text
+
+
+def test_an_outcome_without_any_sensitivity_index_is_named(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    res = Results.load(sweep_results(tmp_path_factory))
+    sv = res.tables["sensitivity"]
+    blank = sv.assign(outcome="total_cost", value=float("nan"))  # every index missing
+    damaged = _with(res, tables={**res.tables, "sensitivity": pd.concat([sv, blank])})
+    text = _text(sections.sensitivity_brief(damaged))
+    assert "Total cost (cash + staff time): no index could be computed" in text
+    assert "Adoption share at the horizon (Sobol total-order index ST): " in text  # as before

@@ -127,6 +127,12 @@ def _country_table(res: Results, country: str, comparison: pd.DataFrame | None) 
     )
 
 
+def _why(exc: Exception) -> str:
+    """An exception's message on one line (a KeyError's without the quotes it adds)."""
+    text = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+    return " ".join(str(text).split())
+
+
 def by_country(res: Results, figures: str) -> str:
     """Outcomes by country: the small multiples and one table per country."""
     names = countries(res)
@@ -135,12 +141,15 @@ def by_country(res: Results, figures: str) -> str:
             "<p class='muted'>One country only (or results made before outcomes by group "
             "existed): see the pooled results.</p>"
         )
-    comparison = None
+    comparison, missing = None, ""
     if len(res.scenarios) > 1 and res.try_comparison() is not None:
         try:
             comparison = res.group_comparison("country")
-        except (ResultsError, ValueError, KeyError):
-            comparison = None
+        except (ResultsError, ValueError, KeyError) as exc:
+            missing = (
+                f"<p class='note'>The paired differences from {esc(res.baseline)} by country "
+                f"are left out: {esc(_why(exc))}.</p>"
+            )
     intro = (
         "<p>Each country's own outcomes: the adoption and capacity of its schools, the cash "
         "and staff time booked to its schools (staff hours valued at its hour rate, "
@@ -155,8 +164,16 @@ def by_country(res: Results, figures: str) -> str:
         + ". Region and disadvantage-band rows are in <code>group_summary.parquet</code> "
         "(<code>mensi-sim compare --by region</code>).</p>"
     )
+    gs = res.group_summary
+    present = set(gs.loc[gs["by"] == "country", "scenario"].astype(str))
+    absent = [n for n in res.scenarios if n not in present]
+    if absent:
+        missing += (
+            "<p class='note'>No outcomes by country for "
+            f"{esc(', '.join(absent))}: not in <code>group_summary.parquet</code>.</p>"
+        )
     tables = "".join(_country_table(res, c, comparison) for c in names)
-    return intro + figures + tables
+    return intro + missing + figures + tables
 
 
 def _achieved(row: pd.Series, base: str, horizon: str) -> str:
@@ -243,14 +260,18 @@ def exchange(res: Results) -> str:
     try:
         wide = res.group_comparison("country")
     except (ResultsError, ValueError, KeyError) as exc:
-        return f"<p class='muted'>No cross-country comparison: {esc(exc)}.</p>"
+        return f"<p class='muted'>No cross-country comparison: {esc(_why(exc))}.</p>"
     week = reading_weeks(res.timeseries).horizon
     horizon = f" ({week})" if week else ""
     for name in [s for s in res.scenarios if s != base]:
         structures = _structures(res, name)
         try:
             rows = country_exchange(res.group_summary, name, base, structures, comparison=wide)
-        except (KeyError, ValueError):
+        except (KeyError, ValueError) as exc:  # said, not skipped in silence
+            parts.append(
+                f"<h3>{esc(name)} against {esc(base)}</h3><p class='note'>Not compared by "
+                f"country: {esc(_why(exc))}.</p>"
+            )
             continue
         basis = _basis(wide[wide["scenario"] == name])
         items = []

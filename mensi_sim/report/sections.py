@@ -122,7 +122,8 @@ def sensitivity_brief(res: Results) -> str:
     if sv is None or sv.empty:
         return ""
     items = []
-    for f in parameters_that_matter(sv):
+    found = parameters_that_matter(sv)
+    for f in found:
         matter = ", ".join(f"<b>{esc(p)}</b> ({v:.2g})" for p, v in f["matter"]) or "none"
         if not f["matter"]:
             items.append(f"<li>{esc(format_of(f['outcome']).label)}: {esc(f['rule'])}</li>")
@@ -132,6 +133,10 @@ def sensitivity_brief(res: Results) -> str:
         )
         label = format_of(f["outcome"]).label
         items.append(f"<li>{esc(label)} ({esc(f['index'])}): {matter}{little}</li>")
+    indexed = {f["outcome"] for f in found}
+    for outcome in [o for o in dict.fromkeys(sv["outcome"]) if o not in indexed]:
+        label = format_of(outcome).label
+        items.append(f"<li>{esc(label)}: no index could be computed</li>")
     return (
         "<p>Which uncertain parameters matter, over the ranges sampled (details in the "
         "Sensitivity section):</p><ul>" + "".join(items) + "</ul>"
