@@ -24,8 +24,9 @@ from mensi_sim.errors import ResultsError
 from mensi_sim.experiments import SweepOptions, load_experiment, replicate_model
 from mensi_sim.metrics import SUMMARY_OUTCOMES
 from mensi_sim.results import FRAME_NAMES
-from mensi_sim.results.display import censored_mean
+from mensi_sim.results.display import censored_mean, formatted_headline, reading_weeks
 from mensi_sim.scenario import scenario_hash
+from mensi_sim.stats import describe_outcomes
 
 TINY_SENSITIVITY = sensitivity_experiment("tiny.toml")
 
@@ -278,3 +279,8 @@ def test_the_notebook_table_says_the_week_each_outcome_is_read_at(tmp_path: Path
     labels = re.findall(r"<td style='text-align:left'>(.*?)</td>", res._repr_html_())
     assert "Adoption share at the horizon, week 8" in labels
     assert "Adoption share at the programme&#x27;s end, week 3" in labels  # escaped '
+    # the headline's labels, given the weeks (Results.headline passes none yet)
+    head = formatted_headline(
+        describe_outcomes(res.summary, res.outcomes), reading_weeks(res.timeseries)
+    )
+    assert "Equity gap at the horizon, week 8 (0-1 scale)" in set(head["label"])

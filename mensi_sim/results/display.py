@@ -20,7 +20,7 @@ NO_INTERVAL = "one replicate: no confidence interval (it needs at least 2)"
 #: the words of an outcome's label (``outcomes.OUTCOME_FORMATS``) that say it is read at
 #: the horizon (the last simulated week) or at the programme's end; ``ReadingWeeks.label``
 #: puts the week after them
-HORIZON_WORDS = ("at the horizon",)
+HORIZON_WORDS = ("at the horizon", "to the horizon")
 PROGRAMME_END_WORDS = ("at the programme's end", "when the programme ends")
 
 
@@ -74,12 +74,15 @@ def reading_weeks(timeseries: pd.DataFrame) -> ReadingWeeks:
     return ReadingWeeks(horizon, weeks_text(ends.fillna(runs.min())))
 
 
-def formatted_headline(head: pd.DataFrame) -> pd.DataFrame:
-    """The headline table with each outcome's ``label`` and its value as shown,
-    ``formatted`` (``25.0% [23.7%, 26.3%]``; the mean alone without an interval)."""
+def formatted_headline(head: pd.DataFrame, weeks: ReadingWeeks | None = None) -> pd.DataFrame:
+    """The headline table with each outcome's ``label`` (with ``weeks``, the week it is read
+    at: ``ReadingWeeks.label``) and its value as shown, ``formatted``
+    (``25.0% [23.7%, 26.3%]``; the mean alone without an interval)."""
     head = head.copy()
     styles = [format_of(o) for o in head["outcome"]]
-    head.insert(head.columns.get_loc("outcome") + 1, "label", [s.label for s in styles])
+    dated = weeks or ReadingWeeks()
+    labels = [dated.label(s.label) for s in styles]
+    head.insert(head.columns.get_loc("outcome") + 1, "label", labels)
     head["formatted"] = [
         with_ci(m, lo, hi, s.kind)
         for m, lo, hi, s in zip(head["mean"], head["ci_low"], head["ci_high"], styles, strict=True)
