@@ -130,7 +130,8 @@ def load_scenario_for(k: int, gamma: float) -> Scenario:
     # nothing but mentoring acts on capacity (no peers, proximity, engagement, drift);
     # one advanced school per region (advanced_share 0.05) and capacity sd 0.03 keep every
     # mentor (mean 0.75) above its mentees (mean 0.40), so a mentor never learns from a
-    # mentee and its capacity stays fixed; equal schools (25 teachers) have staff reach 1
+    # mentee and its capacity stays fixed; equal schools (18 teachers: the median 18.5,
+    # rounded) have staff reach 1
     return Scenario.model_validate(
         {
             "population": {

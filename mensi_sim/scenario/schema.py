@@ -668,13 +668,13 @@ class LearningParams(_Section):
 
     enabled: bool = Field(True, description="Mentoring changes capacity")
     rate: float = param(
-        0.553,
+        0.541,
         "Learning rate lambda per meeting",
         unit="per meeting",
         ge=0,
         le=1,
         source="calibrated: on scenarios/top_down.toml a mentee closes about a quarter of its "
-        "gap to its mentor in one school year (mensi_sim.calibration, 40 replicates: 0.553; "
+        "gap to its mentor in one school year (mensi_sim.calibration, 40 replicates: 0.541; "
         "the target is an assumption)",
     )
     gamma: float = param(

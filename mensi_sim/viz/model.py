@@ -102,7 +102,7 @@ class VizModel(MentoringModel):
         self,
         structure: str = "top_down",
         incentive: str = "none",
-        learning_rate: float = 0.553,
+        learning_rate: float = 0.541,
         exposure: float = 0.1,
         p_per_year: float = 0.03,
         n_schools: int = 120,
