@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from mensi_sim.cli.common import (
@@ -55,8 +56,33 @@ MAX_TABLE_ROWS = 40
 
 
 def _stdout() -> Console:
-    """Console on stdout; wide when not a terminal so tables keep one line per row."""
-    return stdout_console(width=200)
+    """Console on stdout; to a file or a pipe (COLUMNS unset) each table is one table, a row
+    per line however wide (``tables.whole_when_piped``)."""
+    from mensi_sim.cli.tables import whole_when_piped
+
+    return whole_when_piped(stdout_console(width=200))
+
+
+def _heading(outcome: str) -> str:
+    """An outcome's column heading in words: its ``format_of`` heading, or for an outcome
+    without one (``cost_incentives``) its cost category's label ("incentives cost") or its
+    name with spaces."""
+    from mensi_sim.outcomes import COST_LABELS, cost_label
+
+    heading = format_of(outcome).heading
+    if heading != outcome:
+        return heading
+    category = outcome.removeprefix("cost_")
+    if outcome.startswith("cost_") and category in COST_LABELS:
+        return f"{cost_label(category).lower()} cost"
+    return outcome.replace("_", " ")
+
+
+def _shipped_experiments() -> str:
+    """The names of the shipped experiments (the experiments folder), for the help."""
+    from mensi_sim import shipped
+
+    return ", ".join(shipped.names("experiments")) or "none found"
 
 
 # options shared by ``sweep`` and ``sensitivity``
@@ -105,7 +131,7 @@ def psa_summary_table(result: Results) -> Table:
     outcomes = list(result.outcomes)
     s = result.summary.merge(result.psa_design(), on="scenario")
     per_draw = s.groupby(["option", "draw"], sort=False)[outcomes].mean().reset_index()
-    table = simple_table("option", "draws", *(format_of(o).heading for o in outcomes))
+    table = simple_table("option", "draws", *(_heading(o) for o in outcomes))
     for option, part in per_draw.groupby("option", sort=False):
         cells = [str(len(part))]
         for o in outcomes:
@@ -125,7 +151,7 @@ def summary_table(result: Results) -> Table:
     outcomes = list(result.outcomes)
     head = result.headline()
     runs = result.runs
-    table = simple_table("scenario", "runs", *(format_of(o).heading for o in outcomes))
+    table = simple_table("scenario", "runs", *(_heading(o) for o in outcomes))
     names = [p.name for p in result.experiment.points]
     for name in names[:MAX_TABLE_ROWS]:
         r = runs[runs["scenario"] == name] if not runs.empty else runs
@@ -297,8 +323,8 @@ def sweep(
     experiment: Annotated[
         Path,
         typer.Argument(
-            help="Experiment file (TOML), or the name of a shipped one (structures, "
-            "incentives, budget, sensitivity).",
+            help="Experiment file (TOML), or the name of a shipped one "
+            f"({_shipped_experiments()}).",
             show_default=False,
         ),
     ],
@@ -439,6 +465,31 @@ def _status_text(r: pd.Series, replicates: int | None) -> str:
     return _verdict_text(r["p_status"], front, replicates)
 
 
+#: scenarios a --baseline error lists before "... and N more"
+LISTED_SCENARIOS = 12
+
+
+def _unknown_baseline(res: Results, wanted: str) -> str | None:
+    """Why ``--baseline wanted`` names no scenario (or PSA option) of the results, or None:
+    the scenarios (the first ``LISTED_SCENARIOS``, then how many more) and, when the name is
+    a part of some (``top_down`` of ``top_down/none``), which to use instead."""
+    import difflib
+
+    names = list(res.manifest["psa"].get("options", res.scenarios)) if res.is_psa else res.scenarios
+    if wanted in names:
+        return None
+    parts = [n for n in names if wanted in n.split("/")]
+    rest = ("none", "baseline")
+    plain = [n for n in parts if all(p in rest for p in n.split("/") if p != wanted)]
+    near = plain or parts or difflib.get_close_matches(wanted, names, n=3)
+    hint = f"; did you mean {' or '.join(near[:3])}?" if near else ""
+    shown = ", ".join(names[:LISTED_SCENARIOS])
+    if len(names) > LISTED_SCENARIOS:
+        shown += f", ... and {len(names) - LISTED_SCENARIOS} more"
+    what = "options" if res.is_psa else "scenarios"
+    return f"no scenario {wanted!r} in {res.path}{hint} ({len(names)} {what}: {shown})"
+
+
 def _uncensored_outcomes(
     summary: pd.DataFrame, outcomes: Sequence[str], steps: int | None
 ) -> tuple[list[str], str]:
@@ -477,7 +528,7 @@ def compare(
         float | None,
         typer.Option(
             help="Also show what each group achieves at this "
-            "budget, EUR (default: the experiment's [budget]).",
+            + escape("budget, EUR (default: the experiment's [budget] amount)."),
             show_default=False,
         ),
     ] = None,
@@ -502,7 +553,7 @@ def compare(
         float | None,
         typer.Option(
             help="PSA: willingness to pay per additional adopting school, EUR, for the net "
-            "benefit table (default: the experiment's [uncertainty] wtp).",
+            + escape("benefit table (default: the experiment's [uncertainty] wtp)."),
             show_default=False,
         ),
     ] = None,
@@ -543,6 +594,9 @@ def compare(
         )
     if summary.empty:
         raise fail(f"{results}: no successful runs to compare")
+    problem = _unknown_baseline(res, baseline) if baseline is not None else None
+    if problem is not None:
+        raise fail(f"--baseline: {problem}")
     if res.is_psa:
         from mensi_sim.cli.psa_commands import compare_psa
 
@@ -581,8 +635,8 @@ def compare(
     runs = res.runs
     steps = int(runs["steps"].iloc[0]) if "steps" in runs.columns and len(runs) else None
     shown, censored_note = _uncensored_outcomes(summary, COMPARE_OUTCOMES, steps)
-    t = simple_table("scenario", "pairs", *(format_of(o).heading for o in shown))
-    p_table = simple_table("scenario", *(format_of(o).heading for o in shown))
+    t = simple_table("scenario", "pairs", *(_heading(o) for o in shown))
+    p_table = simple_table("scenario", *(_heading(o) for o in shown))
     by_name = table.set_index("scenario")
     for name in names:
         if name == baseline:
@@ -701,8 +755,10 @@ def sensitivity(
     experiment: Annotated[
         Path,
         typer.Argument(
-            help="Experiment file with [[factors.samples]] (morris and/or sobol), or the "
-            "name of a shipped one (sensitivity).",
+            help=escape(
+                "Experiment file with [[factors.samples]] (morris and/or sobol) or an "
+                "[uncertainty] table, or the name of a shipped one (sensitivity)."
+            ),
             show_default=False,
         ),
     ],

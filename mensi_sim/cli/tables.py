@@ -6,17 +6,33 @@ wide; rich would squeeze it into an 80-column terminal by wrapping every interva
 two or three lines. A ``FitTable`` never wraps a cell: when it is wider than the space
 it is printed in, it prints itself as several tables, each with the first column (the
 scenario) and as many further columns as fit, and says so in one line. Printed to a
-file or a pipe (120 or 200 columns, ``cli.common.stdout_console``) it is one table.
+file or a pipe (no terminal, COLUMNS unset) by a console made by ``whole_when_piped``
+(``sweep``, ``compare``, ``sensitivity``), it is one table, a row per line however wide, as
+the README says: a table read by another program keeps its rows whole.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
+
+#: the width of a console on a file or a pipe (``whole_when_piped``): wider than any table,
+#: so none is split into parts
+UNLIMITED_WIDTH = 10_000
+
+
+def whole_when_piped(console: Console) -> Console:
+    """``console``, laid out ``UNLIMITED_WIDTH`` wide when it prints to a file or a pipe and
+    COLUMNS is unset: every table is then one table (in a terminal, or with COLUMNS, a
+    table wider than the width is printed in parts)."""
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = UNLIMITED_WIDTH
+    return console
 
 
 class FitTable(Table):
@@ -37,7 +53,7 @@ class FitTable(Table):
         return part
 
     def _width(self, console: Console, options: ConsoleOptions, columns: list[int]) -> int:
-        wide = options.update(width=10_000)
+        wide = options.update(width=UNLIMITED_WIDTH)
         return Measurement.get(console, wide, self._part(columns)).maximum
 
     def parts(self, console: Console, options: ConsoleOptions) -> list[list[int]]:
