@@ -38,7 +38,7 @@ class OutcomeFormat:
 OUTCOME_FORMATS: dict[str, OutcomeFormat] = {
     "final_adoption_share": OutcomeFormat(
         "Adoption share at the horizon",
-        "adoption",
+        "adoption at horizon",
         "Schools adopted at the horizon (% of all)",
         "Adoption at the horizon",
         "pct",
@@ -46,7 +46,7 @@ OUTCOME_FORMATS: dict[str, OutcomeFormat] = {
     ),
     "end_adoption_share": OutcomeFormat(
         "Adoption share at the programme's end",
-        "adoption at end",
+        "adoption at prog. end",
         "Schools adopted when the programme ends (% of all)",
         "Adoption at the programme's end",
         "pct",
@@ -101,10 +101,10 @@ OUTCOME_FORMATS: dict[str, OutcomeFormat] = {
         "deur",
     ),
     "cost_per_participant_year": OutcomeFormat(
-        "Cost per school and programme year",
-        "cost/school-yr",
-        "Cost per participating school and programme year (EUR)",
-        "Cost per school-year",
+        "Total cost per school and programme year",
+        "total cost/school-yr",
+        "Total cost (cash + staff time) per participating school and programme year (EUR)",
+        "Total cost per school-year",
         "eur",
         "deur",
     ),
@@ -124,13 +124,15 @@ OUTCOME_FORMATS: dict[str, OutcomeFormat] = {
         "num1",
         "signed1",
     ),
-    # every adopter at the end, those of before the programme too (ASSUMPTIONS 9.3): the
-    # label says so, lest it be read as the cost of an additional adopter (compare's ICER)
+    # every adopter at the horizon, those of before the programme too (ASSUMPTIONS 9.3):
+    # the label says so, lest it be read as the cost of an additional adopter (compare's
+    # ICER)
     "cost_per_adopting_school": OutcomeFormat(
-        "Cost per adopter at the end (not additional)",
-        "cost/adopter",
-        "Cost per school adopted at the end, earlier adopters included (EUR)",
-        "Cost per adopter at the end",
+        "Total cost per adopter at the horizon (not additional)",
+        "total cost/adopter",
+        "Total cost (cash + staff time) per school adopted at the horizon, earlier adopters "
+        "included (EUR)",
+        "Total cost per adopter at the horizon",
         "eur",
         "deur",
     ),
@@ -143,9 +145,9 @@ OUTCOME_FORMATS: dict[str, OutcomeFormat] = {
         "pp",
     ),
     "adopters_final": OutcomeFormat(
-        "Adopting schools at the end",
+        "Adopting schools at the horizon",
         "adopters",
-        "Schools adopted at the end",
+        "Schools adopted at the horizon",
         "Adopting schools",
         "num1",
         "signed1",

@@ -46,7 +46,8 @@ def test_headline_has_numbers_and_formatted_values(tmp_path: Path) -> None:
     res = simulate(sc, replications=3, seed=2)
     head = res.headline()
     row = head[head["outcome"] == "final_adoption_share"].iloc[0]
-    assert row["label"] == format_of("final_adoption_share").label
+    # the label says the week it is read at: the horizon, the run's last week (6)
+    assert row["label"] == f"{format_of('final_adoption_share').label}, week 6"
     assert row["formatted"] == (
         f"{fmt(row['mean'], 'pct')} [{fmt(row['ci_low'], 'pct')}, {fmt(row['ci_high'], 'pct')}]"
     )

@@ -138,8 +138,8 @@ def plot_adoption_and_cost(
         # room on the right: the longest bar ends well inside the frame
         ax_cost.set_xlim(0, max(float(left.max()) * 1.08, 1.0))
         ax_cost.xaxis.set_major_formatter(euro_formatter(ax_cost.get_xlim()[1]))
-        ax_cost.set_xlabel("Cumulative cost at the end, mean over replicates (EUR)")
-        ax_cost.set_title("Cost by category at the end of the run")
+        ax_cost.set_xlabel("Cumulative cost to the horizon, mean over replicates (EUR)")
+        ax_cost.set_title("Cost by category to the horizon (the last simulated week)")
         ax_cost.grid(alpha=0.3, axis="x")
     handles, names = ax_cost.get_legend_handles_labels()
     _legend(fig, handles[::-1], names[::-1])

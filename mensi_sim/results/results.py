@@ -28,7 +28,12 @@ from mensi_sim.experiments.runstore import FRAME_NAMES, GROUP_TABLE, KEY
 from mensi_sim.experiments.spec import resolve_baseline
 from mensi_sim.metrics import SUMMARY_OUTCOMES
 from mensi_sim.results import rebuild
-from mensi_sim.results.display import formatted_headline, mark_censored, results_html
+from mensi_sim.results.display import (
+    formatted_headline,
+    mark_censored,
+    reading_weeks,
+    results_html,
+)
 from mensi_sim.results.store import OPTIONAL_TABLES, read_folder, read_table, write_results
 from mensi_sim.results.store import write_table as _write_table
 from mensi_sim.stats import describe_outcomes
@@ -385,7 +390,9 @@ class Results:
         outcomes = tuple(outcomes or self.outcomes)
         if self.summary.empty:
             return pd.DataFrame(columns=HEADLINE_COLUMNS)
-        head = formatted_headline(describe_outcomes(self.summary, outcomes, level=level))
+        head = formatted_headline(
+            describe_outcomes(self.summary, outcomes, level=level), reading_weeks(self.timeseries)
+        )
         return mark_censored(head, self.summary)
 
     def to_df(self, kind: str = "runs") -> pd.DataFrame:
