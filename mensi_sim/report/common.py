@@ -246,6 +246,16 @@ def replicates_text(results: Results) -> str:
     return f"{low}" if low == high else f"{low}-{high}"
 
 
+def verdict_caveat(results: Results) -> str:
+    """The sentence under the verdicts of an experiment without parameter draws, as
+    ``compare`` prints it (``verdicts.parameter_caveat``): they cover replicate noise only."""
+    from mensi_sim.analysis.verdicts import parameter_caveat
+
+    m = results.manifest
+    text = parameter_caveat(str(m.get("experiment", "")), m.get("source_path"))
+    return sentence(text[:1].upper() + text[1:])
+
+
 def sentence(text: str) -> str:
     """Text ending with a full stop (empty stays empty)."""
     text = text.strip()

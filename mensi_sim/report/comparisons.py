@@ -15,13 +15,17 @@ from mensi_sim.outcomes import CENSORED_OUTCOME
 from mensi_sim.plotting.collect import FigureSpec
 from mensi_sim.report.common import (
     MAX_ROWS,
+    adoption_explanation,
     censored_note,
+    cost_basis,
     differences,
     fully_censored,
     more,
+    verdict_caveat,
 )
 from mensi_sim.report.html import esc, table
 from mensi_sim.results import Results
+from mensi_sim.results.display import reading_weeks
 
 
 def comparison(res: Results, figures: str) -> str:
@@ -51,14 +55,16 @@ def comparison(res: Results, figures: str) -> str:
             sig = bool(r.get(f"{o}_significant", False))
             cells.append(f"<b>{esc(text)}</b>" if sig else esc(text))
         rows.append(cells)
+    weeks = reading_weeks(res.timeseries)
     return (
         f"<p>Each scheme minus the baseline <b>{esc(base)}</b>, run by run: replicate r of every "
         "scenario uses the same random seed (the same schools and chance events), so the "
         "differences are paired and their 95% intervals narrow. <b>Bold</b>: significant after "
-        "Holm's adjustment for the number of schemes compared (adjusted p < 0.05; the "
-        f"intervals themselves are unadjusted). Differences {src}.</p>"
+        "Holm's adjustment for the number of schemes compared (adjusted p &lt; 0.05; the "
+        f"intervals themselves are unadjusted). {_costs_sentence(weeks.horizon)} "
+        f"Differences {src}.</p>"
         + table(
-            ["Scheme", "Pairs", *(d[1] for d in present)],
+            ["Scheme", "Pairs", *(weeks.label(d[1]) for d in present)],
             rows,
             numeric=list(range(1, 2 + len(present))),
             raw=True,
@@ -67,17 +73,20 @@ def comparison(res: Results, figures: str) -> str:
         + more(len(ce) - 1)
         + (censored_note(res) if dropped else "")
         + fixed_budget(res)
-        + f"<p class='note'>{esc(_sentence(_caveat(res)))}</p>"
+        + f"<p class='note'>{esc(verdict_caveat(res))}</p>"
         + figures
     )
 
 
-def _caveat(res: Results) -> str:
-    """``verdicts.parameter_caveat`` of the results' experiment."""
-    from mensi_sim.analysis.verdicts import parameter_caveat
+def _the_horizon(horizon: str) -> str:
+    """``the horizon (week 156, the last simulated week)`` of a ``ReadingWeeks.horizon``
+    (without a week: what the horizon is)."""
+    return f"the horizon ({horizon + ', ' if horizon else ''}the last simulated week)"
 
-    m = res.manifest
-    return parameter_caveat(str(m.get("experiment", "")), m.get("source_path"))
+
+def _costs_sentence(horizon: str) -> str:
+    """That the costs are cumulative to the horizon."""
+    return f"Costs are cumulative from week 0 to {_the_horizon(horizon)}."
 
 
 def _budget_table(res: Results) -> pd.DataFrame | None:
@@ -270,17 +279,20 @@ def cost_effectiveness(res: Results) -> str:
         if steps
         else ""
     )
+    basis = cost_basis(ce)
+    horizon = reading_weeks(res.timeseries).horizon
     return (
         "<p>Schemes ranked for value for money. Effect: additional schools that have adopted "
-        f"the practice at the end, against <b>{esc(base)}</b>. ICER (incremental "
-        "cost-effectiveness ratio): extra cost per additional adopting school, with Fieller's "
-        "95% interval. The <i>frontier</i> holds the schemes that no other scheme, or mix of "
-        "two, beats; ranks 1, 2, ... follow the frontier in order of cost.</p>"
+        f"the practice at {esc(_the_horizon(horizon))}, against <b>{esc(base)}</b>. Cost: "
+        f"{esc(basis)}, cumulative from week 0 to the horizon. ICER (incremental "
+        f"cost-effectiveness ratio): extra {esc(basis)} per additional adopting school, with "
+        "Fieller's 95% interval. The <i>frontier</i> holds the schemes that no other scheme, "
+        "or mix of two, beats; ranks 1, 2, ... follow the frontier in order of cost.</p>"
         + table(
             [
                 "Rank",
                 "Scheme",
-                "Mean total cost",
+                f"Mean cost: {basis}",
                 "Additional adopting schools",
                 "Incremental cost",
                 "Cost per additional adopting school (ICER)",
@@ -340,12 +352,7 @@ GLOSSARY = (
         "A school's capacity for digital innovation on a 0-1 scale; a SELFIE-style "
         "self-reflection score s on the 1-5 scale corresponds to c = (s - 1) / 4.",
     ),
-    (
-        "Adoption",
-        "The school has mainstreamed the innovative digital practice. Schools adopt "
-        "with a probability that rises with their capacity and with the share of their "
-        "contacts that have adopted (a Bass-type diffusion).",
-    ),
+    # "Adoption": how schools adopted in these results (``adoption_explanation``)
     (
         "Equity gap",
         "Mean capacity of schools with few disadvantaged students minus that of "
@@ -367,11 +374,7 @@ GLOSSARY = (
         "Scheme minus baseline, computed replicate by replicate with the "
         "same random numbers, so that chance affects both alike.",
     ),
-    (
-        "ICER",
-        "Incremental cost-effectiveness ratio: extra cost divided by extra adopting "
-        "schools, both against the baseline.",
-    ),
+    # "ICER": which cost, and the week adoption is read at (``_glossary``)
     ("Dominated", "Another scheme costs no more and achieves no less (one of them strictly)."),
     ("Extendedly dominated", "A mix of two other schemes would achieve more for the same cost."),
     (
@@ -393,9 +396,31 @@ GLOSSARY = (
 )
 
 
+def _glossary(res: Results) -> list[tuple[str, str]]:
+    """GLOSSARY with the entries that depend on the results: Adoption (the rule the run
+    used) after Capacity, ICER (the cost the comparison counts, adoption at the horizon)
+    after Paired difference."""
+    ce = res.try_comparison()
+    basis = cost_basis(ce) if ce is not None else cost_basis(pd.DataFrame())
+    horizon = reading_weeks(res.timeseries).horizon
+    icer = (
+        f"Incremental cost-effectiveness ratio: extra {basis} divided by the additional "
+        f"schools adopted at {_the_horizon(horizon)}, both against the baseline."
+    )
+    entries = []
+    for term, text in GLOSSARY:
+        entries.append((term, text))
+        if term == "Capacity":
+            entries.append(("Adoption", adoption_explanation(res)))
+        elif term == "Paired difference":
+            entries.append(("ICER", icer))
+    return entries
+
+
 def reading_notes(res: Results) -> str:
     notes = "".join(f"<li>{esc(n)}</li>" for n in res.notes)
-    items = "".join(f"<dt>{esc(t)}</dt><dd>{esc(d)}</dd>" for t, d in GLOSSARY)
+    items = "".join(f"<dt>{esc(t)}</dt><dd>{esc(d)}</dd>" for t, d in _glossary(res))
+    horizon = reading_weeks(res.timeseries).horizon
     return (
         (
             f"<div class='note'><b>Left out of this report:</b><ul>{notes}</ul></div>"
@@ -405,7 +430,11 @@ def reading_notes(res: Results) -> str:
         + "<p>The results come from an agent-based simulation (mensi_sim) in which schools "
         "are agents that meet, learn from one another, adopt the practice and incur costs, "
         "one week at a time. They show what follows from the stated assumptions, not a "
-        "forecast. Costs are in EUR and cumulative over the run.</p>"
+        f"forecast. Costs are in EUR, cumulative from week 0 to {esc(_the_horizon(horizon))}. "
+        "<i>Cash</i> is "
+        "what the programme pays (travel, platform, coordination, course fees, incentives); "
+        "<i>staff time</i> is the schools' staff hours valued at their country's hour rate "
+        "(an opportunity cost, not a payment); <i>total cost</i> is the two together.</p>"
         f"<dl class='glossary'>{items}</dl>"
     )
 
@@ -439,7 +468,7 @@ def uncertainty(res: Results, figures: str) -> str:
             "<p class='muted'>Not a probabilistic sensitivity analysis: the intervals above "
             "cover replicate noise only. An experiment with [uncertainty] draws (mensi-sim "
             "sweep, then compare) gives the probability of each verdict over the uncertain "
-            "parameters." + (f" {esc(_sentence(_caveat(res)))}" if res.is_sweep else "") + "</p>"
+            "parameters." + (f" {esc(verdict_caveat(res))}" if res.is_sweep else "") + "</p>"
         )
     t = res.tables.get("psa")
     if t is None or t.empty:

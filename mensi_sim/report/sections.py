@@ -38,6 +38,7 @@ from mensi_sim.report.common import (
     runs_by_scenario,
     sentence,
     value_text,
+    verdict_caveat,
     week0_spread,
 )
 from mensi_sim.report.html import esc, table
@@ -146,7 +147,12 @@ def sensitivity_brief(res: Results) -> str:
 def _verdict_paragraph(res: Results, ce: pd.DataFrame) -> str:
     """Who adds the most, or "not distinguishable"; the frontier with each verdict's
     probability over bootstrap resamples of the replicates; a few-replicate warning."""
-    from mensi_sim.analysis.verdicts import VERDICT_PROBABILITY, firmness, leading_options
+    from mensi_sim.analysis.verdicts import (
+        MIN_FIRM_REPLICATES,
+        VERDICT_PROBABILITY,
+        firmness,
+        leading_options,
+    )
 
     base = res.baseline
     lead = leading_options(res.summary, base)
@@ -154,19 +160,27 @@ def _verdict_paragraph(res: Results, ce: pd.DataFrame) -> str:
     path = ce[ce["frontier"] == "frontier"].sort_values("mean_cost")
     probs = ""
     if "p_frontier" in ce.columns:
+        # a bootstrap over 3 replicates is "firm" far too easily: firmness says so
+        reps = (
+            int(ce["bootstrap_replicates"].iloc[0])
+            if "bootstrap_replicates" in ce.columns
+            else None
+        )
         items = ", ".join(
-            f"{esc(r['scenario'])} {r['p_frontier']:.2f} ({firmness(r['p_frontier'])})"
+            f"{esc(r['scenario'])} {r['p_frontier']:.2f} ({firmness(r['p_frontier'], reps)})"
             for _, r in ce[ce["scenario"] != base].iterrows()
         )
+        fewest = f" with at least {MIN_FIRM_REPLICATES} replicates" if reps is not None else ""
         probs = (
             f" Probability of being on the frontier over bootstrap resamples of the replicates "
-            f"(a verdict is firm at {VERDICT_PROBABILITY:.2f} or more): {items}."
+            f"(a verdict is firm at {VERDICT_PROBABILITY:.2f} or more{fewest}): {items}."
         )
+    caveat = "" if res.is_psa else f"<p class='note'>{esc(verdict_caveat(res))}</p>"
     return (
         f"<p>Against the baseline <b>{esc(base)}</b>: {text}. The cost-effectiveness "
         f"frontier on the means, counting {esc(cost_basis(ce))} against adopting schools "
         f"at the horizon, runs <b>{esc(' → '.join(path['scenario']))}</b>"
-        f"{_dominated_text(ce)}.{probs}</p>"
+        f"{_dominated_text(ce)}.{probs}</p>{caveat}"
     )
 
 
@@ -205,10 +219,20 @@ def _psa_brief(res: Results) -> str:
 
 
 def _dominated_text(ce: pd.DataFrame) -> str:
+    """The dominated schemes, each with the one that dominates it on the means and whether
+    that holds on the paired intervals ("significant"), as ``compare`` says it."""
     dom = ce[ce["frontier"].astype(str).str.startswith("dominated")]
     if dom.empty:
         return ""
-    items = [f"{r['scenario']} ({r['frontier']})" for _, r in dom.iterrows()]
+    items = []
+    for _, r in dom.iterrows():
+        if "frontier_dominance_significant" not in r:
+            how = r["frontier"]
+        elif bool(r["frontier_dominance_significant"]):
+            how = f"{r['frontier']}, significant"
+        else:
+            how = f"{r['frontier']} on the means, not significant"
+        items.append(f"{r['scenario']} ({how})")
     return f"; dominated: {esc(listed(items, 'in the cost-effectiveness ranking'))}"
 
 
