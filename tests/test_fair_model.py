@@ -37,6 +37,7 @@ from mensi_sim.codes import (
     ROLE_MENTEE,
     ROLE_MENTOR,
 )
+from mensi_sim.plausibility import DOCUMENTED_RANGE
 from mensi_sim.registry import STRUCTURES, Structure
 from mensi_sim.seeds import replicate_seed
 
@@ -172,9 +173,16 @@ def test_learning_that_doubles_the_capacity_gain_gives_a_larger_adoption_gain():
 # ---- costs a ministry recognises ------------------------------------------------------------
 
 # docs/ASSUMPTIONS.md section 8: per participating school and programme year
-CASH_RANGE = (200.0, 2500.0)  # EUR
-STAFF_HOURS_RANGE = (20.0, 150.0)  # about 3 to 20 staff days
-TOTAL_RANGE = (1000.0, 6000.0)  # EUR
+# the documented range per participating school and programme year (ASSUMPTIONS 8.5):
+# cash EUR 200-2,500, staff time 20-150 hours (about 3 to 20 staff days), total 1,000-6,000
+CASH_RANGE, STAFF_HOURS_RANGE, TOTAL_RANGE = (
+    DOCUMENTED_RANGE[k][:2]
+    for k in (
+        "cash_per_participant_year",
+        "staff_hours_per_participant_year",
+        "cost_per_participant_year",
+    )
+)
 
 
 def test_the_top_down_pilot_costs_what_real_programmes_cost():

@@ -7,7 +7,7 @@ and imports only from its own floor or the floors below:
                                                           above themselves)
     scenario     scenario/
     world        population, networks/, world, state
-    dynamics     dynamics/, metrics, outcomes
+    dynamics     dynamics/, metrics, outcomes, plausibility
     model        model, agents, calibration              (the Mesa model)
     experiments  experiments/                            (designs, runner, executors,
                                                           run store, one replicate)
@@ -65,7 +65,7 @@ FLOORS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("scenario", ("scenario",)),
     ("world", ("population", "networks", "world", "state", "ties")),
-    ("dynamics", ("dynamics", "metrics", "outcomes", "groups")),
+    ("dynamics", ("dynamics", "metrics", "outcomes", "plausibility", "groups")),
     ("model", ("model", "agents", "collector", "calibration")),
     ("experiments", ("experiments",)),
     ("results", ("results", "simulate", "")),

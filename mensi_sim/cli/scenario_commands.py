@@ -36,6 +36,7 @@ from mensi_sim.cli.common import (
 from mensi_sim.cli.guard import Interrupted
 from mensi_sim.errors import MensiError, ScenarioError
 from mensi_sim.outcomes import CENSORED_FLAG, CENSORED_OUTCOME, format_of
+from mensi_sim.plausibility import outside_documented_range
 from mensi_sim.results import Results
 from mensi_sim.results.display import censored_mean, censoring, censoring_note, reading_weeks
 from mensi_sim.scenario import Scenario, load_scenario
@@ -182,6 +183,9 @@ def run(
         reached = int(summary[CENSORED_FLAG].sum())
         unit = "replicates" if len(summary) != 1 else "replicate"
         console.print(censoring_note(reached, len(summary), sc.time.steps, unit), soft_wrap=True)
+    means = summary.mean(numeric_only=True).to_dict()
+    for note in outside_documented_range(means):
+        console.print(note, soft_wrap=True, markup=False)
     console.print(f"results: {written}", soft_wrap=True)
     files = sorted(p.name for p in written.iterdir() if not p.name.startswith("."))  # not the mark
     console.print(f"  {'  '.join(files)}", soft_wrap=True)
