@@ -154,6 +154,41 @@ def icer_reading(dominance: str) -> str:
     return ICER_READINGS.get(dominance, "cost")
 
 
+def icer_text(row: pd.Series | Mapping[str, object], significance: bool = False) -> str:
+    """The ICER of a row of ``cost_effectiveness`` (or of ``comparison_table``) as a table
+    cell says it: with Fieller's set (an interval, two rays with the excluded range, or any
+    value). A scheme cheaper and better (dearer and worse) than the baseline reads
+    "dominant" ("dominated") instead of the negative ratio, which means nothing; cheaper and
+    worse, the ratio is a saving: "saves €X [...] per adopting school forgone"
+    (``icer_reading``). ``significance``: a dominance says whether the paired intervals bear
+    it out, "(significant)" or "(on the means, not significant)" (for a table without a
+    column of its own for ``dominance_significant``)."""
+    from mensi_sim.formats import fmt
+
+    reading = icer_reading(str(row.get("dominance", "")))
+    if reading in ("dominant", "dominated"):
+        if not significance:
+            return reading
+        sure = bool(row.get("dominance_significant", False))
+        return f"{reading} ({'significant' if sure else 'on the means, not significant'})"
+    note = str(row.get("icer_note", ""))
+    if note.startswith("no difference"):
+        return "undefined (no difference in adopters)"
+    if note.startswith("Fieller"):
+        ratio = (
+            f"{fmt(row['icer'], 'eur')} [{fmt(row['icer_ci_low'], 'eur')}, "
+            f"{fmt(row['icer_ci_high'], 'eur')}]"
+        )
+    elif row.get("icer_set") == "two rays":
+        ratio = (
+            f"{fmt(row['icer'], 'eur')} (two rays: <= {fmt(row['icer_excluded_low'], 'eur')} "
+            f"or >= {fmt(row['icer_excluded_high'], 'eur')})"
+        )
+    else:
+        ratio = f"{fmt(row['icer'], 'eur')} (CI unbounded: any value)"
+    return f"saves {ratio} per adopting school forgone" if reading == "saving" else ratio
+
+
 def _significant_direction(d: np.ndarray, sign: int, level: float) -> bool | None:
     """True if the paired CI is on the ``sign`` side of 0, None if all differences are 0."""
     if d.size and np.all(d == 0):

@@ -106,6 +106,23 @@ def verdict(difference: float, low: float, high: float) -> str:
 
 
 EXCHANGE_OUTCOMES = ("final_adoption_share", "capacity_gain", "total_cash", "total_cost")
+#: the columns of ``comparison_table`` that ``country_exchange`` keeps for the ICER: the
+#: additional adopters, the ratio with Fieller's set, and the dominance its reading needs
+#: (``cost_effectiveness.icer_text``)
+ICER_COLUMNS = (
+    "delta_effect",
+    "delta_effect_ci_low",
+    "delta_effect_ci_high",
+    "icer",
+    "icer_ci_low",
+    "icer_ci_high",
+    "icer_set",
+    "icer_excluded_low",
+    "icer_excluded_high",
+    "icer_note",
+    "dominance",
+    "dominance_significant",
+)
 
 
 def country_exchange(
@@ -123,7 +140,8 @@ def country_exchange(
     ``n_pairs``; for each of ``EXCHANGE_OUTCOMES`` the scenario's mean, the paired
     difference with its interval and its ``verdict``; the additional adopting schools
     (``delta_effect`` with interval), the ICER (extra EUR of total cost per additional
-    adopting school, Fieller interval, ``icer_note``) and the cash per participating
+    adopting school with Fieller's set, ``icer_note``, and the ``dominance`` against the
+    baseline that says how to read it: ``ICER_COLUMNS``) and the cash per participating
     school and programme year. Every cost is the country's own (its schools' staff
     hours at its hour rate, its mentors' coordination). ``comparison``: the
     ``group_comparison`` by country against ``baseline``, when already computed.
@@ -160,8 +178,7 @@ def country_exchange(
                 entry[f"{outcome}_difference"], entry[f"{outcome}_ci_low"],
                 entry[f"{outcome}_ci_high"],
             )  # fmt: skip
-        for col in ("delta_effect", "delta_effect_ci_low", "delta_effect_ci_high", "icer",
-                    "icer_ci_low", "icer_ci_high", "icer_note"):  # fmt: skip
+        for col in ICER_COLUMNS:
             entry[col] = r[col]
         entry["cash_per_participant_year"] = float(part["cash_per_participant_year"].mean())
         out.append(entry)

@@ -411,35 +411,6 @@ def _ci(row: pd.Series, prefix: str, kind: str) -> str:
     )
 
 
-def _icer_text(r: pd.Series) -> str:
-    """The ICER with Fieller's set: an interval, two rays (the excluded range), or any value.
-    A scheme cheaper and better (or dearer and worse) than the baseline has no meaningful
-    ratio: "dominant" ("dominated") is printed instead of the negative number; cheaper and
-    worse, the ratio is a saving per adopting school forgone and is labelled so
-    (``cost_effectiveness.icer_reading``)."""
-    from mensi_sim.analysis.cost_effectiveness import icer_reading
-
-    reading = icer_reading(str(r["dominance"]))
-    if reading in ("dominant", "dominated"):
-        return reading
-    note = str(r["icer_note"])
-    if note.startswith("no difference"):
-        return "undefined (no difference in adopters)"
-    if note.startswith("Fieller"):
-        ratio = (
-            f"{fmt(r['icer'], 'eur')} [{fmt(r['icer_ci_low'], 'eur')}, "
-            f"{fmt(r['icer_ci_high'], 'eur')}]"
-        )
-    elif r.get("icer_set") == "two rays":
-        ratio = (
-            f"{fmt(r['icer'], 'eur')} (two rays: <= {fmt(r['icer_excluded_low'], 'eur')} or "
-            f">= {fmt(r['icer_excluded_high'], 'eur')})"
-        )
-    else:
-        ratio = f"{fmt(r['icer'], 'eur')} (CI unbounded: any value)"
-    return f"saves {ratio} per adopting school forgone" if reading == "saving" else ratio
-
-
 def _verdict_text(p: float, verdict: str, replicates: int | None = None) -> str:
     from mensi_sim.analysis.verdicts import firmness
 
@@ -564,7 +535,7 @@ def compare(
     probability of each verdict; a PSA's net benefit, acceptability and EVPI."""
     figure = figure_options(dpi, size)
     from mensi_sim.analysis import COMPARE_OUTCOMES, at_budget, comparison_table
-    from mensi_sim.analysis.cost_effectiveness import PERSPECTIVES
+    from mensi_sim.analysis.cost_effectiveness import PERSPECTIVES, icer_text
     from mensi_sim.analysis.verdicts import (
         MIN_FIRM_REPLICATES,
         VERDICT_PROBABILITY,
@@ -694,7 +665,7 @@ def compare(
         if r["scenario"] == baseline:
             icer, dom = "-", "baseline"
         else:
-            icer = _icer_text(r)
+            icer = icer_text(r)
             dom = r["dominance"] + (" (significant)" if r["dominance_significant"] else "")
         step = r["frontier_icer"]
         t.add_row(

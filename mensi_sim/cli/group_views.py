@@ -39,21 +39,16 @@ def _cell(row, outcome: str, kind: str) -> str:  # noqa: ANN001 - a pandas row
     )
 
 
-def _icer(row) -> str:  # noqa: ANN001 - a pandas row
-    note = str(row["icer_note"])
-    if note.startswith("no difference"):
-        return "undefined"
-    if not note.startswith("Fieller"):
-        return f"{fmt(row['icer'], 'eur')} (CI unbounded)"
-    return (
-        f"{fmt(row['icer'], 'eur')} [{fmt(row['icer_ci_low'], 'eur')}, "
-        f"{fmt(row['icer_ci_high'], 'eur')}]"
-    )
-
-
 def print_group_comparison(res: Results, by: str, baseline: str, console: Console) -> Path:
-    """Print the comparison within each group and write it; returns the file written."""
+    """Print the comparison within each group and write it; returns the file written. The
+    ICER reads as compare's main table (``cost_effectiveness.icer_text``): "dominant" or
+    "dominated" instead of a negative ratio, with whether the paired intervals bear it out
+    (compare's "vs baseline" column, which this table has not, says so), a saving per
+    adopting school forgone."""
+    from mensi_sim.analysis.cost_effectiveness import icer_text
     from mensi_sim.analysis.groups import group_comparison
+    from mensi_sim.report.common import cost_basis
+    from mensi_sim.results.display import reading_weeks
 
     if res.group_summary.empty:
         raise fail(f"{res.path}: no outcomes by group (results made before they existed)")
@@ -65,10 +60,13 @@ def print_group_comparison(res: Results, by: str, baseline: str, console: Consol
     ).reset_index(drop=True)  # each group's scenarios in design order
     with user_errors():
         written = res.write_table("group_comparison", table)
+    horizon = reading_weeks(res.timeseries).horizon
     console.print(
         f"by {by}: paired differences against {baseline!r} within each {by} (its schools' "
-        "adoption, the costs booked to its schools; 95% paired-t CI, * = CI excludes 0; "
-        "ICER = extra EUR per additional adopting school, Fieller 95% CI)",
+        f"adoption at the horizon{f' ({horizon})' if horizon else ''}, the costs booked to "
+        "its schools, summed to it; 95% paired-t CI, * = CI excludes 0; ICER = extra EUR of "
+        f"{cost_basis(table)} per additional adopting school, Fieller 95% CI; dominant: "
+        "cheaper and more adopting schools, dominated: dearer and fewer)",
         soft_wrap=True,
     )
     headings = ("Δ adoption [CI]", "Δ capacity gain [CI]", "Δ cash [CI]", "Δ total cost [CI]")
@@ -80,7 +78,7 @@ def print_group_comparison(res: Results, by: str, baseline: str, console: Consol
             str(row["group"]),
             str(row["scenario"]),
             *(_cell(row, o, k) for o, k in SHOWN),
-            _icer(row),
+            icer_text(row, significance=True),
         )
     console.print(t)
     return written

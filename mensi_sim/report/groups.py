@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from mensi_sim.analysis.cost_effectiveness import icer_reading, icer_text
 from mensi_sim.analysis.groups import country_exchange
 from mensi_sim.errors import ResultsError
 from mensi_sim.formats import fmt, with_ci
@@ -212,18 +213,34 @@ def _basis(rows: pd.DataFrame) -> str:
     return " and ".join(COST_BASIS.get(k, k) for k in dict.fromkeys(kinds))
 
 
-def _icer(row: pd.Series, basis: str) -> str:
+def _icer(row: pd.Series, basis: str, base: str) -> str:
+    """The country's ICER in a sentence, read as ``compare`` reads it
+    (``cost_effectiveness.icer_reading``): no negative ratio; a dominance says whether the
+    paired intervals bear it out; cheaper and worse, the ratio is a saving."""
+    reading = icer_reading(str(row.get("dominance", "")))
+    sure = (
+        "significant on the paired intervals"
+        if bool(row.get("dominance_significant", False))
+        else "on the means, not significant"
+    )
+    if reading == "dominant":
+        return (
+            f"Dominant: less {basis} and more adopting schools than {base} ({sure}), so no "
+            "cost per additional adopter applies"
+        )
+    if reading == "dominated":
+        return f"Dominated: more {basis} and fewer adopting schools than {base} ({sure})"
     note = str(row["icer_note"])
     if note.startswith("no difference"):
-        return f"no additional adopting school on average: no {basis} per additional adopter"
+        return f"No additional adopting school on average: no {basis} per additional adopter"
+    if reading == "saving":
+        what = f"Saves {fmt(row['icer'], 'eur')} of {basis} per adopting school forgone"
+    else:
+        what = f"{fmt(row['icer'], 'eur')} of {basis} per additional adopting school"
     if note.startswith("Fieller"):
-        return (
-            f"{fmt(row['icer'], 'eur')} of {basis} per additional adopting school "
-            f"[{fmt(row['icer_ci_low'], 'eur')}, {fmt(row['icer_ci_high'], 'eur')}]"
-        )
+        return f"{what} [{fmt(row['icer_ci_low'], 'eur')}, {fmt(row['icer_ci_high'], 'eur')}]"
     return (
-        f"{fmt(row['icer'], 'eur')} of {basis} per additional adopting school, but its "
-        "interval is unbounded (the additional adopters' interval includes zero)"
+        f"{what}, but its interval is unbounded (the additional adopters' interval includes zero)"
     )
 
 
@@ -280,7 +297,7 @@ def exchange(res: Results) -> str:
             items.append(
                 f"<li><b>{esc(r['country'])}</b> ({fmt(r['n_schools'], 'int')} schools, "
                 f"{how}, {int(r['n_pairs'])} paired replicates): {_achieved(r, base, horizon)}. "
-                f"Cost: {_cost(r)}. {esc(_icer(r, basis))}.</li>"
+                f"Cost: {_cost(r)}. {esc(_icer(r, basis, base))}.</li>"
             )
         table_rows = [
             (
@@ -293,7 +310,7 @@ def exchange(res: Results) -> str:
                         r["total_cash_ci_high"], "deur"),
                 with_ci(r["total_cost_difference"], r["total_cost_ci_low"],
                         r["total_cost_ci_high"], "deur"),
-                fmt(r["icer"], "eur") if str(r["icer_note"]).startswith("Fieller") else "n/a",
+                icer_text(r, significance=True),
             )
             for _, r in rows.iterrows()
         ]  # fmt: skip

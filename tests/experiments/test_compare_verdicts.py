@@ -26,6 +26,7 @@ from mensi_sim.analysis.verdicts import (
 )
 from mensi_sim.cli import app
 from mensi_sim.experiments import load_experiment
+from mensi_sim.report import groups
 from mensi_sim.results import Results
 
 from .helpers import EXPERIMENTS, PILOT, write_experiment
@@ -395,3 +396,125 @@ def test_the_reports_ranking_marks_what_compare_marks(fixture, request) -> None:
     assert marked
     if fixture == "budget3":
         assert "too few replicates" in html and ", firm)" not in html
+
+
+# --- 7. no negative ICER by country either -------------------------------------------------
+# compare --by country and the report's cross-country comparison read each country's ICER as
+# compare's main table does (cost_effectiveness.icer_text), checked by hand on the country's
+# own rows of the structures sweep against top_down
+
+BY_COUNTRY_BASE = "top_down"
+
+
+def _by_hand(res: Results) -> pd.DataFrame:
+    """Per country and scenario: the mean paired differences of total cost and adopters
+    against top_down, from the country's own rows."""
+    gs = res.group_summary
+    rows = gs[gs["by"] == "country"]
+    wide = rows.pivot_table(
+        index=["group", "replicate"], columns="scenario", values=["total_cost", "adopters_final"]
+    )
+    out = []
+    for name in [s for s in res.scenarios if s != BY_COUNTRY_BASE]:
+        d = (wide.xs(name, axis=1, level=1) - wide.xs(BY_COUNTRY_BASE, axis=1, level=1)).groupby(
+            "group"
+        )
+        means = d.mean()
+        for country, r in means.iterrows():
+            out.append((country, name, r["total_cost"], r["adopters_final"]))
+    return pd.DataFrame(out, columns=["country", "scenario", "dc", "de"])
+
+
+def _kind(dc: float, de: float) -> str:
+    """How the ICER reads: cheaper (or as dear) and better (or as good) is dominant, and so on
+    (docs/EXPERIMENTS.md 4.2; ``cost_effectiveness._dominance``)."""
+    if dc == de == 0:
+        return "undefined"
+    if dc <= 0 <= de:
+        return "dominant"
+    if dc >= 0 >= de:
+        return "dominated"
+    return "saving" if dc < 0 else "cost"
+
+
+def test_compare_by_country_prints_no_negative_icer(structures: Path) -> None:
+    args = ["compare", str(structures), "--by", "country", "-b", BY_COUNTRY_BASE]
+    compared = CliRunner().invoke(app, args, env=WIDE)
+    assert compared.exit_code == 0, compared.output
+    table = compared.output[compared.output.index("by country: ") :]
+    assert "ICER = extra EUR of total cost (cash + staff time)" in table
+    res = Results.load(structures)
+    significant = (
+        pd.read_parquet(structures / "group_comparison.parquet")
+        .set_index(["group", "scenario"])["dominance_significant"]
+        .to_dict()
+    )
+    kinds = set()
+    for r in _by_hand(res).itertuples():
+        row = next(
+            line for line in table.splitlines() if re.match(rf" {r.country} +{r.scenario} ", line)
+        )
+        icer = row.split("]", 4)[4].strip()  # after the four differences' intervals
+        kind = _kind(r.dc, r.de)
+        kinds.add(kind)
+        assert not icer.startswith("-"), row  # no negative ratio
+        if kind in ("dominant", "dominated"):
+            sure = significant[(r.country, r.scenario)]
+            said = "significant" if sure else "on the means, not significant"
+            assert icer == f"{kind} ({said})", row
+        elif kind == "saving":
+            assert icer.startswith(f"saves €{r.dc / r.de:,.0f} "), row
+            assert icer.endswith(" per adopting school forgone"), row
+        elif kind == "undefined":
+            assert icer == "undefined (no difference in adopters)", row
+        else:
+            assert re.match(rf"€{r.dc / r.de:,.0f} [\[(]", icer), row
+    assert {"dominant", "saving"} <= kinds  # virtual is cheaper and better; none cheaper and worse
+
+
+def _plain(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).replace("&#x27;", "'").split())
+
+
+def test_the_reports_cross_country_comparison_reads_the_icer_the_same_way(
+    structures: Path,
+) -> None:
+    args = ["compare", str(structures), "-b", BY_COUNTRY_BASE]  # the report's baseline is compare's
+    assert CliRunner().invoke(app, args, env=WIDE).exit_code == 0
+    res = Results.load(structures)
+    sections = {
+        _plain(part.split("</h3>")[0]).removesuffix(f" against {BY_COUNTRY_BASE}"): part
+        for part in groups.exchange(res).split("<h3>")[1:]
+    }
+    basis = "total cost (cash + staff time)"
+    kinds = set()
+    for r in _by_hand(res).itertuples():
+        html = sections[r.scenario]
+        cells = next(
+            re.findall(r"<td[^>]*>(.*?)</td>", row)
+            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", html, flags=re.S)
+            if f"<td>{r.country}</td>" in row
+        )
+        icer = _plain(cells[-1])
+        item = _plain(next(li for li in html.split("<li>")[1:] if li.startswith(f"<b>{r.country}")))
+        kind = _kind(r.dc, r.de)
+        kinds.add(kind)
+        assert not icer.startswith("-"), icer  # no negative ratio
+        if kind == "dominant":
+            assert icer.startswith("dominant (")
+            assert (
+                f"Dominant: less {basis} and more adopting schools than {BY_COUNTRY_BASE}" in item
+            )
+        elif kind == "dominated":
+            assert icer.startswith("dominated (")
+            assert (
+                f"Dominated: more {basis} and fewer adopting schools than {BY_COUNTRY_BASE}" in item
+            )
+        elif kind == "saving":
+            assert icer.startswith(f"saves €{r.dc / r.de:,.0f} ")
+            assert f"Saves €{r.dc / r.de:,.0f} of {basis} per adopting school forgone" in item
+        elif kind == "undefined":
+            assert icer.startswith("undefined") and "No additional adopting school" in item
+        else:
+            assert icer.startswith(f"€{r.dc / r.de:,.0f}"), icer
+    assert {"dominant", "saving"} <= kinds
