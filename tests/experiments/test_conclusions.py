@@ -142,7 +142,7 @@ def test_compare_and_report_follow_the_numbers(psa_folder: Path) -> None:
         else:
             assert refused in text and refused in html and "is the best choice" not in text
             assert f"best in only {p:.0%} of the draws" in text
-        # the placebo is the baseline under another name: never more adopting schools
+        # the placebo (test_psa: top-down clusters that never meet): never more adopters
         assert "that placebo adds adopting schools: it does in 0% of the draws" in text
         assert "conditional on them, and 2 of them have no source" in html
 

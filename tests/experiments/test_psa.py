@@ -141,7 +141,11 @@ overrides = {{ "network.structure" = "none" }}
 
 [[factors.scenarios]]
 name = "placebo"
-overrides = {{ "network.structure" = "none" }}
+[factors.scenarios.overrides]
+"network.structure" = "top_down"
+"contacts.rate_in_person" = 0.0
+"contacts.rate_peer" = 0.0
+"training.courses" = []
 
 [[factors.scenarios]]
 name = "virtual"
@@ -171,9 +175,12 @@ def test_psa_points_are_paired_by_draw(psa_results: Results) -> None:
     seeds = s.pivot(index="draw", columns="option", values="seed")
     assert (seeds.nunique(axis=1) == 1).all()  # every option of a draw: the same seed
     assert seeds["none"].nunique() == 5  # draws: independent streams
-    # the placebo is the baseline under another name: exactly zero difference in every draw
-    y = s.pivot(index="draw", columns="option", values="adopters_final")
-    assert (y["placebo"] == y["none"]).all()
+    # the placebo is a top-down programme whose clusters never meet and that runs no course
+    # (its ties exist, its members are compulsory, its mentors have their load): exactly
+    # zero difference from the baseline in every draw
+    for outcome in ("adopters_final", "capacity_gain"):
+        y = s.pivot(index="draw", columns="option", values=outcome)
+        assert (y["placebo"] == y["none"]).all(), outcome
     draws = psa_results.psa_draws()
     # the drawn parameters, then the dummy (drawn from its own stream, applied to nothing)
     assert list(draws.columns) == ["draw", "adoption.exposure", "contacts.rate_online", "dummy"]
@@ -196,7 +203,9 @@ def test_psa_compare_writes_its_tables(psa_results: Results) -> None:
     back = Results.load(psa_results.path)
     assert back.is_psa and {"psa", "ceac", "evppi"} <= set(back.tables)
     table = back.tables["psa"].set_index("option")
-    assert table.loc["placebo", "inb"] == 0.0 and table.loc["placebo", "p_inb_positive"] == 0.0
+    # the placebo adopts exactly as the baseline and pays its coordinators: a net loss in
+    # every draw
+    assert table.loc["placebo", "inb"] < 0.0 and table.loc["placebo", "p_inb_positive"] == 0.0
     assert back.try_comparison() is None  # no per-point comparison of 15 "scenarios"
     for name in ("ceac.png", "ceac.svg"):  # the acceptability curves and their frontier
         assert (psa_results.path / name).stat().st_size > 0
@@ -311,7 +320,7 @@ def test_psa_python_api(psa_results: Results) -> None:
     assert {"psa", "ceac", "evppi"} <= set(tables)
     t = tables["psa"].set_index("option")
     assert (t["perspective"] == "cash").all() and (t["wtp"] == 1000.0).all()
-    assert t.loc["placebo", "inb"] == 0.0  # the baseline under another name
+    assert t.loc["placebo", "inb"] < 0.0  # the same adopters as the baseline, at a cost
     frame = pd.DataFrame(psa_results.summary)
     cash = frame.groupby("scenario")["total_cash"].mean()
     total = frame.groupby("scenario")["total_cost"].mean()
