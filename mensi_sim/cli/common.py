@@ -7,7 +7,6 @@ Numbers are written by ``mensi_sim.formats.fmt`` (re-exported here as ``fmt``).
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -32,6 +31,7 @@ from mensi_sim.cli.guard import (
     report_and_exit,
     split_debug,
 )
+from mensi_sim.cli.tables import whole_when_piped
 from mensi_sim.errors import MensiError
 from mensi_sim.formats import fmt
 
@@ -62,7 +62,6 @@ EXIT_FAILED = 1  # validate: some file is invalid; run/sweep: some runs failed
 EXIT_BAD_INPUT = 2  # bad input: nothing was written
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as a shell reports it)
 RESULTS_ROOT = Path("results")
-PLAIN_WIDTH = 120  # characters per line of tables when stdout is not a terminal
 
 
 def one_line(message: object) -> str:
@@ -106,13 +105,14 @@ class PlainConsole(Console):
 def stdout_console(width: int | None = None) -> Console:
     """Console on the current stdout: plain text (no colour, no markup) unless a TTY.
 
-    When stdout is a file or a pipe and COLUMNS is unset, tables are laid out ``width``
-    (default PLAIN_WIDTH) characters wide rather than rich's 80.
+    When stdout is a file or a pipe and COLUMNS is unset, every table is printed whole, a
+    row per line however wide (``tables.whole_when_piped``: a table read by another program
+    keeps its rows); in a terminal, or with COLUMNS, a table wider than the width is printed
+    in parts of columns. ``width`` is no longer used (a piped table has no width to fit); it
+    is accepted for the commands that still pass it.
     """
-    console = PlainConsole(highlight=False, soft_wrap=False, markup=False)
-    if not console.is_terminal and "COLUMNS" not in os.environ:
-        console.width = width or PLAIN_WIDTH
-    return console
+    del width
+    return whole_when_piped(PlainConsole(highlight=False, soft_wrap=False, markup=False))
 
 
 def stderr_console() -> Console:

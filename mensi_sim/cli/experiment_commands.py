@@ -55,14 +55,6 @@ if TYPE_CHECKING:
 MAX_TABLE_ROWS = 40
 
 
-def _stdout() -> Console:
-    """Console on stdout; to a file or a pipe (COLUMNS unset) each table is one table, a row
-    per line however wide (``tables.whole_when_piped``)."""
-    from mensi_sim.cli.tables import whole_when_piped
-
-    return whole_when_piped(stdout_console(width=200))
-
-
 def _heading(outcome: str) -> str:
     """An outcome's column heading in words: its ``format_of`` heading, or for an outcome
     without one (``cost_incentives``) its cost category's label ("incentives cost") or its
@@ -394,7 +386,7 @@ def sweep(
         overwrite=overwrite,
     )
     figure = figure_options(dpi, size)
-    console = _stdout()
+    console = stdout_console()
     drawing = _wants_plots(plots, dpi, size)
     with user_errors():
         result, elapsed = _sweep(ctx, experiment, steps, options, meanwhile=drawing)
@@ -549,7 +541,7 @@ def compare(
 
     check_by(by)
 
-    console = _stdout()
+    console = stdout_console()
     with user_errors():
         res = Results.load(results)
     summary, manifest = res.summary, res.manifest
@@ -757,7 +749,7 @@ def sensitivity(
     options = SweepOptions(
         executor=executor, workers=workers, replications=replications, out=out, resume=resume
     )
-    console = _stdout()
+    console = stdout_console()
     with user_errors():
         exp = load_experiment(experiment)
         psa = exp.spec.uncertainty is not None

@@ -7,8 +7,8 @@ two or three lines. A ``FitTable`` never wraps a cell: when it is wider than the
 it is printed in, it prints itself as several tables, each with the first column (the
 scenario) and as many further columns as fit, and says so in one line. Printed to a
 file or a pipe (no terminal, COLUMNS unset) by a console made by ``whole_when_piped``
-(``sweep``, ``compare``, ``sensitivity``), it is one table, a row per line however wide, as
-the README says: a table read by another program keeps its rows whole.
+(``common.stdout_console``: every command), it is one table, a row per line however wide,
+as the README says: a table read by another program keeps its rows whole.
 """
 
 from __future__ import annotations
