@@ -428,31 +428,6 @@ def _status_text(r: pd.Series, replicates: int | None) -> str:
     return _verdict_text(r["p_status"], front, replicates)
 
 
-#: scenarios a --baseline error lists before "... and N more"
-LISTED_SCENARIOS = 12
-
-
-def _unknown_baseline(res: Results, wanted: str) -> str | None:
-    """Why ``--baseline wanted`` names no scenario (or PSA option) of the results, or None:
-    the scenarios (the first ``LISTED_SCENARIOS``, then how many more) and, when the name is
-    a part of some (``top_down`` of ``top_down/none``), which to use instead."""
-    import difflib
-
-    names = list(res.manifest["psa"].get("options", res.scenarios)) if res.is_psa else res.scenarios
-    if wanted in names:
-        return None
-    parts = [n for n in names if wanted in n.split("/")]
-    rest = ("none", "baseline")
-    plain = [n for n in parts if all(p in rest for p in n.split("/") if p != wanted)]
-    near = plain or parts or difflib.get_close_matches(wanted, names, n=3)
-    hint = f"; did you mean {' or '.join(near[:3])}?" if near else ""
-    shown = ", ".join(names[:LISTED_SCENARIOS])
-    if len(names) > LISTED_SCENARIOS:
-        shown += f", ... and {len(names) - LISTED_SCENARIOS} more"
-    what = "options" if res.is_psa else "scenarios"
-    return f"no scenario {wanted!r} in {res.path}{hint} ({len(names)} {what}: {shown})"
-
-
 def _uncensored_outcomes(
     summary: pd.DataFrame, outcomes: Sequence[str], steps: int | None
 ) -> tuple[list[str], str]:
@@ -557,19 +532,17 @@ def compare(
         )
     if summary.empty:
         raise fail(f"{results}: no successful runs to compare")
-    problem = _unknown_baseline(res, baseline) if baseline is not None else None
-    if problem is not None:
-        raise fail(f"--baseline: {problem}")
+    try:  # a name that is no scenario: the first 12, how many more, "did you mean"
+        resolved = res.baseline_for(baseline)
+    except ResultsError as exc:
+        raise fail(f"--baseline: {exc}") from None
     if res.is_psa:
         from mensi_sim.cli.psa_commands import compare_psa
 
         compare_psa(res, console, baseline=baseline, perspective=perspective, wtp=wtp)
         _write_plots(Path(results), console, figure)
         return
-    try:
-        baseline = res.baseline_for(baseline)
-    except ResultsError as exc:
-        raise fail(f"--baseline: {exc}") from None
+    baseline = resolved
     names = res.scenarios
     if len(names) < 2:
         raise fail(f"{results}: one scenario only; nothing to compare")

@@ -435,8 +435,13 @@ class Results:
 
         Raises:
             ResultsError: ``wanted`` (or the experiment's baseline) is not a scenario of
-                the results, or there is no scenario.
+                the results (or a PSA's option), or there is no scenario. Its message lists
+                the first 12 names, then "... and N more of M", and when the name is a part
+                of some (``top_down`` of ``top_down/none``) or close to one (a typo), asks
+                "did you mean ...?".
         """
+        import difflib
+
         names = self.scenarios
         if not names:
             raise ResultsError("no successful runs to compare")
@@ -446,10 +451,21 @@ class Results:
         try:
             return resolve_baseline(names, want)
         except KeyError:
-            where = self.path if self.path is not None else "the results"
-            raise ResultsError(
-                f"no scenario {want!r} in {where} ({', '.join(names[:8])})"
-            ) from None
+            pass
+        where = self.path if self.path is not None else "the results"
+        # a part of a name: the one whose other parts say "nothing" first (top_down/none)
+        parts = [n for n in names if str(want) in n.split("/")]
+        plain = [
+            n for n in parts if all(p in ("none", "baseline") for p in n.split("/") if p != want)
+        ]
+        near = plain or parts or difflib.get_close_matches(str(want), names, n=3)
+        hint = f"; did you mean {' or '.join(near[:3])}?" if near else ""
+        listed = 12  # names before "... and N more"
+        shown = ", ".join(names[:listed])
+        if len(names) > listed:
+            what = "options" if self.is_psa else "scenarios"
+            shown += f", ... and {len(names) - listed} more of {len(names)} {what}"
+        raise ResultsError(f"no scenario {want!r} in {where}{hint} ({shown})")
 
     @property
     def baseline(self) -> str | None:

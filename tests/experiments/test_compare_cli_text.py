@@ -44,10 +44,27 @@ def test_a_baseline_that_is_no_scenario_suggests_one_and_says_how_many(incentive
     assert res.exit_code == 2
     line = res.output.strip()
     assert line.startswith(f"error: --baseline: no scenario 'top_down' in {out}; ")
-    assert "did you mean top_down/none? (25 scenarios: none/none, none/funding, " in line
-    assert line.endswith(", ... and 13 more)") and "\n" not in line
+    assert "did you mean top_down/none? (none/none, none/funding, " in line
+    assert line.endswith(", ... and 13 more of 25 scenarios)") and "\n" not in line
+    assert line.count(", ") == 12  # 12 names, then how many more
     typo = CliRunner().invoke(app, ["compare", str(out), "-b", "virtal/none"], env=PIPE)
     assert "did you mean virtual/none" in typo.output
+
+
+def test_results_baseline_for_says_what_compare_says(incentives) -> None:
+    """The same message from Python (``Results.baseline_for``) as from compare, which
+    prints it: 12 names and how many more, with the suggestion."""
+    from mensi_sim.errors import ResultsError
+    from mensi_sim.results import Results
+
+    out, _ = incentives
+    res = CliRunner().invoke(app, ["compare", str(out), "--baseline", "top_down"], env=PIPE)
+    printed = res.output.strip().removeprefix("error: --baseline: ")
+    with pytest.raises(ResultsError) as raised:
+        Results.load(out).baseline_for("top_down")
+    assert str(raised.value) == printed
+    assert printed.endswith(", ... and 13 more of 25 scenarios)")
+    assert "; did you mean top_down/none? (" in printed
 
 
 def test_the_help_shows_the_bracketed_words() -> None:
