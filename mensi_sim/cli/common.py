@@ -37,6 +37,7 @@ from mensi_sim.formats import fmt
 
 __all__ = [
     "EXIT_BAD_INPUT",
+    "at_the_horizon",
     "EXIT_FAILED",
     "EXIT_INTERRUPTED",
     "ExecutorOption",
@@ -113,6 +114,16 @@ def stdout_console(width: int | None = None) -> Console:
     """
     del width
     return whole_when_piped(PlainConsole(highlight=False, soft_wrap=False, markup=False))
+
+
+def at_the_horizon(res: Any) -> str:
+    """``at the horizon (week 156)``: when the ``final_*`` outcomes and the cumulative costs
+    of results ``res`` are read (``display.reading_weeks``; without a time series, ``at the
+    horizon`` alone)."""
+    from mensi_sim.results.display import reading_weeks
+
+    week = reading_weeks(res.timeseries).horizon
+    return f"at the horizon ({week})" if week else "at the horizon"
 
 
 def stderr_console() -> Console:

@@ -28,6 +28,7 @@ from mensi_sim.cli.common import (
     ExecutorOption,
     SizeOption,
     WorkersOption,
+    at_the_horizon,
     command_line,
     default_out,
     error_line,
@@ -609,8 +610,9 @@ def compare(
         else ""
     )
     console.print(
-        f"cost-effectiveness ({perspective} cost: {PERSPECTIVES[perspective]}; effect: adopting "
-        "schools at the end; ICER = extra EUR per additional adopting school, Fieller 95% set), "
+        f"cost-effectiveness ({perspective} cost: {PERSPECTIVES[perspective]}; effect: schools "
+        f"adopted {at_the_horizon(res)}; ICER = extra EUR per additional adopting school, "
+        "Fieller 95% set), "
         f"ordered by cost; P = share of {reps}-replicate bootstrap resamples giving the "
         f"verdict (firm at >= {VERDICT_PROBABILITY:.2f} with at least {MIN_FIRM_REPLICATES} "
         f"replicates{few_resamples})",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from mensi_sim.cli.common import fail, fmt, simple_table, user_errors
+from mensi_sim.cli.common import at_the_horizon, fail, fmt, simple_table, user_errors
 from mensi_sim.results import Results
 
 GROUPINGS = ("country", "region", "disadvantage")
@@ -48,7 +48,6 @@ def print_group_comparison(res: Results, by: str, baseline: str, console: Consol
     from mensi_sim.analysis.cost_effectiveness import icer_text
     from mensi_sim.analysis.groups import group_comparison
     from mensi_sim.report.common import cost_basis
-    from mensi_sim.results.display import reading_weeks
 
     if res.group_summary.empty:
         raise fail(f"{res.path}: no outcomes by group (results made before they existed)")
@@ -60,10 +59,9 @@ def print_group_comparison(res: Results, by: str, baseline: str, console: Consol
     ).reset_index(drop=True)  # each group's scenarios in design order
     with user_errors():
         written = res.write_table("group_comparison", table)
-    horizon = reading_weeks(res.timeseries).horizon
     console.print(
         f"by {by}: paired differences against {baseline!r} within each {by} (its schools' "
-        f"adoption at the horizon{f' ({horizon})' if horizon else ''}, the costs booked to "
+        f"adoption {at_the_horizon(res)}, the costs booked to "
         "its schools, summed to it; 95% paired-t CI, * = CI excludes 0; ICER = extra EUR of "
         f"{cost_basis(table)} per additional adopting school, Fieller 95% CI; dominant: "
         "cheaper and more adopting schools, dominated: dearer and fewer)",

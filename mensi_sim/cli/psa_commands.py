@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from rich.console import Console
 
-from mensi_sim.cli.common import fail, fmt, simple_table, user_errors
+from mensi_sim.cli.common import at_the_horizon, fail, fmt, simple_table, user_errors
 from mensi_sim.results import Results
 
 
@@ -65,7 +65,7 @@ def compare_psa(
         f"PSA: {len(info['options'])} options x {table['draws'].iloc[0]} parameter draws "
         f"({info['source']}: {', '.join(info['parameters'])}) x {reps} replicate(s) per draw; "
         f"options paired by draw and random numbers; {perspective} cost "
-        f"({PERSPECTIVES[perspective]}); effect: adopting schools at the end",
+        f"({PERSPECTIVES[perspective]}); effect: schools adopted {at_the_horizon(res)}",
         soft_wrap=True,
     )
     console.print(

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from mensi_sim.cli import app
 
-from .helpers import EXPERIMENTS
+from .helpers import EXPERIMENTS, PILOT, write_experiment
 
 PIPE = {"COLUMNS": None}  # CliRunner's output is no terminal; no COLUMNS: as to a pipe
 
@@ -96,3 +96,49 @@ def test_to_a_pipe_each_table_is_one_table(incentives) -> None:
     # with COLUMNS set (a terminal's width), a wide table is still printed in parts
     narrow = CliRunner().invoke(app, ["compare", str(out)], env={"COLUMNS": "120"})
     assert "(wider than 120 columns: in " in narrow.output
+
+
+# a PSA of two structures on the pilot: 6 weeks, 3 draws, 1 replicate each
+TINY_PSA = f"""\
+name = "tiny_psa"
+replications = 1
+root_seed = 8
+steps = 6
+executor = "serial"
+baseline = "none"
+
+[base]
+scenario = "{PILOT}"
+
+[[factors.scenarios]]
+name = "none"
+overrides = {{ "network.structure" = "none" }}
+
+[[factors.scenarios]]
+name = "virtual"
+overrides = {{ "network.structure" = "virtual" }}
+
+[uncertainty]
+draws = 3
+wtp = 50000
+
+[uncertainty.priors]
+"adoption.exposure" = {{ dist = "uniform", low = 0.05, high = 0.3 }}
+"""
+
+
+def test_the_effect_is_read_at_the_horizon_and_says_its_week(incentives, tmp_path) -> None:
+    out, _ = incentives
+    compared = CliRunner().invoke(app, ["compare", str(out), "--by", "country"], env=PIPE)
+    assert compared.exit_code == 0, compared.output
+    text = compared.output
+    assert "effect: schools adopted at the horizon (week 4); ICER = " in text
+    assert "within each country (its schools' adoption at the horizon (week 4), " in text
+    assert "at the end" not in text
+    spec, folder = write_experiment(tmp_path, TINY_PSA), tmp_path / "psa"
+    sweep = CliRunner().invoke(app, ["sweep", str(spec), "--out", str(folder)], env=PIPE)
+    assert sweep.exit_code == 0, sweep.output
+    psa = CliRunner().invoke(app, ["compare", str(folder)], env=PIPE)
+    assert psa.exit_code == 0, psa.output
+    assert "; effect: schools adopted at the horizon (week 6)\n" in psa.output
+    assert "at the end" not in psa.output
