@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from mensi_sim.cli import app
 
-from .helpers import EXPERIMENTS, PILOT, write_experiment
+from .helpers import EXPERIMENTS, write_experiment
+from .test_psa import PSA
 
 PIPE = {"COLUMNS": None}  # CliRunner's output is no terminal; no COLUMNS: as to a pipe
 
@@ -98,35 +99,6 @@ def test_to_a_pipe_each_table_is_one_table(incentives) -> None:
     assert "(wider than 120 columns: in " in narrow.output
 
 
-# a PSA of two structures on the pilot: 6 weeks, 3 draws, 1 replicate each
-TINY_PSA = f"""\
-name = "tiny_psa"
-replications = 1
-root_seed = 8
-steps = 6
-executor = "serial"
-baseline = "none"
-
-[base]
-scenario = "{PILOT}"
-
-[[factors.scenarios]]
-name = "none"
-overrides = {{ "network.structure" = "none" }}
-
-[[factors.scenarios]]
-name = "virtual"
-overrides = {{ "network.structure" = "virtual" }}
-
-[uncertainty]
-draws = 3
-wtp = 50000
-
-[uncertainty.priors]
-"adoption.exposure" = {{ dist = "uniform", low = 0.05, high = 0.3 }}
-"""
-
-
 def test_the_effect_is_read_at_the_horizon_and_says_its_week(incentives, tmp_path) -> None:
     out, _ = incentives
     compared = CliRunner().invoke(app, ["compare", str(out), "--by", "country"], env=PIPE)
@@ -135,7 +107,9 @@ def test_the_effect_is_read_at_the_horizon_and_says_its_week(incentives, tmp_pat
     assert "effect: schools adopted at the horizon (week 4); ICER = " in text
     assert "within each country (its schools' adoption at the horizon (week 4), " in text
     assert "at the end" not in text
-    spec, folder = write_experiment(tmp_path, TINY_PSA), tmp_path / "psa"
+    # test_psa's small PSA of three options on the pilot, for 6 weeks
+    spec = write_experiment(tmp_path, PSA.replace("steps = 20", "steps = 6"))
+    folder = tmp_path / "psa"
     sweep = CliRunner().invoke(app, ["sweep", str(spec), "--out", str(folder)], env=PIPE)
     assert sweep.exit_code == 0, sweep.output
     psa = CliRunner().invoke(app, ["compare", str(folder)], env=PIPE)
