@@ -12,6 +12,7 @@ import textwrap
 
 import pytest
 from support import TINY_SCENARIO, write_scenario
+from test_report_meaning import _with
 from viz_support import TINY_SWEEP, sweep25_results, sweep_results
 
 from mensi_sim import Results, sweep
@@ -50,16 +51,9 @@ def many(tmp_path_factory: pytest.TempPathFactory) -> Results:
 
 
 def _with_comparison(res: Results, perspective: str) -> Results:
+    """The same results with the comparison of another cost perspective."""
     ce = comparison_table(res.summary, res.baseline, perspective=perspective)
-    return Results(
-        res.timeseries,
-        res.summary,
-        res.runs,
-        res.manifest,
-        path=res.path,
-        tables={**res.tables, "comparison": ce},
-        group_summary=res.group_summary,
-    )
+    return _with(res, tables={**res.tables, "comparison": ce})
 
 
 def test_the_glossary_explains_the_rule_the_run_used_and_what_an_icer_counts(tiny) -> None:
