@@ -60,3 +60,22 @@ def test_run_prints_the_note_beside_its_table(tmp_path: Path):
          "--out", str(tmp_path / "plain")],
     )  # fmt: skip
     assert plain.exit_code == 0 and "note: " not in plain.stdout, plain.stdout
+
+
+def test_sweep_notes_each_scenario_outside_the_range(tmp_path: Path):
+    # the shipped incentives experiment at 20 weeks: funding pays EUR 3,000 a school-year
+    # on top of the programme's own cash, above the documented EUR 2,500, in every
+    # structure; the arms without an incentive stay inside
+    out = tmp_path / "sw"
+    res = CliRunner().invoke(
+        app,
+        ["sweep", str(REPO / "experiments" / "incentives.toml"), "-r", "2", "--steps", "20",
+         "-e", "serial", "--out", str(out)],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    notes = [line for line in res.stdout.splitlines() if line.startswith("note: ")]
+    cash = [n for n in notes if "cash per participating school" in n]
+    assert {n.split(":")[1].strip() for n in cash} >= {
+        f"{s}/funding" for s in ("top_down", "bottom_up", "virtual", "hybrid")
+    }
+    assert not any("/none:" in n for n in notes), notes

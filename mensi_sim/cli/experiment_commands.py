@@ -43,6 +43,7 @@ from mensi_sim.cli.common import (
 )
 from mensi_sim.cli.guard import Interrupted
 from mensi_sim.outcomes import CENSORED_FLAG, CENSORED_OUTCOME, format_of
+from mensi_sim.plausibility import notes_by_scenario
 from mensi_sim.results import Results
 from mensi_sim.results.display import censoring_note
 from mensi_sim.scenario.roster import roster_line
@@ -296,6 +297,8 @@ def _print_sweep(console: Console, result: Results, elapsed: float) -> None:
     if CENSORED_OUTCOME in exp.spec.outcomes and CENSORED_FLAG in summary:
         reached = int(summary[CENSORED_FLAG].sum())
         console.print(censoring_note(reached, len(summary), exp.steps, "runs"), soft_wrap=True)
+    if exp.spec.uncertainty is None and len(summary):  # a PSA's draws are not programmes
+        _print_plausibility(console, summary)
     if result.adaptive:
         a = result.manifest["adaptive"]
         console.print(
@@ -309,6 +312,25 @@ def _print_sweep(console: Console, result: Results, elapsed: float) -> None:
             )
         console.print(t)
     console.print(f"results: {result.path}", soft_wrap=True)
+
+
+#: the most notes of costs outside the documented range a sweep prints
+MAX_RANGE_NOTES = 8
+
+
+def _print_plausibility(console: Console, summary: pd.DataFrame) -> None:
+    """A note per scenario whose mean cost per school and programme year is outside what
+    real programmes show (``plausibility``), at most ``MAX_RANGE_NOTES``, then how many more."""
+    means = summary.groupby("scenario", sort=False).mean(numeric_only=True)
+    notes = notes_by_scenario((str(name), row.to_dict()) for name, row in means.iterrows())
+    for note in notes[:MAX_RANGE_NOTES]:
+        console.print(note, soft_wrap=True, markup=False)
+    if len(notes) > MAX_RANGE_NOTES:
+        console.print(
+            f"... and {len(notes) - MAX_RANGE_NOTES} more outside the documented range "
+            "(docs/ASSUMPTIONS.md 8.5; the means by scenario are in summary.parquet)",
+            soft_wrap=True,
+        )
 
 
 def sweep(
