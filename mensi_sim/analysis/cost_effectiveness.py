@@ -414,6 +414,14 @@ def cost_effectiveness(
     return table
 
 
+def sizes_mixed(row) -> str:
+    """A row of ``at_budget`` (or of the PSA's budget table) as its mix of sizes in words:
+    ``virtual-k4`` for one size, ``top_down-k3 + 0.35 x top_down-k4`` for two."""
+    if row["lower"] == row["upper"]:
+        return str(row["lower"])
+    return f"{row['lower']} + {row['weight']:.2f} x {row['upper']}"
+
+
 def at_budget(
     summary: pd.DataFrame,
     groups: Mapping[str, str],

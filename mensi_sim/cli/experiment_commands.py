@@ -525,7 +525,7 @@ def compare(
     probability of each verdict; a PSA's net benefit, acceptability and EVPI."""
     figure = figure_options(dpi, size)
     from mensi_sim.analysis import COMPARE_OUTCOMES, at_budget, comparison_table
-    from mensi_sim.analysis.cost_effectiveness import PERSPECTIVES, icer_text
+    from mensi_sim.analysis.cost_effectiveness import PERSPECTIVES, icer_text, sizes_mixed
     from mensi_sim.analysis.verdicts import (
         MIN_FIRM_REPLICATES,
         VERDICT_PROBABILITY,
@@ -680,11 +680,7 @@ def compare(
         t = simple_table("group", "sizes mixed", "spent", "adopters Δ [CI]", "adoption Δ [CI]")
         for group, part in ab.groupby("group", sort=False):
             first = part.iloc[0]
-            mix = (
-                first["lower"]
-                if first["lower"] == first["upper"]
-                else f"{first['lower']} + {first['weight']:.2f} x {first['upper']}"
-            )
+            mix = sizes_mixed(first)
             rows = part.set_index("outcome")
             a, s = rows.loc["adopters_final"], rows.loc["final_adoption_share"]
             t.add_row(

@@ -48,7 +48,7 @@ def compare_psa(
 ) -> None:
     """Print and write a PSA's tables."""
     from mensi_sim.analysis.conclusions import budget_verdict, manifest_priors, psa_conclusions
-    from mensi_sim.analysis.cost_effectiveness import PERSPECTIVES
+    from mensi_sim.analysis.cost_effectiveness import PERSPECTIVES, sizes_mixed
     from mensi_sim.analysis.psa import psa_at_budget, psa_frame, ranking_changes
     from mensi_sim.errors import ResultsError
 
@@ -159,11 +159,7 @@ def compare_psa(
         )
         t = simple_table("group", "sizes mixed", "spent", "Δ adopters [95% range]", "P(most)")
         for _, r in ab.iterrows():
-            mix = (
-                r["lower"]
-                if r["lower"] == r["upper"]
-                else (f"{r['lower']} + {r['weight']:.2f} x {r['upper']}")
-            )
+            mix = sizes_mixed(r)
             t.add_row(
                 str(r["group"]),
                 mix,

@@ -117,6 +117,7 @@ def fixed_budget(res: Results) -> str:
     """What each group achieves at the experiment's fixed budget (mixing the two sizes whose
     mean costs bracket it), and the verdict: the leader against the runner-up on their paired
     difference, or "not distinguishable" (``analysis.verdicts.budget_sentence``)."""
+    from mensi_sim.analysis.cost_effectiveness import sizes_mixed
     from mensi_sim.analysis.verdicts import budget_sentence
 
     ab = _budget_table(res)
@@ -126,11 +127,7 @@ def fixed_budget(res: Results) -> str:
     rows = []
     for group, part in ab.groupby("group", sort=False):
         first = part.iloc[0]
-        mix = (
-            first["lower"]
-            if first["lower"] == first["upper"]
-            else f"{first['lower']} + {first['weight']:.2f} x {first['upper']}"
-        )
+        mix = sizes_mixed(first)
         by = part.set_index("outcome")
         cells = [esc(group), esc(mix), esc(fmt(first["spent"], "eur"))]
         for outcome, kind in (("adopters_final", "signed1"), ("final_adoption_share", "dpct")):
@@ -474,6 +471,7 @@ def uncertainty(res: Results, figures: str) -> str:
     if t is None or t.empty:
         return "<p class='muted'>Run mensi-sim compare on these results for the PSA tables.</p>"
     from mensi_sim.analysis.conclusions import budget_verdict
+    from mensi_sim.analysis.cost_effectiveness import sizes_mixed
     from mensi_sim.analysis.verdicts import VERDICT_PROBABILITY
 
     wtp = float(t["wtp"].iloc[0])
@@ -555,9 +553,7 @@ def uncertainty(res: Results, figures: str) -> str:
                 [
                     (
                         r["group"],
-                        r["lower"]
-                        if r["lower"] == r["upper"]
-                        else f"{r['lower']} + {r['weight']:.2f} x {r['upper']}",
+                        sizes_mixed(r),
                         fmt(r["spent"], "eur"),
                         _range(r, "difference", "difference_low", "difference_high"),
                         f"{r['p_most']:.2f}",
