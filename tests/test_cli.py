@@ -357,3 +357,21 @@ def test_run_some_replicates_failed(tiny_result, tiny_scenario_file, tmp_path, m
     )
     runs = Results.load(tmp_path / "res").runs
     assert list(runs["status"]) == ["failed", "ok", "ok"]
+
+
+def test_validate_checks_an_experiment_file_as_an_experiment(tmp_path: Path) -> None:
+    # every shipped experiment: one ok line each (it printed 'unknown key' for all seven,
+    # reading them as scenarios)
+    shipped = sorted((REPO / "experiments").glob("*.toml"))
+    res = invoke("validate", "--no-build", *shipped)
+    assert res.exit_code == 0, res.output + res.stderr
+    lines = res.stdout.splitlines()
+    assert len(lines) == len(shipped) and all(" (experiment " in line for line in lines)
+    assert any("structures_psa: 5 options x 200 draws" in line for line in lines)
+    # a bad experiment: one error line naming the file and the field
+    bad = tmp_path / "bad.toml"
+    text = (REPO / "experiments" / "structures.toml").read_text()
+    bad.write_text(text.replace("replications = ", "replicatoins = ", 1))
+    res = invoke("validate", "--no-build", bad)
+    assert res.exit_code == 1
+    assert_one_error_line(res.stderr, str(bad), "replicatoins")

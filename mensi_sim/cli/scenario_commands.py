@@ -210,7 +210,10 @@ def _check_world(scenario: Scenario) -> None:
 def validate(
     scenarios: Annotated[
         list[Path],
-        typer.Argument(help="Scenario files (TOML) or shipped names to check.", show_default=False),
+        typer.Argument(
+            help="Scenario or experiment files (TOML), or shipped names, to check.",
+            show_default=False,
+        ),
     ],
     build: Annotated[
         bool,
@@ -221,25 +224,63 @@ def validate(
         ),
     ] = True,
 ) -> None:
-    """Check scenario files: one line per file, 'ok ...' or 'error: ...'; exit 1 if any failed."""
+    """Check scenario and experiment files: 'ok ...' or 'error: ...' each; exit 1 if any failed.
+
+    An experiment file (one with a ``[base]`` table or ``[factors]``) is checked as an
+    experiment: its base scenario, factors and every scenario it makes."""
     console = stdout_console()
     failures = 0
     for path in scenarios:
         try:
-            sc = load_scenario(path)
-            if build:
-                _check_world(sc)
+            if _is_experiment_file(path):
+                line = _validate_experiment(path, build)
+            else:
+                sc = load_scenario(path)
+                if build:
+                    _check_world(sc)
+                line = (
+                    f"ok {path} ({sc.name}: {sc.network.structure}, "
+                    f"{sc.population.n_schools} schools, {sc.time.steps} weeks)"
+                )
         except MensiError as exc:
             failures += 1
             typer.echo(f"error: {error_line(naming(path, exc))}", err=True)
             continue
-        console.print(
-            f"ok {path} ({sc.name}: {sc.network.structure}, {sc.population.n_schools} schools, "
-            f"{sc.time.steps} weeks)",
-            soft_wrap=True,
-        )
+        console.print(line, soft_wrap=True)
     if failures:
         raise typer.Exit(EXIT_FAILED)
+
+
+def _is_experiment_file(path: Path) -> bool:
+    """Whether a TOML file is an experiment (a ``[base]`` table or ``[factors]``); a file
+    that cannot be read as TOML is left to the scenario loader, which says why."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return False
+    return "base" in data or "factors" in data
+
+
+def _validate_experiment(path: Path, build: bool) -> str:
+    """The ``ok`` line of an experiment file; with ``build``, its first scenario's schools
+    and network are built once (seed 0), as for a scenario file."""
+    from mensi_sim.experiments.spec import load_experiment
+
+    exp = load_experiment(path)
+    if build and exp.points:
+        _check_world(exp.points[0].scenario)
+    what = (
+        f"{len(exp.points)} scenarios"
+        if exp.spec.uncertainty is None
+        else f"{len(exp.options)} options x {exp.spec.uncertainty.draws} draws"
+    )
+    reps = exp.spec.replications
+    return (
+        f"ok {path} (experiment {exp.name}: {what}, {reps} replicate{'s' if reps != 1 else ''}, "
+        f"{exp.steps} weeks)"
+    )
 
 
 def _scenario_dir(directory: Path | None) -> Path:
