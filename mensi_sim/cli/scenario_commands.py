@@ -252,13 +252,14 @@ def validate(
 
 
 def _is_experiment_file(path: Path) -> bool:
-    """Whether a TOML file is an experiment (a ``[base]`` table or ``[factors]``); a file
-    that cannot be read as TOML is left to the scenario loader, which says why."""
-    import tomllib
+    """Whether a TOML file is an experiment (a ``[base]`` table or ``[factors]``), read with
+    the scenario loader's guards (size, encoding, nesting: ``loader.read_toml``); a file
+    that cannot be read is left to the scenario loader, which says why."""
+    from mensi_sim.scenario.loader import read_toml
 
     try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        data = read_toml(path)
+    except MensiError:
         return False
     return "base" in data or "factors" in data
 
